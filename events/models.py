@@ -1,0 +1,218 @@
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError("Unknown time zone %(value)s.", params={"value": value}, code="invalid_time_zone")
+
+
+def default_time_zone():
+    return settings.TIME_ZONE
+
+
+class Series(models.Model):
+    name = models.CharField("name", max_length=200)
+    slug = models.SlugField("slug", max_length=100, unique=True)
+    description = models.TextField("description", blank=True)
+    organizer_name = models.CharField("organizer name", max_length=200)
+    organizer_email = models.EmailField("organizer email")
+    created_at = models.DateTimeField("created", auto_now_add=True)
+    updated_at = models.DateTimeField("updated", auto_now=True)
+
+    class Meta:
+        verbose_name = "series"
+        verbose_name_plural = "series"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("events:series_detail", kwargs={"slug": self.slug})
+
+
+class Speaker(models.Model):
+    name = models.CharField("name", max_length=200)
+    affiliation = models.CharField("affiliation", max_length=200, blank=True)
+    position = models.CharField("position", max_length=200, blank=True, help_text="e.g. Associate Professor")
+    bio = models.TextField("bio", blank=True)
+    photo_url = models.URLField("photo URL", blank=True)
+    website = models.URLField("website", blank=True)
+
+    class Meta:
+        verbose_name = "speaker"
+        verbose_name_plural = "speakers"
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.affiliation})" if self.affiliation else self.name
+
+
+class Venue(models.Model):
+    room = models.CharField("room", max_length=100, help_text="e.g. GDC 6.302")
+    building = models.CharField("building", max_length=200, blank=True, help_text="e.g. Gates Dell Complex")
+    address = models.CharField("address", max_length=300, blank=True)
+    default_capacity = models.PositiveIntegerField("default capacity")
+    map_url = models.URLField("map link", blank=True)
+    time_zone = models.CharField(
+        "time zone", max_length=64, default=default_time_zone, validators=[validate_time_zone]
+    )
+
+    class Meta:
+        verbose_name = "venue"
+        verbose_name_plural = "venues"
+        ordering = ["room"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "building"], name="venue_unique_room_building"),
+        ]
+
+    def __str__(self):
+        return f"{self.room}, {self.building}" if self.building else self.room
+
+
+class EventQuerySet(models.QuerySet):
+    def published(self):
+        """Talks the public may see: published or cancelled (a cancelled talk keeps its page)."""
+        return self.filter(status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED])
+
+    def visible_to(self, user):
+        return self if user.is_active and user.is_staff else self.published()
+
+    def upcoming(self, now=None):
+        return self.filter(end__gt=now or timezone.now()).order_by("start", "pk")
+
+    def past(self, now=None):
+        return self.filter(end__lte=now or timezone.now()).order_by("-start", "-pk")
+
+    def with_related(self):
+        return self.select_related("series", "venue").prefetch_related("speakers")
+
+
+class Event(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        CANCELLED = "cancelled", "Cancelled"
+
+    series = models.ForeignKey(Series, models.PROTECT, related_name="events", verbose_name="series")
+    title = models.CharField("title", max_length=300)
+    slug = models.SlugField("slug", max_length=120, unique=True)
+    speakers = models.ManyToManyField(Speaker, related_name="events", verbose_name="speakers", blank=True)
+    abstract = models.TextField("abstract", blank=True)
+    venue = models.ForeignKey(Venue, models.PROTECT, related_name="events", verbose_name="venue")
+    start = models.DateTimeField("start")
+    end = models.DateTimeField("end")
+    capacity = models.PositiveIntegerField(
+        "capacity", blank=True, help_text="Seats for registrants. Leave empty to use the venue's capacity."
+    )
+    # Owned by registrations.services, which changes it only with F() updates
+    # while holding the event row lock; the check constraint below makes
+    # overbooking impossible even if code forgets that rule.
+    seats_taken = models.PositiveIntegerField("seats taken", default=0, editable=False)
+    registration_opens = models.DateTimeField(
+        "registration opens", null=True, blank=True, help_text="Empty: open as soon as the talk is published."
+    )
+    registration_closes = models.DateTimeField(
+        "registration closes", null=True, blank=True, help_text="Empty: open until the talk starts."
+    )
+    waitlist_enabled = models.BooleanField("waiting list", default=True)
+    waitlist_limit = models.PositiveIntegerField(
+        "waiting list limit", null=True, blank=True, help_text="Empty: no limit."
+    )
+    status = models.CharField("status", max_length=20, choices=Status, default=Status.DRAFT)
+    # iCalendar SEQUENCE of the talk: raised whenever its time, place or
+    # status changes so calendar clients replace what they stored.
+    sequence = models.PositiveIntegerField("calendar sequence", default=0, editable=False)
+    created_at = models.DateTimeField("created", auto_now_add=True)
+    updated_at = models.DateTimeField("updated", auto_now=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "event"
+        verbose_name_plural = "events"
+        ordering = ["start", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="event_end_after_start"),
+            models.CheckConstraint(condition=Q(capacity__gte=0), name="event_capacity_not_negative"),
+            models.CheckConstraint(
+                condition=Q(seats_taken__gte=0) & Q(seats_taken__lte=F("capacity")),
+                name="event_seats_within_capacity",
+            ),
+            models.CheckConstraint(
+                condition=Q(registration_opens__isnull=True)
+                | Q(registration_closes__isnull=True)
+                | Q(registration_closes__gt=F("registration_opens")),
+                name="event_registration_closes_after_opens",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "start"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("events:event_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        errors = {}
+        if self.start and self.end and self.end <= self.start:
+            errors["end"] = ValidationError("The talk must end after it starts.", code="end_before_start")
+        if self.registration_opens and self.registration_closes and self.registration_closes <= self.registration_opens:
+            errors["registration_closes"] = ValidationError(
+                "Registration must close after it opens.", code="closes_before_opens"
+            )
+        if self.capacity is None and self.venue_id:
+            self.capacity = self.venue.default_capacity
+        if self.capacity is not None and self.capacity < self.seats_taken:
+            errors["capacity"] = ValidationError(
+                "%(taken)s people already hold a seat. Cancel registrations before lowering the capacity below that.",
+                params={"taken": self.seats_taken},
+                code="capacity_below_taken",
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        if self.capacity is None:
+            self.capacity = self.venue.default_capacity
+        # The seat counter belongs to the registration services: a plain save
+        # (the admin's, say) must never write back a value it read earlier.
+        if self.pk and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "seats_taken"
+            ]
+        super().save(*args, **kwargs)
+
+    @property
+    def local_time_zone(self):
+        return zoneinfo.ZoneInfo(self.venue.time_zone)
+
+    @property
+    def local_start(self):
+        return timezone.localtime(self.start, self.local_time_zone)
+
+    @property
+    def local_end(self):
+        return timezone.localtime(self.end, self.local_time_zone)
+
+    @property
+    def is_cancelled(self):
+        return self.status == self.Status.CANCELLED
+
+    def has_started(self, now=None):
+        return self.start <= (now or timezone.now())
+
+    def is_past(self, now=None):
+        return self.end <= (now or timezone.now())
+
+    @property
+    def seats_left(self):
+        return max(self.capacity - self.seats_taken, 0)

@@ -1,0 +1,230 @@
+import secrets
+
+from django.conf import settings
+from django.core import signing
+from django.db import models
+from django.db.models import Count, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from events.models import Event
+
+TOKEN_SALT = "registrations.manage"
+
+
+def new_key():
+    return secrets.token_urlsafe(24)
+
+
+def normalize_email(email: str) -> str:
+    """The form of an address used for comparisons: trimmed, lower case."""
+    return (email or "").strip().lower()
+
+
+class RegistrationQuerySet(models.QuerySet):
+    def active(self):
+        return self.exclude(status=Registration.Status.CANCELLED)
+
+    def confirmed(self):
+        return self.filter(status=Registration.Status.CONFIRMED)
+
+    def waitlisted(self):
+        return self.filter(status=Registration.Status.WAITLISTED)
+
+    def waitlist_order(self):
+        """The waiting list, first come first served."""
+        return self.waitlisted().order_by("created_at", "pk")
+
+    def for_email(self, email):
+        return self.filter(email__iexact=normalize_email(email))
+
+    def from_token(self, token):
+        """The registration a signed self-service token points to, or DoesNotExist."""
+        try:
+            key = signing.Signer(salt=TOKEN_SALT).unsign(token)
+        except signing.BadSignature:
+            raise self.model.DoesNotExist("Invalid registration token.") from None
+        return self.get(key=key)
+
+
+class Registration(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed"
+        WAITLISTED = "waitlisted", "Waiting list"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Position(models.TextChoices):
+        STUDENT = "student", "Student"
+        POSTDOC = "postdoc", "Postdoc"
+        FACULTY = "faculty", "Faculty"
+        STAFF = "staff", "Staff"
+        INDUSTRY = "industry", "Industry"
+        OTHER = "other", "Other"
+
+    event = models.ForeignKey(Event, models.CASCADE, related_name="registrations", verbose_name="event")
+    name = models.CharField("name", max_length=200)
+    email = models.EmailField("email", max_length=254)
+    affiliation = models.CharField("affiliation", max_length=200, blank=True)
+    position = models.CharField("position", max_length=20, choices=Position, blank=True)
+    status = models.CharField("status", max_length=20, choices=Status)
+    key = models.CharField(max_length=64, unique=True, default=new_key, editable=False)
+    created_at = models.DateTimeField("registered", auto_now_add=True, db_index=True)
+    cancelled_at = models.DateTimeField("cancelled", null=True, blank=True)
+    checked_in_at = models.DateTimeField("checked in", null=True, blank=True)
+    email_bounced_at = models.DateTimeField("email bounced", null=True, blank=True)
+    # iCalendar SEQUENCE of this registrant's invite: raised with every invite
+    # or cancellation we send, so clients always apply the newest one.
+    invite_sequence = models.PositiveIntegerField("invite sequence", default=0, editable=False)
+
+    objects = RegistrationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "registration"
+        verbose_name_plural = "registrations"
+        ordering = ["event", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                "event",
+                Lower("email"),
+                condition=~Q(status="cancelled"),
+                name="registration_one_active_per_email",
+                violation_error_message="This email address is already registered for this talk.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["confirmed", "waitlisted", "cancelled"]),
+                name="registration_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="cancelled") | Q(cancelled_at__isnull=True),
+                name="registration_cancelled_at_only_when_cancelled",
+            ),
+        ]
+        indexes = [models.Index(fields=["event", "status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.name} – {self.event}"
+
+    def get_absolute_url(self):
+        return reverse("registrations:manage", kwargs={"token": self.token})
+
+    def save(self, *args, **kwargs):
+        # Stored trimmed so that the case-insensitive constraint on the
+        # address also treats "ana@ut.edu " as "Ana@UT.edu".
+        self.email = (self.email or "").strip()
+        super().save(*args, **kwargs)
+
+    @property
+    def token(self):
+        return signing.Signer(salt=TOKEN_SALT).sign(self.key)
+
+    @property
+    def is_active(self):
+        return self.status != self.Status.CANCELLED
+
+    @property
+    def manage_url(self):
+        return settings.SITE_URL + self.get_absolute_url()
+
+    def waitlist_position(self):
+        """1-based place on the waiting list, derived from order of arrival."""
+        if self.status != self.Status.WAITLISTED:
+            return None
+        ahead = (
+            Registration.objects.waitlisted()
+            .filter(event_id=self.event_id)
+            .filter(Q(created_at__lt=self.created_at) | Q(created_at=self.created_at, pk__lt=self.pk))
+            .count()
+        )
+        return ahead + 1
+
+
+class RegistrationLog(models.Model):
+    """One entry per state change of a registration: who, what, when."""
+
+    class Action(models.TextChoices):
+        REGISTERED = "registered", "Registered (confirmed)"
+        WAITLISTED = "waitlisted", "Joined the waiting list"
+        PROMOTED = "promoted", "Promoted from the waiting list"
+        CANCELLED = "cancelled", "Cancelled"
+        CHECKED_IN = "checked_in", "Checked in"
+        CONFIRMATION_RESENT = "confirmation_resent", "Confirmation sent again"
+        EMAIL_BOUNCED = "email_bounced", "Email bounced"
+        EMAIL_FAILED = "email_failed", "Email could not be delivered"
+
+    registration = models.ForeignKey(Registration, models.CASCADE, related_name="log", verbose_name="registration")
+    action = models.CharField("action", max_length=30, choices=Action)
+    from_status = models.CharField("from", max_length=20, choices=Registration.Status, blank=True)
+    to_status = models.CharField("to", max_length=20, choices=Registration.Status, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="by",
+        help_text="Empty: the registrant or the system.",
+    )
+    note = models.CharField("note", max_length=500, blank=True)
+    created_at = models.DateTimeField("when", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "history entry"
+        verbose_name_plural = "history"
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class OutgoingMailQuerySet(models.QuerySet):
+    def due(self, now):
+        return self.filter(status=OutgoingMail.Status.PENDING).filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        )
+
+    def counts_by_status(self):
+        return dict(self.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+
+
+class OutgoingMail(models.Model):
+    """The outbox: one row per message, written in the transaction that causes it."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Confirmation"
+        WAITLISTED = "waitlisted", "Waiting list"
+        PROMOTED = "promoted", "Promoted from the waiting list"
+        CANCELLATION = "cancellation", "Cancellation acknowledged"
+        EVENT_CHANGED = "event_changed", "Talk changed"
+        EVENT_CANCELLED = "event_cancelled", "Talk cancelled"
+        REMINDER = "reminder", "Reminder"
+        RESEND = "resend", "Confirmation sent again"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    registration = models.ForeignKey(
+        Registration, models.CASCADE, related_name="outgoing_mails", verbose_name="registration"
+    )
+    kind = models.CharField("kind", max_length=30, choices=Kind)
+    status = models.CharField("status", max_length=20, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveIntegerField("attempts", default=0)
+    last_error = models.TextField("last error", blank=True)
+    provider_message_id = models.CharField("provider message id", max_length=255, blank=True)
+    created_at = models.DateTimeField("queued", auto_now_add=True, db_index=True)
+    next_attempt_at = models.DateTimeField("next attempt", null=True, blank=True)
+    sending_started_at = models.DateTimeField("sending started", null=True, blank=True)
+    sent_at = models.DateTimeField("sent", null=True, blank=True)
+
+    objects = OutgoingMailQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "outgoing email"
+        verbose_name_plural = "outgoing emails"
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.registration.email}"

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Seminar administration"
+admin.site.site_title = "Seminar administration"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("registrations.urls")),
+    path("", include("events.urls")),
+]

@@ -1,0 +1,83 @@
+import datetime
+import os
+
+import pytest
+from django.utils import timezone
+
+from events.models import Event, Series, Speaker, Venue
+
+
+@pytest.fixture(autouse=True)
+def _test_mailer(settings):
+    # The anymail test backend records each message exactly as a provider would receive it.
+    settings.MAILERS = {"default": {"BACKEND": "anymail.backends.test.EmailBackend"}}
+    settings.SITE_URL = "https://seminars.example.edu"
+
+
+@pytest.fixture
+def series(db):
+    return Series.objects.create(
+        name="IFML Seminar",
+        slug="ifml-seminar",
+        organizer_name="IFML Organizers",
+        organizer_email="ifml-seminar@example.edu",
+    )
+
+
+@pytest.fixture
+def venue(db):
+    return Venue.objects.create(room="GDC 6.302", building="Gates Dell Complex", default_capacity=40)
+
+
+@pytest.fixture
+def speaker(db):
+    return Speaker.objects.create(
+        name="Atlas Wang",
+        affiliation="The University of Texas at Austin",
+        position="Associate Professor",
+        bio="Atlas Wang is an associate professor at UT Austin.",
+    )
+
+
+@pytest.fixture
+def make_event(series, venue, speaker):
+    """Build a published talk; keyword arguments override any field."""
+
+    def make(**fields):
+        start = fields.pop("start", timezone.now() + datetime.timedelta(days=14))
+        defaults = {
+            "series": series,
+            "venue": venue,
+            "title": "Generating a Video: Reflecting on a Two-Year Odyssey",
+            "slug": f"talk-{Event.objects.count() + 1}",
+            "abstract": "In this talk, I will recount the developmental trajectory of video generation models.",
+            "start": start,
+            "end": fields.pop("end", start + datetime.timedelta(hours=1)),
+            "status": Event.Status.PUBLISHED,
+        }
+        event = Event.objects.create(**(defaults | fields))
+        event.speakers.add(speaker)
+        return event
+
+    return make
+
+
+@pytest.fixture
+def event(make_event):
+    return make_event()
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    if os.environ.get("REQUIRE_POSTGRES") and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise pytest.UsageError("REQUIRE_POSTGRES is set but DATABASE_URL does not point to PostgreSQL.")
+
+
+@pytest.fixture
+def require_postgres(settings):
+    """Skip on SQLite (with the reason printed by -ra); fail instead when CI demands PostgreSQL."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        if os.environ.get("REQUIRE_POSTGRES"):
+            pytest.fail("This test needs PostgreSQL and REQUIRE_POSTGRES is set.")
+        pytest.skip("needs PostgreSQL for real concurrent connections (set DATABASE_URL=postgres://...)")
