@@ -61,9 +61,7 @@ class Venue(models.Model):
     address = models.CharField("address", max_length=300, blank=True)
     default_capacity = models.PositiveIntegerField("default capacity")
     map_url = models.URLField("map link", blank=True)
-    time_zone = models.CharField(
-        "time zone", max_length=64, default=default_time_zone, validators=[validate_time_zone]
-    )
+    time_zone = models.CharField("time zone", max_length=64, default=default_time_zone, validators=[validate_time_zone])
 
     class Meta:
         verbose_name = "venue"

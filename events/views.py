@@ -1,3 +1,4 @@
+from django.http import Http404
 from django.views.generic import DetailView, ListView
 
 from .models import Event, Series
@@ -28,3 +29,11 @@ class EventDetailView(DetailView):
 class SeriesDetailView(DetailView):
     model = Series
     template_name = "events/series_detail.html"
+
+
+def event_ics(request, slug):
+    raise Http404  # built in the email and calendar issue
+
+
+def series_calendar(request, slug):
+    raise Http404  # built in the email and calendar issue

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from events.models import Event
 
-TOKEN_SALT = "registrations.manage"
+MANAGE_LINK_SALT = "registrations.manage"
 
 
 def new_key():
@@ -41,7 +41,7 @@ class RegistrationQuerySet(models.QuerySet):
     def from_token(self, token):
         """The registration a signed self-service token points to, or DoesNotExist."""
         try:
-            key = signing.Signer(salt=TOKEN_SALT).unsign(token)
+            key = signing.Signer(salt=MANAGE_LINK_SALT).unsign(token)
         except signing.BadSignature:
             raise self.model.DoesNotExist("Invalid registration token.") from None
         return self.get(key=key)
@@ -115,7 +115,7 @@ class Registration(models.Model):
 
     @property
     def token(self):
-        return signing.Signer(salt=TOKEN_SALT).sign(self.key)
+        return signing.Signer(salt=MANAGE_LINK_SALT).sign(self.key)
 
     @property
     def is_active(self):

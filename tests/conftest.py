@@ -70,7 +70,10 @@ def event(make_event):
 def pytest_configure(config):
     from django.conf import settings
 
-    if os.environ.get("REQUIRE_POSTGRES") and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if (
+        os.environ.get("REQUIRE_POSTGRES")
+        and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
+    ):
         raise pytest.UsageError("REQUIRE_POSTGRES is set but DATABASE_URL does not point to PostgreSQL.")
 
 
