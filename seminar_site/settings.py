@@ -141,13 +141,9 @@ MAILERS = {
         else {},
     },
 }
-ANYMAIL = env.dict("ANYMAIL", default={}) | {
-    key.removeprefix("ANYMAIL_"): value
-    for key, value in env.ENVIRON.items()
-    if key.startswith("ANYMAIL_") and key != "ANYMAIL_WEBHOOK_SECRET"
-}
-if env.str("ANYMAIL_WEBHOOK_SECRET", default=""):
-    ANYMAIL["WEBHOOK_SECRET"] = env.str("ANYMAIL_WEBHOOK_SECRET")
+# Provider settings come as ANYMAIL_<NAME> variables, e.g. ANYMAIL_POSTMARK_SERVER_TOKEN
+# or ANYMAIL_WEBHOOK_SECRET ("user:password" for the tracking webhook).
+ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in env.ENVIRON.items() if key.startswith("ANYMAIL_")}
 
 TASKS = {
     "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")},
