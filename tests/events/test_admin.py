@@ -1,0 +1,144 @@
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from events.models import Event, Speaker
+
+CHANGELISTS = [
+    "/admin/events/series/",
+    "/admin/events/speaker/",
+    "/admin/events/venue/",
+    "/admin/events/event/",
+]
+ADD_FORMS = [url + "add/" for url in CHANGELISTS]
+
+
+@pytest.mark.parametrize("url", CHANGELISTS + ADD_FORMS)
+def test_admin_pages_load_for_staff(admin_client, event, url):
+    assert admin_client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", CHANGELISTS + ADD_FORMS)
+def test_admin_pages_send_anonymous_visitors_to_login(client, db, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"/admin/login/?next={url}")
+
+
+def test_event_change_form_links_to_the_public_page(admin_client, event):
+    page = admin_client.get(f"/admin/events/event/{event.pk}/change/").content.decode()
+    assert "View on site" in page
+    # The seat counter is shown but only the registration services change it.
+    assert 'name="seats_taken"' not in page
+    assert "Seats taken" in page
+
+
+def test_event_changelist_shows_what_an_organizer_scans(admin_client, make_event):
+    make_event(title="Cancelled talk", status=Event.Status.CANCELLED)
+
+    page = admin_client.get("/admin/events/event/").content.decode()
+
+    assert "Cancelled talk" in page
+    assert "Atlas Wang" in page
+    assert "GDC 6.302" in page
+    assert "Cancelled" in page
+    assert " CST" in page or " CDT" in page
+
+
+def test_event_changelist_search_and_filters(admin_client, make_event):
+    now = timezone.now()
+    make_event(title="Upcoming one", start=now + datetime.timedelta(days=3))
+    make_event(title="Finished one", start=now - datetime.timedelta(days=3))
+
+    upcoming = admin_client.get("/admin/events/event/?when=upcoming").content.decode()
+    past = admin_client.get("/admin/events/event/?when=past").content.decode()
+    found = admin_client.get("/admin/events/event/?q=Finished").content.decode()
+
+    assert "Upcoming one" in upcoming
+    assert "Finished one" not in upcoming
+    assert "Finished one" in past
+    assert "Upcoming one" not in past
+    assert "Finished one" in found
+    assert "Upcoming one" not in found
+
+
+def test_event_changelist_query_count_does_not_grow(admin_client, make_event):
+    make_event()
+    with CaptureQueriesContext(connection) as one:
+        admin_client.get("/admin/events/event/")
+    for _ in range(29):
+        event = make_event()
+        event.speakers.add(Speaker.objects.create(name="Co-speaker"))
+    with CaptureQueriesContext(connection) as thirty:
+        response = admin_client.get("/admin/events/event/")
+    assert response.status_code == 200
+    assert len(thirty) == len(one)
+
+
+def add_form_data(series, venue, speaker, **overrides):
+    start = timezone.localtime() + datetime.timedelta(days=10)
+    end = start + datetime.timedelta(hours=1)
+    data = {
+        "series": series.pk,
+        "title": "A new talk",
+        "slug": "a-new-talk",
+        "status": "published",
+        "speakers": [speaker.pk],
+        "abstract": "Something interesting.",
+        "venue": venue.pk,
+        "start_0": start.strftime("%Y-%m-%d"),
+        "start_1": start.strftime("%H:%M:%S"),
+        "end_0": end.strftime("%Y-%m-%d"),
+        "end_1": end.strftime("%H:%M:%S"),
+        "capacity": "",
+        "registration_opens_0": "",
+        "registration_opens_1": "",
+        "registration_closes_0": "",
+        "registration_closes_1": "",
+        "waitlist_enabled": "on",
+        "waitlist_limit": "",
+    }
+    return data | overrides
+
+
+def test_adding_a_talk_in_admin_takes_capacity_from_the_venue(admin_client, series, venue, speaker):
+    response = admin_client.post("/admin/events/event/add/", add_form_data(series, venue, speaker))
+
+    assert response.status_code == 302
+    event = Event.objects.get(slug="a-new-talk")
+    assert event.capacity == 40
+    assert list(event.speakers.all()) == [speaker]
+
+
+def test_admin_refuses_a_talk_that_ends_before_it_starts(admin_client, series, venue, speaker):
+    data = add_form_data(series, venue, speaker)
+    data["end_0"], data["end_1"] = data["start_0"], data["start_1"]
+
+    response = admin_client.post("/admin/events/event/add/", data)
+
+    assert response.status_code == 200
+    assert "The talk must end after it starts." in response.content.decode()
+    assert not Event.objects.exists()
+
+
+def test_admin_refuses_a_duplicate_slug(admin_client, event, series, venue, speaker):
+    response = admin_client.post("/admin/events/event/add/", add_form_data(series, venue, speaker, slug=event.slug))
+
+    assert response.status_code == 200
+    assert "Event with this Slug already exists." in response.content.decode()
+    assert Event.objects.count() == 1
+
+
+def test_admin_edit_keeps_the_seat_counter(admin_client, event, series, venue, speaker):
+    data = add_form_data(series, venue, speaker, slug=event.slug, title="Renamed")
+    Event.objects.filter(pk=event.pk).update(seats_taken=7)
+
+    response = admin_client.post(f"/admin/events/event/{event.pk}/change/", data)
+
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.title == "Renamed"
+    assert event.seats_taken == 7
