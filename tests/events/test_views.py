@@ -301,3 +301,17 @@ def test_series_page_query_count_does_not_grow(client, make_event, series, djang
         make_event(start=now - datetime.timedelta(days=day))
     with django_assert_num_queries(5):
         client.get(series.get_absolute_url())
+
+
+def test_server_error_page_renders_without_a_request_context():
+    from django.template.loader import render_to_string
+
+    page = render_to_string("500.html")
+    assert "Something went wrong" in page
+    assert 'href="/"' in page
+
+
+def test_talk_under_way_says_it_is_happening_now(client, make_event):
+    now = timezone.now()
+    event = make_event(start=now - datetime.timedelta(minutes=10), end=now + datetime.timedelta(minutes=50))
+    assert "This talk is happening now" in html(client.get(event.get_absolute_url()))
