@@ -6,5 +6,7 @@ app_name = "registrations"
 
 urlpatterns = [
     path("events/<slug:slug>/register/", views.register, name="register"),
+    path("events/<slug:slug>/register/already/", views.already_registered, name="already_registered"),
     path("r/<str:token>/", views.manage, name="manage"),
+    path("r/<str:token>/cancel/", views.cancel, name="cancel"),
 ]

@@ -1,9 +1,102 @@
+from django.contrib import messages
 from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from events.models import Event
+
+from . import services
+from .forms import RegistrationForm
+from .models import Registration
 
 
+def _visible_event(request, slug):
+    return get_object_or_404(Event.objects.visible_to(request.user).with_related(), slug=slug)
+
+
+def _registration_from_token(token):
+    try:
+        return Registration.objects.select_related("event__series", "event__venue").from_token(token)
+    except Registration.DoesNotExist:
+        raise Http404("No registration matches this link.") from None
+
+
+@require_POST
 def register(request, slug):
-    raise Http404
+    """The form on the talk page posts here; success redirects, so reloading never posts twice."""
+    event = _visible_event(request, slug)
+    form = RegistrationForm(request.POST)
+    if form.is_valid():
+        try:
+            result = services.register(
+                event=event,
+                name=form.cleaned_data["name"],
+                email=form.cleaned_data["email"],
+                affiliation=form.cleaned_data["affiliation"],
+                position=form.cleaned_data["position"],
+            )
+        except services.RegistrationError as error:
+            form.add_error(None, error.message)
+            # The event's counter may have moved since it was read; the panel shows it fresh.
+            event.refresh_from_db(fields=["seats_taken", "capacity"])
+        else:
+            if result.already_registered:
+                return redirect("registrations:already_registered", slug=event.slug)
+            return redirect(f"{result.registration.get_absolute_url()}?new=1")
+    return render(
+        request,
+        "registrations/register.html",
+        {"event": event, "registration_form": form, "now": timezone.now()},
+        status=400,
+    )
 
 
+@require_GET
+def already_registered(request, slug):
+    # Says nothing about the existing registration: anyone can type any address.
+    event = _visible_event(request, slug)
+    return render(request, "registrations/already_registered.html", {"event": event})
+
+
+@never_cache
+@require_GET
 def manage(request, token):
-    raise Http404
+    """The registrant's own page, reached only through the signed link."""
+    registration = _registration_from_token(token)
+    return render(
+        request,
+        "registrations/registration_detail.html",
+        {
+            "registration": registration,
+            "event": registration.event,
+            "waitlist_position": registration.waitlist_position(),
+            "is_new": request.GET.get("new") == "1",
+            "now": timezone.now(),
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def cancel(request, token):
+    """GET asks for confirmation, POST cancels (or leaves the waiting list)."""
+    registration = _registration_from_token(token)
+    if request.method == "POST":
+        was_waitlisted = registration.status == Registration.Status.WAITLISTED
+        try:
+            services.cancel_registration(registration=registration)
+        except services.RegistrationError as error:
+            messages.info(request, error.message)
+        else:
+            messages.success(
+                request,
+                "You left the waiting list." if was_waitlisted else "Your registration is cancelled. Thank you!",
+            )
+        return redirect(registration.get_absolute_url())
+    return render(
+        request,
+        "registrations/registration_confirm_cancel.html",
+        {"registration": registration, "event": registration.event},
+    )

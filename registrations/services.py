@@ -1,0 +1,339 @@
+"""Every change to registrations and seats happens here.
+
+Where capacity is enforced: every function that changes who holds a seat
+starts by locking the talk's row (`SELECT ... FOR UPDATE`), so on PostgreSQL
+all seat changes for one talk run one after the other. Inside that lock the
+seat counter `Event.seats_taken` is read, decided on and changed with F()
+updates; the check constraint on the event table (0 <= seats_taken <=
+capacity) backs this up should any code path forget the rule.
+
+Views, admin actions, commands and tasks call these functions and never
+repeat their rules. Mail is only queued (an outbox row in the same
+transaction), never sent from here.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Lower
+from django.utils import formats, timezone
+
+from events.models import Event
+
+from .models import OutgoingMail, Registration, RegistrationLog
+from .outbox import queue_mail
+
+
+class RegistrationError(Exception):
+    """A registration rule said no. `message` is written for the person who asked."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    def __str__(self):
+        return self.message
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    """What `register` did: `created` is False when the address was already registered."""
+
+    registration: Registration
+    created: bool
+
+    @property
+    def already_registered(self) -> bool:
+        return not self.created
+
+
+def format_local(event: Event, moment) -> str:
+    """A moment as people at the venue read it, e.g. "Monday, March 2, 2026, 4 p.m. CST"."""
+    return formats.date_format(timezone.localtime(moment, event.local_time_zone), "l, F j, Y, P T")
+
+
+def check_registration_open(*, event: Event, now=None) -> None:
+    """Refuse unless the talk accepts registrations at `now` (status and dates only, not seats).
+
+    Raises RegistrationError with code "draft", "cancelled", "started",
+    "not_open_yet" or "closed".
+    """
+    now = now or timezone.now()
+    if event.status == Event.Status.DRAFT:
+        raise RegistrationError("Registration is not open: this talk has not been published yet.", code="draft")
+    if event.status == Event.Status.CANCELLED:
+        raise RegistrationError("This talk was cancelled, so registration is closed.", code="cancelled")
+    if event.has_started(now):
+        raise RegistrationError("Registration is closed: this talk has already started.", code="started")
+    if event.registration_opens and now < event.registration_opens:
+        raise RegistrationError(
+            f"Registration opens on {format_local(event, event.registration_opens)}.", code="not_open_yet"
+        )
+    if event.registration_closes and now >= event.registration_closes:
+        raise RegistrationError(
+            f"Registration closed on {format_local(event, event.registration_closes)}.", code="closed"
+        )
+
+
+def decide_status(*, event: Event, waitlisted_count: int) -> str:
+    """The status a new registration gets: a free seat, else the waiting list.
+
+    `event.seats_taken` must be current (read under the event lock when the
+    answer is acted on). Raises RegistrationError with code "full" when the
+    talk is full and has no waiting list, "waitlist_full" when the waiting
+    list has reached its limit.
+    """
+    if event.seats_taken < event.capacity:
+        return Registration.Status.CONFIRMED
+    if not event.waitlist_enabled:
+        raise RegistrationError("Sorry, this talk is full.", code="full")
+    if event.waitlist_limit is not None and waitlisted_count >= event.waitlist_limit:
+        raise RegistrationError("Sorry, this talk is full and its waiting list is full too.", code="waitlist_full")
+    return Registration.Status.WAITLISTED
+
+
+def _lock_event(event_id: int) -> Event:
+    # The one lock that serializes every seat change of a talk.
+    # of=("self",): lock the talk only, not its venue (other talks share it).
+    return Event.objects.select_for_update(of=("self",)).select_related("venue").get(pk=event_id)
+
+
+def _active_with_email(event_id: int, email: str):
+    # Compared exactly as the unique constraint does: lower() in the database.
+    return (
+        Registration.objects.active()
+        .filter(event_id=event_id)
+        .alias(email_lower=Lower("email"))
+        .filter(email_lower=Lower(Value(email)))
+    )
+
+
+def _log(registration: Registration, action: str, *, from_status: str = "", actor=None, note: str = ""):
+    return RegistrationLog.objects.create(
+        registration=registration,
+        action=action,
+        from_status=from_status,
+        to_status=registration.status,
+        actor=actor,
+        note=note[:500],
+    )
+
+
+def _take_seats(event_id: int, count: int) -> None:
+    if count:
+        Event.objects.filter(pk=event_id).update(seats_taken=F("seats_taken") + count)
+
+
+def _already_registered(existing: Registration, *, actor=None) -> RegistrationResult:
+    mail = queue_mail(registration=existing, kind=OutgoingMail.Kind.RESEND)
+    if mail is not None:
+        _log(
+            existing,
+            RegistrationLog.Action.CONFIRMATION_RESENT,
+            from_status=existing.status,
+            actor=actor,
+            note="Registered again with the same address.",
+        )
+    return RegistrationResult(registration=existing, created=False)
+
+
+def register(
+    *,
+    event: Event,
+    name: str,
+    email: str,
+    affiliation: str = "",
+    position: str = "",
+    actor=None,
+    now=None,
+) -> RegistrationResult:
+    """Register `email` for `event`: a seat if one is free, else a place on the waiting list.
+
+    Preconditions: `name`, `email`, `affiliation` and `position` were checked
+    by a form (they are validated again against the model's fields).
+    An address that already holds an active registration (compared trimmed and
+    case-insensitively) gets no second seat: the confirmation is queued again
+    and the existing registration is returned with `created=False`.
+
+    Raises RegistrationError when registration is not open (see
+    `check_registration_open`), the talk is full ("full", "waitlist_full"),
+    or a field is invalid ("invalid").
+    """
+    email = (email or "").strip()
+    registration = Registration(
+        event_id=event.pk,
+        name=" ".join((name or "").split()),
+        email=email,
+        affiliation=(affiliation or "").strip(),
+        position=position or "",
+    )
+    try:
+        registration.full_clean(exclude=["event", "status"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        message = " ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+        raise RegistrationError(message, code="invalid") from None
+
+    with transaction.atomic():
+        locked = _lock_event(event.pk)
+        check_registration_open(event=locked, now=now)
+        existing = _active_with_email(locked.pk, email).first()
+        if existing is not None:
+            return _already_registered(existing, actor=actor)
+
+        waitlisted_count = (
+            Registration.objects.waitlisted().filter(event_id=locked.pk).count()
+            if locked.seats_taken >= locked.capacity
+            else 0
+        )
+        registration.status = decide_status(event=locked, waitlisted_count=waitlisted_count)
+        try:
+            # A savepoint, so that losing the race against an identical
+            # submission leaves the outer transaction usable.
+            with transaction.atomic():
+                registration.save(force_insert=True)
+        except IntegrityError:
+            existing = _active_with_email(locked.pk, email).first()
+            if existing is None:
+                raise
+            return _already_registered(existing, actor=actor)
+
+        if registration.status == Registration.Status.CONFIRMED:
+            _take_seats(locked.pk, 1)
+            _log(registration, RegistrationLog.Action.REGISTERED, actor=actor)
+            queue_mail(registration=registration, kind=OutgoingMail.Kind.CONFIRMATION)
+        else:
+            _log(registration, RegistrationLog.Action.WAITLISTED, actor=actor)
+            queue_mail(registration=registration, kind=OutgoingMail.Kind.WAITLISTED)
+    return RegistrationResult(registration=registration, created=True)
+
+
+def _fill_free_seats(event: Event, *, actor=None, note: str = "") -> list[Registration]:
+    """Promote from the waiting list, first come first served, while seats are free.
+
+    `event` must be locked by the caller; its seat counter is re-read here
+    because the caller may just have changed it with an F() update.
+    """
+    event.refresh_from_db(fields=["capacity", "seats_taken"])
+    free = event.capacity - event.seats_taken
+    if free <= 0:
+        return []
+    promoted = list(Registration.objects.filter(event_id=event.pk).waitlist_order()[:free])
+    for registration in promoted:
+        registration.status = Registration.Status.CONFIRMED
+        registration.save(update_fields=["status"])
+        _log(
+            registration,
+            RegistrationLog.Action.PROMOTED,
+            from_status=Registration.Status.WAITLISTED,
+            actor=actor,
+            note=note,
+        )
+        queue_mail(registration=registration, kind=OutgoingMail.Kind.PROMOTED)
+    _take_seats(event.pk, len(promoted))
+    event.seats_taken += len(promoted)
+    return promoted
+
+
+def _promotes_automatically(event: Event, now=None) -> bool:
+    # Nobody should be told "you have a seat" for a talk that is cancelled or already under way.
+    return event.status == Event.Status.PUBLISHED and not event.has_started(now)
+
+
+def cancel_registration(*, registration: Registration, actor=None, note: str = "") -> list[Registration]:
+    """Cancel a registration (or leave the waiting list) and give a freed seat to the next in line.
+
+    A confirmed registration frees its seat and, in the same transaction, the
+    first person on the waiting list is promoted (unless the talk is cancelled
+    or has started). Returns the promoted registrations. `registration` is
+    updated in place.
+
+    Raises RegistrationError ("already_cancelled") when it is cancelled already:
+    cancelled stays cancelled.
+    """
+    with transaction.atomic():
+        event = _lock_event(registration.event_id)
+        current = Registration.objects.select_for_update().get(pk=registration.pk)
+        if current.status == Registration.Status.CANCELLED:
+            registration.status, registration.cancelled_at = current.status, current.cancelled_at
+            raise RegistrationError("This registration is already cancelled.", code="already_cancelled")
+        from_status = current.status
+        current.status = Registration.Status.CANCELLED
+        current.cancelled_at = timezone.now()
+        current.save(update_fields=["status", "cancelled_at"])
+        _log(current, RegistrationLog.Action.CANCELLED, from_status=from_status, actor=actor, note=note)
+        queue_mail(registration=current, kind=OutgoingMail.Kind.CANCELLATION)
+        promoted = []
+        if from_status == Registration.Status.CONFIRMED:
+            _take_seats(event.pk, -1)
+            if _promotes_automatically(event):
+                promoted = _fill_free_seats(event, actor=actor, note=f"Seat freed by a cancellation ({current.pk}).")
+    registration.status, registration.cancelled_at = current.status, current.cancelled_at
+    return promoted
+
+
+def promote_waitlist(*, event: Event, actor=None) -> list[Registration]:
+    """Fill every free seat of `event` from its waiting list, in order of arrival.
+
+    Returns the promoted registrations (empty when no seat is free or nobody
+    waits). Raises RegistrationError ("cancelled") for a cancelled talk.
+    """
+    with transaction.atomic():
+        locked = _lock_event(event.pk)
+        if locked.status == Event.Status.CANCELLED:
+            raise RegistrationError("This talk was cancelled: nobody can be promoted.", code="cancelled")
+        promoted = _fill_free_seats(locked, actor=actor, note="Promoted by an organizer.")
+    event.seats_taken = locked.seats_taken
+    return promoted
+
+
+def change_capacity(*, event: Event, capacity: int, actor=None) -> list[Registration]:
+    """Set the number of seats of `event`; raising it promotes from the waiting list at once.
+
+    Raises RegistrationError ("capacity_below_taken") when `capacity` is
+    below the number of people already holding a seat (cancel registrations
+    first), or ("invalid") when it is negative. Returns the promoted
+    registrations. `event.capacity` and `event.seats_taken` are updated in place.
+    """
+    if capacity is None or capacity < 0:
+        raise RegistrationError("The capacity must be zero or more.", code="invalid")
+    with transaction.atomic():
+        locked = _lock_event(event.pk)
+        if capacity < locked.seats_taken:
+            raise RegistrationError(
+                f"{locked.seats_taken} people already hold a seat, so the capacity cannot be lowered to "
+                f"{capacity}. Cancel registrations first.",
+                code="capacity_below_taken",
+            )
+        Event.objects.filter(pk=locked.pk).update(capacity=capacity)
+        promoted = []
+        if _promotes_automatically(locked):
+            promoted = _fill_free_seats(locked, actor=actor, note=f"Capacity changed to {capacity}.")
+        else:
+            locked.refresh_from_db(fields=["capacity", "seats_taken"])
+    event.capacity, event.seats_taken = locked.capacity, locked.seats_taken
+    return promoted
+
+
+def check_in(*, registration: Registration, actor=None) -> Registration:
+    """Record that a confirmed registrant arrived.
+
+    Raises RegistrationError ("not_confirmed") for a waitlisted or cancelled
+    registration and ("already_checked_in") when it was checked in before.
+    """
+    with transaction.atomic():
+        current = Registration.objects.select_for_update().get(pk=registration.pk)
+        if current.status != Registration.Status.CONFIRMED:
+            raise RegistrationError(
+                f"Only confirmed registrations can be checked in; this one is {current.get_status_display().lower()}.",
+                code="not_confirmed",
+            )
+        if current.checked_in_at is not None:
+            raise RegistrationError("This person is already checked in.", code="already_checked_in")
+        current.checked_in_at = timezone.now()
+        current.save(update_fields=["checked_in_at"])
+        _log(current, RegistrationLog.Action.CHECKED_IN, from_status=current.status, actor=actor)
+    registration.checked_in_at = current.checked_in_at
+    return current

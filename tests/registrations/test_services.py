@@ -1,0 +1,365 @@
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from events.models import Event
+from registrations import services
+from registrations.models import OutgoingMail, Registration, RegistrationLog
+from registrations.services import RegistrationError
+
+pytestmark = pytest.mark.django_db
+
+
+def mail_kinds(registration):
+    return sorted(registration.outgoing_mails.values_list("kind", flat=True))
+
+
+def log_actions(registration):
+    return list(registration.log.values_list("action", "from_status", "to_status"))
+
+
+def seats_taken(event):
+    event.refresh_from_db()
+    return event.seats_taken
+
+
+# Registering
+
+
+def test_register_confirms_while_seats_are_free(event):
+    result = services.register(event=event, name="Zoë Ñúñez", email="zoe@example.edu", affiliation="UT Austin")
+
+    registration = result.registration
+    assert result.created
+    assert registration.status == Registration.Status.CONFIRMED
+    assert seats_taken(event) == 1
+    assert mail_kinds(registration) == [OutgoingMail.Kind.CONFIRMATION]
+    assert log_actions(registration) == [(RegistrationLog.Action.REGISTERED, "", "confirmed")]
+
+
+def test_register_waitlists_when_full(make_event, sign_up):
+    event = make_event(capacity=2)
+    sign_up(event)
+    sign_up(event)
+
+    third = sign_up(event)
+    fourth = sign_up(event)
+
+    assert third.status == fourth.status == Registration.Status.WAITLISTED
+    assert third.waitlist_position() == 1
+    assert fourth.waitlist_position() == 2
+    assert seats_taken(event) == 2
+    assert mail_kinds(third) == [OutgoingMail.Kind.WAITLISTED]
+    assert log_actions(third) == [(RegistrationLog.Action.WAITLISTED, "", "waitlisted")]
+
+
+def test_register_refuses_when_full_and_waitlist_off(make_event, sign_up):
+    event = make_event(capacity=1, waitlist_enabled=False)
+    sign_up(event)
+
+    with pytest.raises(RegistrationError) as refused:
+        sign_up(event)
+
+    assert refused.value.code == "full"
+    assert "full" in refused.value.message
+    assert Registration.objects.filter(event=event).count() == 1
+
+
+def test_register_refuses_when_waitlist_limit_reached(make_event, sign_up):
+    event = make_event(capacity=1, waitlist_limit=2)
+    sign_up(event)
+    sign_up(event)
+    sign_up(event)
+
+    with pytest.raises(RegistrationError) as refused:
+        sign_up(event)
+
+    assert refused.value.code == "waitlist_full"
+    assert "waiting list is full" in refused.value.message
+    assert Registration.objects.filter(event=event).waitlisted().count() == 2
+
+
+def test_register_refuses_before_registration_opens_and_says_when(make_event, sign_up):
+    opens = timezone.now() + datetime.timedelta(days=2)
+    event = make_event(registration_opens=opens)
+
+    with pytest.raises(RegistrationError) as refused:
+        sign_up(event)
+
+    assert refused.value.code == "not_open_yet"
+    local = timezone.localtime(opens, event.local_time_zone)
+    assert refused.value.message.startswith("Registration opens on ")
+    assert f"{local:%B} {local.day}, {local.year}" in refused.value.message
+    assert not Registration.objects.exists()
+
+
+def test_register_refuses_after_registration_closes(make_event, sign_up):
+    event = make_event(
+        registration_opens=timezone.now() - datetime.timedelta(days=3),
+        registration_closes=timezone.now() - datetime.timedelta(minutes=1),
+    )
+
+    with pytest.raises(RegistrationError) as refused:
+        sign_up(event)
+
+    assert refused.value.code == "closed"
+    assert refused.value.message.startswith("Registration closed on ")
+
+
+def test_register_refuses_once_the_talk_started(make_event, sign_up):
+    event = make_event(start=timezone.now() - datetime.timedelta(minutes=5))
+
+    with pytest.raises(RegistrationError) as refused:
+        sign_up(event)
+
+    assert refused.value.code == "started"
+
+
+@pytest.mark.parametrize(("status", "code"), [(Event.Status.CANCELLED, "cancelled"), (Event.Status.DRAFT, "draft")])
+def test_register_refuses_cancelled_and_draft_talks(make_event, sign_up, status, code):
+    event = make_event(status=status)
+
+    with pytest.raises(RegistrationError) as refused:
+        sign_up(event)
+
+    assert refused.value.code == code
+    assert seats_taken(event) == 0
+
+
+def test_refusal_reads_the_locked_row_not_the_callers_copy(make_event, sign_up):
+    event = make_event(capacity=1, waitlist_enabled=False)
+    stale = Event.objects.get(pk=event.pk)
+    sign_up(event)
+
+    with pytest.raises(RegistrationError):
+        sign_up(stale)
+
+
+@pytest.mark.parametrize("again", ["ANA@UT.EDU", "  ana@ut.edu  ", "Ana@Ut.Edu "])
+def test_same_address_in_other_case_or_with_spaces_takes_no_second_seat(event, again):
+    first = services.register(event=event, name="Ana", email="Ana@UT.edu").registration
+
+    result = services.register(event=event, name="Somebody Else", email=again)
+
+    assert not result.created
+    assert result.registration == first
+    assert Registration.objects.filter(event=event).count() == 1
+    assert seats_taken(event) == 1
+    assert mail_kinds(first) == [OutgoingMail.Kind.CONFIRMATION, OutgoingMail.Kind.RESEND]
+    assert RegistrationLog.Action.CONFIRMATION_RESENT in first.log.values_list("action", flat=True)
+
+
+def test_duplicate_while_full_is_still_already_registered(make_event, sign_up):
+    event = make_event(capacity=1, waitlist_enabled=False)
+    first = sign_up(event, email="first@example.edu")
+
+    result = services.register(event=event, name="First", email="FIRST@example.edu")
+
+    assert result.registration == first
+    assert not result.created
+
+
+def test_database_refuses_a_second_active_registration_for_an_address(event, sign_up):
+    sign_up(event, email="ana@ut.edu")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Registration.objects.create(event=event, name="Ana", email="ANA@ut.edu", status="waitlisted")
+
+
+def test_register_again_after_cancelling(event, sign_up):
+    first = sign_up(event, email="ana@ut.edu")
+    services.cancel_registration(registration=first)
+
+    again = services.register(event=event, name="Ana", email="ana@ut.edu")
+
+    assert again.created
+    assert again.registration != first
+    assert again.registration.status == Registration.Status.CONFIRMED
+    assert seats_taken(event) == 1
+
+
+def test_register_rejects_invalid_fields_without_changes(event):
+    with pytest.raises(RegistrationError) as refused:
+        services.register(event=event, name="x" * 10_000, email="not-an-address")
+
+    assert refused.value.code == "invalid"
+    assert not Registration.objects.exists()
+    assert seats_taken(event) == 0
+
+
+def test_register_accepts_plus_addresses_and_unicode_domains(event):
+    result = services.register(event=event, name="王小明", email="ana+seminar@bücher.example")
+
+    assert result.registration.email == "ana+seminar@bücher.example"
+    assert result.registration.status == Registration.Status.CONFIRMED
+
+
+# Cancelling and the waiting list
+
+
+def test_cancel_frees_the_seat_and_promotes_the_first_in_line(make_event, sign_up):
+    event = make_event(capacity=1)
+    holder = sign_up(event)
+    first_waiting = sign_up(event)
+    second_waiting = sign_up(event)
+
+    promoted = services.cancel_registration(registration=holder)
+
+    assert promoted == [first_waiting]
+    assert holder.status == Registration.Status.CANCELLED
+    assert holder.cancelled_at is not None
+    first_waiting.refresh_from_db()
+    second_waiting.refresh_from_db()
+    assert first_waiting.status == Registration.Status.CONFIRMED
+    assert second_waiting.status == Registration.Status.WAITLISTED
+    assert second_waiting.waitlist_position() == 1
+    assert seats_taken(event) == 1
+    assert mail_kinds(holder) == [OutgoingMail.Kind.CANCELLATION, OutgoingMail.Kind.CONFIRMATION]
+    assert mail_kinds(first_waiting) == [OutgoingMail.Kind.PROMOTED, OutgoingMail.Kind.WAITLISTED]
+    assert log_actions(holder)[-1] == (RegistrationLog.Action.CANCELLED, "confirmed", "cancelled")
+    assert log_actions(first_waiting)[-1] == (RegistrationLog.Action.PROMOTED, "waitlisted", "confirmed")
+
+
+def test_leaving_the_waiting_list_moves_the_others_up_and_keeps_seats(make_event, sign_up):
+    event = make_event(capacity=1)
+    sign_up(event)
+    first_waiting = sign_up(event)
+    second_waiting = sign_up(event)
+
+    promoted = services.cancel_registration(registration=first_waiting)
+
+    assert promoted == []
+    assert seats_taken(event) == 1
+    assert second_waiting.waitlist_position() == 1
+    assert log_actions(first_waiting)[-1] == (RegistrationLog.Action.CANCELLED, "waitlisted", "cancelled")
+    assert OutgoingMail.Kind.CANCELLATION in mail_kinds(first_waiting)
+
+
+def test_cancelled_stays_cancelled(event, sign_up):
+    registration = sign_up(event)
+    services.cancel_registration(registration=registration)
+
+    with pytest.raises(RegistrationError) as refused:
+        services.cancel_registration(registration=registration)
+
+    assert refused.value.code == "already_cancelled"
+    assert seats_taken(event) == 0
+    assert registration.log.filter(action=RegistrationLog.Action.CANCELLED).count() == 1
+
+
+def test_cancelling_a_stale_copy_does_not_free_a_second_seat(event, sign_up):
+    registration = sign_up(event)
+    stale = Registration.objects.get(pk=registration.pk)
+    services.cancel_registration(registration=registration)
+
+    with pytest.raises(RegistrationError):
+        services.cancel_registration(registration=stale)
+
+    assert seats_taken(event) == 0
+
+
+def test_no_promotion_for_a_cancelled_talk(make_event, sign_up):
+    event = make_event(capacity=1)
+    holder = sign_up(event)
+    waiting = sign_up(event)
+    Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED)
+
+    assert services.cancel_registration(registration=holder) == []
+
+    waiting.refresh_from_db()
+    assert waiting.status == Registration.Status.WAITLISTED
+
+
+def test_promote_waitlist_fills_free_seats_in_order(make_event, sign_up):
+    event = make_event(capacity=1)
+    sign_up(event)
+    waiting = [sign_up(event) for _ in range(4)]
+    # Seats freed behind the services' back (e.g. a capacity edited in the database).
+    Event.objects.filter(pk=event.pk).update(capacity=3)
+
+    promoted = services.promote_waitlist(event=event)
+
+    assert promoted == waiting[:2]
+    assert seats_taken(event) == 3
+    assert [r.waitlist_position() for r in Registration.objects.filter(pk__in=[w.pk for w in waiting[2:]])] == [1, 2]
+    assert services.promote_waitlist(event=event) == []
+
+
+# Capacity
+
+
+def test_raising_capacity_promotes_at_once(make_event, sign_up):
+    event = make_event(capacity=1)
+    sign_up(event)
+    waiting = [sign_up(event) for _ in range(3)]
+    organizer = get_user_model().objects.create_user("organizer")
+
+    promoted = services.change_capacity(event=event, capacity=3, actor=organizer)
+
+    assert promoted == waiting[:2]
+    assert event.capacity == 3
+    assert event.seats_taken == 3
+    assert seats_taken(event) == 3
+    entry = waiting[0].log.get(action=RegistrationLog.Action.PROMOTED)
+    assert entry.actor == organizer
+    assert "Capacity changed to 3" in entry.note
+
+
+def test_lowering_capacity_below_confirmed_is_refused(make_event, sign_up):
+    event = make_event(capacity=5)
+    for _ in range(3):
+        sign_up(event)
+
+    with pytest.raises(RegistrationError) as refused:
+        services.change_capacity(event=event, capacity=2)
+
+    assert refused.value.code == "capacity_below_taken"
+    assert "3 people already hold a seat" in refused.value.message
+    event.refresh_from_db()
+    assert event.capacity == 5
+
+
+def test_lowering_capacity_to_the_confirmed_count_is_allowed(make_event, sign_up):
+    event = make_event(capacity=5)
+    for _ in range(3):
+        sign_up(event)
+
+    services.change_capacity(event=event, capacity=3)
+
+    event.refresh_from_db()
+    assert (event.capacity, event.seats_taken) == (3, 3)
+    assert sign_up(event).status == Registration.Status.WAITLISTED
+
+
+def test_database_backstops_overbooking(event):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(seats_taken=event.capacity + 1)
+
+
+# Check-in
+
+
+def test_check_in_records_time_and_history(event, sign_up):
+    registration = sign_up(event)
+
+    services.check_in(registration=registration)
+
+    registration.refresh_from_db()
+    assert registration.checked_in_at is not None
+    assert log_actions(registration)[-1] == (RegistrationLog.Action.CHECKED_IN, "confirmed", "confirmed")
+    with pytest.raises(RegistrationError) as refused:
+        services.check_in(registration=registration)
+    assert refused.value.code == "already_checked_in"
+
+
+def test_check_in_refuses_waitlisted(make_event, sign_up):
+    event = make_event(capacity=0)
+    waiting = sign_up(event)
+
+    with pytest.raises(RegistrationError) as refused:
+        services.check_in(registration=waiting)
+
+    assert refused.value.code == "not_confirmed"
