@@ -13,7 +13,8 @@ from .models import Registration
 
 
 def _visible_event(request, slug):
-    return get_object_or_404(Event.objects.visible_to(request.user).with_related(), slug=slug)
+    # No speakers: the pages of this app show the talk's title, time and place only.
+    return get_object_or_404(Event.objects.visible_to(request.user).select_related("series", "venue"), slug=slug)
 
 
 def _registration_from_token(token):

@@ -1,0 +1,463 @@
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from events.models import Event
+from registrations.models import OutgoingMail, Registration
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(**overrides):
+    return {
+        "name": "Ana López",
+        "email": "ana@ut.edu",
+        "affiliation": "UT Austin",
+        "position": "student",
+        "consent": "on",
+        "website": "",
+    } | overrides
+
+
+def register_url(event):
+    return reverse("registrations:register", kwargs={"slug": event.slug})
+
+
+def text(response):
+    # Whitespace-normalised page text, so assertions don't depend on line wrapping.
+    return " ".join(response.content.decode().split())
+
+
+def visible_text(response):
+    return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
+
+
+# The panel on the talk page
+
+
+def test_talk_page_shows_seats_left_and_the_form(make_event, sign_up, client):
+    event = make_event(capacity=40)
+    for _ in range(28):
+        sign_up(event)
+
+    response = client.get(event.get_absolute_url())
+
+    assert response.status_code == 200
+    assert "12 of 40 seats left" in text(response)
+    assert f'action="{register_url(event)}"' in response.content.decode()
+    assert "csrfmiddlewaretoken" in response.content.decode()
+
+
+def test_talk_page_offers_the_waiting_list_when_full(make_event, sign_up, client):
+    event = make_event(capacity=1)
+    sign_up(event)
+    sign_up(event)
+
+    page = text(client.get(event.get_absolute_url()))
+
+    assert "Full – join the waiting list" in page
+    assert "1 person is waiting" in page
+    assert "Join the waiting list</button>" in page
+
+
+def test_talk_page_says_full_without_form_when_waitlist_off(make_event, sign_up, client):
+    event = make_event(capacity=1, waitlist_enabled=False)
+    sign_up(event)
+
+    response = client.get(event.get_absolute_url())
+
+    assert "Sorry, this talk is full." in text(response)
+    assert register_url(event) not in response.content.decode()
+
+
+def test_talk_page_says_when_registration_opens(make_event, client):
+    opens = timezone.now() + datetime.timedelta(days=3)
+    event = make_event(registration_opens=opens)
+
+    response = client.get(event.get_absolute_url())
+
+    local = timezone.localtime(opens, event.local_time_zone)
+    assert f"Registration opens on {local:%A}, {local:%B} {local.day}, {local.year}" in text(response)
+    assert register_url(event) not in response.content.decode()
+
+
+def test_talk_page_says_registration_closed(make_event, client):
+    event = make_event(
+        registration_opens=timezone.now() - datetime.timedelta(days=3),
+        registration_closes=timezone.now() - datetime.timedelta(hours=1),
+    )
+
+    response = client.get(event.get_absolute_url())
+
+    assert "Registration closed on" in text(response)
+    assert register_url(event) not in response.content.decode()
+
+
+def test_talk_page_of_cancelled_talk(make_event, client):
+    event = make_event(status=Event.Status.CANCELLED)
+
+    response = client.get(event.get_absolute_url())
+
+    assert "This talk was cancelled" in text(response)
+    assert register_url(event) not in response.content.decode()
+
+
+def test_talk_page_of_past_talk(make_event, client):
+    event = make_event(start=timezone.now() - datetime.timedelta(days=2))
+
+    response = client.get(event.get_absolute_url())
+
+    assert "This talk has already taken place." in text(response)
+    assert register_url(event) not in response.content.decode()
+
+
+def test_talk_page_shows_nobody_personal(make_event, sign_up, client):
+    event = make_event(capacity=1)
+    sign_up(event, name="Secret Person", email="secret@example.edu")
+    sign_up(event, name="Waiting Person", email="waiting@example.edu")
+
+    page = client.get(event.get_absolute_url()).content.decode()
+
+    assert "Secret Person" not in page
+    assert "secret@example.edu" not in page
+    assert "Waiting Person" not in page
+
+
+# Registering through the form
+
+
+def test_register_redirects_to_confirmation_page(event, client):
+    response = client.post(register_url(event), form_data())
+
+    registration = Registration.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/r/{registration.token}/?new=1"
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert "Thank you, your seat is confirmed" in text(page)
+    assert "Ana López" in text(page)
+    assert event.title in text(page)
+    assert registration.status == Registration.Status.CONFIRMED
+    assert registration.outgoing_mails.get().kind == OutgoingMail.Kind.CONFIRMATION
+
+
+def test_register_on_full_talk_shows_waitlist_position(make_event, sign_up, client):
+    event = make_event(capacity=1)
+    sign_up(event)
+    sign_up(event)
+
+    response = client.post(register_url(event), form_data(), follow=True)
+
+    assert "You are on the waiting list" in text(response)
+    assert "You are number 2 on the waiting list" in visible_text(response)
+
+
+def test_double_submit_creates_one_registration(event, client):
+    first = client.post(register_url(event), form_data())
+    second = client.post(register_url(event), form_data())
+
+    assert Registration.objects.count() == 1
+    assert second.status_code == 302
+    assert second["Location"] == reverse("registrations:already_registered", kwargs={"slug": event.slug})
+    assert first["Location"] != second["Location"]
+    event.refresh_from_db()
+    assert event.seats_taken == 1
+
+
+@pytest.mark.parametrize("email", ["ANA@UT.EDU", "  ana@ut.edu  ", "Ana@Ut.edu"])
+def test_duplicate_in_other_case_or_with_spaces_says_already_registered_and_reveals_nothing(event, client, email):
+    client.post(register_url(event), form_data(name="Ana López", affiliation="Secret Lab"))
+
+    response = client.post(register_url(event), form_data(email=email, name="Intruder"), follow=True)
+
+    page = text(response)
+    assert "You are already registered" in page
+    assert "Ana López" not in page
+    assert "Secret Lab" not in page
+    assert "/r/" not in page
+    assert Registration.objects.count() == 1
+    assert Registration.objects.get().outgoing_mails.filter(kind=OutgoingMail.Kind.RESEND).count() == 1
+
+
+def test_refusal_is_shown_as_a_form_error_and_changes_nothing(make_event, sign_up, client):
+    event = make_event(capacity=1, waitlist_enabled=False)
+    sign_up(event)
+
+    response = client.post(register_url(event), form_data())
+
+    assert response.status_code == 400
+    assert "Sorry, this talk is full." in text(response)
+    assert Registration.objects.count() == 1
+
+
+def test_invalid_form_keeps_values_and_shows_field_errors(event, client):
+    response = client.post(register_url(event), form_data(email="nope", consent=""))
+
+    page = text(response)
+    assert response.status_code == 400
+    assert "Enter a valid email address." in page
+    assert "Please agree to the privacy notice" in page
+    assert 'value="Ana López"' in page
+    assert not Registration.objects.exists()
+
+
+def test_honeypot_submission_changes_nothing(event, client):
+    response = client.post(register_url(event), form_data(website="http://spam.example"))
+
+    assert response.status_code == 400
+    assert "filled in automatically" in text(response)
+    assert not Registration.objects.exists()
+
+
+def test_register_needs_post(event, client):
+    assert client.get(register_url(event)).status_code == 405
+
+
+def test_register_needs_csrf_token(event):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(register_url(event), form_data())
+
+    assert response.status_code == 403
+    assert not Registration.objects.exists()
+
+
+def test_register_for_draft_is_404_for_the_public(make_event, client):
+    event = make_event(status=Event.Status.DRAFT)
+
+    assert client.post(register_url(event), form_data()).status_code == 404
+    assert not Registration.objects.exists()
+
+
+def test_register_for_unknown_talk_is_404(client):
+    assert client.post("/events/no-such-talk/register/", form_data()).status_code == 404
+
+
+def test_register_again_after_cancelling(event, client):
+    client.post(register_url(event), form_data())
+    first = Registration.objects.get()
+    client.post(reverse("registrations:cancel", kwargs={"token": first.token}))
+
+    response = client.post(register_url(event), form_data())
+
+    assert response.status_code == 302
+    assert Registration.objects.active().get() != first
+
+
+# Hostile input: never a 500, always escaped
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"name": "Zoë Ñúñez"},
+        {"name": "王小明"},
+        {"name": "محمد الأحمد", "affiliation": "جامعة القاهرة"},
+        {"name": "דוד כהן", "affiliation": "האוניברסיטה העברית"},
+        {"name": "x" * 10_240},
+        {"affiliation": "y" * 10_240},
+        {"email": "a" * 10_240 + "@example.edu"},
+        {"name": "Ana\r\nBcc: victim@example.com"},
+        {"name": "Ana\x00López"},
+        {"email": "ana+seminar@bücher.example"},
+        {"email": "ana+seminar@example.edu"},
+        {"position": "x" * 10_240},
+        {"name": "<script>alert(1)</script>", "affiliation": "<img src=x onerror=alert(1)>"},
+        {"website": "<script>"},
+    ],
+)
+def test_hostile_input_never_gives_a_server_error(event, client, overrides):
+    response = client.post(register_url(event), form_data(**overrides), follow=True)
+
+    assert response.status_code in (200, 400)
+    assert "<script>alert" not in response.content.decode()
+    assert "<img src=x" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "email"),
+    [("Zoë Ñúñez", "zoe@example.edu"), ("王小明", "wang@example.edu"), ("محمد الأحمد", "ana+seminar@bücher.example")],
+)
+def test_unicode_registrations_round_trip(event, client, name, email):
+    response = client.post(register_url(event), form_data(name=name, email=email), follow=True)
+
+    assert response.status_code == 200
+    assert name in response.content.decode()
+    assert Registration.objects.get().email == email
+
+
+def test_script_in_name_is_shown_escaped_on_the_manage_page(event, client):
+    response = client.post(
+        register_url(event),
+        form_data(name="<script>alert(1)</script>", affiliation='"><b>bold</b>'),
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)</script>" not in page
+    assert "&quot;&gt;&lt;b&gt;bold&lt;/b&gt;" in page
+
+
+def test_line_break_in_name_is_a_clear_error(event, client):
+    response = client.post(register_url(event), form_data(name="Ana\r\nBcc: victim@example.com"))
+
+    assert response.status_code == 400
+    assert "without line breaks" in text(response)
+    assert not Registration.objects.exists()
+
+
+# The registrant's own page
+
+
+def test_manage_page_is_private_and_not_cached(event, sign_up, client):
+    registration = sign_up(event)
+
+    response = client.get(registration.get_absolute_url())
+
+    assert response.status_code == 200
+    assert "private" in response["Cache-Control"]
+    assert "no-store" in response["Cache-Control"]
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "Your seat is confirmed" in text(response)
+    assert "Thank you" not in text(response)
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda token: token[:-1] + ("A" if token[-1] != "A" else "B"),
+        lambda token: token.split(":")[0],
+        lambda token: "x" + token,
+        lambda token: token + ":extra",
+        lambda token: "%00%ff",
+        lambda token: "a" * 5000,
+    ],
+)
+def test_tampered_token_is_404(event, sign_up, client, mangle):
+    registration = sign_up(event)
+    token = mangle(registration.token)
+
+    assert client.get(f"/r/{token}/").status_code == 404
+    assert client.get(f"/r/{token}/cancel/").status_code == 404
+    assert client.post(f"/r/{token}/cancel/").status_code == 404
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.CONFIRMED
+
+
+def test_token_of_a_deleted_registration_is_404(event, sign_up, client):
+    registration = sign_up(event)
+    token = registration.token
+    Registration.objects.filter(pk=registration.pk).delete()
+
+    assert client.get(f"/r/{token}/").status_code == 404
+
+
+def test_cancel_asks_for_confirmation_then_cancels_and_promotes(make_event, sign_up, client):
+    event = make_event(capacity=1)
+    registration = sign_up(event)
+    waiting = sign_up(event)
+    cancel_url = reverse("registrations:cancel", kwargs={"token": registration.token})
+
+    confirm = client.get(cancel_url)
+    assert confirm.status_code == 200
+    assert "Cancel your registration?" in text(confirm)
+    assert "no-store" in confirm["Cache-Control"]
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.CONFIRMED
+
+    response = client.post(cancel_url, follow=True)
+
+    assert "Your registration is cancelled" in text(response)
+    assert "This registration is cancelled" in text(response)
+    registration.refresh_from_db()
+    waiting.refresh_from_db()
+    assert registration.status == Registration.Status.CANCELLED
+    assert waiting.status == Registration.Status.CONFIRMED
+
+
+def test_leave_the_waiting_list(make_event, sign_up, client):
+    event = make_event(capacity=1)
+    sign_up(event)
+    waiting = sign_up(event)
+    cancel_url = reverse("registrations:cancel", kwargs={"token": waiting.token})
+
+    assert "Leave the waiting list?" in text(client.get(cancel_url))
+    response = client.post(cancel_url, follow=True)
+
+    assert "You left the waiting list." in text(response)
+    waiting.refresh_from_db()
+    assert waiting.status == Registration.Status.CANCELLED
+
+
+def test_cancelling_twice_stays_cancelled(event, sign_up, client):
+    registration = sign_up(event)
+    cancel_url = reverse("registrations:cancel", kwargs={"token": registration.token})
+    client.post(cancel_url)
+
+    response = client.post(cancel_url, follow=True)
+
+    assert "already cancelled" in text(response)
+    event.refresh_from_db()
+    assert event.seats_taken == 0
+    assert Registration.objects.get().log.filter(action="cancelled").count() == 1
+
+
+def test_cancel_post_needs_csrf(event, sign_up):
+    from django.test import Client
+
+    registration = sign_up(event)
+    cancel_url = reverse("registrations:cancel", kwargs={"token": registration.token})
+
+    assert Client(enforce_csrf_checks=True).post(cancel_url).status_code == 403
+    registration.refresh_from_db()
+    assert registration.is_active
+
+
+def test_manage_page_shows_no_other_registrant(make_event, sign_up, client):
+    event = make_event(capacity=1)
+    mine = sign_up(event, name="Mine")
+    sign_up(event, name="Someone Else", email="else@example.edu")
+
+    page = client.get(mine.get_absolute_url()).content.decode()
+
+    assert "Someone Else" not in page
+    assert "else@example.edu" not in page
+    assert set(re.findall(r"/r/([^/\"]+)/", page)) == {mine.token}
+
+
+# Query counts stay constant as registrations grow
+
+
+@pytest.mark.parametrize("registrations", [1, 30])
+def test_talk_page_query_count_is_constant(make_event, sign_up, client, django_assert_num_queries, registrations):
+    event = make_event(capacity=40)
+    for _ in range(registrations):
+        sign_up(event)
+
+    with django_assert_num_queries(TALK_PAGE_QUERIES):
+        response = client.get(event.get_absolute_url())
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("registrations", [1, 30])
+def test_register_post_query_count_is_constant(make_event, sign_up, client, django_assert_num_queries, registrations):
+    event = make_event(capacity=40)
+    for _ in range(registrations):
+        sign_up(event)
+
+    with django_assert_num_queries(REGISTER_POST_QUERIES):
+        response = client.post(register_url(event), form_data(email="new@example.edu"))
+
+    assert response.status_code == 302
+
+
+# Talk page: the event with series and venue, its speakers, the panel's waiting-list count.
+TALK_PAGE_QUERIES = 3
+# The talk; then the transaction (a savepoint inside the test's own): lock, duplicate check,
+# savepoint, insert, release, seat counter, history entry, outbox row, release.
+REGISTER_POST_QUERIES = 11
