@@ -1,0 +1,288 @@
+import csv
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
+from events.admin import EventAdmin
+from events.models import Event
+
+from . import services
+from .models import Registration, RegistrationLog
+
+# Spreadsheets run a cell that starts with one of these as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def csv_cell(value) -> str:
+    """A value as a CSV cell that no spreadsheet will execute."""
+    if value is None:
+        return ""
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def with_waitlist_position(queryset):
+    """Annotate `waitlist_place` (1-based, None unless waitlisted) in the same query."""
+    ahead = (
+        Registration.objects.filter(event=OuterRef("event"), status=Registration.Status.WAITLISTED)
+        .filter(Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk")))
+        .order_by()
+        .values("event")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(waitlist_ahead=Coalesce(Subquery(ahead), Value(0)))
+
+
+class _Echo:
+    """csv.writer needs a file; this one hands each line straight back to the response."""
+
+    def write(self, value):
+        return value
+
+
+CSV_HEADER = [
+    "Talk",
+    "Talk starts",
+    "Name",
+    "Email",
+    "Affiliation",
+    "Position",
+    "Status",
+    "Waiting list place",
+    "Registered",
+    "Checked in",
+    "Cancelled",
+]
+
+
+def csv_rows(queryset):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_HEADER)
+    rows = with_waitlist_position(queryset.select_related("event")).order_by("event__start", "created_at", "pk")
+    for registration in rows.iterator(chunk_size=500):
+        waitlisted = registration.status == Registration.Status.WAITLISTED
+        yield writer.writerow(
+            [
+                csv_cell(value)
+                for value in (
+                    registration.event.title,
+                    _local(registration.event.start),
+                    registration.name,
+                    registration.email,
+                    registration.affiliation,
+                    registration.get_position_display(),
+                    registration.get_status_display(),
+                    registration.waitlist_ahead + 1 if waitlisted else "",
+                    _local(registration.created_at),
+                    _local(registration.checked_in_at),
+                    _local(registration.cancelled_at),
+                )
+            ]
+        )
+
+
+class CheckedInFilter(admin.SimpleListFilter):
+    title = "checked in"
+    parameter_name = "checked_in"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(checked_in_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(checked_in_at__isnull=True)
+        return queryset
+
+
+class RegistrationLogInline(admin.TabularInline):
+    model = RegistrationLog
+    fields = ["created_at", "action", "from_status", "to_status", "actor", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "history"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RegistrationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Registration
+        fields = ["name", "email", "affiliation", "position"]
+
+    def validate_constraints(self):
+        # The event and status are read-only here, which would make Django skip
+        # the one-active-address-per-talk constraint; check it with them.
+        exclude = self._get_validation_exclusions() - {"event", "status"}
+        try:
+            self.instance.validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+@admin.register(Registration)
+class RegistrationAdmin(admin.ModelAdmin):
+    form = RegistrationAdminForm
+    list_display = ["name", "email", "event", "status", "position", "affiliation", "created_at", "checked_in_at"]
+    list_filter = ["event", "status", "position", CheckedInFilter]
+    list_select_related = ["event"]
+    search_fields = ["name", "email", "affiliation"]
+    date_hierarchy = "created_at"
+    fields = [
+        "event",
+        "status",
+        "name",
+        "email",
+        "affiliation",
+        "position",
+        "created_at",
+        "cancelled_at",
+        "checked_in_at",
+        "email_bounced_at",
+    ]
+    # Seats change only through the actions below: editing the status here
+    # would bypass the seat counter and the waiting list.
+    readonly_fields = ["event", "status", "created_at", "cancelled_at", "checked_in_at", "email_bounced_at"]
+    inlines = [RegistrationLogInline]
+    actions = ["cancel_registrations", "promote_from_waitlist", "check_in", "export_csv"]
+
+    def has_add_permission(self, request):
+        # People register through the talk page, where the seat rules apply.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A deleted row would leave its seat counted; cancelling frees it properly.
+        return False
+
+    @admin.action(description="Cancel selected registrations (promotes from the waiting list)", permissions=["change"])
+    def cancel_registrations(self, request, queryset):
+        cancelled, promoted, skipped = 0, 0, 0
+        for registration in queryset.order_by("created_at", "pk"):
+            try:
+                promoted += len(services.cancel_registration(registration=registration, actor=request.user))
+            except services.RegistrationError:
+                skipped += 1
+            else:
+                cancelled += 1
+        self.message_user(
+            request,
+            f"Cancelled {cancelled} registration(s); {promoted} promoted from the waiting list."
+            + (f" {skipped} were already cancelled." if skipped else ""),
+            messages.SUCCESS if cancelled else messages.WARNING,
+        )
+
+    @admin.action(description="Fill free seats of these talks from the waiting list", permissions=["change"])
+    def promote_from_waitlist(self, request, queryset):
+        promoted, refused = 0, []
+        for event in Event.objects.filter(pk__in=queryset.values("event")):
+            try:
+                promoted += len(services.promote_waitlist(event=event, actor=request.user))
+            except services.RegistrationError as error:
+                refused.append(f"{event}: {error.message}")
+        self.message_user(request, f"Promoted {promoted} registration(s) from the waiting list.", messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.WARNING)
+
+    @admin.action(description="Check in selected registrations", permissions=["change"])
+    def check_in(self, request, queryset):
+        checked_in, refused = 0, 0
+        for registration in queryset:
+            try:
+                services.check_in(registration=registration, actor=request.user)
+            except services.RegistrationError:
+                refused += 1
+            else:
+                checked_in += 1
+        self.message_user(request, f"Checked in {checked_in} registration(s).", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                f"{refused} not checked in: only confirmed registrations not yet checked in can be.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Export selected registrations as CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        response = StreamingHttpResponse(csv_rows(queryset), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="registrations.csv"'
+        return response
+
+
+class RegistrationInline(admin.TabularInline):
+    model = Registration
+    fields = ["name", "email", "affiliation", "position", "status", "created_at", "checked_in_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ["status", "created_at", "pk"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class EventWithRegistrationsAdmin(EventAdmin):
+    """The talk admin of `events`, plus seat counts and the registrations (events knows no registrants)."""
+
+    list_display = [*EventAdmin.list_display, "confirmed", "capacity", "waitlisted"]
+    inlines = [*EventAdmin.inlines, RegistrationInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                confirmed_count=Count("registrations", filter=Q(registrations__status=Registration.Status.CONFIRMED)),
+                waitlisted_count=Count("registrations", filter=Q(registrations__status=Registration.Status.WAITLISTED)),
+            )
+        )
+
+    @admin.display(description="confirmed", ordering="confirmed_count")
+    def confirmed(self, obj):
+        return obj.confirmed_count
+
+    @admin.display(description="waiting", ordering="waitlisted_count")
+    def waitlisted(self, obj):
+        return obj.waitlisted_count
+
+    def save_model(self, request, obj, form, change):
+        if not (change and "capacity" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        # The new capacity goes through the service, under the event lock, so
+        # it is checked against the seats taken now and promotes at once.
+        capacity = obj.capacity
+        obj.capacity = form.initial["capacity"]
+        super().save_model(request, obj, form, change)
+        try:
+            promoted = services.change_capacity(event=obj, capacity=capacity, actor=request.user)
+        except services.RegistrationError as error:
+            self.message_user(request, f"The capacity was not changed: {error.message}", messages.ERROR)
+        else:
+            if promoted:
+                self.message_user(
+                    request, f"{len(promoted)} registration(s) promoted from the waiting list.", messages.SUCCESS
+                )
+
+
+admin.site.unregister(Event)
+admin.site.register(Event, EventWithRegistrationsAdmin)

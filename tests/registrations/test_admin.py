@@ -1,0 +1,394 @@
+import csv
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from events.models import Event
+from registrations import services
+from registrations.admin import csv_cell
+from registrations.models import Registration, RegistrationLog
+
+pytestmark = pytest.mark.django_db
+
+REGISTRATIONS = "/admin/registrations/registration/"
+
+
+def change_form_data(admin_client, event, **overrides):
+    """What the event change form posts when nothing but `overrides` is edited."""
+    url = f"/admin/events/event/{event.pk}/change/"
+    response = admin_client.get(url)
+    start, end = timezone.localtime(event.start), timezone.localtime(event.end)
+    data = {
+        "series": event.series_id,
+        "title": event.title,
+        "slug": event.slug,
+        "status": event.status,
+        "speakers": [s.pk for s in event.speakers.all()],
+        "abstract": event.abstract,
+        "venue": event.venue_id,
+        "start_0": start.strftime("%Y-%m-%d"),
+        "start_1": start.strftime("%H:%M:%S"),
+        "end_0": end.strftime("%Y-%m-%d"),
+        "end_1": end.strftime("%H:%M:%S"),
+        "capacity": event.capacity,
+        "registration_opens_0": "",
+        "registration_opens_1": "",
+        "registration_closes_0": "",
+        "registration_closes_1": "",
+        "waitlist_enabled": "on",
+        "waitlist_limit": "",
+    }
+    for inline in response.context["inline_admin_formsets"]:
+        form = inline.formset.management_form
+        data |= {form[name].html_name: form[name].value() for name in form.fields}
+    return url, data | overrides
+
+
+def run_action(client, action, registrations):
+    return client.post(
+        REGISTRATIONS,
+        {"action": action, "_selected_action": [r.pk for r in registrations]},
+        follow=action != "export_csv",
+    )
+
+
+def read_csv(response):
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(body)))
+
+
+# The event list and page
+
+
+def test_event_changelist_shows_confirmed_capacity_and_waiting(admin_client, make_event, sign_up):
+    event = make_event(capacity=2, title="Busy talk")
+    for _ in range(5):
+        sign_up(event)
+    services.cancel_registration(registration=Registration.objects.filter(event=event).waitlisted().first())
+
+    response = admin_client.get("/admin/events/event/")
+
+    listed = response.context["cl"].result_list
+    row = next(e for e in listed if e.pk == event.pk)
+    assert (row.confirmed_count, row.capacity, row.waitlisted_count) == (2, 2, 2)
+    page = response.content.decode()
+    assert '<td class="field-confirmed">2</td>' in page
+    assert '<td class="field-waitlisted">2</td>' in page
+
+
+def test_event_changelist_query_count_does_not_depend_on_events(admin_client, make_event, sign_up):
+    sign_up(make_event())
+    with CaptureQueriesContext(connection) as one:
+        admin_client.get("/admin/events/event/")
+    for _ in range(9):
+        event = make_event(capacity=1)
+        sign_up(event)
+        sign_up(event)
+    with CaptureQueriesContext(connection) as ten:
+        response = admin_client.get("/admin/events/event/")
+
+    assert response.status_code == 200
+    assert len(ten) == len(one)
+
+
+def test_event_page_lists_registrations_read_only_and_escaped(admin_client, event, sign_up):
+    sign_up(event, name="<script>alert('x')</script>", affiliation="<b>Lab</b>")
+
+    page = admin_client.get(f"/admin/events/event/{event.pk}/change/").content.decode()
+
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "<script>alert('x')</script>" not in page
+    assert "&lt;b&gt;Lab&lt;/b&gt;" in page
+    assert 'name="registrations-0-name"' not in page
+
+
+def test_raising_capacity_in_admin_promotes_at_once(admin_client, make_event, sign_up):
+    event = make_event(capacity=1)
+    sign_up(event)
+    waiting = [sign_up(event) for _ in range(3)]
+    url, data = change_form_data(admin_client, event, capacity=3)
+
+    response = admin_client.post(url, data, follow=True)
+
+    assert response.status_code == 200
+    assert "2 registration(s) promoted from the waiting list." in response.content.decode()
+    event.refresh_from_db()
+    assert (event.capacity, event.seats_taken) == (3, 3)
+    assert [Registration.objects.get(pk=w.pk).status for w in waiting] == ["confirmed", "confirmed", "waitlisted"]
+    entry = RegistrationLog.objects.get(registration=waiting[0], action=RegistrationLog.Action.PROMOTED)
+    assert entry.actor.username == "admin"
+
+
+def test_lowering_capacity_below_confirmed_in_admin_is_a_form_error(admin_client, make_event, sign_up):
+    event = make_event(capacity=5)
+    for _ in range(3):
+        sign_up(event)
+    url, data = change_form_data(admin_client, event, capacity=2, title="Renamed")
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    assert "3 people already hold a seat." in response.content.decode()
+    event.refresh_from_db()
+    assert (event.capacity, event.seats_taken, event.title) == (5, 3, event.title)
+    assert event.title != "Renamed"
+
+
+def test_lowering_capacity_to_confirmed_in_admin_is_allowed(admin_client, make_event, sign_up):
+    event = make_event(capacity=5)
+    for _ in range(3):
+        sign_up(event)
+    url, data = change_form_data(admin_client, event, capacity=3)
+
+    assert admin_client.post(url, data).status_code == 302
+
+    event.refresh_from_db()
+    assert (event.capacity, event.seats_taken) == (3, 3)
+
+
+def test_seats_taken_after_form_was_read_still_refuse_the_capacity(admin_client, make_event, sign_up, monkeypatch):
+    event = make_event(capacity=5)
+    sign_up(event)
+    url, data = change_form_data(admin_client, event, capacity=2, title="Renamed")
+    # Someone registers between the form's validation and the save: the service, under the lock, says no.
+    monkeypatch.setattr(Event, "clean", lambda self: None)
+    for _ in range(2):
+        sign_up(event)
+
+    response = admin_client.post(url, data, follow=True)
+
+    assert "The capacity was not changed: 3 people already hold a seat" in response.content.decode()
+    event.refresh_from_db()
+    assert (event.capacity, event.seats_taken, event.title) == (5, 3, "Renamed")
+
+
+# The registration list and its actions
+
+
+def test_registration_changelist_filters_and_search(admin_client, make_event, sign_up):
+    event = make_event(capacity=1)
+    other = make_event(title="Other talk")
+    ana = sign_up(event, name="Ana López", email="ana@ut.edu", affiliation="Oden Institute", position="student")
+    bob = sign_up(event, name="Bob", email="bob@example.com", position="faculty")
+    carla = sign_up(other, name="Carla", email="carla@example.com")
+    services.check_in(registration=carla)
+
+    def names(query):
+        response = admin_client.get(REGISTRATIONS + query)
+        assert response.status_code == 200
+        return {r.name for r in response.context["cl"].result_list}
+
+    assert names("") == {"Ana López", "Bob", "Carla"}
+    assert names(f"?event__id__exact={event.pk}") == {"Ana López", "Bob"}
+    assert names("?status__exact=waitlisted") == {"Bob"}
+    assert names("?position__exact=student") == {"Ana López"}
+    assert names("?checked_in=yes") == {"Carla"}
+    assert names("?checked_in=no") == {"Ana López", "Bob"}
+    assert names("?q=oden") == {"Ana López"}
+    assert names("?q=BOB@EXAMPLE") == {"Bob"}
+    assert ana and bob
+
+
+def test_registration_page_shows_history_and_escapes(admin_client, make_event, sign_up):
+    event = make_event(capacity=1)
+    holder = sign_up(event)
+    waiting = sign_up(event, name='<img src=x onerror="alert(1)">')
+    services.cancel_registration(registration=holder)
+
+    page = admin_client.get(f"{REGISTRATIONS}{waiting.pk}/change/").content.decode()
+
+    assert "Joined the waiting list" in page
+    assert "Promoted from the waiting list" in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    assert '<img src=x onerror="alert(1)">' not in page
+    assert 'name="status"' not in page
+    listing = admin_client.get(REGISTRATIONS).content.decode()
+    assert '<img src=x onerror="alert(1)">' not in listing
+
+
+def test_registrations_cannot_be_added_or_deleted_in_admin(admin_client, event, sign_up):
+    registration = sign_up(event)
+
+    assert admin_client.get(f"{REGISTRATIONS}add/").status_code == 403
+    assert admin_client.get(f"{REGISTRATIONS}{registration.pk}/delete/").status_code == 403
+    assert "delete_selected" not in admin_client.get(REGISTRATIONS).content.decode()
+
+
+def test_editing_a_registration_to_a_taken_address_is_a_form_error(admin_client, event, sign_up):
+    sign_up(event, email="ana@ut.edu")
+    other = sign_up(event, name="Bob", email="bob@ut.edu")
+    data = {"name": "Bob", "email": "ANA@ut.edu", "affiliation": "", "position": ""}
+    data |= {"log-TOTAL_FORMS": "0", "log-INITIAL_FORMS": "0", "log-MIN_NUM_FORMS": "0", "log-MAX_NUM_FORMS": "0"}
+
+    response = admin_client.post(f"{REGISTRATIONS}{other.pk}/change/", data)
+
+    assert response.status_code == 200
+    assert "This email address is already registered for this talk." in response.content.decode()
+    other.refresh_from_db()
+    assert other.email == "bob@ut.edu"
+
+
+def test_cancel_action_promotes(admin_client, make_event, sign_up):
+    event = make_event(capacity=2)
+    confirmed = [sign_up(event), sign_up(event)]
+    waiting = [sign_up(event), sign_up(event), sign_up(event)]
+    services.cancel_registration(registration=waiting[2])
+
+    response = run_action(admin_client, "cancel_registrations", [*confirmed, waiting[2]])
+
+    assert "Cancelled 2 registration(s); 2 promoted from the waiting list. 1 were already cancelled." in (
+        response.content.decode()
+    )
+    assert list(Registration.objects.filter(event=event).confirmed()) == waiting[:2]
+    event.refresh_from_db()
+    assert event.seats_taken == 2
+    assert RegistrationLog.objects.get(registration=confirmed[0], action="cancelled").actor.username == "admin"
+
+
+def test_promote_action_fills_free_seats(admin_client, make_event, sign_up):
+    event = make_event(capacity=1)
+    sign_up(event)
+    waiting = [sign_up(event), sign_up(event)]
+    Event.objects.filter(pk=event.pk).update(capacity=2)
+
+    response = run_action(admin_client, "promote_from_waitlist", waiting[1:])
+
+    assert "Promoted 1 registration(s) from the waiting list." in response.content.decode()
+    assert Registration.objects.get(pk=waiting[0].pk).status == "confirmed"
+    assert Registration.objects.get(pk=waiting[1].pk).status == "waitlisted"
+
+
+def test_check_in_action(admin_client, make_event, sign_up):
+    event = make_event(capacity=1)
+    confirmed = sign_up(event)
+    waiting = sign_up(event)
+
+    response = run_action(admin_client, "check_in", [confirmed, waiting])
+
+    page = response.content.decode()
+    assert "Checked in 1 registration(s)." in page
+    assert "1 not checked in" in page
+    assert Registration.objects.get(pk=confirmed.pk).checked_in_at is not None
+    assert Registration.objects.get(pk=waiting.pk).checked_in_at is None
+
+
+# CSV export
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("http://evil")', '\'=HYPERLINK("http://evil")'),
+        ("+1 555", "'+1 555"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tTab", "'\tTab"),
+        ("\rCR", "'\rCR"),
+        ("Ana = Bob", "Ana = Bob"),
+        ("王小明", "王小明"),
+        (None, ""),
+        (3, "3"),
+    ],
+)
+def test_csv_cell_neutralizes_formulas(value, cell):
+    assert csv_cell(value) == cell
+
+
+def test_export_csv_streams_every_selected_registration(admin_client, make_event, sign_up):
+    event = make_event(capacity=1, title="CSV talk")
+    ana = sign_up(event, name="Zoë Ñúñez", email="ana+seminar@bücher.example", affiliation="UT, Austin")
+    first = sign_up(event, name='=HYPERLINK("http://evil.example","click")', affiliation="+SUM(1)")
+    second = sign_up(event, name="@cmd", affiliation="-1+1", position="postdoc")
+
+    response = run_action(admin_client, "export_csv", [second, ana, first])
+
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="registrations.csv"'
+    rows = read_csv(response)
+    assert rows[0][:8] == [
+        "Talk",
+        "Talk starts",
+        "Name",
+        "Email",
+        "Affiliation",
+        "Position",
+        "Status",
+        "Waiting list place",
+    ]
+    assert [row[2:8] for row in rows[1:]] == [
+        ["Zoë Ñúñez", "ana+seminar@bücher.example", "UT, Austin", "", "Confirmed", ""],
+        ['\'=HYPERLINK("http://evil.example","click")', first.email, "'+SUM(1)", "", "Waiting list", "1"],
+        ["'@cmd", second.email, "'-1+1", "Postdoc", "Waiting list", "2"],
+    ]
+    assert all(row[0] == "CSV talk" for row in rows[1:])
+
+
+def test_export_csv_of_a_subset_keeps_true_waitlist_places(admin_client, make_event, sign_up):
+    event = make_event(capacity=0)
+    sign_up(event)
+    second = sign_up(event)
+
+    rows = read_csv(run_action(admin_client, "export_csv", [second]))
+
+    assert len(rows) == 2
+    assert rows[1][7] == "2"
+
+
+# The Organizers group
+
+
+@pytest.fixture
+def organizer(client):
+    user = get_user_model().objects.create_user("organizer", password="not-a-real-password", is_staff=True)
+    user.groups.add(Group.objects.get(name="Organizers"))
+    client.force_login(user)
+    return user
+
+
+def test_organizers_group_has_exactly_the_needed_permissions():
+    perms = {f"{p.content_type.app_label}.{p.codename}" for p in Group.objects.get(name="Organizers").permissions.all()}
+
+    expected = {
+        f"events.{verb}_{model}"
+        for model in ("series", "speaker", "venue", "event")
+        for verb in ("view", "add", "change", "delete")
+    }
+    expected |= {
+        "registrations.view_registration",
+        "registrations.change_registration",
+        "registrations.view_registrationlog",
+        "registrations.view_outgoingmail",
+    }
+    assert perms == expected
+
+
+def test_organizer_can_manage_registrations(organizer, client, make_event, sign_up):
+    event = make_event(capacity=1)
+    holder = sign_up(event)
+    waiting = sign_up(event)
+
+    assert client.get(REGISTRATIONS).status_code == 200
+    assert client.get(f"{REGISTRATIONS}{holder.pk}/change/").status_code == 200
+    assert client.get(f"/admin/events/event/{event.pk}/change/").status_code == 200
+    response = run_action(client, "cancel_registrations", [holder])
+
+    assert "Cancelled 1 registration(s); 1 promoted" in response.content.decode()
+    assert Registration.objects.get(pk=waiting.pk).status == "confirmed"
+    assert organizer.has_perm("events.add_event")
+
+
+def test_organizer_cannot_manage_users_or_groups(organizer, client):
+    assert client.get("/admin/auth/user/").status_code == 403
+    assert client.get("/admin/auth/user/add/").status_code == 403
+    assert client.get("/admin/auth/group/").status_code == 403
+    assert not organizer.has_perm("auth.add_user")
+    assert not organizer.has_perm("auth.change_user")
+    assert not organizer.has_perm("auth.view_user")
+    assert not organizer.is_superuser
