@@ -73,6 +73,26 @@ def test_talk_page_says_full_without_form_when_waitlist_off(make_event, sign_up,
     assert register_url(event) not in response.content.decode()
 
 
+def test_talk_page_says_when_the_waiting_list_is_full_too(make_event, sign_up, client):
+    event = make_event(capacity=1, waitlist_limit=1)
+    sign_up(event)
+    sign_up(event)
+
+    response = client.get(event.get_absolute_url())
+
+    assert "Sorry, this talk is full and its waiting list is full too." in text(response)
+    assert register_url(event) not in response.content.decode()
+
+
+def test_staff_preview_of_a_draft_says_registration_is_not_open(make_event, admin_client):
+    event = make_event(status=Event.Status.DRAFT)
+
+    response = admin_client.get(event.get_absolute_url())
+
+    assert "this talk has not been published yet" in text(response)
+    assert register_url(event) not in response.content.decode()
+
+
 def test_talk_page_says_when_registration_opens(make_event, client):
     opens = timezone.now() + datetime.timedelta(days=3)
     event = make_event(registration_opens=opens)
