@@ -2,10 +2,12 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+
+from . import signals
 
 
 def validate_time_zone(value):
@@ -178,6 +180,38 @@ class Event(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    # What a calendar shows of a talk besides its text: a change to one of
+    # these raises `sequence` and, once committed, tells registrants.
+    CALENDAR_FIELDS = ("start", "end", "venue_id")
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        instance = super().from_db(db, field_names, values, **kwargs)
+        instance._remember_calendar_state()
+        return instance
+
+    def _remember_calendar_state(self):
+        # Deferred fields are absent from __dict__: they cannot have changed.
+        self._loaded_calendar_state = {
+            name: self.__dict__[name] for name in (*self.CALENDAR_FIELDS, "status") if name in self.__dict__
+        }
+
+    def _calendar_changes(self):
+        """(changed calendar fields, became cancelled) since the row was loaded."""
+        loaded = getattr(self, "_loaded_calendar_state", None)
+        if self._state.adding or not loaded:
+            return frozenset(), False
+        changed = {
+            name.removesuffix("_id")
+            for name in self.CALENDAR_FIELDS
+            if name in loaded and loaded[name] != getattr(self, name)
+        }
+        old_status = loaded.get("status", self.status)
+        became_cancelled = self.status == self.Status.CANCELLED and old_status != self.Status.CANCELLED
+        if old_status == self.Status.CANCELLED and self.status == self.Status.PUBLISHED:
+            changed.add("status")
+        return frozenset(changed), became_cancelled
+
     def save(self, *args, **kwargs):
         if self.capacity is None:
             self.capacity = self.venue.default_capacity
@@ -187,7 +221,21 @@ class Event(models.Model):
             kwargs["update_fields"] = [
                 f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "seats_taken"
             ]
+        changed, became_cancelled = self._calendar_changes()
+        if changed or became_cancelled:
+            self.sequence += 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "sequence"}
         super().save(*args, **kwargs)
+        self._remember_calendar_state()
+        # Announced only after commit: a rolled-back edit must email nobody, and
+        # receivers then see the committed talk.
+        if became_cancelled:
+            transaction.on_commit(lambda: signals.event_cancelled.send(sender=Event, event=self), robust=True)
+        elif changed and self.status == self.Status.PUBLISHED:
+            transaction.on_commit(
+                lambda: signals.event_rescheduled.send(sender=Event, event=self, changed_fields=changed), robust=True
+            )
 
     @property
     def local_time_zone(self):

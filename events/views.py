@@ -1,7 +1,9 @@
-from django.http import Http404
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
+from . import ical
 from .models import Event, Series
 
 
@@ -48,9 +50,20 @@ class SeriesDetailView(DetailView):
         )
 
 
+def _calendar_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
 def event_ics(request, slug):
-    raise Http404  # built in the email and calendar issue
+    """One published (or cancelled) talk as an .ics file; drafts do not exist here."""
+    event = get_object_or_404(Event.objects.published().with_related(), slug=slug)
+    return _calendar_response(ical.event_calendar(event), f"{event.slug}.ics")
 
 
 def series_calendar(request, slug):
-    raise Http404  # built in the email and calendar issue
+    """The subscribable feed of a series: every public talk, cancelled ones marked so."""
+    series = get_object_or_404(Series, slug=slug)
+    events = Event.objects.filter(series=series).published().with_related().order_by("start", "pk")
+    return _calendar_response(ical.series_calendar(series, events), f"{series.slug}.ics")

@@ -177,10 +177,13 @@ class RegistrationLog(models.Model):
 
 
 class OutgoingMailQuerySet(models.QuerySet):
-    def due(self, now):
-        return self.filter(status=OutgoingMail.Status.PENDING).filter(
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-        )
+    def due(self, now, grace=None):
+        """Pending rows whose time has come; with `grace`, fresh rows only once
+        they are that old (until then the task queued on commit owns them)."""
+        fresh = Q(next_attempt_at__isnull=True)
+        if grace is not None:
+            fresh &= Q(created_at__lte=now - grace)
+        return self.filter(status=OutgoingMail.Status.PENDING).filter(fresh | Q(next_attempt_at__lte=now))
 
     def counts_by_status(self):
         return dict(self.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
@@ -204,6 +207,7 @@ class OutgoingMail(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Not sent: no longer true"
 
     registration = models.ForeignKey(
         Registration, models.CASCADE, related_name="outgoing_mails", verbose_name="registration"
@@ -217,6 +221,9 @@ class OutgoingMail(models.Model):
     next_attempt_at = models.DateTimeField("next attempt", null=True, blank=True)
     sending_started_at = models.DateTimeField("sending started", null=True, blank=True)
     sent_at = models.DateTimeField("sent", null=True, blank=True)
+    # Reminders only: the start they announce, so a talk that moves gets one
+    # reminder for its new time and never two for the same time.
+    reminder_for = models.DateTimeField("reminder for start", null=True, blank=True, editable=False)
 
     objects = OutgoingMailQuerySet.as_manager()
 
@@ -225,6 +232,13 @@ class OutgoingMail(models.Model):
         verbose_name_plural = "outgoing emails"
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "reminder_for"],
+                condition=Q(kind="reminder"),
+                name="outgoingmail_one_reminder_per_start",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} to {self.registration.email}"

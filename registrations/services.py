@@ -337,3 +337,122 @@ def check_in(*, registration: Registration, actor=None) -> Registration:
         _log(current, RegistrationLog.Action.CHECKED_IN, from_status=current.status, actor=actor)
     registration.checked_in_at = current.checked_in_at
     return current
+
+
+# ---------------------------------------------------------------------------
+# Email and calendar: talk changes, reminders, the outbox, bounces.
+# ---------------------------------------------------------------------------
+
+
+def notify_event_changed(*, event: Event) -> int:
+    """Queue an EVENT_CHANGED email (with the updated invite) to every confirmed registrant.
+
+    Precondition: the change to `event` is committed (the events app calls this
+    through its `event_rescheduled` signal after commit). Returns the number queued.
+    """
+    with transaction.atomic():
+        registrations = list(Registration.objects.filter(event=event).confirmed())
+        for registration in registrations:
+            queue_mail(registration=registration, kind=OutgoingMail.Kind.EVENT_CHANGED)
+    return len(registrations)
+
+
+def notify_event_cancelled(*, event: Event) -> int:
+    """Queue an EVENT_CANCELLED email to everyone still registered, confirmed or waiting.
+
+    Confirmed registrants' emails carry a cancelling invite. Precondition: the
+    cancellation is committed. Returns the number queued.
+    """
+    with transaction.atomic():
+        registrations = list(Registration.objects.filter(event=event).active())
+        for registration in registrations:
+            queue_mail(registration=registration, kind=OutgoingMail.Kind.EVENT_CANCELLED)
+    return len(registrations)
+
+
+def reminder_time(event: Event):
+    from django.conf import settings
+
+    return event.start - settings.REMINDER_BEFORE
+
+
+def queue_due_reminders(*, now=None) -> int:
+    """Queue the reminder for every published talk whose reminder time has come.
+
+    Once per confirmed registrant and talk start (a talk that moves gets a new
+    reminder for its new time), never after the talk started, and not to people
+    who registered after the reminder time: their confirmation is fresh. Safe to
+    run concurrently: a unique constraint drops a second copy. Returns the number queued.
+    """
+    from django.conf import settings
+    from django.db.models import Exists, OuterRef
+
+    now = now or timezone.now()
+    events = Event.objects.filter(
+        status=Event.Status.PUBLISHED, start__gt=now, start__lte=now + settings.REMINDER_BEFORE
+    )
+    queued = 0
+    for event in events:
+        already = OutgoingMail.objects.filter(
+            registration=OuterRef("pk"), kind=OutgoingMail.Kind.REMINDER, reminder_for=event.start
+        )
+        registrations = (
+            Registration.objects.filter(event=event, created_at__lte=reminder_time(event))
+            .confirmed()
+            .exclude(Exists(already))
+        )
+        for registration in registrations:
+            try:
+                with transaction.atomic():
+                    queue_mail(registration=registration, kind=OutgoingMail.Kind.REMINDER, reminder_for=event.start)
+            except IntegrityError:
+                continue  # another sweep queued it a moment ago
+            queued += 1
+    return queued
+
+
+def retry_mail(*, mail: OutgoingMail) -> bool:
+    """Send a failed (or skipped) message again, from the admin.
+
+    Returns False, changing nothing, when the message is pending, being sent or
+    already sent: only failed and skipped messages can be retried.
+    """
+    with transaction.atomic():
+        updated = OutgoingMail.objects.filter(
+            pk=mail.pk, status__in=[OutgoingMail.Status.FAILED, OutgoingMail.Status.SKIPPED]
+        ).update(status=OutgoingMail.Status.PENDING, next_attempt_at=None, sending_started_at=None)
+        if updated:
+            from .outbox import enqueue_delivery
+
+            transaction.on_commit(lambda: enqueue_delivery(mail.pk), robust=True)
+    return bool(updated)
+
+
+def mark_email_bounced(*, provider_message_id: str, event_type: str, description: str = "") -> Registration | None:
+    """Flag the registration whose message `provider_message_id` bounced (or was refused).
+
+    Returns the registration, or None when no message of ours has that id.
+    The first bounce is kept; later ones only add history entries.
+    """
+    if not provider_message_id:
+        return None
+    mail = (
+        OutgoingMail.objects.select_related("registration")
+        .filter(provider_message_id=provider_message_id)
+        .order_by("-pk")
+        .first()
+    )
+    if mail is None:
+        return None
+    with transaction.atomic():
+        registration = Registration.objects.select_for_update().get(pk=mail.registration_id)
+        if registration.email_bounced_at is None:
+            registration.email_bounced_at = timezone.now()
+            registration.save(update_fields=["email_bounced_at"])
+        _log(
+            registration,
+            RegistrationLog.Action.EMAIL_BOUNCED,
+            from_status=registration.status,
+            note=f"{mail.get_kind_display()}: {event_type}. {description}".strip()[:500],
+        )
+    return registration

@@ -8,6 +8,7 @@ var/mail/. Production is switched on with DEBUG=false, which then requires
 SECRET_KEY, ALLOWED_HOSTS and SITE_URL. See README.md for the full table.
 """
 
+import datetime
 import secrets
 from pathlib import Path
 
@@ -148,6 +149,9 @@ ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in env.ENVIRON.ite
 TASKS = {
     "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")},
 }
+
+# How long before a talk the reminder email goes out (REMINDER_BEFORE in hours).
+REMINDER_BEFORE = datetime.timedelta(hours=env.float("REMINDER_BEFORE", default=24))
 
 # Security: safe by default, relaxed only for local development over plain HTTP.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -6,6 +6,8 @@ admin.site.site_title = "Seminar administration"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Provider tracking webhooks (bounces), behind ANYMAIL_WEBHOOK_SECRET basic auth.
+    path("anymail/", include("anymail.urls")),
     path("", include("registrations.urls")),
     path("", include("events.urls")),
 ]

@@ -14,6 +14,14 @@ def _test_mailer(settings):
     settings.SITE_URL = "https://seminars.example.edu"
 
 
+@pytest.fixture(autouse=True)
+def _immediate_tasks(settings):
+    # Tasks run in-process when enqueued (on commit: use
+    # django_capture_on_commit_callbacks(execute=True) to deliver queued email).
+    # This backend cannot defer, so retries wait for an explicit sweep_outbox().
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
 @pytest.fixture
 def series(db):
     return Series.objects.create(

@@ -1,0 +1,112 @@
+"""iCalendar for talks: one VEVENT per talk, shared by the public feeds and the
+personal invites that registrations attaches to its emails.
+
+Times are written in UTC (`...Z`): every client converts those correctly, while
+a TZID needs a VTIMEZONE that some clients read wrongly around DST changes.
+"""
+
+import datetime
+from urllib.parse import urlsplit
+
+import icalendar
+from django.conf import settings
+from django.utils import timezone
+
+PRODID = "-//IFML Seminar//Seminar registration 1.0//EN"
+
+
+def site_host() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+def absolute_url(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def new_calendar(*, method: str, name: str = "") -> icalendar.Calendar:
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    if name:
+        calendar.add("x-wr-calname", name)
+    return calendar
+
+
+def _utc(value: datetime.datetime) -> datetime.datetime:
+    return value.astimezone(datetime.UTC)
+
+
+def single_line(text: str) -> str:
+    """Names go into parameters (CN=...), where a line break has no business."""
+    return " ".join((text or "").split())
+
+
+def location_text(event) -> str:
+    return str(event.venue)
+
+
+def description_text(event, *, extra: str = "") -> str:
+    speakers = ", ".join(str(speaker) for speaker in event.speakers.all())
+    parts = []
+    if speakers:
+        parts.append(f"Speaker: {speakers}")
+    if event.abstract:
+        parts.append(event.abstract.strip())
+    parts.append(f"Details: {absolute_url(event.get_absolute_url())}")
+    if extra:
+        parts.append(extra)
+    return "\n\n".join(parts)
+
+
+def event_component(
+    event,
+    *,
+    uid: str,
+    sequence: int,
+    cancelled: bool = False,
+    description_extra: str = "",
+    now: datetime.datetime | None = None,
+) -> icalendar.Event:
+    """The VEVENT for `event`, without attendees: callers add what is theirs."""
+    vevent = icalendar.Event()
+    vevent.add("uid", uid)
+    vevent.add("dtstamp", _utc(now or timezone.now()))
+    vevent.add("sequence", sequence)
+    vevent.add("status", "CANCELLED" if cancelled or event.is_cancelled else "CONFIRMED")
+    vevent.add("summary", event.title)
+    vevent.add("dtstart", _utc(event.start))
+    vevent.add("dtend", _utc(event.end))
+    vevent.add("location", location_text(event))
+    vevent.add("description", description_text(event, extra=description_extra))
+    vevent.add("url", absolute_url(event.get_absolute_url()))
+    vevent.add("last-modified", _utc(event.updated_at))
+    vevent.add("transp", "OPAQUE")
+    organizer = icalendar.vCalAddress(f"mailto:{event.series.organizer_email}")
+    organizer.params["cn"] = single_line(event.series.organizer_name)
+    vevent.add("organizer", organizer)
+    return vevent
+
+
+def public_uid(event) -> str:
+    return f"event-{event.pk}@{site_host()}"
+
+
+def event_calendar(event) -> bytes:
+    """A one-talk calendar to download (METHOD:PUBLISH)."""
+    calendar = new_calendar(method="PUBLISH")
+    calendar.add_component(event_component(event, uid=public_uid(event), sequence=event.sequence))
+    return calendar.to_ical()
+
+
+def series_calendar(series, events) -> bytes:
+    """The subscribable feed of a series; cancelled talks stay in it as CANCELLED."""
+    calendar = new_calendar(method="PUBLISH", name=series.name)
+    calendar.add("x-wr-caldesc", single_line(series.description) or series.name)
+    calendar.add("refresh-interval", datetime.timedelta(hours=6), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT6H")
+    now = timezone.now()
+    for event in events:
+        calendar.add_component(event_component(event, uid=public_uid(event), sequence=event.sequence, now=now))
+    return calendar.to_ical()
