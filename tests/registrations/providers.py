@@ -22,3 +22,15 @@ class ScriptedBackend(EmailBackend):
         if error is not None:
             raise error
         return super().post_to_esp(payload, message)
+
+
+class BlockingBackend(EmailBackend):
+    """A provider that holds each send until the test releases it, to stage races."""
+
+    entered = threading.Event()
+    release = threading.Event()
+
+    def post_to_esp(self, payload, message):
+        BlockingBackend.entered.set()
+        assert BlockingBackend.release.wait(timeout=30), "the test never released the provider"
+        return super().post_to_esp(payload, message)

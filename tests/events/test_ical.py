@@ -1,0 +1,110 @@
+import datetime
+import zoneinfo
+from urllib.parse import parse_qs, urlsplit
+
+import icalendar
+import pytest
+from django.urls import reverse
+
+from events.models import Event
+from events.templatetags.event_calendar import google_calendar_url, webcal_url
+
+CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
+
+
+def calendar_of(response):
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    return icalendar.Calendar.from_ical(response.content)
+
+
+def test_event_ics_publishes_one_talk(client, event):
+    calendar = calendar_of(client.get(reverse("events:event_ics", kwargs={"slug": event.slug})))
+
+    assert str(calendar["VERSION"]) == "2.0"
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    assert calendar["PRODID"]
+    (vevent,) = calendar.walk("VEVENT")
+    assert str(vevent["UID"]) == f"event-{event.pk}@seminars.example.edu"
+    assert str(vevent["SUMMARY"]) == event.title
+    assert str(vevent["STATUS"]) == "CONFIRMED"
+    assert str(vevent["LOCATION"]) == "GDC 6.302, Gates Dell Complex"
+    assert str(vevent["ORGANIZER"]) == "mailto:ifml-seminar@example.edu"
+    assert "ATTENDEE" not in vevent  # nothing personal on public calendars
+    assert "Atlas Wang" in str(vevent["DESCRIPTION"])
+    assert vevent["DTSTART"].dt == event.start.replace(microsecond=0)
+
+
+def test_draft_talk_has_no_ics(client, make_event, admin_client):
+    draft = make_event(status=Event.Status.DRAFT)
+    url = reverse("events:event_ics", kwargs={"slug": draft.slug})
+
+    assert client.get(url).status_code == 404
+    assert admin_client.get(url).status_code == 404
+    assert client.get(reverse("events:event_ics", kwargs={"slug": "no-such-talk"})).status_code == 404
+
+
+def test_dst_start_day_talk_is_at_the_right_instant(client, make_event):
+    start = datetime.datetime(2027, 3, 14, 11, 0, tzinfo=CHICAGO)
+    event = make_event(start=start, end=start + datetime.timedelta(hours=1))
+    response = client.get(reverse("events:event_ics", kwargs={"slug": event.slug}))
+
+    assert b"DTSTART:20270314T160000Z\r\n" in response.content
+    assert b"DTEND:20270314T170000Z\r\n" in response.content
+
+
+def test_series_feed_lists_public_talks_and_marks_cancelled_ones(client, series, make_event, django_assert_num_queries):
+    upcoming = make_event()
+    cancelled = make_event(status=Event.Status.CANCELLED)
+    make_event(status=Event.Status.DRAFT)
+    url = reverse("events:series_calendar", kwargs={"slug": series.slug})
+
+    with django_assert_num_queries(3):  # series, talks with series and venue, speakers
+        response = client.get(url)
+    calendar = calendar_of(response)
+
+    assert str(calendar["X-WR-CALNAME"]) == "IFML Seminar"
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    by_uid = {str(v["UID"]): v for v in calendar.walk("VEVENT")}
+    assert sorted(by_uid) == sorted(f"event-{e.pk}@seminars.example.edu" for e in (upcoming, cancelled))
+    assert str(by_uid[f"event-{cancelled.pk}@seminars.example.edu"]["STATUS"]) == "CANCELLED"
+    assert str(by_uid[f"event-{upcoming.pk}@seminars.example.edu"]["STATUS"]) == "CONFIRMED"
+
+
+def test_series_feed_of_unknown_series_is_404(client, db):
+    assert client.get(reverse("events:series_calendar", kwargs={"slug": "nope"})).status_code == 404
+
+
+def test_google_calendar_link_uses_utc_times(make_event):
+    start = datetime.datetime(2027, 1, 20, 11, 0, tzinfo=CHICAGO)
+    event = make_event(start=start, end=start + datetime.timedelta(hours=1, minutes=30), title="Video & <Odyssey>")
+    url = urlsplit(google_calendar_url(event))
+    query = parse_qs(url.query)
+
+    assert (url.scheme, url.netloc, url.path) == ("https", "calendar.google.com", "/calendar/render")
+    assert query["action"] == ["TEMPLATE"]
+    assert query["text"] == ["Video & <Odyssey>"]
+    assert query["dates"] == ["20270120T170000Z/20270120T183000Z"]
+    assert query["location"] == ["GDC 6.302, Gates Dell Complex"]
+    assert f"https://seminars.example.edu/events/{event.slug}/" in query["details"][0]
+
+
+def test_talk_page_links_to_ics_and_google_calendar(client, event):
+    response = client.get(event.get_absolute_url())
+
+    content = response.content.decode()
+    assert reverse("events:event_ics", kwargs={"slug": event.slug}) in content
+    assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in content
+
+
+def test_series_page_offers_webcal_subscription(client, series, event):
+    response = client.get(series.get_absolute_url())
+
+    assert webcal_url(series) == "webcal://seminars.example.edu/series/ifml-seminar/calendar.ics"
+    assert 'href="webcal://seminars.example.edu/series/ifml-seminar/calendar.ics"' in response.content.decode()
+
+
+@pytest.mark.parametrize("site_url", ["http://127.0.0.1:8000", "https://talks.example.org/seminars"])
+def test_webcal_follows_site_url_at_call_time(settings, series, site_url):
+    settings.SITE_URL = site_url
+    assert webcal_url(series).startswith("webcal://" + site_url.split("://")[1] + "/series/")

@@ -1,0 +1,103 @@
+import datetime
+
+import pytest
+
+from events.models import Event, Venue
+from events.signals import event_cancelled, event_rescheduled
+
+
+@pytest.fixture
+def heard():
+    calls = []
+
+    def on_rescheduled(sender, event, changed_fields, **kwargs):
+        calls.append(("rescheduled", event.pk, changed_fields))
+
+    def on_cancelled(sender, event, **kwargs):
+        calls.append(("cancelled", event.pk, None))
+
+    event_rescheduled.connect(on_rescheduled, dispatch_uid="test-rescheduled")
+    event_cancelled.connect(on_cancelled, dispatch_uid="test-cancelled")
+    yield calls
+    event_rescheduled.disconnect(dispatch_uid="test-rescheduled")
+    event_cancelled.disconnect(dispatch_uid="test-cancelled")
+
+
+def reload(event):
+    return Event.objects.get(pk=event.pk)
+
+
+def save(event, capture):
+    with capture(execute=True) as callbacks:
+        event.save()
+    return callbacks
+
+
+def test_text_changes_are_silent(event, heard, django_capture_on_commit_callbacks):
+    talk = reload(event)
+    talk.title = "Another title"
+    talk.abstract = "Another abstract"
+    talk.capacity = 80
+    save(talk, django_capture_on_commit_callbacks)
+
+    assert heard == []
+    assert reload(event).sequence == 0
+
+
+def test_saving_unchanged_times_is_silent(event, heard, django_capture_on_commit_callbacks):
+    talk = reload(event)
+    talk.start = talk.start.astimezone(datetime.UTC)  # same instant, other zone
+    save(talk, django_capture_on_commit_callbacks)
+
+    assert heard == []
+
+
+@pytest.mark.parametrize("field", ["start", "end", "venue"])
+def test_time_or_place_change_is_announced_after_commit(event, heard, field, django_capture_on_commit_callbacks):
+    talk = reload(event)
+    if field == "start":
+        talk.start -= datetime.timedelta(minutes=30)
+    elif field == "end":
+        talk.end += datetime.timedelta(minutes=30)
+    else:
+        talk.venue = Venue.objects.create(room="GDC 4.304", building="Gates Dell Complex", default_capacity=60)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        talk.save()
+        assert heard == []  # nothing before commit
+    for callback in callbacks:
+        callback()
+
+    assert heard == [("rescheduled", event.pk, frozenset({field}))]
+    assert reload(event).sequence == 1
+
+
+def test_cancelling_is_announced_once(event, heard, django_capture_on_commit_callbacks):
+    talk = reload(event)
+    talk.status = Event.Status.CANCELLED
+    save(talk, django_capture_on_commit_callbacks)
+    talk.title = "Cancelled talk"
+    save(talk, django_capture_on_commit_callbacks)
+
+    assert heard == [("cancelled", event.pk, None)]
+    assert reload(event).sequence == 1
+
+
+def test_draft_changes_bump_sequence_but_tell_nobody(make_event, heard, django_capture_on_commit_callbacks):
+    draft = reload(make_event(status=Event.Status.DRAFT))
+    draft.start += datetime.timedelta(days=1)
+    draft.end += datetime.timedelta(days=1)
+    save(draft, django_capture_on_commit_callbacks)
+
+    assert heard == []
+    assert reload(draft).sequence == 1
+
+
+def test_explicit_update_fields_still_store_the_sequence(event, heard, django_capture_on_commit_callbacks):
+    talk = reload(event)
+    talk.end += datetime.timedelta(minutes=15)
+    with django_capture_on_commit_callbacks(execute=True):
+        talk.save(update_fields=["end"])
+
+    assert reload(event).sequence == 1
+    assert heard == [("rescheduled", event.pk, frozenset({"end"}))]
