@@ -365,6 +365,7 @@ def test_organizers_group_has_exactly_the_needed_permissions():
         "registrations.change_registration",
         "registrations.view_registrationlog",
         "registrations.view_outgoingmail",
+        "registrations.change_outgoingmail",
     }
     assert perms == expected
 

@@ -15,7 +15,7 @@ PERMISSIONS = {
     "registrations": {
         "registration": ["view", "change"],
         "registrationlog": ["view"],
-        "outgoingmail": ["view"],
+        "outgoingmail": ["view", "change"],
     },
 }
 
@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("events", "0001_initial"),
-        ("registrations", "0002_outgoingmail_reminder_for_alter_outgoingmail_status_and_more"),
+        ("registrations", "0001_initial"),
     ]
 
     operations = [migrations.RunPython(create_organizers_group, remove_organizers_group)]
