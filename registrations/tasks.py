@@ -9,12 +9,3 @@ from . import outbox
 def deliver_mail(mail_id: int) -> str:
     """Send one outbox row; a no-op if another worker already has it."""
     return outbox.deliver(mail_id=mail_id)
-
-
-@task
-def sweep_mail() -> dict[str, int]:
-    """Queue due reminders, then re-queue what the outbox left behind."""
-    from .services import queue_due_reminders
-
-    reminders = queue_due_reminders()
-    return {"reminders": reminders, **outbox.sweep_outbox()}

@@ -8,7 +8,7 @@ from django.utils import timezone
 from events.models import Event
 from registrations import services
 from registrations.models import OutgoingMail, Registration
-from registrations.tasks import deliver_mail, sweep_mail
+from registrations.tasks import deliver_mail
 from tests.mime import invite_parts, sent
 
 Kind = OutgoingMail.Kind
@@ -113,10 +113,11 @@ def test_send_queued_mail_command_delivers_left_behind_mail(talk, now):
     assert len(mail.outbox) == 1
 
 
-def test_sweep_task_and_reminder_command(talk, now, settings):
+def test_send_queued_mail_command_queues_due_reminders_once(talk, now, settings):
     registrant(talk, registered_at=now - datetime.timedelta(days=1))
     settings.REMINDER_BEFORE = datetime.timedelta(days=4)
 
-    call_command("send_reminders", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("send_queued_mail", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("send_queued_mail", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
     assert OutgoingMail.objects.filter(kind=Kind.REMINDER).count() == 1
-    assert sweep_mail.call()["reminders"] == 0
