@@ -76,6 +76,19 @@ class Venue(models.Model):
     def __str__(self):
         return f"{self.room}, {self.building}" if self.building else self.room
 
+    def save(self, *args, **kwargs):
+        moved = (
+            self.pk is not None
+            and Venue.objects.filter(pk=self.pk)
+            .exclude(room=self.room, building=self.building, address=self.address)
+            .exists()
+        )
+        super().save(*args, **kwargs)
+        if moved:
+            # A renamed room moves every talk booked in it, as far as calendars know.
+            for event in self.events.published().upcoming().select_related("venue"):
+                event.venue_changed()
+
 
 class EventQuerySet(models.QuerySet):
     def published(self):
@@ -228,14 +241,22 @@ class Event(models.Model):
                 kwargs["update_fields"] = {*kwargs["update_fields"], "sequence"}
         super().save(*args, **kwargs)
         self._remember_calendar_state()
-        # Announced only after commit: a rolled-back edit must email nobody, and
-        # receivers then see the committed talk.
         if became_cancelled:
-            transaction.on_commit(lambda: signals.event_cancelled.send(sender=Event, event=self), robust=True)
+            self._announce(signals.event_cancelled)
         elif changed and self.status == self.Status.PUBLISHED:
-            transaction.on_commit(
-                lambda: signals.event_rescheduled.send(sender=Event, event=self, changed_fields=changed), robust=True
-            )
+            self._announce(signals.event_rescheduled, changed_fields=changed)
+
+    def _announce(self, signal, **kwargs):
+        # Only after commit: a rolled-back edit must email nobody, and
+        # receivers then see the committed talk.
+        transaction.on_commit(lambda: signal.send(sender=Event, event=self, **kwargs), robust=True)
+
+    def venue_changed(self):
+        """Its venue's room, building or address was edited: calendars must show the new place."""
+        Event.objects.filter(pk=self.pk).update(sequence=F("sequence") + 1)
+        self.refresh_from_db(fields=["sequence"])
+        if self.status == self.Status.PUBLISHED:
+            self._announce(signals.event_rescheduled, changed_fields=frozenset({"venue"}))
 
     @property
     def local_time_zone(self):

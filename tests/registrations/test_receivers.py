@@ -71,6 +71,35 @@ def test_room_change_sends_one_update_per_confirmed_registrant(event, people, dj
         assert vevent["SEQUENCE"] == 2  # the confirmation carried 1
 
 
+def test_renaming_the_venue_room_updates_its_upcoming_talks(
+    event, people, make_event, django_capture_on_commit_callbacks
+):
+    past_talk = make_event(start=event.start - datetime.timedelta(days=60))
+    venue = Venue.objects.get(pk=event.venue_id)
+    venue.room = "GDC 2.216"
+    with django_capture_on_commit_callbacks(execute=True):
+        venue.save()
+
+    messages = sent()
+    assert sorted(m["To"].addresses[0].addr_spec for m in messages) == ["ana@example.edu", "wang@example.edu"]
+    for message in messages:
+        _calendar, vevent, _part = invite(message)
+        assert str(vevent["LOCATION"]) == "GDC 2.216, Gates Dell Complex"
+        assert vevent["SEQUENCE"] == 2
+    assert reload(event).sequence == 1
+    assert reload(past_talk).sequence == 0
+
+
+def test_venue_edit_that_keeps_the_place_sends_nothing(event, people, django_capture_on_commit_callbacks):
+    venue = Venue.objects.get(pk=event.venue_id)
+    venue.default_capacity = 100
+    with django_capture_on_commit_callbacks(execute=True):
+        venue.save()
+
+    assert mail.outbox == []
+    assert reload(event).sequence == 0
+
+
 def test_moving_the_start_sends_updates_with_new_time(event, people, django_capture_on_commit_callbacks):
     talk = reload(event)
     talk.start += datetime.timedelta(hours=2)
