@@ -64,8 +64,6 @@ def build_message(*, mail: OutgoingMail, sequence: int | None) -> EmailMultiAlte
         "registration": registration,
         "event": event,
         "series": series,
-        "kind": mail.kind,
-        "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
         "event_url": settings.SITE_URL + event.get_absolute_url(),
         "manage_url": registration.manage_url,

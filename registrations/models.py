@@ -3,7 +3,7 @@ import secrets
 from django.conf import settings
 from django.core import signing
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 
@@ -14,11 +14,6 @@ MANAGE_LINK_SALT = "registrations.manage"
 
 def new_key():
     return secrets.token_urlsafe(24)
-
-
-def normalize_email(email: str) -> str:
-    """The form of an address used for comparisons: trimmed, lower case."""
-    return (email or "").strip().lower()
 
 
 class RegistrationQuerySet(models.QuerySet):
@@ -34,9 +29,6 @@ class RegistrationQuerySet(models.QuerySet):
     def waitlist_order(self):
         """The waiting list, first come first served."""
         return self.waitlisted().order_by("created_at", "pk")
-
-    def for_email(self, email):
-        return self.filter(email__iexact=normalize_email(email))
 
     def from_token(self, token):
         """The registration a signed self-service token points to, or DoesNotExist."""
@@ -184,9 +176,6 @@ class OutgoingMailQuerySet(models.QuerySet):
         if grace is not None:
             fresh &= Q(created_at__lte=now - grace)
         return self.filter(status=OutgoingMail.Status.PENDING).filter(fresh | Q(next_attempt_at__lte=now))
-
-    def counts_by_status(self):
-        return dict(self.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
 
 
 class OutgoingMail(models.Model):

@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .emails import build_message, invite_method
 from .models import OutgoingMail, Registration, RegistrationLog
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def enqueue_delivery(mail_id: int, *, run_after: datetime.datetime | None = None
     A backend that cannot defer (the immediate one used in tests) gets nothing
     for a later time: the sweep enqueues the row once it is due.
     """
-    from .tasks import deliver_mail
+    from .tasks import deliver_mail  # tasks.py imports this module
 
     task = deliver_mail
     if run_after is not None:
@@ -134,8 +135,6 @@ def _still_wanted(mail: OutgoingMail) -> str:
 
 def _claim(mail_id: int):
     """Lock, check and build the message; commit it as `sending`. None if not ours to send."""
-    from .emails import build_message, invite_method
-
     with transaction.atomic():
         rows = OutgoingMail.objects.select_related("registration__event__series", "registration__event__venue").filter(
             pk=mail_id, status=Status.PENDING

@@ -14,16 +14,17 @@ transaction), never sent from here.
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
+from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Lower
 from django.utils import formats, timezone
 
 from events.models import Event
 
 from .models import OutgoingMail, Registration, RegistrationLog
-from .outbox import queue_mail
+from .outbox import enqueue_delivery, queue_mail
 
 
 class RegistrationError(Exception):
@@ -371,8 +372,6 @@ def notify_event_cancelled(*, event: Event) -> int:
 
 
 def reminder_time(event: Event):
-    from django.conf import settings
-
     return event.start - settings.REMINDER_BEFORE
 
 
@@ -384,9 +383,6 @@ def queue_due_reminders(*, now=None) -> int:
     who registered after the reminder time: their confirmation is fresh. Safe to
     run concurrently: a unique constraint drops a second copy. Returns the number queued.
     """
-    from django.conf import settings
-    from django.db.models import Exists, OuterRef
-
     now = now or timezone.now()
     events = Event.objects.filter(
         status=Event.Status.PUBLISHED, start__gt=now, start__lte=now + settings.REMINDER_BEFORE
@@ -422,8 +418,6 @@ def retry_mail(*, mail: OutgoingMail) -> bool:
             pk=mail.pk, status__in=[OutgoingMail.Status.FAILED, OutgoingMail.Status.SKIPPED]
         ).update(status=OutgoingMail.Status.PENDING, next_attempt_at=None, sending_started_at=None)
         if updated:
-            from .outbox import enqueue_delivery
-
             transaction.on_commit(lambda: enqueue_delivery(mail.pk), robust=True)
     return bool(updated)
 

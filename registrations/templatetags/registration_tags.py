@@ -16,9 +16,7 @@ def panel_state(event, now):
         check_registration_open(event=event, now=now)
     except RegistrationError as error:
         return error.code, error.message, None
-    waitlisted = getattr(event, "waitlisted_count", None)
-    if waitlisted is None:
-        waitlisted = Registration.objects.waitlisted().filter(event_id=event.pk).count()
+    waitlisted = Registration.objects.waitlisted().filter(event_id=event.pk).count()
     try:
         status = decide_status(event=event, waitlisted_count=waitlisted)
     except RegistrationError as error:
