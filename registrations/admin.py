@@ -3,8 +3,7 @@ import csv
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
@@ -28,19 +27,6 @@ def csv_cell(value) -> str:
 
 def _local(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-def with_waitlist_position(queryset):
-    """Annotate `waitlist_place` (1-based, None unless waitlisted) in the same query."""
-    ahead = (
-        Registration.objects.filter(event=OuterRef("event"), status=Registration.Status.WAITLISTED)
-        .filter(Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk")))
-        .order_by()
-        .values("event")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return queryset.annotate(waitlist_ahead=Coalesce(Subquery(ahead), Value(0)))
 
 
 class _Echo:
@@ -68,9 +54,8 @@ CSV_HEADER = [
 def csv_rows(queryset):
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_HEADER)
-    rows = with_waitlist_position(queryset.select_related("event")).order_by("event__start", "created_at", "pk")
+    rows = queryset.select_related("event").with_waitlist_position().order_by("event__start", "created_at", "pk")
     for registration in rows.iterator(chunk_size=500):
-        waitlisted = registration.status == Registration.Status.WAITLISTED
         yield writer.writerow(
             [
                 csv_cell(value)
@@ -82,7 +67,7 @@ def csv_rows(queryset):
                     registration.affiliation,
                     registration.get_position_display(),
                     registration.get_status_display(),
-                    registration.waitlist_ahead + 1 if waitlisted else "",
+                    registration.waitlist_place,
                     _local(registration.created_at),
                     _local(registration.checked_in_at),
                     _local(registration.cancelled_at),

@@ -3,8 +3,8 @@ import secrets
 from django.conf import settings
 from django.core import signing
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 
 from events.models import Event
@@ -29,6 +29,26 @@ class RegistrationQuerySet(models.QuerySet):
     def waitlist_order(self):
         """The waiting list, first come first served."""
         return self.waitlisted().order_by("created_at", "pk")
+
+    def with_waitlist_position(self):
+        """Annotate `waitlist_place`, the 1-based place on the waiting list (None unless waitlisted), in one query."""
+        ahead = (
+            Registration.objects.waitlisted()
+            .filter(event=OuterRef("event"))
+            .filter(
+                Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+            )
+            .order_by()
+            .values("event")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(
+            waitlist_place=Case(
+                When(status=Registration.Status.WAITLISTED, then=Coalesce(Subquery(ahead), Value(0)) + 1),
+                output_field=IntegerField(),
+            )
+        )
 
     def from_token(self, token):
         """The registration a signed self-service token points to, or DoesNotExist."""
@@ -121,13 +141,12 @@ class Registration(models.Model):
         """1-based place on the waiting list, derived from order of arrival."""
         if self.status != self.Status.WAITLISTED:
             return None
-        ahead = (
-            Registration.objects.waitlisted()
-            .filter(event_id=self.event_id)
-            .filter(Q(created_at__lt=self.created_at) | Q(created_at=self.created_at, pk__lt=self.pk))
-            .count()
+        return (
+            Registration.objects.filter(pk=self.pk)
+            .with_waitlist_position()
+            .values_list("waitlist_place", flat=True)
+            .get()
         )
-        return ahead + 1
 
 
 class RegistrationLog(models.Model):
