@@ -211,6 +211,22 @@ def test_registration_page_shows_history_and_escapes(admin_client, make_event, s
     assert '<img src=x onerror="alert(1)">' not in listing
 
 
+def test_registration_page_query_count_does_not_depend_on_its_history(admin_client, event, sign_up):
+    def history_page_queries(registration, organizers):
+        for n in range(organizers):
+            actor = get_user_model().objects.create_user(f"organizer-{registration.pk}-{n}", is_staff=True)
+            RegistrationLog.objects.create(
+                registration=registration, action=RegistrationLog.Action.CHECKED_IN, actor=actor, note="at the door"
+            )
+        with CaptureQueriesContext(connection) as queries:
+            response = admin_client.get(f"{REGISTRATIONS}{registration.pk}/change/")
+        assert response.status_code == 200
+        assert response.content.decode().count("at the door") == organizers
+        return len(queries)
+
+    assert history_page_queries(sign_up(event), 1) == history_page_queries(sign_up(event), 6)
+
+
 def test_registrations_cannot_be_added_or_deleted_in_admin(admin_client, event, sign_up):
     registration = sign_up(event)
 
