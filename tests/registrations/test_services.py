@@ -134,8 +134,11 @@ def test_refusal_reads_the_locked_row_not_the_callers_copy(make_event, sign_up):
     stale = Event.objects.get(pk=event.pk)
     sign_up(event)
 
-    with pytest.raises(RegistrationError):
+    with pytest.raises(RegistrationError) as refusal:
         sign_up(stale)
+
+    assert refusal.value.code == "full"
+    assert Registration.objects.filter(event=event).count() == 1
 
 
 def age_outbox(registration, minutes=60):

@@ -139,8 +139,11 @@ def test_talk_page_shows_nobody_personal(make_event, sign_up, client):
     sign_up(event, name="Secret Person", email="secret@example.edu")
     sign_up(event, name="Waiting Person", email="waiting@example.edu")
 
-    page = client.get(event.get_absolute_url()).content.decode()
+    response = client.get(event.get_absolute_url())
+    page = text(response)
 
+    assert "Full – join the waiting list" in page
+    assert "1 person is waiting" in page
     assert "Secret Person" not in page
     assert "secret@example.edu" not in page
     assert "Waiting Person" not in page
