@@ -57,7 +57,8 @@ class RegistrationForm(forms.Form):
     def clean_name(self):
         # Runs of spaces are collapsed: they only make the same name look different.
         name = " ".join(self.cleaned_data["name"].split())
-        if not name:
+        # Zero-width and other format characters alone (U+200B, U+FEFF...) look blank on every page.
+        if all(char.isspace() or unicodedata.category(char) == "Cf" for char in name):
             raise ValidationError("Please enter your name.", code="required")
         return name
 

@@ -42,11 +42,12 @@ def test_line_breaks_and_control_characters_in_name_are_refused(name):
     assert "Please write this on one line, without line breaks or control characters." in form.errors["name"]
 
 
-def test_blank_name_is_refused():
-    form = RegistrationForm(valid_data(name="   "))
+@pytest.mark.parametrize("name", ["   ", "\u200b", "\ufeff \u200b", "\u200d\u2060"])
+def test_blank_or_invisible_name_is_refused(name):
+    form = RegistrationForm(valid_data(name=name))
 
     assert not form.is_valid()
-    assert "name" in form.errors
+    assert form.errors["name"] == ["Please enter your name."] or form.errors["name"] == ["This field is required."]
 
 
 @pytest.mark.parametrize("field", ["name", "affiliation"])
