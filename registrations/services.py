@@ -252,7 +252,7 @@ def cancel_registration(*, registration: Registration, actor=None, note: str = "
     updated in place.
 
     Raises RegistrationError ("already_cancelled") when it is cancelled already:
-    cancelled stays cancelled.
+    cancelled stays cancelled; ("ended") once the talk is over.
     """
     with transaction.atomic():
         event = _lock_event(registration.event_id)
@@ -260,6 +260,9 @@ def cancel_registration(*, registration: Registration, actor=None, note: str = "
         if current.status == Registration.Status.CANCELLED:
             registration.status, registration.cancelled_at = current.status, current.cancelled_at
             raise RegistrationError("This registration is already cancelled.", code="already_cancelled")
+        if event.is_past():
+            # The seat is history by now; a cancelling invite would only clutter calendars.
+            raise RegistrationError("This talk has already taken place.", code="ended")
         from_status = current.status
         current.status = Registration.Status.CANCELLED
         current.cancelled_at = timezone.now()

@@ -272,6 +272,22 @@ def test_cancelled_stays_cancelled(event, sign_up):
     assert registration.log.filter(action=RegistrationLog.Action.CANCELLED).count() == 1
 
 
+def test_no_cancelling_once_the_talk_is_over(event, sign_up):
+    registration = sign_up(event)
+    Event.objects.filter(pk=event.pk).update(
+        start=timezone.now() - datetime.timedelta(hours=2), end=timezone.now() - datetime.timedelta(hours=1)
+    )
+
+    with pytest.raises(RegistrationError) as refused:
+        services.cancel_registration(registration=registration)
+
+    assert refused.value.code == "ended"
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.CONFIRMED
+    assert seats_taken(event) == 1
+    assert not OutgoingMail.objects.filter(kind=OutgoingMail.Kind.CANCELLATION).exists()
+
+
 def test_cancelling_a_stale_copy_does_not_free_a_second_seat(event, sign_up):
     registration = sign_up(event)
     stale = Registration.objects.get(pk=registration.pk)

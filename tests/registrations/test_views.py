@@ -431,6 +431,21 @@ def test_cancelling_twice_stays_cancelled(event, sign_up, client):
     assert Registration.objects.get().log.filter(action="cancelled").count() == 1
 
 
+def test_cancel_after_the_talk_is_refused_with_a_message(event, sign_up, client):
+    registration = sign_up(event)
+    Event.objects.filter(pk=event.pk).update(
+        start=timezone.now() - datetime.timedelta(hours=2), end=timezone.now() - datetime.timedelta(hours=1)
+    )
+    cancel_url = reverse("registrations:cancel", kwargs={"token": registration.token})
+
+    response = client.post(cancel_url, follow=True)
+
+    assert response.status_code == 200
+    assert "This talk has already taken place." in text(response)
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.CONFIRMED
+
+
 def test_cancel_post_needs_csrf(event, sign_up):
     from django.test import Client
 
