@@ -143,12 +143,21 @@ class RegistrationAdmin(admin.ModelAdmin):
         "cancelled_at",
         "checked_in_at",
         "email_bounced_at",
+        "erased_at",
     ]
     # Seats change only through the actions below: editing the status here
     # would bypass the seat counter and the waiting list.
-    readonly_fields = ["event", "status", "created_at", "cancelled_at", "checked_in_at", "email_bounced_at"]
+    readonly_fields = [
+        "event",
+        "status",
+        "created_at",
+        "cancelled_at",
+        "checked_in_at",
+        "email_bounced_at",
+        "erased_at",
+    ]
     inlines = [RegistrationLogInline]
-    actions = ["cancel_registrations", "promote_from_waitlist", "check_in", "export_csv"]
+    actions = ["cancel_registrations", "promote_from_waitlist", "check_in", "export_csv", "erase_personal_data"]
 
     def has_add_permission(self, request):
         # People register through the talk page, where the seat rules apply.
@@ -157,6 +166,12 @@ class RegistrationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # A deleted row would leave its seat counted; cancelling frees it properly.
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.erased_at is not None:
+            # Nobody should type a person back into an erased registration.
+            return self.fields
+        return self.readonly_fields
 
     @admin.action(description="Cancel selected registrations (promotes from the waiting list)", permissions=["change"])
     def cancel_registrations(self, request, queryset):
@@ -204,6 +219,16 @@ class RegistrationAdmin(admin.ModelAdmin):
                 f"{refused} not checked in: only confirmed registrations not yet checked in can be.",
                 messages.WARNING,
             )
+
+    @admin.action(
+        description="Erase personal data (cancels registrations for talks not yet over)", permissions=["change"]
+    )
+    def erase_personal_data(self, request, queryset):
+        selected = queryset.count()
+        erased = services.erase_personal_data(registrations=queryset, actor=request.user, note="Erased on request.")
+        self.message_user(request, f"Erased the personal data of {erased} registration(s).", messages.SUCCESS)
+        if selected > erased:
+            self.message_user(request, f"{selected - erased} were erased already and were left alone.", messages.INFO)
 
     @admin.action(description="Export selected registrations as CSV", permissions=["view"])
     def export_csv(self, request, queryset):

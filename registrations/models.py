@@ -84,6 +84,9 @@ class Registration(models.Model):
     cancelled_at = models.DateTimeField("cancelled", null=True, blank=True)
     checked_in_at = models.DateTimeField("checked in", null=True, blank=True)
     email_bounced_at = models.DateTimeField("email bounced", null=True, blank=True)
+    # Set by services.erase_personal_data: the row stays (seat counts and
+    # history remain true) but no longer says who registered.
+    erased_at = models.DateTimeField("personal data erased", null=True, blank=True, editable=False)
     # iCalendar SEQUENCE of this registrant's invite: raised with every invite
     # or cancellation we send, so clients always apply the newest one.
     invite_sequence = models.PositiveIntegerField("invite sequence", default=0, editable=False)
@@ -161,6 +164,7 @@ class RegistrationLog(models.Model):
         CONFIRMATION_RESENT = "confirmation_resent", "Confirmation sent again"
         EMAIL_BOUNCED = "email_bounced", "Email bounced"
         EMAIL_FAILED = "email_failed", "Email could not be delivered"
+        ERASED = "erased", "Personal data erased"
 
     registration = models.ForeignKey(Registration, models.CASCADE, related_name="log", verbose_name="registration")
     action = models.CharField("action", max_length=30, choices=Action)

@@ -46,6 +46,8 @@ PENDING_GRACE = datetime.timedelta(minutes=2)
 FIRST_RETRY = datetime.timedelta(minutes=1)
 MAX_RETRY = datetime.timedelta(hours=1)
 MAX_ATTEMPTS = 10
+# Why a message to an erased registration is not sent (services.erase_personal_data).
+ERASED_REASON = "The registrant's personal data was erased before this message went out."
 
 
 def queue_mail(*, registration: Registration, kind: str, reminder_for=None) -> OutgoingMail | None:
@@ -116,6 +118,9 @@ def _still_wanted(mail: OutgoingMail) -> str:
     """Why `mail` should no longer go out, or "" if it should."""
     registration = mail.registration
     event = registration.event
+    if registration.erased_at is not None:
+        # Its address is a placeholder now; this covers retries and "send again" too.
+        return ERASED_REASON
     if mail.kind in (Kind.CANCELLATION, Kind.EVENT_CANCELLED):
         return ""
     if event.is_cancelled:

@@ -12,19 +12,21 @@ repeat their rules. Mail is only queued (an outbox row in the same
 transaction), never sent from here.
 """
 
+from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Value
-from django.db.models.functions import Lower
+from django.db.models import CharField, Exists, F, OuterRef, QuerySet, Value
+from django.db.models.functions import Cast, Concat, Lower
 from django.utils import formats, timezone
 
 from events.models import Event
 
-from .models import OutgoingMail, Registration, RegistrationLog
-from .outbox import enqueue_delivery, queue_mail
+from .models import OutgoingMail, Registration, RegistrationLog, new_key
+from .outbox import ERASED_REASON, enqueue_delivery, queue_mail
 
 
 class RegistrationError(Exception):
@@ -341,6 +343,97 @@ def check_in(*, registration: Registration, actor=None) -> Registration:
         _log(current, RegistrationLog.Action.CHECKED_IN, from_status=current.status, actor=actor)
     registration.checked_in_at = current.checked_in_at
     return current
+
+
+ERASED_NAME = "Erased"
+
+
+def erase_personal_data(*, registrations: QuerySet | Iterable[Registration], actor=None, note: str = "") -> int:
+    """Remove who registered from `registrations`, keeping what happened; return how many were erased.
+
+    Name becomes "Erased", the email a unique address under the reserved
+    .invalid domain (nothing can be delivered there, and the one-address-per-talk
+    constraint still holds), affiliation empty; the self-service link stops
+    working. Status, times and position stay: position is one of six coarse
+    categories, which identifies nobody, and keeps the audience statistics of
+    past talks true. Provider error texts that may quote the address are
+    cleared from the history and the outbox. Messages still pending for these
+    registrations are marked skipped in the same transaction (the outbox also
+    refuses to send anything to an erased registration later).
+
+    Precondition: none about timing. The retention command passes only
+    registrations of talks that have ended. An organizer erasing on request
+    may pass any registration: one still active (confirmed or waiting) for a
+    talk that has not ended is first cancelled through `cancel_registration`,
+    so its seat goes to the next in line, rather than refused: the person asked
+    to be forgotten, and a refusal would only make the organizer do the same
+    two steps by hand. They get no cancellation email (their address is gone
+    by the time it would be sent); whoever handles the request answers them.
+
+    Idempotent: an erased registration is left alone and logs nothing.
+    Raises nothing of its own; database errors roll the erasure back.
+    """
+    now = timezone.now()
+    if isinstance(registrations, QuerySet):
+        pks = list(registrations.values_list("pk", flat=True))
+    else:
+        pks = [registration.pk for registration in registrations]
+    with transaction.atomic():
+        ids = list(Registration.objects.filter(pk__in=pks, erased_at__isnull=True).values_list("pk", flat=True))
+        if not ids:
+            return 0
+        # The outbox worker locks a message before its registration; skipping
+        # the pending messages first takes the locks in that same order.
+        _skip_pending_mail(ids)
+        for registration in (
+            Registration.objects.filter(pk__in=ids, event__end__gt=now).active().order_by("event_id", "pk")
+        ):
+            with suppress(RegistrationError):  # cancelled or over meanwhile: it holds no seat
+                cancel_registration(registration=registration, actor=actor, note="Cancelled to erase personal data.")
+        erased = list(
+            Registration.objects.select_for_update()
+            .filter(pk__in=ids, erased_at__isnull=True)
+            .order_by("pk")
+            .only("pk", "status")
+        )
+        ids = [registration.pk for registration in erased]
+        pk_text = Cast("pk", output_field=CharField())
+        Registration.objects.filter(pk__in=ids).update(
+            name=ERASED_NAME,
+            email=Concat(Value("erased-"), pk_text, Value("@erased.invalid")),
+            affiliation="",
+            # Old self-service links stop working; the signature keeps keys unguessable.
+            key=Concat(Value(f"erased-{new_key()[:20]}-"), pk_text),
+            erased_at=now,
+        )
+        # The cancellation messages just queued, and promotions among `ids`.
+        _skip_pending_mail(ids)
+        # Provider and SMTP error texts often quote the address.
+        OutgoingMail.objects.filter(registration_id__in=ids).exclude(last_error__in=["", ERASED_REASON]).update(
+            last_error=""
+        )
+        RegistrationLog.objects.filter(
+            registration_id__in=ids,
+            action__in=[RegistrationLog.Action.EMAIL_BOUNCED, RegistrationLog.Action.EMAIL_FAILED],
+        ).exclude(note="").update(note="")
+        RegistrationLog.objects.bulk_create(
+            RegistrationLog(
+                registration_id=registration.pk,
+                action=RegistrationLog.Action.ERASED,
+                from_status=registration.status,
+                to_status=registration.status,
+                actor=actor,
+                note=note[:500],
+            )
+            for registration in erased
+        )
+    return len(erased)
+
+
+def _skip_pending_mail(registration_ids: list[int]) -> None:
+    OutgoingMail.objects.filter(registration_id__in=registration_ids, status=OutgoingMail.Status.PENDING).update(
+        status=OutgoingMail.Status.SKIPPED, last_error=ERASED_REASON, next_attempt_at=None
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 import csv
+import datetime
 import io
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -452,3 +453,63 @@ def test_send_again_action_resends_failed_mail_only(admin_client, event, django_
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == (OutgoingMail.Status.SENT, 2)
     assert [m.to for m in mail.outbox] == [["Ana <ana@example.edu>"]]
+
+
+# Erasing personal data
+
+
+def test_organizer_erases_personal_data_with_the_action(organizer, client, make_event, sign_up):
+    past = make_event(title="Past talk")
+    old = sign_up(past, name="<script>alert(1)</script> Zoë", email="zoe@example.edu", affiliation="UT Austin")
+    Event.objects.filter(pk=past.pk).update(
+        start=timezone.now() - datetime.timedelta(days=400), end=timezone.now() - datetime.timedelta(days=399)
+    )
+    upcoming = make_event(capacity=1)
+    holder = sign_up(upcoming, name="王小明", email="wang@example.edu")
+    waiting = sign_up(upcoming)
+
+    response = run_action(client, "erase_personal_data", [old, holder])
+
+    page = response.content.decode()
+    assert "Erased the personal data of 2 registration(s)." in page
+    assert "zoe@example.edu" not in page and "王小明" not in page
+    assert Registration.objects.get(pk=waiting.pk).status == "confirmed"
+    assert Registration.objects.get(pk=holder.pk).status == "cancelled"
+    entry = RegistrationLog.objects.get(registration=old, action="erased")
+    assert (entry.actor, entry.note) == (organizer, "Erased on request.")
+
+    again = run_action(client, "erase_personal_data", [old, holder]).content.decode()
+    assert "Erased the personal data of 0 registration(s)." in again
+    assert "2 were erased already and were left alone." in again
+    assert RegistrationLog.objects.filter(action="erased").count() == 2
+
+
+def test_erased_registrations_show_as_erased_in_admin_and_csv(admin_client, event, sign_up):
+    erased = sign_up(event, name="Zoë Ñúñez", email="zoe@example.edu", affiliation="=cmd", position="faculty")
+    services.erase_personal_data(registrations=[erased])
+
+    listing = admin_client.get(REGISTRATIONS).content.decode()
+    detail = admin_client.get(f"{REGISTRATIONS}{erased.pk}/change/")
+    talk_page = admin_client.get(f"/admin/events/event/{event.pk}/change/").content.decode()
+    rows = read_csv(run_action(admin_client, "export_csv", [erased]))
+
+    assert "Erased" in listing and "zoe@example.edu" not in listing
+    assert detail.status_code == 200
+    assert "Erased" in detail.content.decode()
+    # Nothing editable is left: nobody types a person back in.
+    assert 'name="name"' not in detail.content.decode() and 'name="email"' not in detail.content.decode()
+    assert "Erased" in talk_page and "Zoë" not in talk_page
+    assert rows[1][2:7] == ["Erased", f"erased-{erased.pk}@erased.invalid", "", "Faculty", "Cancelled"]
+
+
+def test_erase_action_needs_change_permission(client, event, sign_up):
+    viewer = get_user_model().objects.create_user("viewer", is_staff=True)
+    viewer.user_permissions.add(*Permission.objects.filter(codename="view_registration"))
+    client.force_login(viewer)
+    registration = sign_up(event, name="Ana")
+
+    response = run_action(client, "erase_personal_data", [registration])
+
+    assert response.status_code == 200
+    assert "Erased the personal data" not in response.content.decode()
+    assert Registration.objects.get(pk=registration.pk).name == "Ana"
