@@ -146,6 +146,9 @@ MAILERS = {
 # or ANYMAIL_WEBHOOK_SECRET ("user:password" for the tracking webhook).
 ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in env.ENVIRON.items() if key.startswith("ANYMAIL_")}
 
+# Registrations of talks that ended longer ago are anonymized by `manage.py erase_old_registrations`.
+REGISTRATION_RETENTION_DAYS = env.int("REGISTRATION_RETENTION_DAYS", default=365)
+
 TASKS = {
     "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")},
 }

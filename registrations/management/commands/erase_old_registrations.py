@@ -24,7 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, days=None, dry_run=False, **options):
         if days is None:
-            days = getattr(settings, "REGISTRATION_RETENTION_DAYS", 365)
+            days = settings.REGISTRATION_RETENTION_DAYS
         if days < 0:
             raise CommandError("--days must be zero or more.")
         cutoff = timezone.now() - datetime.timedelta(days=days)
