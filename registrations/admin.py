@@ -3,14 +3,18 @@ import csv
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import StreamingHttpResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from events.admin import EventAdmin
 from events.models import Event
 
 from . import services
+from .forms import RegistrationForm, validate_single_line
 from .models import OutgoingMail, Registration, RegistrationLog
 
 # Spreadsheets run a cell that starts with one of these as a formula.
@@ -124,6 +128,93 @@ class RegistrationAdminForm(forms.ModelForm):
             self._update_errors(error)
 
 
+class RegistrationAddForm(forms.ModelForm):
+    """An organizer registers someone: validated here, then `services.register` decides the seat.
+
+    The service runs at the end of validation (not in save) so that what it
+    refuses (a draft, cancelled or full talk...) becomes an error on this form
+    instead of a 500 or a message after the fact. The admin wraps the whole
+    request in a transaction, so nothing stays behind when a later step fails.
+    """
+
+    event = forms.ModelChoiceField(
+        label="Talk",
+        # Every talk, newest first: the service, not this list, says which accept registrations.
+        queryset=Event.objects.order_by("-start", "pk"),
+        help_text="The talk decides: a free seat confirms, a full talk puts the person on its waiting list. "
+        "To give more seats, raise the talk's capacity (the waiting list moves up at once).",
+    )
+    name = forms.CharField(label="Name", max_length=200, validators=[validate_single_line])
+    email = forms.EmailField(label="Email", max_length=254, help_text="The confirmation email is sent here.")
+    affiliation = forms.CharField(
+        label="Affiliation", max_length=200, required=False, validators=[validate_single_line]
+    )
+    position = forms.ChoiceField(
+        label="Position", choices=[("", "Not given"), *Registration.Position.choices], required=False
+    )
+
+    # Set by RegistrationAdmin.get_form: the organizer recorded in the history.
+    actor = None
+
+    class Meta:
+        model = Registration
+        fields = ["event", "name", "email", "affiliation", "position"]
+
+    clean_name = RegistrationForm.clean_name
+    clean_email = RegistrationForm.clean_email
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["event"].label_from_instance = self.event_label
+
+    @staticmethod
+    def event_label(event):
+        return f"{event.title} – {timezone.localtime(event.start):%Y-%m-%d %H:%M} ({event.get_status_display()})"
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            return
+        data = self.cleaned_data
+        try:
+            with transaction.atomic():
+                result = services.register(
+                    event=data["event"],
+                    name=data["name"],
+                    email=data["email"],
+                    affiliation=data["affiliation"],
+                    position=data["position"],
+                    actor=self.actor,
+                )
+                if result.already_registered:
+                    # `register` answers a known address by queueing the confirmation
+                    # again, meant for a person who lost it. An organizer typing the
+                    # address wants to be told instead, and the registrant should get no
+                    # surprise email: undo that resend (and its history entry).
+                    transaction.set_rollback(True)
+        except services.RegistrationError as error:
+            self.add_error(None, ValidationError(error.message, code=error.code))
+            return
+        if result.already_registered:
+            existing = result.registration
+            url = reverse("admin:registrations_registration_change", args=[existing.pk])
+            self.add_error(
+                None,
+                ValidationError(
+                    format_html(
+                        'This email address is already registered for this talk (<a href="{}">{}</a>, {}). '
+                        "Nothing was added.",
+                        url,
+                        existing.name,
+                        existing.get_status_display().lower(),
+                    ),
+                    code="already_registered",
+                ),
+            )
+            return
+        self.instance = result.registration
+
+
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
     form = RegistrationAdminForm
@@ -159,16 +250,44 @@ class RegistrationAdmin(admin.ModelAdmin):
     inlines = [RegistrationLogInline]
     actions = ["cancel_registrations", "promote_from_waitlist", "check_in", "export_csv", "erase_personal_data"]
 
-    def has_add_permission(self, request):
-        # People register through the talk page, where the seat rules apply.
-        return False
+    # Adding goes through services.register (see RegistrationAddForm): status
+    # and seat are the service's to decide, so the add form shows neither.
+    add_fields = ["event", "name", "email", "affiliation", "position"]
+
+    def get_fields(self, request, obj=None):
+        return self.add_fields if obj is None else self.fields
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = type("RegistrationAddForm", (RegistrationAddForm,), {"actor": request.user})
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # The service saved it while validating the form.
+        if obj.status == Registration.Status.CONFIRMED:
+            self.message_user(request, f"{obj.name} has a seat; the confirmation email is on its way.")
+        else:
+            self.message_user(
+                request,
+                f"The talk is full: {obj.name} is number {obj.waitlist_position()} on the waiting list "
+                "and was told so by email.",
+                messages.WARNING,
+            )
 
     def has_delete_permission(self, request, obj=None):
         # A deleted row would leave its seat counted; cancelling frees it properly.
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.erased_at is not None:
+        if obj is None:
+            return []
+        if obj.erased_at is not None:
             # Nobody should type a person back into an erased registration.
             return self.fields
         return self.readonly_fields

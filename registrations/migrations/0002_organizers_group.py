@@ -13,7 +13,7 @@ PERMISSIONS = {
         "event": ["view", "add", "change", "delete"],
     },
     "registrations": {
-        "registration": ["view", "change"],
+        "registration": ["view", "add", "change"],
         "registrationlog": ["view"],
         "outgoingmail": ["view", "change"],
     },
