@@ -150,12 +150,19 @@ def _claim(mail_id: int):
         if mail is None:
             return None
         now = timezone.now()
+        pending = OutgoingMail.objects.filter(pk=mail.pk, status=Status.PENDING)
         reason = _still_wanted(mail)
         if reason:
-            OutgoingMail.objects.filter(pk=mail.pk).update(
-                status=Status.SKIPPED, last_error=reason, next_attempt_at=None
-            )
+            pending.update(status=Status.SKIPPED, last_error=reason, next_attempt_at=None)
             return None
+        # The claim itself is a conditional update: where the database cannot
+        # skip locked rows (SQLite), two workers may both have read the row as
+        # pending, but only one of them changes it.
+        if not pending.update(
+            status=Status.SENDING, attempts=F("attempts") + 1, sending_started_at=now, next_attempt_at=None
+        ):
+            return None
+        mail.status, mail.attempts, mail.sending_started_at = Status.SENDING, mail.attempts + 1, now
         registration = mail.registration
         sequence = None
         if invite_method(kind=mail.kind, registration=registration) is not None:
@@ -166,11 +173,6 @@ def _claim(mail_id: int):
             registration.refresh_from_db(fields=["invite_sequence"])
             sequence = registration.invite_sequence
         message = build_message(mail=mail, sequence=sequence)
-        mail.status = Status.SENDING
-        mail.attempts += 1
-        mail.sending_started_at = now
-        mail.next_attempt_at = None
-        mail.save(update_fields=["status", "attempts", "sending_started_at", "next_attempt_at"])
     return mail, message
 
 

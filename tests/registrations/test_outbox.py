@@ -224,6 +224,28 @@ def test_worker_dying_mid_send_is_not_sent_twice(event):
     assert services.retry_mail(mail=row) is False
 
 
+def test_worker_that_read_the_row_as_pending_too_late_does_not_send(event, monkeypatch):
+    """Without SKIP LOCKED (SQLite) two workers can both read a pending row; only one may claim it."""
+    from registrations import outbox
+
+    registration = make_registration(event)
+    row = OutgoingMail.objects.create(registration=registration, kind=Kind.CONFIRMATION)
+    still_wanted = outbox._still_wanted
+
+    def other_worker_claims_first(mail_row):
+        OutgoingMail.objects.filter(pk=mail_row.pk).update(status=Status.SENDING, attempts=1)
+        return still_wanted(mail_row)
+
+    monkeypatch.setattr(outbox, "_still_wanted", other_worker_claims_first)
+
+    assert deliver(mail_id=row.pk) == Status.SENDING
+    assert mail.outbox == []
+    row.refresh_from_db()
+    assert row.attempts == 1
+    registration.refresh_from_db()
+    assert registration.invite_sequence == 0
+
+
 def test_fresh_pending_row_is_left_to_its_task_then_swept(event):
     registration = make_registration(event)
     row = OutgoingMail.objects.create(registration=registration, kind=Kind.CONFIRMATION)
