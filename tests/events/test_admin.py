@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from events.models import Event, Speaker
+from tests.admin_forms import event_form_data, inline_management_data
 
 CHANGELISTS = [
     "/admin/events/series/",
@@ -78,40 +79,16 @@ def test_event_changelist_query_count_does_not_grow(admin_client, make_event):
     assert len(thirty) == len(one)
 
 
-def inline_management_data(admin_client, url):
-    """The management forms of whatever inlines the event admin has (other apps may add some)."""
-    response = admin_client.get(url)
-    data = {}
-    for inline in response.context["inline_admin_formsets"]:
-        form = inline.formset.management_form
-        data |= {form[name].html_name: form[name].value() for name in form.fields}
-    return data
-
-
 def add_form_data(series, venue, speaker, **overrides):
-    start = timezone.localtime() + datetime.timedelta(days=10)
-    end = start + datetime.timedelta(hours=1)
-    data = {
-        "series": series.pk,
-        "title": "A new talk",
-        "slug": "a-new-talk",
-        "status": "published",
-        "speakers": [speaker.pk],
-        "abstract": "Something interesting.",
-        "venue": venue.pk,
-        "start_0": start.strftime("%Y-%m-%d"),
-        "start_1": start.strftime("%H:%M:%S"),
-        "end_0": end.strftime("%Y-%m-%d"),
-        "end_1": end.strftime("%H:%M:%S"),
-        "capacity": "",
-        "registration_opens_0": "",
-        "registration_opens_1": "",
-        "registration_closes_0": "",
-        "registration_closes_1": "",
-        "waitlist_enabled": "on",
-        "waitlist_limit": "",
-    }
-    return data | overrides
+    start = timezone.now() + datetime.timedelta(days=10)
+    return event_form_data(
+        series=series,
+        venue=venue,
+        speakers=[speaker],
+        start=start,
+        end=start + datetime.timedelta(hours=1),
+        **overrides,
+    )
 
 
 def test_adding_a_talk_in_admin_takes_capacity_from_the_venue(admin_client, series, venue, speaker):

@@ -15,6 +15,7 @@ from events.models import Event
 from registrations import services
 from registrations.admin import csv_cell
 from registrations.models import OutgoingMail, Registration, RegistrationLog
+from tests.admin_forms import event_form_data, inline_management_data
 from tests.mime import invite, sent
 
 pytestmark = pytest.mark.django_db
@@ -25,32 +26,22 @@ REGISTRATIONS = "/admin/registrations/registration/"
 def change_form_data(admin_client, event, **overrides):
     """What the event change form posts when nothing but `overrides` is edited."""
     url = f"/admin/events/event/{event.pk}/change/"
-    response = admin_client.get(url)
-    start, end = timezone.localtime(event.start), timezone.localtime(event.end)
-    data = {
-        "series": event.series_id,
+    fields = {
         "title": event.title,
         "slug": event.slug,
         "status": event.status,
-        "speakers": [s.pk for s in event.speakers.all()],
         "abstract": event.abstract,
-        "venue": event.venue_id,
-        "start_0": start.strftime("%Y-%m-%d"),
-        "start_1": start.strftime("%H:%M:%S"),
-        "end_0": end.strftime("%Y-%m-%d"),
-        "end_1": end.strftime("%H:%M:%S"),
         "capacity": event.capacity,
-        "registration_opens_0": "",
-        "registration_opens_1": "",
-        "registration_closes_0": "",
-        "registration_closes_1": "",
-        "waitlist_enabled": "on",
-        "waitlist_limit": "",
     }
-    for inline in response.context["inline_admin_formsets"]:
-        form = inline.formset.management_form
-        data |= {form[name].html_name: form[name].value() for name in form.fields}
-    return url, data | overrides
+    data = event_form_data(
+        series=event.series,
+        venue=event.venue,
+        speakers=event.speakers.all(),
+        start=event.start,
+        end=event.end,
+        **(fields | overrides),
+    )
+    return url, data | inline_management_data(admin_client, url)
 
 
 def run_action(client, action, registrations):
