@@ -1,4 +1,5 @@
 import csv
+from collections import Counter
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,8 +15,8 @@ from events.admin import EventAdmin
 from events.models import Event
 
 from . import services
-from .forms import RegistrationForm, validate_single_line
-from .models import OutgoingMail, Registration, RegistrationLog
+from .forms import RegistrationForm
+from .models import OutgoingMail, Registration, RegistrationLog, validate_single_line
 
 # Spreadsheets run a cell that starts with one of these as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -144,11 +145,9 @@ class RegistrationAddForm(forms.ModelForm):
         help_text="The talk decides: a free seat confirms, a full talk puts the person on its waiting list. "
         "To give more seats, raise the talk's capacity (the waiting list moves up at once).",
     )
+    # Declared, not generated: the validator must see line breaks before clean_name folds whitespace.
     name = forms.CharField(label="Name", max_length=200, validators=[validate_single_line])
     email = forms.EmailField(label="Email", max_length=254, help_text="The confirmation email is sent here.")
-    affiliation = forms.CharField(
-        label="Affiliation", max_length=200, required=False, validators=[validate_single_line]
-    )
     position = forms.ChoiceField(
         label="Position", choices=[("", "Not given"), *Registration.Position.choices], required=False
     )
@@ -294,20 +293,21 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected registrations (promotes from the waiting list)", permissions=["change"])
     def cancel_registrations(self, request, queryset):
-        cancelled, promoted, skipped = 0, 0, 0
+        cancelled, promoted, refusals = 0, 0, Counter()
         for registration in queryset.order_by("created_at", "pk"):
             try:
                 promoted += len(services.cancel_registration(registration=registration, actor=request.user))
-            except services.RegistrationError:
-                skipped += 1
+            except services.RegistrationError as error:
+                refusals[error.message] += 1
             else:
                 cancelled += 1
         self.message_user(
             request,
-            f"Cancelled {cancelled} registration(s); {promoted} promoted from the waiting list."
-            + (f" {skipped} were already cancelled." if skipped else ""),
+            f"Cancelled {cancelled} registration(s); {promoted} promoted from the waiting list.",
             messages.SUCCESS if cancelled else messages.WARNING,
         )
+        for reason, count in refusals.items():
+            self.message_user(request, f"{count} left as they were: {reason}", messages.WARNING)
 
     @admin.action(description="Fill free seats of these talks from the waiting list", permissions=["change"])
     def promote_from_waitlist(self, request, queryset):

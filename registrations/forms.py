@@ -3,17 +3,7 @@ import unicodedata
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import Registration
-
-# Line and paragraph separators break headers and CSV rows just like CR/LF.
-_FORBIDDEN_CATEGORIES = {"Cc", "Zl", "Zp"}
-
-
-def validate_single_line(value: str) -> None:
-    if any(unicodedata.category(char) in _FORBIDDEN_CATEGORIES for char in value):
-        raise ValidationError(
-            "Please write this on one line, without line breaks or control characters.", code="control_characters"
-        )
+from .models import Registration, validate_single_line
 
 
 class RegistrationForm(forms.Form):

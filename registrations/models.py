@@ -1,7 +1,9 @@
 import secrets
+import unicodedata
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Lower
@@ -12,8 +14,20 @@ from events.models import Event
 MANAGE_LINK_SALT = "registrations.manage"
 
 
+# Line and paragraph separators break headers and CSV rows just like CR/LF.
+_MULTI_LINE_CATEGORIES = {"Cc", "Zl", "Zp"}
+
+
 def new_key():
     return secrets.token_urlsafe(24)
+
+
+def validate_single_line(value: str) -> None:
+    """Names end up in email headers, invites and CSV rows: one line of printable text only."""
+    if any(unicodedata.category(char) in _MULTI_LINE_CATEGORIES for char in value):
+        raise ValidationError(
+            "Please write this on one line, without line breaks or control characters.", code="control_characters"
+        )
 
 
 class RegistrationQuerySet(models.QuerySet):
@@ -74,9 +88,9 @@ class Registration(models.Model):
         OTHER = "other", "Other"
 
     event = models.ForeignKey(Event, models.CASCADE, related_name="registrations", verbose_name="event")
-    name = models.CharField("name", max_length=200)
+    name = models.CharField("name", max_length=200, validators=[validate_single_line])
     email = models.EmailField("email", max_length=254)
-    affiliation = models.CharField("affiliation", max_length=200, blank=True)
+    affiliation = models.CharField("affiliation", max_length=200, blank=True, validators=[validate_single_line])
     position = models.CharField("position", max_length=20, choices=Position, blank=True)
     status = models.CharField("status", max_length=20, choices=Status)
     key = models.CharField(max_length=64, unique=True, default=new_key, editable=False)

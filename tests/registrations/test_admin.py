@@ -244,6 +244,36 @@ def test_editing_a_registration_to_a_taken_address_is_a_form_error(admin_client,
     assert other.email == "bob@ut.edu"
 
 
+def test_cancel_action_says_why_a_past_talk_is_left_alone(admin_client, event, sign_up):
+    registration = sign_up(event)
+    Event.objects.filter(pk=event.pk).update(
+        start=timezone.now() - datetime.timedelta(hours=2), end=timezone.now() - datetime.timedelta(hours=1)
+    )
+
+    response = run_action(admin_client, "cancel_registrations", [registration])
+
+    page = response.content.decode()
+    assert "Cancelled 0 registration(s)" in page
+    assert "1 left as they were: This talk has already taken place." in page
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.CONFIRMED
+
+
+@pytest.mark.parametrize("field", ["name", "affiliation"])
+def test_editing_a_registration_refuses_line_breaks(admin_client, event, sign_up, field):
+    registration = sign_up(event, name="Bob", email="bob@ut.edu", affiliation="UT")
+    data = {"name": "Bob", "email": "bob@ut.edu", "affiliation": "UT", "position": ""}
+    data |= {"log-TOTAL_FORMS": "0", "log-INITIAL_FORMS": "0", "log-MIN_NUM_FORMS": "0", "log-MAX_NUM_FORMS": "0"}
+    data[field] = "Bob\r\nBcc: victim@example.com"
+
+    response = admin_client.post(f"{REGISTRATIONS}{registration.pk}/change/", data)
+
+    assert response.status_code == 200
+    assert "Please write this on one line, without line breaks or control characters." in response.content.decode()
+    registration.refresh_from_db()
+    assert (registration.name, registration.affiliation) == ("Bob", "UT")
+
+
 def test_cancel_action_promotes(admin_client, make_event, sign_up):
     event = make_event(capacity=2)
     confirmed = [sign_up(event), sign_up(event)]
@@ -252,9 +282,9 @@ def test_cancel_action_promotes(admin_client, make_event, sign_up):
 
     response = run_action(admin_client, "cancel_registrations", [*confirmed, waiting[2]])
 
-    assert "Cancelled 2 registration(s); 2 promoted from the waiting list. 1 were already cancelled." in (
-        response.content.decode()
-    )
+    page = response.content.decode()
+    assert "Cancelled 2 registration(s); 2 promoted from the waiting list." in page
+    assert "1 left as they were: This registration is already cancelled." in page
     assert list(Registration.objects.filter(event=event).confirmed()) == waiting[:2]
     event.refresh_from_db()
     assert event.seats_taken == 2
