@@ -53,11 +53,11 @@ class WhenListFilter(admin.SimpleListFilter):
         return [("upcoming", "Upcoming"), ("past", "Past")]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
+        # The changelist applies its own ordering afterwards.
         if self.value() == "upcoming":
-            return queryset.filter(end__gt=now)
+            return queryset.upcoming()
         if self.value() == "past":
-            return queryset.filter(end__lte=now)
+            return queryset.past()
         return queryset
 
 
