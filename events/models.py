@@ -6,6 +6,7 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import signals
 
@@ -143,6 +144,9 @@ class Event(models.Model):
     # iCalendar SEQUENCE of the talk: raised whenever its time, place or
     # status changes so calendar clients replace what they stored.
     sequence = models.PositiveIntegerField("calendar sequence", default=0, editable=False)
+    # The start the public first saw, kept once the published talk moves to
+    # another time: search engines show it as rescheduled (unless moved back).
+    previous_start = models.DateTimeField(_("previous start"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField("created", auto_now_add=True)
     updated_at = models.DateTimeField("updated", auto_now=True)
 
@@ -237,8 +241,16 @@ class Event(models.Model):
         changed, became_cancelled = self._calendar_changes()
         if changed or became_cancelled:
             self.sequence += 1
+            extra_fields = {"sequence"}
+            if (
+                "start" in changed
+                and self.previous_start is None
+                and self._loaded_calendar_state.get("status") == self.Status.PUBLISHED
+            ):
+                self.previous_start = self._loaded_calendar_state["start"]
+                extra_fields.add("previous_start")
             if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "sequence"}
+                kwargs["update_fields"] = {*kwargs["update_fields"], *extra_fields}
         super().save(*args, **kwargs)
         self._remember_calendar_state()
         if became_cancelled:
@@ -279,6 +291,11 @@ class Event(models.Model):
 
     def is_past(self, now=None):
         return self.end <= (now or timezone.now())
+
+    @property
+    def is_rescheduled(self):
+        """Moved to another time after it was published (and not moved back)."""
+        return self.previous_start is not None and self.previous_start != self.start
 
     @property
     def seats_left(self):

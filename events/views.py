@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 
-from . import ical
+from . import ical, sharing
 from .models import Event, Series
 
 
@@ -19,7 +21,15 @@ class EventListView(ListView):
         return events.past() if self.past else events.upcoming()
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(past=self.past, now=timezone.now(), **kwargs)
+        preview = sharing.page_preview(
+            title=_("Past talks") if self.past else _("Upcoming talks"),
+            description=_("Past talks of %(site)s.") % {"site": settings.SITE_NAME}
+            if self.past
+            else _("Upcoming talks of %(site)s: see what is on and register for a seat.")
+            % {"site": settings.SITE_NAME},
+            path=self.request.path,
+        )
+        return super().get_context_data(past=self.past, now=timezone.now(), preview=preview, **kwargs)
 
 
 class PastEventListView(EventListView):
@@ -35,7 +45,15 @@ class EventDetailView(DetailView):
         return Event.objects.visible_to(self.request.user).with_related()
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(now=timezone.now(), **kwargs)
+        now = timezone.now()
+        event = self.object
+        speakers = list(event.speakers.all())
+        return super().get_context_data(
+            now=now,
+            preview=sharing.event_preview(event, speakers),
+            json_ld=sharing.json_ld_script(sharing.event_json_ld(event, speakers, now=now)),
+            **kwargs,
+        )
 
 
 class SeriesDetailView(DetailView):
@@ -45,8 +63,13 @@ class SeriesDetailView(DetailView):
     def get_context_data(self, **kwargs):
         now = timezone.now()
         events = Event.objects.filter(series=self.object).visible_to(self.request.user).with_related()
+        preview = sharing.page_preview(
+            title=self.object.name,
+            description=self.object.description or _("Talks of the %(series)s.") % {"series": self.object.name},
+            path=self.object.get_absolute_url(),
+        )
         return super().get_context_data(
-            upcoming_events=events.upcoming(now), past_events=events.past(now), now=now, **kwargs
+            upcoming_events=events.upcoming(now), past_events=events.past(now), now=now, preview=preview, **kwargs
         )
 
 
