@@ -1,4 +1,5 @@
 import zoneinfo
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,12 +21,59 @@ def default_time_zone():
     return settings.TIME_ZONE
 
 
+def normalize_origin(value: str) -> str:
+    """One web origin as a CSP source: "https://www.cs.utexas.edu", IDN host in ASCII.
+
+    Raises ValidationError for anything that is not scheme://host[:port]: the
+    value goes into a response header, where a space, a quote or a semicolon
+    would add a directive of the writer's choosing.
+    """
+    text = value.strip()
+    invalid = ValidationError(
+        "“%(value)s” is not a web origin. Write it as https://www.example.edu (scheme and host, no path).",
+        params={"value": text},
+        code="invalid_origin",
+    )
+    if not text or any(char.isspace() or char in "'\";,*" for char in text):
+        raise invalid
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host.encode("idna").decode("ascii")
+    except (ValueError, UnicodeError):
+        raise invalid from None
+    if (
+        parts.scheme not in ("https", "http")
+        or not host
+        or parts.username is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise invalid
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+def validate_origins(value: str) -> None:
+    for line in value.splitlines():
+        if line.strip():
+            normalize_origin(line)
+
+
 class Series(models.Model):
     name = models.CharField("name", max_length=200)
     slug = models.SlugField("slug", max_length=100, unique=True)
     description = models.TextField("description", blank=True)
     organizer_name = models.CharField("organizer name", max_length=200)
     organizer_email = models.EmailField("organizer email")
+    embed_origins = models.TextField(
+        "sites that may embed the listing",
+        blank=True,
+        validators=[validate_origins],
+        help_text="One web address per line, e.g. https://www.cs.utexas.edu. Only these sites may show this "
+        "series' talks in a frame; the script snippet works anywhere.",
+    )
     created_at = models.DateTimeField("created", auto_now_add=True)
     updated_at = models.DateTimeField("updated", auto_now=True)
 
@@ -39,6 +87,25 @@ class Series(models.Model):
 
     def get_absolute_url(self):
         return reverse("events:series_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        # Stored normalized, so the admin shows what the header will say.
+        try:
+            origins = [normalize_origin(line) for line in self.embed_origins.splitlines() if line.strip()]
+        except ValidationError:
+            return  # the field's validator reports it
+        self.embed_origins = "\n".join(dict.fromkeys(origins))
+
+    @property
+    def embed_origin_list(self) -> list[str]:
+        """The origins allowed to frame this series' listing, as CSP sources; a line that is not one is left out."""
+        origins = []
+        for line in self.embed_origins.splitlines():
+            try:
+                origins.append(normalize_origin(line))
+            except ValidationError:
+                continue
+        return list(dict.fromkeys(origins))
 
 
 class Speaker(models.Model):
