@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "anymail",
     "events",
     "registrations",
+    "listings",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Applies SECURE_CSP and the per-view overrides (the embeddable listing's frame-ancestors).
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "seminar_site.urls"

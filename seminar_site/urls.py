@@ -23,5 +23,6 @@ urlpatterns = [
     # Provider tracking webhooks (bounces), behind ANYMAIL_WEBHOOK_SECRET basic auth.
     path("anymail/", include("anymail.urls")),
     path("", include("registrations.urls")),
+    path("", include("listings.urls")),
     path("", include("events.urls")),
 ]
