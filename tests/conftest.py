@@ -92,3 +92,22 @@ def require_postgres(settings):
         if os.environ.get("REQUIRE_POSTGRES"):
             pytest.fail("This test needs PostgreSQL and REQUIRE_POSTGRES is set.")
         pytest.skip("needs PostgreSQL for real concurrent connections (set DATABASE_URL=postgres://...)")
+
+
+# REQUIRE_BROWSER (set by CI): a run in which no browser test passed fails,
+# so a machine without Chromium cannot turn the browser suite into skips.
+_browser_tests_passed = 0
+
+
+def pytest_runtest_logreport(report):
+    global _browser_tests_passed
+    if report.when == "call" and report.passed and "browser" in report.keywords:
+        _browser_tests_passed += 1
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("REQUIRE_BROWSER") and not _browser_tests_passed and exitstatus == 0:
+        session.config.get_terminal_writer().line(
+            "\nREQUIRE_BROWSER is set but no browser test passed (were they skipped or deselected?).", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

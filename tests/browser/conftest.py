@@ -1,7 +1,33 @@
+"""Playwright against a live server, with Debian's Chromium.
+
+Fixtures for every browser test:
+
+- `page`: a fresh browser context (its own cookies) on the live server, with
+  `base_url` set, so `page.goto("/events/...")` works. It records every request
+  (`page.requests`) and fails the test on a JavaScript error or a console
+  error (a Content-Security-Policy refusal shows up as one). A failing test
+  leaves a screenshot in the artifacts folder.
+- `new_page`: a factory for more pages, each in its own context (a second person).
+- `artifacts`: the folder for screenshots and reports (TEST_ARTIFACTS_DIR,
+  default var/test-artifacts/).
+- `sent_links`: the links of the last email sent to an address.
+
+The accessibility check lives in tests/browser/axe.py (`assert_accessible(page)`).
+
+Browser tests need Chromium at /usr/bin/chromium: without it they are skipped,
+unless REQUIRE_BROWSER is set (CI), which turns the skip into a failure.
+"""
+
 import os
+import re
 import shutil
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
+from django.core import mail
+
+from tests.mime import parse
 
 # The Playwright sync API runs an event loop in the test's thread, which
 # makes Django refuse database access from it unless told it is safe here.
@@ -11,29 +37,112 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
+    "--disable-dev-shm-usage",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--font-render-hinting=none",
 ]
+# The machine is shared and slow at times: wait generously, never on a clock.
+TIMEOUT_MS = 20_000
+# Chromium logs every 4xx/5xx response as a console error; those are asserted
+# on the response itself, not treated as a broken page.
+_RESOURCE_STATUS = re.compile(r"^Failed to load resource: the server responded with a status of \d+")
 
 
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM):
-        pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+        reason = f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"REQUIRE_BROWSER is set, but {reason}.")
+        pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    path = Path(os.environ.get("TEST_ARTIFACTS_DIR") or Path(django_settings.BASE_DIR) / "var" / "test-artifacts")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _links_point_to_the_live_server(settings, live_server):
+    # Emails, invites and share tags carry absolute links: let them lead here.
+    settings.SITE_URL = live_server.url
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.browser_test_failed = report.failed
+    return report
+
+
+def _open_page(browser, base_url, **context_options):
+    context = browser.new_context(base_url=base_url, locale="en-US", **context_options)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.requests = []
+    page.problems = []
+    page.on("request", lambda request: page.requests.append(request))
+    page.on("pageerror", lambda error: page.problems.append(f"JavaScript error: {error}"))
+
+    def on_console(message):
+        if message.type == "error" and not _RESOURCE_STATUS.match(message.text):
+            page.problems.append(f"console error: {message.text}")
+
+    page.on("console", on_console)
+    return page
 
 
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="en-US")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    yield page
-    context.close()
+def new_page(request, browser, live_server, artifacts):
+    """Open another page in a context of its own: `new_page(viewport={...})`."""
+    pages = []
+
+    def make(**context_options):
+        page = _open_page(browser, live_server.url, **context_options)
+        pages.append(page)
+        return page
+
+    yield make
+    try:
+        if getattr(request.node, "browser_test_failed", False):
+            for number, page in enumerate(pages, start=1):
+                name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-150:]
+                page.screenshot(path=artifacts / "failures" / f"{name}-{number}.png", full_page=True)
+        problems = [problem for page in pages for problem in page.problems]
+    finally:
+        for page in pages:
+            page.context.close()
+    if problems and not getattr(request.node, "browser_test_failed", False):
+        pytest.fail("The page reported problems:\n" + "\n".join(problems))
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+@pytest.fixture
+def sent_links():
+    """The http(s) links in the text part of the last email sent to `address`."""
+
+    def links(address: str) -> list[str]:
+        messages = [parse(message) for message in mail.outbox if any(address in to for to in message.to)]
+        assert messages, f"no email was sent to {address}"
+        text = messages[-1].get_body(preferencelist=("plain",)).get_content()
+        return re.findall(r"https?://\S+", text)
+
+    return links
