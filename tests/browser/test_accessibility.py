@@ -1,0 +1,169 @@
+"""axe-core on every public page, in every state a visitor can meet it in."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from events.models import Event
+from registrations import services
+from tests.browser.axe import assert_accessible
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DAY = datetime.timedelta(days=1)
+
+
+PAGES = {}
+
+
+def state(name, status=200):
+    """Register a function that sets up a page in one state and returns its path."""
+
+    def register_state(build):
+        PAGES[name] = (build, status)
+        return build
+
+    return register_state
+
+
+def register(event, name="Ana Ortiz", email="ana@example.edu"):
+    return services.register(event=event, name=name, email=email).registration
+
+
+@state("home")
+def _home(make_event):
+    make_event()
+    return "/"
+
+
+@state("past talks")
+def _past_talks(make_event):
+    make_event(start=timezone.now() - 3 * DAY)
+    return "/events/past/"
+
+
+@state("series")
+def _series(make_event):
+    return make_event().series.get_absolute_url()
+
+
+@state("talk open")
+def _open(make_event):
+    return make_event().get_absolute_url()
+
+
+@state("talk full, waiting list")
+def _waitlist(make_event):
+    event = make_event(capacity=1)
+    register(event)
+    return event.get_absolute_url()
+
+
+@state("talk full, no waiting list")
+def _full(make_event):
+    event = make_event(capacity=1, waitlist_enabled=False)
+    register(event)
+    return event.get_absolute_url()
+
+
+@state("talk not yet open")
+def _not_open_yet(make_event):
+    return make_event(registration_opens=timezone.now() + 2 * DAY).get_absolute_url()
+
+
+@state("talk closed")
+def _closed(make_event):
+    now = timezone.now()
+    return make_event(registration_opens=now - 5 * DAY, registration_closes=now - DAY).get_absolute_url()
+
+
+@state("talk cancelled")
+def _cancelled(make_event):
+    return make_event(status=Event.Status.CANCELLED).get_absolute_url()
+
+
+@state("talk under way")
+def _under_way(make_event):
+    return make_event(start=timezone.now() - datetime.timedelta(minutes=30)).get_absolute_url()
+
+
+@state("talk past")
+def _past(make_event):
+    return make_event(start=timezone.now() - 3 * DAY).get_absolute_url()
+
+
+def _registration(make_event, status):
+    event = make_event(capacity=1)
+    registration = register(event)
+    if status == "waitlisted":
+        registration = register(event, name="Ben Okafor", email="ben@example.edu")
+    elif status == "cancelled":
+        services.cancel_registration(registration=registration)
+    return registration
+
+
+@state("confirmation")
+def _confirmation(make_event):
+    return _registration(make_event, "confirmed").get_absolute_url() + "?new=1"
+
+
+@state("self-service, confirmed")
+def _self_service(make_event):
+    return _registration(make_event, "confirmed").get_absolute_url()
+
+
+@state("self-service, waiting list")
+def _self_service_waitlisted(make_event):
+    return _registration(make_event, "waitlisted").get_absolute_url()
+
+
+@state("self-service, cancelled")
+def _self_service_cancelled(make_event):
+    return _registration(make_event, "cancelled").get_absolute_url()
+
+
+@state("cancel, asking")
+def _cancel(make_event):
+    return _registration(make_event, "confirmed").get_absolute_url() + "cancel/"
+
+
+@state("already registered")
+def _already(make_event):
+    return make_event().get_absolute_url() + "register/already/"
+
+
+@state("not found", status=404)
+def _not_found(make_event):
+    return "/events/no-such-talk/"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_serious_accessibility_violation(page, make_event, name):
+    build, status = PAGES[name]
+
+    response = page.goto(build(make_event))
+
+    assert response.status == status
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert_accessible(page)
+
+
+def test_the_form_with_its_errors_shown_is_accessible(page, make_event):
+    event = make_event()
+    page.goto(event.get_absolute_url())
+    page.get_by_label("Email:", exact=True).fill("not-an-address")
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_text("Enter a valid email address.")).to_be_visible()
+
+    assert_accessible(page)
+
+
+def test_the_check_itself_finds_what_is_broken(page, make_event):
+    # A scan that cannot fail proves nothing: break the talk page on purpose.
+    page.goto(make_event().get_absolute_url())
+    page.evaluate("() => document.querySelector('label[for=id_name]').remove()")
+
+    with pytest.raises(AssertionError, match=r"label \(critical\): Form elements must have labels"):
+        assert_accessible(page)
