@@ -5,12 +5,14 @@ Fixtures for every browser test:
 - `page`: a fresh browser context (its own cookies) on the live server, with
   `base_url` set, so `page.goto("/events/...")` works. It records every request
   (`page.requests`) and fails the test on a JavaScript error or a console
-  error (a Content-Security-Policy refusal shows up as one). A failing test
+  error on one of our pages (a Content-Security-Policy refusal shows up as one;
+  foreign pages a test serves itself are exempt). A failing test
   leaves a screenshot in the artifacts folder.
 - `new_page`: a factory for more pages, each in its own context (a second person).
 - `artifacts`: the folder for screenshots and reports (TEST_ARTIFACTS_DIR,
   default var/test-artifacts/).
-- `sent_links`: the links of the last email sent to an address.
+- `live_site_url`: SITE_URL pointed at the live server, so absolute links work.
+- `sent_links`: the links of the last email sent to an address (uses `live_site_url`).
 
 The accessibility check lives in tests/browser/axe.py (`assert_accessible(page)`).
 
@@ -22,6 +24,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings as django_settings
@@ -75,10 +78,11 @@ def artifacts() -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def _links_point_to_the_live_server(settings, live_server):
-    # Emails, invites and share tags carry absolute links: let them lead here.
+@pytest.fixture
+def live_site_url(settings, live_server):
+    """SITE_URL set to the live server: links in emails, invites and share tags lead to it."""
     settings.SITE_URL = live_server.url
+    return live_server.url
 
 
 @pytest.hookimpl(wrapper=True)
@@ -89,18 +93,35 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _open_page(browser, base_url, **context_options):
     context = browser.new_context(base_url=base_url, locale="en-US", **context_options)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.requests = []
     page.problems = []
+    ours = _origin(base_url)
     page.on("request", lambda request: page.requests.append(request))
-    page.on("pageerror", lambda error: page.problems.append(f"JavaScript error: {error}"))
+
+    # Only our own pages are held to this: a test may open a foreign page (an
+    # embedding site, say) that is meant to refuse something.
+    def on_page_error(error):
+        if _origin(page.url) == ours:
+            page.problems.append(f"JavaScript error on {page.url}: {error}")
 
     def on_console(message):
-        if message.type == "error" and not _RESOURCE_STATUS.match(message.text):
-            page.problems.append(f"console error: {message.text}")
+        if (
+            message.type == "error"
+            and _origin(message.location.get("url") or page.url) == ours
+            and not _RESOURCE_STATUS.match(message.text)
+        ):
+            page.problems.append(f"console error on {page.url}: {message.text}")
+
+    page.on("pageerror", on_page_error)
 
     page.on("console", on_console)
     return page
@@ -136,8 +157,8 @@ def page(new_page):
 
 
 @pytest.fixture
-def sent_links():
-    """The http(s) links in the text part of the last email sent to `address`."""
+def sent_links(live_site_url):
+    """The http(s) links in the text part of the last email sent to `address` (they lead to the live server)."""
 
     def links(address: str) -> list[str]:
         messages = [parse(message) for message in mail.outbox if any(address in to for to in message.to)]
