@@ -14,12 +14,15 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
+
+# Files the site writes: the default SQLite database, the development secret and mail.
+VAR_DIR = Path(env.str("DATA_DIR", default="") or BASE_DIR / "var")
 
 DEBUG = env.bool("DEBUG", default=True)
 
@@ -50,6 +53,11 @@ else:
 
 SITE_URL = SITE_URL.rstrip("/")
 SITE_NAME = env.str("SITE_NAME", default="Seminars")
+# Old keys still accepted for signatures (sessions, self-service links) while
+# SECRET_KEY is rotated: put the previous key here, remove it a few weeks later.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# Where the admin lives, e.g. "staff/" (a path people cannot guess sees fewer login attempts).
+ADMIN_PATH = env.str("ADMIN_PATH", default="admin/").strip("/") + "/"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -61,13 +69,20 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks_db",
     "anymail",
+    "seminar_site",
     "events",
     "registrations",
     "listings",
 ]
 
 MIDDLEWARE = [
+    # First: the load balancer's probe skips host checks, redirects, sessions and logging.
+    "seminar_site.health.HealthCheckMiddleware",
+    "seminar_site.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # SECURE_CSP below, and per-view overrides (the embeddable listing's frame-ancestors).
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,8 +90,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Applies SECURE_CSP and the per-view overrides (the embeddable listing's frame-ancestors).
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "seminar_site.urls"
@@ -92,17 +105,37 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
                 "seminar_site.context_processors.site",
             ],
         },
     },
 ]
 
+
+def _default_database_url() -> str:
+    # The default SQLite file lives in var/, which a fresh checkout does not have.
+    try:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"No DATABASE_URL is set and the default SQLite database cannot be created in {VAR_DIR} ({error}). "
+            "Set DATABASE_URL (e.g. postgres://user:password@host:5432/seminars), or DATA_DIR to a writable "
+            "directory."
+        ) from None
+    return f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+
+
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    "default": env.db_url_config(env.str("DATABASE_URL", default="") or _default_database_url()),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that does not answer makes /healthz say so within seconds instead of hanging.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DATABASE_POOL", default=False):
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = True
+    DATABASES["default"]["OPTIONS"]["pool"] = True
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -159,6 +192,32 @@ TASKS = {
 # How long before a talk the reminder email goes out (REMINDER_BEFORE in hours).
 REMINDER_BEFORE = datetime.timedelta(hours=env.float("REMINDER_BEFORE", default=24))
 
+# Shared cache: rate-limit counters live here, so every worker on every host
+# must see the same store. The database by default (its table is created by
+# `migrate`), Redis when CACHE_URL is set, e.g. redis://cache.example.edu:6379/0.
+# A per-process cache (local memory, dummy) is refused when DEBUG is off.
+CACHES = {
+    "default": env.cache_url("CACHE_URL")
+    if env.str("CACHE_URL", default="")
+    else {"BACKEND": "seminar_site.cache.DatabaseCache", "LOCATION": "django_cache"},
+}
+CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="seminars"))
+
+# Rate limits, as "count/period" (s, m, h, d; e.g. "10/h" or "5/15m"), or "off".
+# Registrations: per client address per talk. Endpoints that email an address
+# typed into a form: per client address per endpoint, and per target address
+# across all of them. Admin login: per client address and per username.
+REGISTRATION_RATE_LIMIT = env.str("REGISTRATION_RATE_LIMIT", default="10/h")
+EMAIL_RATE_LIMIT = env.str("EMAIL_RATE_LIMIT", default="10/h")
+EMAIL_ADDRESS_RATE_LIMIT = env.str("EMAIL_ADDRESS_RATE_LIMIT", default="10/h")
+LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="10/15m")
+# How many proxies in front of the site append to X-Forwarded-For (nginx with
+# $proxy_add_x_forwarded_for: 1; a load balancer in front of nginx: 2). With 0
+# the header is ignored, so nobody can choose the address they are counted under.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Should the shared store be down, requests go through (and the failure is logged).
+RATELIMIT_FAIL_OPEN = True
+
 # Security: safe by default, relaxed only for local development over plain HTTP.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = not DEBUG
@@ -170,15 +229,63 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 # domains only, so on a university subdomain this directive changes nothing.
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Self-service links carry their token in the path: "same-origin" sends no
+# Referer at all to other sites, so a click on a link in the page never leaks it.
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# No inline script or style anywhere: JavaScript and CSS are files in static/.
+# Something inline that cannot be avoided carries nonce="{{ csp_nonce }}"; a
+# view that needs another policy uses django.views.decorators.csp.csp_override.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Browser features the site never uses are switched off for it and anything it embeds.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
 
+# One line per event on stdout, each with the request's id; addresses and
+# tokens are masked (seminar_site.logs).
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "filters": {"request_id": {"()": "seminar_site.logs.RequestIdFilter"}},
+    "formatters": {"line": {"()": "seminar_site.logs.OneLineFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_id"],
+            "formatter": "line",
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # Replaces Django's own "django" logger setup, which would print every line twice.
-    "loggers": {"django": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO"), "propagate": False}},
+    "loggers": {"django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}},
 }

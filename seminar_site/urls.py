@@ -1,7 +1,10 @@
+from django.conf import settings
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
+
+from .limits import by_ip, by_post_field, rate_limit
 
 admin.site.site_header = "Seminar administration"
 admin.site.site_title = "Seminar administration"
@@ -17,9 +20,17 @@ class FaviconView(RedirectView):
         return static("favicon.ico")
 
 
+# Password guessing: per client address, and per username from anywhere.
+admin_login = rate_limit("admin-login-ip", rate="LOGIN_RATE_LIMIT", key=by_ip)(
+    rate_limit("admin-login-user", rate="LOGIN_RATE_LIMIT", key=by_post_field("username"))(admin.site.login)
+)
+
+handler500 = "seminar_site.views.server_error"
+
 urlpatterns = [
     path("favicon.ico", FaviconView.as_view()),
-    path("admin/", admin.site.urls),
+    path(f"{settings.ADMIN_PATH}login/", admin_login),
+    path(settings.ADMIN_PATH, admin.site.urls),
     # Provider tracking webhooks (bounces), behind ANYMAIL_WEBHOOK_SECRET basic auth.
     path("anymail/", include("anymail.urls")),
     path("", include("registrations.urls")),

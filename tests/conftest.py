@@ -1,5 +1,6 @@
 import datetime
 import os
+import uuid
 
 import pytest
 from django.utils import timezone
@@ -20,6 +21,14 @@ def _immediate_tasks(settings):
     # django_capture_on_commit_callbacks(execute=True) to deliver queued email).
     # This backend cannot defer, so retries wait for an explicit sweep_outbox().
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    # Every test starts with empty rate-limit counters: a key prefix of its own.
+    settings.CACHES = {
+        alias: config | {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"} for alias, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture

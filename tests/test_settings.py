@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -62,3 +64,85 @@ def test_production_names_every_missing_variable():
     result = run_manage("check", DEBUG="false", SECRET_KEY="", ALLOWED_HOSTS="", SITE_URL="")
     assert result.returncode != 0
     assert "SECRET_KEY, ALLOWED_HOSTS, SITE_URL" in result.stderr
+
+
+def production(**environment):
+    return {
+        "DEBUG": "false",
+        "SECRET_KEY": production_secret(),
+        "ALLOWED_HOSTS": "x",
+        "SITE_URL": "https://x",
+    } | environment
+
+
+def test_deploy_check_passes_with_redis_for_the_cache():
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING", **production(CACHE_URL="redis://127.0.0.1:6379/12")
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("cache_url", ["locmemcache://", "dummycache://"])
+def test_production_refuses_a_per_process_cache(cache_url):
+    result = run_manage("check", **production(CACHE_URL=cache_url))
+    assert result.returncode != 0
+    assert "seminar_site.E001" in result.stderr
+    assert "rate limits would count per worker" in result.stderr
+
+
+def test_development_may_use_a_per_process_cache():
+    result = run_manage("check", "--fail-level", "WARNING", DEBUG="true", CACHE_URL="locmemcache://")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_rate_that_is_not_a_rate_is_refused():
+    result = run_manage("check", REGISTRATION_RATE_LIMIT="ten per hour")
+    assert result.returncode != 0
+    assert "seminar_site.E002" in result.stderr
+    assert "REGISTRATION_RATE_LIMIT" in result.stderr
+
+
+def test_the_admin_path_comes_from_the_environment():
+    result = run_manage(
+        "shell", "-c", "from django.urls import reverse; print(reverse('admin:index'))", ADMIN_PATH="/staff-only/"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "/staff-only/"
+
+
+def test_links_signed_with_the_previous_secret_key_keep_working():
+    old, new = production_secret(), production_secret()
+    sign = "from django.core import signing; print(signing.Signer(salt='registrations.manage').sign('key'))"
+    token = run_manage("shell", "-c", sign, **production(SECRET_KEY=old)).stdout.splitlines()[-1]
+    unsign = f"from django.core import signing; print(signing.Signer(salt='registrations.manage').unsign({token!r}))"
+
+    rotated = run_manage("shell", "-c", unsign, **production(SECRET_KEY=new, SECRET_KEY_FALLBACKS=old))
+    forgotten = run_manage("shell", "-c", unsign, **production(SECRET_KEY=new))
+
+    assert rotated.returncode == 0, rotated.stderr
+    assert rotated.stdout.splitlines()[-1] == "key"
+    assert forgotten.returncode != 0
+    assert "BadSignature" in forgotten.stderr
+
+
+def test_production_without_database_url_sets_up_the_default_sqlite_file(tmp_path):
+    data_dir = tmp_path / "not-there-yet" / "var"
+    environment = production(DATABASE_URL="", DATA_DIR=str(data_dir))
+
+    result = run_manage("migrate", "--no-input", **environment)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (data_dir / "db.sqlite3").is_file()
+    tables = run_manage(
+        "shell", "-c", "from django.db import connection; print(connection.introspection.table_names())", **environment
+    )
+    assert "django_cache" in tables.stdout  # the rate-limit store came with migrate
+
+
+def test_production_stops_with_a_clear_message_when_the_sqlite_file_cannot_be_created():
+    result = run_manage("check", **production(DATABASE_URL="", DATA_DIR="/proc/seminars/var"))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "No DATABASE_URL is set" in result.stderr
+    assert "/proc/seminars/var" in result.stderr

@@ -1,0 +1,48 @@
+from django.conf import settings
+from django.core import checks
+
+from .limits import RATE_SETTINGS, parse_rate
+
+# Caches whose counters each process (or nothing) keeps for itself: with
+# several gunicorn workers, let alone hosts, a limit would count per worker.
+PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+
+
+@checks.register(checks.Tags.caches, deploy=False)
+def check_shared_cache(app_configs, **kwargs):
+    """Rate limits need one store shared by every worker and host once DEBUG is off."""
+    if settings.DEBUG:
+        return []
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if backend in PER_PROCESS_CACHES:
+        return [
+            checks.Error(
+                f"The default cache ({backend}) is kept per process, so rate limits would count per worker.",
+                hint="Unset CACHE_URL to use the database cache, or point it at Redis (redis://host:6379/0).",
+                obj="CACHES",
+                id="seminar_site.E001",
+            )
+        ]
+    return []
+
+
+@checks.register()
+def check_rates(app_configs, **kwargs):
+    errors = []
+    for name in RATE_SETTINGS:
+        value = getattr(settings, name, "off")
+        try:
+            parse_rate(value)
+        except ValueError as error:
+            errors.append(
+                checks.Error(
+                    f"{name}={value!r}: {error}",
+                    hint='Write a rate as "count/period", e.g. "10/h" or "5/15m", or "off".',
+                    obj=name,
+                    id="seminar_site.E002",
+                )
+            )
+    return errors

@@ -1,0 +1,159 @@
+"""Rate limits for views: who may post how often, counted in the shared cache.
+
+Counting is django-ratelimit's (fixed windows in the "default" cache, which
+every worker and host shares); this module adds what the site needs around it:
+rates read from settings at request time ("10/h", "5/15m" or "off"), the
+client address behind a known number of proxies, and a friendly 429 page with
+Retry-After. A limited request never reaches the view, so nothing is written
+and no email is queued.
+
+    from seminar_site.limits import by_ip, email_rate_limit, rate_limit
+
+    @rate_limit("comment", rate="COMMENT_RATE_LIMIT", key=by_ip)   # any limit
+    @email_rate_limit("follow")   # views that email an address typed into the form
+    def follow(request, slug): ...
+"""
+
+import datetime
+import ipaddress
+import logging
+import re
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.shortcuts import render
+from django.utils import timezone
+from django_ratelimit.core import get_usage
+
+logger = logging.getLogger(__name__)
+
+RATE_SETTINGS = ("REGISTRATION_RATE_LIMIT", "EMAIL_RATE_LIMIT", "EMAIL_ADDRESS_RATE_LIMIT", "LOGIN_RATE_LIMIT")
+# Shared by every endpoint that emails a typed address, so a victim's inbox has one budget.
+EMAIL_ADDRESS_GROUP = "email-address"
+
+_RATE = re.compile(r"(?P<count>\d+)/(?P<multiplier>\d*)(?P<unit>[smhd])")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+Key = Callable[..., str]
+
+
+def parse_rate(value: str) -> tuple[int, int] | None:
+    """("10/h" → (10, 3600)), None for "off"; ValueError for anything else."""
+    value = (value or "").strip().lower()
+    if value == "off":
+        return None
+    match = _RATE.fullmatch(value)
+    if not match or int(match["count"]) < 1 or match["multiplier"] in ("0",):
+        raise ValueError('not a rate such as "10/h" or "5/15m", nor "off"')
+    return int(match["count"]), int(match["multiplier"] or 1) * _SECONDS[match["unit"]]
+
+
+def client_ip(request) -> str:
+    """The address a request came from, trusting X-Forwarded-For only as far as TRUSTED_PROXY_COUNT says.
+
+    Each trusted proxy appends the address it saw, so the entry that many
+    places from the right was written by our own outermost proxy; anything to
+    its left came from the client and is ignored. A request with fewer entries
+    did not pass through the proxies and is counted under its own address.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if len(forwarded) < proxies:
+        return remote
+    candidate = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+def by_ip(request, **view_kwargs) -> str:
+    """Per client address; IPv6 clients per /64, the block one household or host is given."""
+    address = client_ip(request)
+    if ":" in address:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return address
+
+
+def by_ip_and(*kwarg_names: str) -> Key:
+    """Per client address and per value of the view's URL arguments, e.g. per talk: by_ip_and("slug")."""
+
+    def key(request, **view_kwargs):
+        return "|".join([by_ip(request), *(str(view_kwargs.get(name, "")) for name in kwarg_names)])
+
+    return key
+
+
+def by_post_field(field: str) -> Key:
+    """Per value of a posted field, compared trimmed and case-insensitively; blank values are not counted."""
+
+    def key(request, **view_kwargs):
+        return request.POST.get(field, "").strip().lower()
+
+    return key
+
+
+def rate_limit(group: str, *, rate: str, key: Key, methods: tuple[str, ...] = ("POST",)):
+    """Decorate a view so that more than the rate in setting `rate` per `key` gets the 429 page.
+
+    `group` names the counter (views sharing a group share their budget);
+    `key(request, **view_kwargs)` says whose budget a request spends, "" for
+    none. Only requests with a method in `methods` count.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def limited_view(request, *args, **kwargs):
+            if request.method in methods:
+                retry_after = _over_limit(request, group=group, rate_setting=rate, key=key(request, **kwargs))
+                if retry_after is not None:
+                    return too_many_requests(request, retry_after=retry_after)
+            return view(request, *args, **kwargs)
+
+        return limited_view
+
+    return decorator
+
+
+def email_rate_limit(group: str, *, field: str = "email"):
+    """For a view that emails the address posted in `field`: EMAIL_RATE_LIMIT per client
+    address for this view, and EMAIL_ADDRESS_RATE_LIMIT per target address across all such views."""
+
+    def decorator(view):
+        view = rate_limit(EMAIL_ADDRESS_GROUP, rate="EMAIL_ADDRESS_RATE_LIMIT", key=by_post_field(field))(view)
+        return rate_limit(group, rate="EMAIL_RATE_LIMIT", key=by_ip)(view)
+
+    return decorator
+
+
+def _over_limit(request, *, group: str, rate_setting: str, key: str) -> int | None:
+    """Count this request; the seconds until the window ends if it is over the limit, else None."""
+    rate = parse_rate(getattr(settings, rate_setting))
+    if rate is None or not key:
+        return None
+    try:
+        usage = get_usage(request, group=group, key=lambda group, request: key, rate=rate, increment=True)
+    except Exception:
+        # The store is down: letting people register beats refusing everyone.
+        logger.exception("Rate limit %s could not be counted; letting the request through", group)
+        return None
+    if usage is None or not usage["should_limit"]:
+        return None
+    logger.warning("Rate limit %s reached (%s)", group, rate_setting)
+    return max(int(usage["time_left"]), 1)
+
+
+def too_many_requests(request, *, retry_after: int):
+    """The 429 page: in the site's look, saying when to try again, with Retry-After."""
+    response = render(
+        request,
+        "429.html",
+        {"retry_at": timezone.now() + datetime.timedelta(seconds=retry_after)},
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response

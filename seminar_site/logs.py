@@ -1,0 +1,68 @@
+"""Log lines: one per event, each naming its request, with addresses and tokens masked.
+
+Self-service links carry a signed token in the path and forms carry email
+addresses; log lines (Django's and gunicorn's access log alike) show neither.
+"""
+
+import contextvars
+import logging
+import re
+
+from gunicorn.glogging import Logger as GunicornLogger
+
+request_id = contextvars.ContextVar("request_id", default="-")
+
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# django.core.signing values ("value:signature", with a timestamp part for
+# TimestampSigner): the signature is 27 or more URL-safe base64 characters.
+_SIGNED = re.compile(r"[\w-]{6,}(?::[\w-]+)*:[\w-]{27,}")
+# Self-service paths, whatever follows in them.
+_TOKEN_PATH = re.compile(r"(/r/)[^/\s?\"]+")
+
+
+def redact(text: str) -> str:
+    text = _TOKEN_PATH.sub(r"\1[token]", text)
+    text = _SIGNED.sub("[token]", text)
+    return _EMAIL.sub("[email]", text)
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record):
+        record.request_id = request_id.get()
+        return True
+
+
+class RedactFilter(logging.Filter):
+    def filter(self, record):
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+class OneLineFormatter(logging.Formatter):
+    """`time level logger [request id] message`, a traceback folded onto the same line."""
+
+    def __init__(self):
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+
+    def format(self, record):
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id.get()
+        line = super().format(record)
+        return redact(line).replace("\r", "").replace("\n", " ⏎ ")
+
+
+class AccessLogger(GunicornLogger):
+    """gunicorn's logger (gunicorn.conf.py): no access line for /healthz, nothing personal in the others."""
+
+    def access(self, resp, req, environ, request_time):
+        if environ.get("PATH_INFO") == "/healthz":
+            return
+        super().access(resp, req, environ, request_time)
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for handler in self.access_log.handlers + self.error_log.handlers:
+            handler.addFilter(RedactFilter())

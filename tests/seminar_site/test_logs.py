@@ -1,0 +1,77 @@
+import io
+import logging
+import re
+
+import pytest
+from django.urls import reverse
+
+from registrations import services
+from seminar_site.logs import OneLineFormatter, RequestIdFilter, redact
+
+pytestmark = pytest.mark.django_db
+
+
+def test_redact_masks_addresses_and_tokens():
+    token = "gY4w2s0c9hKQ0xV1bT3nq8eJm2LpZr7A:Vg3kq9XoR8l1c2mW5nB0pYzQhT4uJ6aKfE7dS1xC2vB"
+    line = f'"GET /r/{token}/cancel/ HTTP/1.1" 200 from ana.lopez+talks@cs.utexas.edu, value {token}'
+
+    cleaned = redact(line)
+
+    assert cleaned == '"GET /r/[token]/cancel/ HTTP/1.1" 200 from [email], value [token]'
+
+
+def test_redact_leaves_times_and_paths_alone():
+    line = "2026-12-01 13:45:01,123 GET /events/generating-a-video/register/ took 12:30"
+    assert redact(line) == line
+
+
+def log_line(logger_name, message, *args, exc_info=None):
+    record = logging.getLogger(logger_name).makeRecord(logger_name, logging.ERROR, __file__, 1, message, args, exc_info)
+    RequestIdFilter().filter(record)
+    return OneLineFormatter().format(record)
+
+
+def test_a_traceback_stays_on_one_line_with_nothing_personal():
+    try:
+        raise ValueError("cannot deliver to ana@ut.edu\nsecond line")
+    except ValueError:
+        import sys
+
+        line = log_line("registrations", "Failed for %s", "ana@ut.edu", exc_info=sys.exc_info())
+
+    assert "\n" not in line
+    assert "ana@ut.edu" not in line
+    assert "Traceback" in line
+    assert re.search(r" ERROR registrations \[[\w-]+\] Failed for \[email\] ⏎ Traceback", line), line
+
+
+@pytest.fixture
+def console():
+    """What the site's console handler (settings.LOGGING) writes, read back."""
+    handler = next(handler for handler in logging.getLogger("django").handlers if handler.name == "console")
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
+
+
+def test_every_line_of_a_request_names_its_id_and_no_address_or_token(client, event, console):
+    registration = services.register(event=event, name="Ana", email="ana@ut.edu").registration
+
+    response = client.get(registration.get_absolute_url() + "cancel/", HTTP_X_REQUEST_ID="lb-4f2a9c7e")
+    missing = client.get("/r/" + registration.token + "x/")
+    output = console.getvalue()
+
+    assert response["X-Request-ID"] == "lb-4f2a9c7e"
+    assert missing.status_code == 404
+    line = next(line for line in output.splitlines() if "Not Found" in line)
+    assert f"[{missing['X-Request-ID']}]" in line
+    assert registration.token not in output
+    assert registration.key not in output
+    assert "ana@ut.edu" not in output
+
+
+def test_a_request_id_that_is_not_plain_is_replaced(client):
+    response = client.get(reverse("events:event_list"), HTTP_X_REQUEST_ID="x\r\nSet-Cookie: a=b")
+    assert response["X-Request-ID"] != "x\r\nSet-Cookie: a=b"
+    assert len(response["X-Request-ID"]) == 32
