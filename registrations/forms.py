@@ -2,6 +2,7 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from .models import Registration, validate_single_line
 
@@ -65,3 +66,15 @@ class RegistrationForm(forms.Form):
                 code="honeypot",
             )
         return cleaned_data
+
+
+class LostLinkForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        help_text=_("The address you registered with."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip()

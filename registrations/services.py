@@ -213,6 +213,41 @@ def register(
     return RegistrationResult(registration=registration, created=True)
 
 
+def resend_links(*, email: str, now=None) -> int:
+    """Queue the self-service link again for every active registration of `email` to a talk not yet over.
+
+    For the "Lost your link?" page. The address is compared trimmed and
+    case-insensitively; talks that are cancelled or have ended are left out.
+    Each registration gets its own RESEND message (the outbox drops one when
+    its confirmation went out within RESEND_INTERVAL). Returns the number
+    queued, which the caller must not show: the page never tells whether an
+    address is registered. Raises nothing.
+    """
+    email = (email or "").strip()
+    if not email:
+        return 0
+    now = now or timezone.now()
+    queued = 0
+    with transaction.atomic():
+        registrations = (
+            Registration.objects.active()
+            .filter(event__status=Event.Status.PUBLISHED, event__end__gt=now, erased_at__isnull=True)
+            .alias(email_lower=Lower("email"))
+            .filter(email_lower=Lower(Value(email)))
+            .order_by("event__start", "pk")
+        )
+        for registration in registrations:
+            if queue_mail(registration=registration, kind=OutgoingMail.Kind.RESEND) is not None:
+                _log(
+                    registration,
+                    RegistrationLog.Action.CONFIRMATION_RESENT,
+                    from_status=registration.status,
+                    note="Asked for the link again.",
+                )
+                queued += 1
+    return queued
+
+
 def _fill_free_seats(event: Event, *, actor=None, note: str = "") -> list[Registration]:
     """Promote from the waiting list, first come first served, while seats are free.
 

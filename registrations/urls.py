@@ -7,6 +7,8 @@ app_name = "registrations"
 urlpatterns = [
     path("events/<slug:slug>/register/", views.register, name="register"),
     path("events/<slug:slug>/register/already/", views.already_registered, name="already_registered"),
+    path("lost-link/", views.lost_link, name="lost_link"),
+    path("lost-link/sent/", views.lost_link_sent, name="lost_link_sent"),
     path("r/<str:token>/", views.manage, name="manage"),
     path("r/<str:token>/cancel/", views.cancel, name="cancel"),
 ]

@@ -6,9 +6,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from events.models import Event
+from seminar_site.limits import EMAIL_ADDRESS_GROUP, by_ip_and, by_post_field, email_rate_limit, rate_limit
 
 from . import services
-from .forms import RegistrationForm
+from .forms import LostLinkForm, RegistrationForm
 from .models import Registration
 
 
@@ -25,6 +26,9 @@ def _registration_from_token(token):
 
 
 @require_POST
+@rate_limit("register", rate="REGISTRATION_RATE_LIMIT", key=by_ip_and("slug"))
+# Registering an address that is already registered emails it the link again.
+@rate_limit(EMAIL_ADDRESS_GROUP, rate="EMAIL_ADDRESS_RATE_LIMIT", key=by_post_field("email"))
 def register(request, slug):
     """The form on the talk page posts here; success redirects, so reloading never posts twice."""
     event = _visible_event(request, slug)
@@ -101,3 +105,20 @@ def cancel(request, token):
         "registrations/registration_confirm_cancel.html",
         {"registration": registration, "event": registration.event},
     )
+
+
+@require_http_methods(["GET", "POST"])
+@email_rate_limit("lost-link")
+def lost_link(request):
+    """A registrant types their address and gets their self-service links again, by email only."""
+    form = LostLinkForm(request.POST or None)
+    if form.is_valid():
+        services.resend_links(email=form.cleaned_data["email"])
+        # The same answer whether or not the address is registered.
+        return redirect("registrations:lost_link_sent")
+    return render(request, "registrations/lost_link.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_GET
+def lost_link_sent(request):
+    return render(request, "registrations/lost_link_sent.html")

@@ -675,3 +675,34 @@ def test_erasing_past_registrations_takes_the_same_queries_for_one_or_many(
 def test_erasing_nothing_is_harmless(event):
     assert services.erase_personal_data(registrations=[]) == 0
     assert services.erase_personal_data(registrations=Registration.objects.none()) == 0
+
+
+# resend_links ("Lost your link?")
+
+
+def test_resend_links_queues_one_link_per_active_registration_and_logs_it(make_event, sign_up):
+    waiting_for = make_event(capacity=0, waitlist_enabled=True)
+    confirmed, waitlisted = sign_up(make_event(), email="ana@ut.edu"), sign_up(waiting_for, email="ana@ut.edu")
+    OutgoingMail.objects.update(created_at=timezone.now() - datetime.timedelta(hours=1))
+
+    assert services.resend_links(email="  ANA@ut.edu") == 2
+
+    for registration in (confirmed, waitlisted):
+        assert OutgoingMail.Kind.RESEND in mail_kinds(registration)
+        entry = registration.log.latest("created_at")
+        assert entry.action == RegistrationLog.Action.CONFIRMATION_RESENT
+        assert entry.note == "Asked for the link again."
+
+
+def test_resend_links_leaves_out_cancelled_talks_erased_and_fresh_registrations(make_event, sign_up):
+    called_off = make_event()
+    sign_up(called_off, email="ana@ut.edu")
+    Event.objects.filter(pk=called_off.pk).update(status=Event.Status.CANCELLED)
+    erased = sign_up(make_event(), email="ana@ut.edu")
+    OutgoingMail.objects.update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    services.erase_personal_data(registrations=[erased])
+    sign_up(make_event(), email="ana@ut.edu")  # confirmed minutes ago: its confirmation is on the way
+
+    assert services.resend_links(email="ana@ut.edu") == 0
+    assert services.resend_links(email="") == 0
+    assert not OutgoingMail.objects.filter(kind=OutgoingMail.Kind.RESEND).exists()

@@ -2,11 +2,14 @@ import datetime
 import re
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Event
+from registrations import services
 from registrations.models import OutgoingMail, Registration
+from tests.mime import sent, text_body
 
 pytestmark = pytest.mark.django_db
 
@@ -498,6 +501,79 @@ def test_register_post_query_count_is_constant(make_event, sign_up, client, djan
 
 # Talk page: the event with series and venue, its speakers, the panel's waiting-list count.
 TALK_PAGE_QUERIES = 3
-# The talk; then the transaction (a savepoint inside the test's own): lock, duplicate check,
-# savepoint, insert, release, seat counter, history entry, outbox row, release.
-REGISTER_POST_QUERIES = 11
+# Two rate-limit counters in the database cache (per address and talk, per email address),
+# each new this window: entry count, savepoint, look-up, insert, release. The talk; then the
+# transaction (a savepoint inside the test's own): lock, duplicate check, savepoint, insert,
+# release, seat counter, history entry, outbox row, release.
+REGISTER_POST_QUERIES = 2 * 5 + 11
+
+
+# Lost your link?
+
+
+def lost_link(client, email, **extra):
+    return client.post(reverse("registrations:lost_link"), {"email": email}, **extra)
+
+
+def long_ago(registration):
+    # Past the outbox's resend interval, which holds back a link confirmed minutes ago.
+    OutgoingMail.objects.filter(registration=registration).update(
+        created_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+
+
+def test_lost_link_page_is_linked_from_the_talk_page(client, event):
+    response = client.get(event.get_absolute_url())
+    assert reverse("registrations:lost_link") in response.content.decode()
+    assert "Email me my links" in text(client.get(reverse("registrations:lost_link")))
+
+
+def test_lost_link_emails_every_active_link_for_upcoming_talks(
+    client, make_event, sign_up, django_capture_on_commit_callbacks
+):
+    first, second, over = make_event(), make_event(), make_event(start=timezone.now() - datetime.timedelta(days=2))
+    mine = [sign_up(first, email="ana@ut.edu"), sign_up(second, email="Ana@UT.edu")]
+    sign_up(over, email="ana@ut.edu", now=over.start - datetime.timedelta(days=1))
+    left = sign_up(make_event(), email="ana@ut.edu")
+    services.cancel_registration(registration=left)
+    sign_up(first, email="someone.else@ut.edu")
+    for registration in Registration.objects.all():
+        long_ago(registration)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = lost_link(client, " ANA@ut.edu ")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("registrations:lost_link_sent")
+    messages = sent()
+    assert len(messages) == 2
+    assert {message["To"].addresses[0].addr_spec.lower() for message in messages} == {"ana@ut.edu"}
+    bodies = [text_body(message) for message in messages]
+    for registration in mine:
+        assert sum(registration.manage_url in body for body in bodies) == 1
+    assert all("here is the link to your registration again" in body for body in bodies)
+    assert left.manage_url not in " ".join(bodies)
+
+
+def test_lost_link_answers_the_same_for_an_unknown_address(client, event, sign_up):
+    sign_up(event, email="ana@ut.edu")
+    long_ago(Registration.objects.get())
+
+    known = lost_link(client, "ana@ut.edu", follow=True)
+    unknown = lost_link(client, "nobody@ut.edu", follow=True)
+
+    assert known.status_code == unknown.status_code == 200
+    assert text(known) == text(unknown)
+    assert "If that address is registered for an upcoming talk" in text(unknown)
+    assert OutgoingMail.objects.filter(kind=OutgoingMail.Kind.RESEND).count() == 1
+
+
+@pytest.mark.parametrize("email", ["", "not an address", "a@b\r\nBcc: x@y.z", "x" * 10_000 + "@ut.edu"])
+def test_lost_link_with_a_bad_address_shows_the_form_again_and_sends_nothing(client, email):
+    response = lost_link(client, email)
+
+    assert response.status_code == 400
+    assert "Email me my links" in text(response)
+    assert 'class="errorlist' in response.content.decode()
+    assert OutgoingMail.objects.count() == 0
