@@ -1,12 +1,9 @@
 import datetime
 
-from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.utils.html import escape, format_html
+from django.utils.translation import gettext_lazy as _
 
 from .models import Event, Series, Speaker, Venue
 
@@ -16,42 +13,19 @@ class SeriesAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "organizer_name", "organizer_email", "talk_count"]
     search_fields = ["name", "organizer_name", "organizer_email"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["embed_code"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "description"]}),
         ("Organizer", {"fields": ["organizer_name", "organizer_email"]}),
         (
-            "On other sites",
+            _("On other sites"),
             {
-                "fields": ["embed_code", "embed_origins"],
-                "description": "Show this series' next talks on a department page: paste the script snippet where "
-                "the list should appear, or use the frame from a site listed below.",
+                "fields": ["embed_origins"],
             },
         ),
     ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(talk_count=Count("events"))
-
-    @admin.display(description="code to paste")
-    def embed_code(self, obj):
-        if obj is None or obj.pk is None:
-            return "Save the series first."
-        context = {
-            "series": obj,
-            "series_url": settings.SITE_URL + obj.get_absolute_url(),
-            # The unhashed name: a pasted snippet must survive the next deployment.
-            "script_url": f"{settings.SITE_URL}/{settings.STATIC_URL.strip('/')}/listings/embed.js",
-            "json_url": settings.SITE_URL + reverse("listings:series_talks_json", kwargs={"slug": obj.slug}),
-            "frame_url": settings.SITE_URL + reverse("listings:series_embed_frame", kwargs={"slug": obj.slug}),
-        }
-        return format_html(
-            "<p>Script (any site whose policy allows {}):</p><pre>{}</pre><p>Frame (only the sites listed below):</p>"
-            "<pre>{}</pre>",
-            settings.SITE_URL,
-            escape(render_to_string("events/embed_script.html", context).strip()),
-            escape(render_to_string("events/embed_frame.html", context).strip()),
-        )
 
     @admin.display(description="talks", ordering="talk_count")
     def talk_count(self, obj):

@@ -30,7 +30,7 @@ def normalize_origin(value: str) -> str:
     """
     text = value.strip()
     invalid = ValidationError(
-        "“%(value)s” is not a web origin. Write it as https://www.example.edu (scheme and host, no path).",
+        _("“%(value)s” is not a web origin. Write it as https://www.example.edu (scheme and host, no path)."),
         params={"value": text},
         code="invalid_origin",
     )
@@ -68,11 +68,13 @@ class Series(models.Model):
     organizer_name = models.CharField("organizer name", max_length=200)
     organizer_email = models.EmailField("organizer email")
     embed_origins = models.TextField(
-        "sites that may embed the listing",
+        _("sites that may embed the listing"),
         blank=True,
         validators=[validate_origins],
-        help_text="One web address per line, e.g. https://www.cs.utexas.edu. Only these sites may show this "
-        "series' talks in a frame; the script snippet works anywhere.",
+        help_text=_(
+            "One web address per line, e.g. https://www.cs.utexas.edu. Only these sites may show this "
+            "series' talks in a frame; the script snippet works anywhere."
+        ),
     )
     created_at = models.DateTimeField("created", auto_now_add=True)
     updated_at = models.DateTimeField("updated", auto_now=True)

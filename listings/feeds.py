@@ -5,6 +5,7 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
 
 from events.ical import absolute_url, site_host
 from events.models import Series
@@ -19,10 +20,10 @@ class UpcomingTalksFeed(Feed):
     description_template = "listings/feed_item.html"
 
     def title(self):
-        return f"{settings.SITE_NAME}: upcoming talks"
+        return _("%(name)s: upcoming talks") % {"name": settings.SITE_NAME}
 
     def subtitle(self):
-        return f"Talks coming up at {settings.SITE_NAME}, soonest first."
+        return _("Talks coming up at %(name)s, soonest first.") % {"name": settings.SITE_NAME}
 
     def link(self):
         return absolute_url(reverse("events:event_list"))
@@ -37,7 +38,7 @@ class UpcomingTalksFeed(Feed):
         return upcoming_talks()[:MAX_TALKS]
 
     def item_title(self, event):
-        return f"Cancelled: {event.title}" if event.is_cancelled else event.title
+        return _("Cancelled: %(title)s") % {"title": event.title} if event.is_cancelled else event.title
 
     def item_link(self, event):
         return absolute_url(event.get_absolute_url())
@@ -66,10 +67,10 @@ class SeriesTalksFeed(UpcomingTalksFeed):
         return get_object_or_404(Series, slug=slug)
 
     def title(self, series):
-        return f"{series.name}: upcoming talks"
+        return _("%(name)s: upcoming talks") % {"name": series.name}
 
     def subtitle(self, series):
-        return f"Talks coming up in {series.name}, soonest first."
+        return _("Talks coming up in %(name)s, soonest first.") % {"name": series.name}
 
     def link(self, series):
         return absolute_url(series.get_absolute_url())

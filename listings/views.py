@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.utils.csp import CSP
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods
@@ -37,7 +38,7 @@ def public_read_only(view):
                 response = view(request, *args, **kwargs)
             except Http404:
                 # Answered with CORS headers, so another site's script can tell "not found" from "blocked".
-                response = JsonResponse({"error": "No such series."}, status=404)
+                response = JsonResponse({"error": _("No such series.")}, status=404)
             if response.status_code == 200:
                 patch_cache_control(response, public=True, max_age=MAX_AGE)
                 set_response_etag(response)
@@ -64,9 +65,11 @@ def _listing(request, *, series: Series | None) -> JsonResponse:
         "url": absolute_url(series.get_absolute_url() if series else "/"),
         "talks": [talk_data(event, now=now) for event in events],
         "texts": {
-            "empty": "No upcoming talks are scheduled yet.",
-            "cancelled": "Cancelled",
-            "more": f"All talks of {series.name}" if series else f"All talks at {settings.SITE_NAME}",
+            "empty": _("No upcoming talks are scheduled yet."),
+            "cancelled": _("Cancelled"),
+            "more": _("All talks of %(name)s") % {"name": series.name}
+            if series
+            else _("All talks at %(name)s") % {"name": settings.SITE_NAME},
         },
     }
     return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
