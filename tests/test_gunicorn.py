@@ -1,0 +1,144 @@
+"""The web server as deployed: gunicorn with gunicorn.conf.py, in production mode, in its own process."""
+
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.servers import BASE_DIR, collect_static, free_port, production_environment, serve
+
+# Generous: the point is "a few seconds, not a hang", on a shared, slow machine.
+PROBE_TIMEOUT = 60
+
+
+@pytest.fixture(scope="module")
+def static_root(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("static")
+    collect_static(directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def sqlite_site(tmp_path_factory, static_root):
+    """A migrated SQLite database of its own, shared by this module's servers."""
+    database = tmp_path_factory.mktemp("db") / "db.sqlite3"
+    environment = production_environment(DATABASE_URL=f"sqlite:///{database}", STATIC_ROOT=str(static_root))
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return environment
+
+
+def test_healthz_answers_200_without_a_cookie_and_is_not_logged(sqlite_site, tmp_path):
+    with serve(sqlite_site, tmp_path / "gunicorn.log") as host:
+        # A load balancer probes by address, over plain HTTP, many times.
+        responses = [host.session.get(f"{host.url}/healthz", timeout=PROBE_TIMEOUT) for _ in range(30)]
+        page = host.session.get(f"{host.url}/events/past/", headers={"X-Forwarded-Proto": "https"}, timeout=60)
+        time.sleep(1)  # let the access log line reach the file
+        log = host.log()
+
+    assert {response.status_code for response in responses} == {200}
+    assert all(response.text == "ok\n" and "Set-Cookie" not in response.headers for response in responses)
+    assert page.status_code == 200
+    assert "/healthz" not in log
+    access_line = next(line for line in log.splitlines() if "GET /events/past/" in line)
+    assert f"[{page.headers['X-Request-ID']}]" in access_line
+
+
+def test_the_access_log_shows_no_token(sqlite_site, tmp_path):
+    token = "gY4w2s0c9hKQ0xV1bT3nq8eJm2LpZr7A:Vg3kq9XoR8l1c2mW5nB0pYzQhT4uJ6aKfE7dS1xC2vB"
+    with serve(sqlite_site, tmp_path / "gunicorn.log") as host:
+        response = host.session.get(f"{host.url}/r/{token}/", headers={"X-Forwarded-Proto": "https"}, timeout=60)
+        time.sleep(1)
+        log = host.log()
+
+    assert response.status_code == 404
+    assert "GET /r/[token]/" in log
+    assert token not in log
+    assert token.split(":")[0] not in log
+
+
+@pytest.fixture
+def closed_port():
+    return free_port()
+
+
+def test_healthz_answers_503_at_once_when_the_database_is_down(static_root, tmp_path, closed_port):
+    environment = production_environment(
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{closed_port}/seminars", STATIC_ROOT=str(static_root)
+    )
+    with serve(environment, tmp_path / "gunicorn.log") as host:
+        response = host.session.get(f"{host.url}/healthz", timeout=PROBE_TIMEOUT)
+
+    assert response.status_code == 503
+    assert response.text == "database unavailable\n"
+    assert "Set-Cookie" not in response.headers
+
+
+@pytest.fixture
+def silent_database():
+    """A port that accepts connections and never answers, like a database host that hangs."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", free_port()))
+    listener.listen(64)
+    accepted = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        for connection in accepted:
+            connection.close()
+        listener.close()
+
+
+def test_healthz_answers_503_within_seconds_when_the_database_hangs(static_root, tmp_path, silent_database):
+    environment = production_environment(
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{silent_database}/seminars",
+        DATABASE_CONNECT_TIMEOUT="2",
+        STATIC_ROOT=str(static_root),
+    )
+    with serve(environment, tmp_path / "gunicorn.log") as host:
+        response = host.session.get(f"{host.url}/healthz", timeout=PROBE_TIMEOUT)
+
+    assert response.status_code == 503
+
+
+def test_the_500_page_shows_in_the_site_look_when_the_database_is_down(static_root, tmp_path, closed_port):
+    environment = production_environment(
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{closed_port}/seminars", STATIC_ROOT=str(static_root)
+    )
+    with serve(environment, tmp_path / "gunicorn.log") as host:
+        response = host.session.get(f"{host.url}/", headers={"X-Forwarded-Proto": "https"}, timeout=60)
+        time.sleep(1)
+        log = host.log()
+
+    assert response.status_code == 500
+    assert 'class="site-header"' in response.text
+    assert re.search(r"<h1>\s*Something went wrong\s*</h1>", response.text)
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    # The error is logged on one line, with its request id.
+    error_line = next(line for line in log.splitlines() if "Internal Server Error: /" in line)
+    assert f"[{response.headers['X-Request-ID']}]" in error_line
