@@ -1,11 +1,13 @@
 import datetime
 
+from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Event, Series, Speaker, Venue
+from .models import Event, Question, Series, Speaker, Venue
 
 
 @admin.register(Series)
@@ -68,6 +70,17 @@ class WhenListFilter(admin.SimpleListFilter):
         return queryset
 
 
+class QuestionInline(admin.StackedInline):
+    """What the registration form asks besides name, email, affiliation and position."""
+
+    model = Question
+    extra = 0
+    fields = [("label", "position"), ("kind", "required"), "choices", "help_text"]
+    ordering = ["position", "pk"]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 4, "cols": 60})}}
+    verbose_name_plural = _("questions on the registration form")
+
+
 class EventAdmin(admin.ModelAdmin):
     list_display = ["when", "title", "speaker_names", "room", "series", "status"]
     list_display_links = ["when", "title"]
@@ -80,6 +93,7 @@ class EventAdmin(admin.ModelAdmin):
     autocomplete_fields = ["speakers"]
     readonly_fields = ["seats_taken", "sequence", "created_at", "updated_at"]
     save_on_top = True
+    inlines = [QuestionInline]
     fieldsets = [
         (None, {"fields": ["series", "title", "slug", "status"]}),
         ("Speakers and abstract", {"fields": ["speakers", "abstract"]}),

@@ -42,7 +42,7 @@ class EventDetailView(DetailView):
     template_name = "events/event_detail.html"
 
     def get_queryset(self):
-        return Event.objects.visible_to(self.request.user).with_related()
+        return Event.objects.visible_to(self.request.user).with_related().prefetch_related("questions")
 
     def get_context_data(self, **kwargs):
         now = timezone.now()

@@ -5,18 +5,19 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from events.admin import EventAdmin
-from events.models import Event
+from events.models import Event, Question
 
 from . import services
 from .forms import RegistrationForm
-from .models import OutgoingMail, Registration, RegistrationLog, validate_single_line
+from .models import Answer, OutgoingMail, Registration, RegistrationLog, validate_single_line
 
 # Spreadsheets run a cell that starts with one of these as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -56,11 +57,26 @@ CSV_HEADER = [
 ]
 
 
+def question_columns(queryset) -> list[str]:
+    """One column per question of the exported talks; talks asking the same question share its column."""
+    questions = Question.objects.filter(event__in=queryset.values("event")).order_by("event__start", "position", "pk")
+    return list(dict.fromkeys(question.label for question in questions))
+
+
 def csv_rows(queryset):
     writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_HEADER)
-    rows = queryset.select_related("event").with_waitlist_position().order_by("event__start", "created_at", "pk")
+    questions = question_columns(queryset)
+    yield writer.writerow([csv_cell(value) for value in [*CSV_HEADER, *questions]])
+    rows = (
+        queryset.select_related("event")
+        .prefetch_related(Prefetch("answers", queryset=Answer.objects.select_related("question")))
+        .with_waitlist_position()
+        .order_by("event__start", "created_at", "pk")
+    )
     for registration in rows.iterator(chunk_size=500):
+        answers = {}
+        for answer in registration.answers.all():
+            answers.setdefault(answer.question.label, []).append(answer.display_value)
         yield writer.writerow(
             [
                 csv_cell(value)
@@ -76,6 +92,7 @@ def csv_rows(queryset):
                     _local(registration.created_at),
                     _local(registration.checked_in_at),
                     _local(registration.cancelled_at),
+                    *("; ".join(answers.get(label, [])) for label in questions),
                 )
             ]
         )
@@ -106,6 +123,28 @@ class RegistrationLogInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AnswerInline(admin.TabularInline):
+    model = Answer
+    fields = ["question", "answer"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("answers to the talk's questions")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("question")
+
+    @admin.display(description=_("answer"))
+    def answer(self, obj):
+        return obj.display_value
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -246,7 +285,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         "email_bounced_at",
         "erased_at",
     ]
-    inlines = [RegistrationLogInline]
+    inlines = [AnswerInline, RegistrationLogInline]
     actions = ["cancel_registrations", "promote_from_waitlist", "check_in", "export_csv", "erase_personal_data"]
 
     # Adding goes through services.register (see RegistrationAddForm): status

@@ -4,7 +4,41 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Registration, validate_single_line
+from events.models import Question
+
+from .models import Answer, Registration, validate_single_line
+
+SHORT_ANSWER_LENGTH = 300
+LONG_ANSWER_LENGTH = 2000
+QUESTION_PREFIX = "question_"
+
+
+def question_field(question: Question) -> forms.Field:
+    """The form field that asks `question`; what it accepts is all the server accepts."""
+    common = {
+        "label": question.label,
+        "help_text": question.help_text,
+        "required": question.required,
+        "error_messages": {"required": _("Please answer this question.")},
+    }
+    kind = question.kind
+    if kind == Question.Kind.SHORT_TEXT:
+        return forms.CharField(max_length=SHORT_ANSWER_LENGTH, validators=[validate_single_line], **common)
+    if kind == Question.Kind.LONG_TEXT:
+        return forms.CharField(
+            max_length=LONG_ANSWER_LENGTH, widget=forms.Textarea(attrs={"rows": 3, "cols": 40}), **common
+        )
+    if kind == Question.Kind.YES_NO:
+        choices = [(Answer.YES, _("Yes")), (Answer.NO, _("No"))]
+    else:
+        choices = [(choice, choice) for choice in question.choice_list]
+    # The refused value is not repeated: it came from a forged request, not from this form.
+    common["error_messages"]["invalid_choice"] = _(
+        "That is not one of the answers offered. Please choose from the list."
+    )
+    if kind == Question.Kind.MULTIPLE_CHOICE:
+        return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
+    return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
 
 
 class RegistrationForm(forms.Form):
@@ -44,6 +78,46 @@ class RegistrationForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
+
+    # Shorter names for the error summary where the label is a whole sentence.
+    summary_labels = {"consent": _("Privacy notice")}
+
+    def __init__(self, *args, questions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = list(questions)
+        # The talk's own questions come after the standard fields, before the consent.
+        tail = {name: self.fields.pop(name) for name in ("consent", "website")}
+        for question in self.questions:
+            self.fields[f"{QUESTION_PREFIX}{question.pk}"] = question_field(question)
+        self.fields.update(tail)
+
+    def question_fields(self):
+        return [self[f"{QUESTION_PREFIX}{question.pk}"] for question in self.questions]
+
+    def answers(self) -> dict[int, str]:
+        """The cleaned answers by question id, as `Answer.value` stores them; unanswered ones left out."""
+        answers = {}
+        for question in self.questions:
+            value = self.cleaned_data.get(f"{QUESTION_PREFIX}{question.pk}")
+            if isinstance(value, list):
+                value = "\n".join(value)
+            value = (value or "").strip()
+            if value:
+                answers[question.pk] = value
+        return answers
+
+    def error_summary(self) -> list[dict]:
+        """Each field error with the id of the control to jump to (the first option of a group)."""
+        summary = []
+        for bound_field in self:
+            if not bound_field.errors or bound_field.name == "website":
+                continue
+            target = bound_field.auto_id
+            if bound_field.use_fieldset:
+                target = f"{target}_0"
+            label = self.summary_labels.get(bound_field.name, bound_field.label)
+            summary.extend({"label": label, "message": error, "target": target} for error in bound_field.errors)
+        return summary
 
     def clean_name(self):
         # Runs of spaces are collapsed: they only make the same name look different.

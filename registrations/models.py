@@ -8,8 +8,9 @@ from django.db import models
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
-from events.models import Event
+from events.models import Event, Question
 
 MANAGE_LINK_SALT = "registrations.manage"
 
@@ -164,6 +165,43 @@ class Registration(models.Model):
             .values_list("waitlist_place", flat=True)
             .get()
         )
+
+
+class Answer(models.Model):
+    """A registrant's answer to one of the talk's questions.
+
+    `value` holds the text typed, the choice picked, "yes" or "no", or for
+    multiple choice the picked choices one per line (choices never hold a line break).
+    """
+
+    YES, NO = "yes", "no"
+
+    registration = models.ForeignKey(
+        Registration, models.CASCADE, related_name="answers", verbose_name=_("registration")
+    )
+    # Protected: an organizer deleting a question must not silently lose what people answered.
+    question = models.ForeignKey(Question, models.PROTECT, related_name="answers", verbose_name=_("question"))
+    value = models.TextField(_("answer"), blank=True)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        ordering = ["registration", "question__position", "question__pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["registration", "question"], name="answer_one_per_question"),
+        ]
+
+    def __str__(self):
+        return f"{self.question}: {self.display_value}"
+
+    def get_absolute_url(self):
+        return self.registration.get_absolute_url()
+
+    @property
+    def display_value(self) -> str:
+        if self.question.kind == Question.Kind.YES_NO:
+            return str({self.YES: _("Yes"), self.NO: _("No")}.get(self.value, self.value))
+        return "; ".join(self.value.splitlines()) if self.question.kind == Question.Kind.MULTIPLE_CHOICE else self.value
 
 
 class RegistrationLog(models.Model):

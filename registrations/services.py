@@ -12,7 +12,7 @@ repeat their rules. Mail is only queued (an outbox row in the same
 transaction), never sent from here.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -22,10 +22,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import CharField, Exists, F, OuterRef, QuerySet, Value
 from django.db.models.functions import Cast, Concat, Lower
 from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from events.models import Event
 
-from .models import OutgoingMail, Registration, RegistrationLog, new_key
+from .models import Answer, OutgoingMail, Registration, RegistrationLog, new_key
 from .outbox import ERASED_REASON, enqueue_delivery, queue_mail
 
 
@@ -150,22 +151,28 @@ def register(
     email: str,
     affiliation: str = "",
     position: str = "",
+    answers: Mapping[int, str] | None = None,
     actor=None,
     now=None,
 ) -> RegistrationResult:
     """Register `email` for `event`: a seat if one is free, else a place on the waiting list.
 
     Preconditions: `name`, `email`, `affiliation` and `position` were checked
-    by a form (they are validated again against the model's fields).
+    by a form (they are validated again against the model's fields), and so
+    were `answers` (question id to `Answer.value`; only questions of this talk).
     An address that already holds an active registration (compared trimmed and
     case-insensitively) gets no second seat: the confirmation is queued again
     and the existing registration is returned with `created=False`.
 
     Raises RegistrationError when registration is not open (see
     `check_registration_open`), the talk is full ("full", "waitlist_full"),
-    or a field is invalid ("invalid").
+    or a field is invalid ("invalid"), or an answer is to a question of
+    another talk ("invalid").
     """
     email = (email or "").strip()
+    answers = {question_id: value for question_id, value in (answers or {}).items() if value}
+    if answers and set(answers) - set(event.questions.values_list("pk", flat=True)):
+        raise RegistrationError(_("This form does not belong to this talk. Please reload the page."), code="invalid")
     registration = Registration(
         event_id=event.pk,
         name=" ".join((name or "").split()),
@@ -203,6 +210,10 @@ def register(
                 raise
             return _already_registered(existing, actor=actor)
 
+        Answer.objects.bulk_create(
+            Answer(registration=registration, question_id=question_id, value=value)
+            for question_id, value in answers.items()
+        )
         if registration.status == Registration.Status.CONFIRMED:
             _take_seats(locked.pk, 1)
             _log(registration, RegistrationLog.Action.REGISTERED, actor=actor)
@@ -388,8 +399,8 @@ def erase_personal_data(*, registrations: QuerySet | Iterable[Registration], act
 
     Name becomes "Erased", the email a unique address under the reserved
     .invalid domain (nothing can be delivered there, and the one-address-per-talk
-    constraint still holds), affiliation empty; the self-service link stops
-    working. Status, times and position stay: position is one of six coarse
+    constraint still holds), affiliation empty, answers to the talk's questions
+    deleted; the self-service link stops working. Status, times and position stay: position is one of six coarse
     categories, which identifies nobody, and keeps the audience statistics of
     past talks true. Provider error texts that may quote the address are
     cleared from the history and the outbox. Messages still pending for these
@@ -433,6 +444,8 @@ def erase_personal_data(*, registrations: QuerySet | Iterable[Registration], act
         )
         ids = [registration.pk for registration in erased]
         pk_text = Cast("pk", output_field=CharField())
+        # Answers may say anything about a person (health, diet, ...): they go entirely.
+        Answer.objects.filter(registration_id__in=ids).delete()
         Registration.objects.filter(pk__in=ids).update(
             name=ERASED_NAME,
             email=Concat(Value("erased-"), pk_text, Value("@erased.invalid")),

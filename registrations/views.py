@@ -32,7 +32,7 @@ def _registration_from_token(token):
 def register(request, slug):
     """The form on the talk page posts here; success redirects, so reloading never posts twice."""
     event = _visible_event(request, slug)
-    form = RegistrationForm(request.POST)
+    form = RegistrationForm(request.POST, questions=event.questions.all())
     if form.is_valid():
         try:
             result = services.register(
@@ -41,6 +41,7 @@ def register(request, slug):
                 email=form.cleaned_data["email"],
                 affiliation=form.cleaned_data["affiliation"],
                 position=form.cleaned_data["position"],
+                answers=form.answers(),
             )
         except services.RegistrationError as error:
             form.add_error(None, error.message)
@@ -77,6 +78,7 @@ def manage(request, token):
             "registration": registration,
             "event": registration.event,
             "waitlist_position": registration.waitlist_position(),
+            "answers": registration.answers.select_related("question"),
             "is_new": request.GET.get("new") == "1",
             "now": timezone.now(),
         },

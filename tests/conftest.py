@@ -5,7 +5,7 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from events.models import Event, Series, Speaker, Venue
+from events.models import Event, Question, Series, Speaker, Venue
 
 
 @pytest.fixture(autouse=True)
@@ -82,6 +82,19 @@ def make_event(series, venue, speaker):
 @pytest.fixture
 def event(make_event):
     return make_event()
+
+
+@pytest.fixture
+def ask(db):
+    """Add a question to a talk's form: `ask(event, "Lunch?", kind="yes_no", choices=[...], required=True)`."""
+
+    def ask(event, label, *, kind=Question.Kind.SHORT_TEXT, choices=(), **fields):
+        position = fields.pop("position", event.questions.count() + 1)
+        return Question.objects.create(
+            event=event, label=label, kind=kind, choices="\n".join(choices), position=position, **fields
+        )
+
+    return ask
 
 
 def pytest_configure(config):

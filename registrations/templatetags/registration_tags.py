@@ -31,12 +31,15 @@ def registration_panel(context, event):
     """The registration box of the talk page: its state, and the form while one can register."""
     now = context.get("now") or timezone.now()
     state, message, waitlisted = panel_state(event, now)
+    can_register = state in ("open", "waitlist")
     return {
         "event": event,
         "request": context.get("request"),
         "state": state,
         "message": message,
         "waitlisted": waitlisted,
-        "can_register": state in ("open", "waitlist"),
-        "form": context.get("registration_form") or RegistrationForm(),
+        "can_register": can_register,
+        "form": (context.get("registration_form") or RegistrationForm(questions=event.questions.all()))
+        if can_register
+        else None,
     }

@@ -124,3 +124,14 @@ def test_the_command_does_not_read_files_outside_the_project():
     text = source.read_text()
     assert "open(" not in text
     assert "shared" not in text
+
+
+def test_the_demo_talk_asks_about_lunch(db):
+    load_demo()
+    load_demo()
+
+    event = Event.objects.get()
+    assert list(event.questions.values_list("label", "kind", "required")) == [
+        ("Will you join us for lunch after the talk?", "yes_no", True),
+        ("Dietary restrictions for lunch?", "short_text", False),
+    ]

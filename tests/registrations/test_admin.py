@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from events.models import Event
+from events.models import Event, Question
 from registrations import services
 from registrations.admin import csv_cell
 from registrations.models import OutgoingMail, Registration, RegistrationLog
@@ -398,7 +398,7 @@ def test_organizers_group_has_exactly_the_needed_permissions():
 
     expected = {
         f"events.{verb}_{model}"
-        for model in ("series", "speaker", "venue", "event")
+        for model in ("series", "speaker", "venue", "event", "question")
         for verb in ("view", "add", "change", "delete")
     }
     expected |= {
@@ -406,6 +406,7 @@ def test_organizers_group_has_exactly_the_needed_permissions():
         "registrations.add_registration",
         "registrations.change_registration",
         "registrations.view_registrationlog",
+        "registrations.view_answer",
         "registrations.view_outgoingmail",
         "registrations.change_outgoingmail",
     }
@@ -766,3 +767,123 @@ def test_add_form_query_count_does_not_depend_on_the_number_of_talks(
     assert response.status_code == 200
     # Session, user, its permissions (own and group's), the talks.
     assert len(one) == 5
+
+
+# Questions on the registration form
+
+
+def with_questions(data, *questions, initial=0):
+    """Add the question inline's forms to an event change form's data."""
+    data = data | {"questions-TOTAL_FORMS": str(len(questions)), "questions-INITIAL_FORMS": str(initial)}
+    for index, question in enumerate(questions):
+        data |= {f"questions-{index}-{name}": value for name, value in question.items()}
+    return data
+
+
+def test_organizer_adds_questions_to_a_talk(organizer, client, event):
+    url, data = change_form_data(client, event)
+    data = with_questions(
+        data,
+        {"label": "Dietary restrictions for lunch?", "kind": "short_text", "position": "2", "choices": ""},
+        {
+            "label": "Lunch?",
+            "kind": "single_choice",
+            "choices": "Vegan\r\nVegetarian\r\nAnything",
+            "required": "on",
+            "position": "1",
+            "help_text": "We order for everyone.",
+        },
+    )
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert list(event.questions.values_list("label", "kind", "choices", "required")) == [
+        ("Lunch?", "single_choice", "Vegan\nVegetarian\nAnything", True),
+        ("Dietary restrictions for lunch?", "short_text", "", False),
+    ]
+    assert "Lunch?" in client.get(event.get_absolute_url()).content.decode()
+
+
+def test_a_choice_question_without_choices_is_a_form_error(organizer, client, event):
+    url, data = change_form_data(client, event)
+    data = with_questions(data, {"label": "Lunch?", "kind": "multiple_choice", "choices": "Only one", "position": "1"})
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "Give at least two choices, one per line." in response.content.decode()
+    assert not Question.objects.exists()
+
+
+def test_a_question_people_answered_cannot_be_deleted(admin_client, event, ask):
+    question = ask(event, "Lunch?", kind="yes_no")
+    services.register(event=event, name="Ana", email="ana@example.edu", answers={question.pk: "yes"})
+    url, data = change_form_data(admin_client, event)
+    data |= {
+        "questions-0-id": str(question.pk),
+        "questions-0-event": str(event.pk),
+        "questions-0-label": "Lunch?",
+        "questions-0-kind": "yes_no",
+        "questions-0-position": "1",
+        "questions-0-DELETE": "on",
+    }
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    assert "would require deleting the following protected related objects" in response.content.decode()
+    assert Question.objects.filter(pk=question.pk).exists()
+
+
+def test_registration_page_shows_the_answers(admin_client, event, ask):
+    diet = ask(event, "Dietary restrictions?")
+    lunch = ask(event, "Lunch?", kind="yes_no")
+    registration = services.register(
+        event=event, name="Ana", email="ana@example.edu", answers={diet.pk: "<i>none</i>", lunch.pk: "no"}
+    ).registration
+
+    page = admin_client.get(f"{REGISTRATIONS}{registration.pk}/change/").content.decode()
+
+    assert "Answers to the talk&#x27;s questions" in page
+    assert "&lt;i&gt;none&lt;/i&gt;" in page
+    assert "Dietary restrictions?" in page
+    assert ">No<" in page
+
+
+def test_csv_has_one_formula_safe_column_per_question(admin_client, make_event, ask):
+    first, second = (
+        make_event(title="First"),
+        make_event(title="Second", start=timezone.now() + datetime.timedelta(days=30)),
+    )
+    diet = ask(first, "Dietary restrictions?")
+    topics = ask(first, "Topics", kind="multiple_choice", choices=["Vision", "Theory"])
+    # The same question on another talk (a duplicated talk asks the same) shares the column.
+    diet_again = ask(second, "Dietary restrictions?")
+    lunch = ask(second, "Lunch?", kind="yes_no")
+    ana = services.register(
+        event=first, name="Ana", email="ana@example.edu", answers={diet.pk: "=1+1", topics.pk: "Vision\nTheory"}
+    ).registration
+    ben = services.register(event=first, name="Ben", email="ben@example.edu").registration
+    cy = services.register(
+        event=second, name="Cy", email="cy@example.edu", answers={diet_again.pk: "Vegan, strictly", lunch.pk: "yes"}
+    ).registration
+
+    rows = read_csv(run_action(admin_client, "export_csv", [cy, ben, ana]))
+
+    header = rows[0]
+    assert header[-3:] == ["Dietary restrictions?", "Topics", "Lunch?"]
+    assert {row[2]: row[-3:] for row in rows[1:]} == {
+        "Ana": ["'=1+1", "Vision; Theory", ""],
+        "Ben": ["", "", ""],
+        "Cy": ["Vegan, strictly", "", "Yes"],
+    }
+
+
+def test_csv_question_headers_are_formula_safe_too(admin_client, event, ask):
+    ask(event, "=cmd|' /C calc'!A0")
+    registration = services.register(event=event, name="Ana", email="ana@example.edu").registration
+
+    rows = read_csv(run_action(admin_client, "export_csv", [registration]))
+
+    assert rows[0][-1] == "'=cmd|' /C calc'!A0"

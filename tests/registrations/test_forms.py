@@ -113,3 +113,102 @@ def test_filled_honeypot_is_refused_with_a_form_wide_message():
 
 def test_form_has_only_its_explicit_fields():
     assert list(RegistrationForm().fields) == ["name", "email", "affiliation", "position", "consent", "website"]
+
+
+# The talk's own questions
+
+
+@pytest.fixture
+def questions(event, ask):
+    return [
+        ask(event, "Dietary restrictions for lunch?", help_text="We order food for everyone who registers."),
+        ask(event, "Lunch?", kind="yes_no", required=True),
+        ask(event, "Session", kind="single_choice", choices=["Morning", "Afternoon, late"], required=True),
+        ask(event, "Topics", kind="multiple_choice", choices=["Vision", "Language", "Theory"]),
+        ask(event, "Anything else?", kind="long_text"),
+    ]
+
+
+def answer_data(questions, answers=None):
+    """The form as posted: `answers` maps a question's index in `questions` to its value."""
+    data = valid_data()
+    for question in questions:
+        data[f"question_{question.pk}"] = ""
+    data |= {f"question_{questions[index].pk}": value for index, value in (answers or {}).items()}
+    return data
+
+
+def valid_answers(questions):
+    return answer_data(questions, {1: "yes", 2: "Afternoon, late"})
+
+
+def test_questions_come_after_the_standard_fields_before_the_consent(questions):
+    form = RegistrationForm(questions=questions)
+
+    names = [f"question_{question.pk}" for question in questions]
+    assert list(form.fields) == ["name", "email", "affiliation", "position", *names, "consent", "website"]
+    assert [field.label for field in form.question_fields()] == [question.label for question in questions]
+
+
+def test_answers_come_back_as_stored_values(questions):
+    data = answer_data(questions, {0: "  No nuts, please ", 1: "no", 2: "Morning", 4: "Line one\nline two"})
+    data[f"question_{questions[3].pk}"] = ["Vision", "Theory"]
+
+    form = RegistrationForm(data, questions=questions)
+
+    assert form.is_valid(), form.errors
+    assert form.answers() == {
+        questions[0].pk: "No nuts, please",
+        questions[1].pk: "no",
+        questions[2].pk: "Morning",
+        questions[3].pk: "Vision\nTheory",
+        questions[4].pk: "Line one\nline two",
+    }
+
+
+def test_required_questions_must_be_answered(questions):
+    form = RegistrationForm(answer_data(questions), questions=questions)
+
+    assert not form.is_valid()
+    assert form.errors[f"question_{questions[1].pk}"] == ["Please answer this question."]
+    assert form.errors[f"question_{questions[2].pk}"] == ["Please answer this question."]
+    assert f"question_{questions[0].pk}" not in form.errors
+
+
+@pytest.mark.parametrize(
+    ("index", "forged"),
+    [(2, "Evening"), (2, "morning"), (1, "maybe"), (1, "True"), (3, ["Vision", "Cooking"])],
+)
+def test_a_forged_answer_outside_the_choices_is_refused(questions, index, forged):
+    data = valid_answers(questions) | {f"question_{questions[index].pk}": forged}
+
+    form = RegistrationForm(data, questions=questions)
+
+    assert not form.is_valid()
+    assert form.errors[f"question_{questions[index].pk}"] == [
+        "That is not one of the answers offered. Please choose from the list."
+    ]
+
+
+def test_short_answers_are_one_line_and_bounded(questions):
+    form = RegistrationForm(valid_answers(questions) | {f"question_{questions[0].pk}": "a\r\nb"}, questions=questions)
+    assert "one line" in form.errors[f"question_{questions[0].pk}"][0]
+
+    form = RegistrationForm(valid_answers(questions) | {f"question_{questions[0].pk}": "x" * 301}, questions=questions)
+    assert "at most 300 characters" in form.errors[f"question_{questions[0].pk}"][0]
+
+    form = RegistrationForm(
+        valid_answers(questions) | {f"question_{questions[4].pk}": "x" * 10_240}, questions=questions
+    )
+    assert "at most 2000 characters" in form.errors[f"question_{questions[4].pk}"][0]
+
+
+def test_error_summary_links_each_error_to_its_control(questions):
+    form = RegistrationForm(answer_data(questions) | {"email": "nope"}, questions=questions)
+    form.is_valid()
+
+    assert [(item["label"], item["target"]) for item in form.error_summary()] == [
+        ("Email", "id_email"),
+        ("Lunch?", f"id_question_{questions[1].pk}_0"),
+        ("Session", f"id_question_{questions[2].pk}_0"),
+    ]

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from events.models import Event
 from registrations import services
-from registrations.models import OutgoingMail, Registration, RegistrationLog
+from registrations.models import Answer, OutgoingMail, Registration, RegistrationLog
 from registrations.services import RegistrationError
 from registrations.tasks import deliver_mail
 from tests.mime import invite_parts, sent
@@ -666,9 +666,9 @@ def test_erasing_past_registrations_takes_the_same_queries_for_one_or_many(
     end_talk(one)
     end_talk(many)
 
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         assert services.erase_personal_data(registrations=Registration.objects.filter(event=one)) == 1
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         assert services.erase_personal_data(registrations=Registration.objects.filter(event=many)) == 5
 
 
@@ -706,3 +706,59 @@ def test_resend_links_leaves_out_cancelled_talks_erased_and_fresh_registrations(
     assert services.resend_links(email="ana@ut.edu") == 0
     assert services.resend_links(email="") == 0
     assert not OutgoingMail.objects.filter(kind=OutgoingMail.Kind.RESEND).exists()
+
+
+# Answers to the talk's questions
+
+
+def test_answers_are_stored_with_the_registration(event, ask):
+    diet = ask(event, "Dietary restrictions?")
+    lunch = ask(event, "Lunch?", kind="yes_no")
+    topics = ask(event, "Topics", kind="multiple_choice", choices=["Vision", "Theory"])
+
+    registration = services.register(
+        event=event,
+        name="Ana",
+        email="ana@example.edu",
+        answers={diet.pk: "Vegetarian", lunch.pk: "yes", topics.pk: "Vision\nTheory"},
+    ).registration
+
+    assert {(answer.question.label, answer.display_value) for answer in registration.answers.all()} == {
+        ("Dietary restrictions?", "Vegetarian"),
+        ("Lunch?", "Yes"),
+        ("Topics", "Vision; Theory"),
+    }
+
+
+def test_an_answer_to_another_talks_question_writes_nothing(make_event, ask):
+    event, other = make_event(), make_event()
+    foreign = ask(other, "Elsewhere?")
+
+    with pytest.raises(RegistrationError) as error:
+        services.register(event=event, name="Ana", email="ana@example.edu", answers={foreign.pk: "sneaky"})
+
+    assert error.value.code == "invalid"
+    assert not Registration.objects.exists()
+    assert not Answer.objects.exists()
+
+
+def test_registering_again_keeps_the_first_answers(event, ask):
+    diet = ask(event, "Dietary restrictions?")
+    services.register(event=event, name="Ana", email="ana@example.edu", answers={diet.pk: "None"})
+
+    result = services.register(event=event, name="Ana", email="ANA@example.edu", answers={diet.pk: "Changed"})
+
+    assert not result.created
+    assert list(Answer.objects.values_list("value", flat=True)) == ["None"]
+
+
+def test_erasing_personal_data_deletes_the_answers(make_event, sign_up, ask):
+    event = make_event()
+    diet = ask(event, "Dietary restrictions?")
+    erased = services.register(event=event, name="Ana", email="ana@example.edu", answers={diet.pk: "Coeliac"})
+    kept = services.register(event=event, name="Ben", email="ben@example.edu", answers={diet.pk: "None"})
+
+    services.erase_personal_data(registrations=[erased.registration])
+
+    assert list(Answer.objects.values_list("registration__name", "value")) == [("Ben", "None")]
+    assert kept.registration.answers.count() == 1

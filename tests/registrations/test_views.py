@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from events.models import Event
 from registrations import services
-from registrations.models import OutgoingMail, Registration
+from registrations.models import Answer, OutgoingMail, Registration
 from tests.mime import sent, text_body
 
 pytestmark = pytest.mark.django_db
@@ -499,13 +499,13 @@ def test_register_post_query_count_is_constant(make_event, sign_up, client, djan
     assert response.status_code == 302
 
 
-# Talk page: the event with series and venue, its speakers, the panel's waiting-list count.
-TALK_PAGE_QUERIES = 3
+# Talk page: the event with series and venue, its speakers, its questions, the panel's waiting-list count.
+TALK_PAGE_QUERIES = 4
 # Two rate-limit counters in the database cache (per address and talk, per email address),
-# each new this window: entry count, savepoint, look-up, insert, release. The talk; then the
-# transaction (a savepoint inside the test's own): lock, duplicate check, savepoint, insert,
-# release, seat counter, history entry, outbox row, release.
-REGISTER_POST_QUERIES = 2 * 5 + 11
+# each new this window: entry count, savepoint, look-up, insert, release. The talk, its
+# questions; then the transaction (a savepoint inside the test's own): lock, duplicate check,
+# savepoint, insert, release, seat counter, history entry, outbox row, release.
+REGISTER_POST_QUERIES = 2 * 5 + 12
 
 
 # Lost your link?
@@ -577,3 +577,76 @@ def test_lost_link_with_a_bad_address_shows_the_form_again_and_sends_nothing(cli
     assert "Email me my links" in text(response)
     assert 'class="errorlist' in response.content.decode()
     assert OutgoingMail.objects.count() == 0
+
+
+# Questions on the form
+
+
+@pytest.fixture
+def lunch_talk(make_event, ask):
+    event = make_event()
+    ask(event, "Dietary restrictions for lunch?", help_text="We order food for everyone who registers.")
+    ask(event, "Which session?", kind="single_choice", choices=["Morning", "Afternoon"], required=True)
+    return event
+
+
+def question_data(event, *values):
+    return {f"question_{question.pk}": value for question, value in zip(event.questions.all(), values, strict=True)}
+
+
+def test_talk_page_asks_the_talks_questions(lunch_talk, client):
+    page = client.get(lunch_talk.get_absolute_url()).content.decode()
+    diet, session = lunch_talk.questions.all()
+
+    assert f'<label for="id_question_{diet.pk}">Dietary restrictions for lunch?</label>' in page
+    assert "We order food for everyone who registers." in page
+    # A group of radio buttons is a fieldset named by its legend.
+    assert re.search(r"<fieldset[^>]*>\s*<legend>Which session\?</legend>", page)
+    assert f'value="Afternoon" required id="id_question_{session.pk}_1"' in page
+
+
+def test_answers_are_saved_and_shown_to_the_registrant(lunch_talk, client):
+    response = client.post(
+        register_url(lunch_talk), form_data() | question_data(lunch_talk, "<b>No nuts</b>", "Morning")
+    )
+
+    registration = Registration.objects.get()
+    assert response.status_code == 302
+    assert {answer.value for answer in registration.answers.all()} == {"<b>No nuts</b>", "Morning"}
+    page = client.get(registration.get_absolute_url()).content.decode()
+    assert "<dt>Dietary restrictions for lunch?</dt><dd>&lt;b&gt;No nuts&lt;/b&gt;</dd>" in page
+    assert "<dt>Which session?</dt><dd>Morning</dd>" in page
+
+
+def test_a_forged_choice_is_refused_with_a_clear_message_and_changes_nothing(lunch_talk, client):
+    response = client.post(register_url(lunch_talk), form_data() | question_data(lunch_talk, "", "Midnight buffet"))
+
+    assert response.status_code == 400
+    page = visible_text(response)
+    assert "That is not one of the answers offered. Please choose from the list." in page
+    assert "Midnight buffet" not in page
+    assert not Registration.objects.exists()
+    assert not Answer.objects.exists()
+    assert not OutgoingMail.objects.exists()
+
+
+def test_errors_are_summarized_with_links_to_their_fields(lunch_talk, client):
+    session = lunch_talk.questions.get(label="Which session?")
+
+    response = client.post(register_url(lunch_talk), form_data(email="nope", consent=""))
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    summary = re.search(
+        r'<div class="form-errors" id="form-errors" role="alert" tabindex="-1" autofocus.*?</div>', page, re.S
+    )
+    assert summary
+    links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary.group())
+    assert links == [
+        ("id_email", "Email: Enter a valid email address."),
+        (f"id_question_{session.pk}_0", "Which session?: Please answer this question."),
+        ("id_consent", "Privacy notice: Please agree to the privacy notice so we can keep your registration."),
+    ]
+    # Each field names its own error for screen readers.
+    assert 'aria-describedby="id_email_helptext id_email_error"' in page
+    assert f'<fieldset aria-describedby="id_question_{session.pk}_error">' in page

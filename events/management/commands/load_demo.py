@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import dateformat, timezone
 
-from events.models import Event, Series, Speaker, Venue
+from events.models import Event, Question, Series, Speaker, Venue
 
 # The first real talk of the first user, copied from the IFML Seminar's public
 # event page. It has no date there, so the command picks one.
@@ -64,6 +64,23 @@ EVENT = {
 }
 
 
+# Asked on the form, as a seminar that serves lunch would.
+QUESTIONS = [
+    {
+        "label": "Will you join us for lunch after the talk?",
+        "kind": Question.Kind.YES_NO,
+        "required": True,
+        "position": 1,
+    },
+    {
+        "label": "Dietary restrictions for lunch?",
+        "kind": Question.Kind.SHORT_TEXT,
+        "help_text": "For example vegetarian, vegan, halal, or an allergy.",
+        "position": 2,
+    },
+]
+
+
 def demo_slot(now, zone):
     """11:00 to 12:00 local time on the first weekday at least two weeks after `now`."""
     day = timezone.localtime(now, zone).date() + datetime.timedelta(days=14)
@@ -90,6 +107,8 @@ class Command(BaseCommand):
         if event is None:
             event = Event.objects.create(series=series, venue=venue, start=start, end=end, **EVENT)
             event.speakers.add(speaker)
+            for question in QUESTIONS:
+                Question.objects.create(event=event, **question)
             verb = "Created"
         elif event.is_past(now):
             # A demo talk in the past would leave the home page empty.
