@@ -1,8 +1,11 @@
 """axe-core on every public page, in every state a visitor can meet it in."""
 
 import datetime
+import re
 
 import pytest
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.urls import get_resolver, reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -134,6 +137,16 @@ def _already(make_event):
     return make_event().get_absolute_url() + "register/already/"
 
 
+@state("lost your link")
+def _lost_link(make_event):
+    return reverse("registrations:lost_link")
+
+
+@state("lost your link, sent")
+def _lost_link_sent(make_event):
+    return reverse("registrations:lost_link_sent")
+
+
 @state("not found", status=404)
 def _not_found(make_event):
     return "/events/no-such-talk/"
@@ -155,8 +168,62 @@ def test_the_form_with_its_errors_shown_is_accessible(page, make_event):
     page.goto(event.get_absolute_url())
     page.get_by_label("Email:", exact=True).fill("not-an-address")
     page.get_by_role("button", name="Register").click()
-    expect(page.get_by_text("Enter a valid email address.")).to_be_visible()
+    expect(page.get_by_text("Enter a valid email address.", exact=True)).to_be_visible()
 
+    assert_accessible(page)
+
+
+def test_too_many_attempts_page_is_accessible(page, make_event, settings):
+    settings.REGISTRATION_RATE_LIMIT = "1/h"
+    event = make_event()
+
+    for attempt in range(2):
+        page.goto(event.get_absolute_url())
+        page.get_by_label("Name:", exact=True).fill("Ana Ortiz")
+        page.get_by_label("Email:", exact=True).fill(f"ana{attempt}@example.edu")
+        page.get_by_label(re.compile("I agree")).check()
+        with page.expect_response(lambda response: "/register/" in response.url) as answer:
+            page.get_by_role("button", name="Register").click()
+
+    assert answer.value.status == 429
+    expect(page.get_by_role("heading", level=1, name="Too many attempts")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_refused_form_page_is_accessible(page, make_event):
+    # A form sent without the site's cookie (blocked, or expired) gets the friendly 403.
+    page.goto(make_event().get_absolute_url())
+    page.context.clear_cookies()
+    page.get_by_label("Name:", exact=True).fill("Ana Ortiz")
+    page.get_by_label("Email:", exact=True).fill("ana@example.edu")
+    page.get_by_label(re.compile("I agree")).check()
+    with page.expect_response(lambda response: "/register/" in response.url) as answer:
+        page.get_by_role("button", name="Register").click()
+
+    assert answer.value.status == 403
+    expect(page.get_by_role("heading", level=1, name="Please try again")).to_be_visible()
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize(
+    ("status", "heading"), [(400, "Bad request"), (403, "Not allowed"), (500, "Something went wrong")]
+)
+def test_error_pages_are_accessible(page, rf, status, heading):
+    # No public URL fails this way on purpose: the site's own handlers render the page,
+    # served at our address so that it is styled exactly as a visitor would see it.
+    request = rf.get("/")
+    handler = get_resolver().resolve_error_handler(status)
+    exception = {400: SuspiciousOperation(), 403: PermissionDenied()}
+    response = handler(request, exception[status]) if status in exception else handler(request)
+    assert response.status_code == status
+    page.route(
+        "**/error-page/",
+        lambda route: route.fulfill(status=status, body=response.content, content_type="text/html; charset=utf-8"),
+    )
+
+    page.goto("/error-page/")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(heading))
     assert_accessible(page)
 
 

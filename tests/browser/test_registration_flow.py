@@ -107,7 +107,9 @@ def test_form_errors_are_shown_next_to_the_fields(page, make_event):
     page.get_by_label("Email:", exact=True).fill("not-an-address")
     page.get_by_role("button", name="Register").click()
 
-    expect(page.get_by_text("Enter a valid email address.")).to_be_visible()
-    expect(page.get_by_text("Please agree to the privacy notice")).to_be_visible()
+    expect(page.get_by_text("Enter a valid email address.", exact=True)).to_be_visible()
+    expect(
+        page.get_by_text("Please agree to the privacy notice so we can keep your registration.", exact=True)
+    ).to_be_visible()
     expect(page.get_by_label("Name:", exact=True)).to_have_value("Ana")
     assert not Registration.objects.exists()
