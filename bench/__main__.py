@@ -26,8 +26,10 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 from django.utils import timezone  # noqa: E402
 
 from events.models import Event, Series, Speaker, Venue  # noqa: E402
-from registrations import outbox, services  # noqa: E402
-from registrations.models import OutgoingMail, Registration  # noqa: E402
+from outbox import delivery  # noqa: E402
+from outbox.models import OutgoingMail  # noqa: E402
+from registrations import services  # noqa: E402
+from registrations.models import Registration  # noqa: E402
 
 
 def report(name, count, seconds, queries=None, peak=None):
@@ -135,10 +137,10 @@ def bench_deliver_mail(count=200):
     with counting_queries() as queries:
         started = time.perf_counter()
         for mail_id in ids:
-            outbox.deliver(mail_id=mail_id)
+            delivery.deliver(mail_id=mail_id)
         elapsed = time.perf_counter() - started
     extra = services.register(event=event, name="One more", email="extra@example.edu").registration
-    peak = peak_memory(lambda: outbox.deliver(mail_id=extra.outgoing_mails.get().pk), times=1)
+    peak = peak_memory(lambda: delivery.deliver(mail_id=extra.outgoing_mails.get().pk), times=1)
     assert OutgoingMail.objects.filter(pk__in=ids, status=OutgoingMail.Status.SENT).count() == len(ids)
     report("deliver confirmation with invite", len(ids), elapsed, len(queries), peak)
 

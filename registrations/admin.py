@@ -17,7 +17,7 @@ from events.models import Event, Question
 
 from . import services
 from .forms import RegistrationForm
-from .models import Answer, OutgoingMail, Registration, RegistrationLog, validate_single_line
+from .models import Answer, Registration, RegistrationLog, validate_single_line
 
 # Spreadsheets run a cell that starts with one of these as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -457,62 +457,3 @@ class EventWithRegistrationsAdmin(EventAdmin):
 
 admin.site.unregister(Event)
 admin.site.register(Event, EventWithRegistrationsAdmin)
-
-
-# ---------------------------------------------------------------------------
-# The email outbox: what was sent, what failed and why, bounces.
-# ---------------------------------------------------------------------------
-
-
-@admin.register(OutgoingMail)
-class OutgoingMailAdmin(admin.ModelAdmin):
-    list_display = ["kind", "recipient", "event", "status", "attempts", "created_at", "sent_at", "bounced"]
-    list_filter = ["status", "kind", ("registration__email_bounced_at", admin.EmptyFieldListFilter)]
-    list_select_related = ["registration__event"]
-    search_fields = ["registration__email", "registration__name", "provider_message_id"]
-    date_hierarchy = "created_at"
-    fields = [
-        "registration",
-        "kind",
-        "status",
-        "attempts",
-        "last_error",
-        "created_at",
-        "next_attempt_at",
-        "sending_started_at",
-        "sent_at",
-        "provider_message_id",
-        "bounced",
-    ]
-    readonly_fields = fields
-    actions = ["send_again"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Rows are a record of what happened: only the "send again" action changes them.
-        return False
-
-    def has_retry_permission(self, request):
-        return request.user.has_perm("registrations.change_outgoingmail")
-
-    @admin.display(description="to", ordering="registration__email")
-    def recipient(self, mail):
-        return mail.registration.email
-
-    @admin.display(description="talk", ordering="registration__event__start")
-    def event(self, mail):
-        return mail.registration.event
-
-    @admin.display(description="bounced", ordering="registration__email_bounced_at")
-    def bounced(self, mail):
-        return mail.registration.email_bounced_at or ""
-
-    @admin.action(description="Send again (failed or skipped messages only)", permissions=["retry"])
-    def send_again(self, request, queryset):
-        retried = sum(services.retry_mail(mail=mail) for mail in queryset)
-        skipped = queryset.count() - retried
-        self.message_user(request, f"{retried} messages queued again.", messages.SUCCESS)
-        if skipped:
-            self.message_user(request, f"{skipped} were pending or sent already and were left alone.", messages.WARNING)

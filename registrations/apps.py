@@ -6,4 +6,15 @@ class RegistrationsConfig(AppConfig):
     verbose_name = "Registrations"
 
     def ready(self):
-        from . import receivers  # noqa: F401
+        from django.utils.translation import gettext_lazy as _
+
+        from outbox import registry
+
+        from . import emails, mail, receivers, services  # noqa: F401
+        from .models import MailKind
+
+        for kind in MailKind:
+            registry.register_kind(
+                kind.value, label=kind.label, build=emails.build_message, still_wanted=mail.still_wanted
+            )
+        registry.register_due_mail(services.queue_due_reminders, label=_("reminders"))

@@ -1,42 +1,42 @@
-"""The messages of the outbox: subject, text and HTML bodies, and the invite.
+"""The messages registrations sends: subject, text and HTML bodies, and the invite.
 
-Everything is rendered when the message is sent, not when it is queued, so a
-retried or late message shows the talk as it is then.
+Built by the outbox when a message is sent (registered in apps.py), not when
+it is queued, so a retried or late message shows the talk as it is then.
 """
 
-from email.utils import formataddr
-
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, make_msgid
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import formats
 
-from events.ical import single_line, site_host
+from outbox.compose import CalendarInvite, compose, mailbox
 
 from . import invites
-from .models import OutgoingMail, Registration
-
-Kind = OutgoingMail.Kind
+from .mail import registration_of
+from .models import MailKind, Registration
 
 SUBJECTS = {
-    Kind.CONFIRMATION: "Registered: {title} ({when})",
-    Kind.WAITLISTED: "Waiting list: {title} ({when})",
-    Kind.PROMOTED: "A seat opened up: you are registered for {title} ({when})",
-    Kind.CANCELLATION: "Registration cancelled: {title} ({when})",
-    Kind.EVENT_CHANGED: "Updated time or place: {title} ({when})",
-    Kind.EVENT_CANCELLED: "Talk cancelled: {title} ({when})",
-    Kind.REMINDER: "Reminder: {title} ({when})",
-    Kind.RESEND: "Your registration: {title} ({when})",
+    MailKind.CONFIRMATION: "Registered: {title} ({when})",
+    MailKind.WAITLISTED: "Waiting list: {title} ({when})",
+    MailKind.PROMOTED: "A seat opened up: you are registered for {title} ({when})",
+    MailKind.CANCELLATION: "Registration cancelled: {title} ({when})",
+    MailKind.EVENT_CHANGED: "Updated time or place: {title} ({when})",
+    MailKind.EVENT_CANCELLED: "Talk cancelled: {title} ({when})",
+    MailKind.REMINDER: "Reminder: {title} ({when})",
+    MailKind.RESEND: "Your registration: {title} ({when})",
 }
+
+# Template names: the kind without the app's prefix.
+TEMPLATES = {kind: kind.value.removeprefix("registrations.") for kind in MailKind}
 
 
 def invite_method(*, kind: str, registration: Registration) -> str | None:
     """REQUEST, CANCEL or None (no invite) for this kind of message, right now."""
-    if kind in (Kind.CONFIRMATION, Kind.PROMOTED, Kind.EVENT_CHANGED):
+    if kind in (MailKind.CONFIRMATION, MailKind.PROMOTED, MailKind.EVENT_CHANGED):
         return invites.REQUEST
-    if kind == Kind.RESEND:
+    if kind == MailKind.RESEND:
         return invites.REQUEST if registration.status == Registration.Status.CONFIRMED else None
-    if kind in (Kind.CANCELLATION, Kind.EVENT_CANCELLED):
+    if kind in (MailKind.CANCELLATION, MailKind.EVENT_CANCELLED):
         # Only someone who holds (or is about to get) the talk in a calendar
         # needs it removed; a waiting-list entry never had an invite.
         had_invite = registration.invite_sequence > 0 or registration.status == Registration.Status.CONFIRMED
@@ -44,22 +44,25 @@ def invite_method(*, kind: str, registration: Registration) -> str | None:
     return None
 
 
-def mailbox(name: str, address: str) -> str:
-    # Header values may not hold line breaks: a name is folded to one line and
-    # quoted (or encoded) by formataddr, so it can never add a recipient.
-    return formataddr((single_line(name), address))
-
-
 def when_text(event) -> str:
     return formats.date_format(event.local_start, "D j M Y, g:i A T")
 
 
-def build_message(*, mail: OutgoingMail, sequence: int | None) -> EmailMultiAlternatives:
-    """The email for `mail`; `sequence` is the invite SEQUENCE when an invite goes with it."""
-    registration = mail.registration
+def build_message(mail):
+    """The email for outbox row `mail` (runs inside the outbox's claiming transaction)."""
+    registration = registration_of(mail)
     event = registration.event
     series = event.series
-    method = invite_method(kind=mail.kind, registration=registration)
+    kind = MailKind(mail.kind)
+    method = invite_method(kind=kind, registration=registration)
+    sequence = None
+    if method is not None:
+        # The UPDATE locks the registration until the claim commits, so
+        # concurrent invites for one registrant get distinct, rising numbers
+        # and the higher number always describes the later state of the talk.
+        Registration.objects.filter(pk=registration.pk).update(invite_sequence=F("invite_sequence") + 1)
+        registration.refresh_from_db(fields=["invite_sequence"])
+        sequence = registration.invite_sequence
     context = {
         "registration": registration,
         "event": event,
@@ -74,20 +77,17 @@ def build_message(*, mail: OutgoingMail, sequence: int | None) -> EmailMultiAlte
         "has_invite": method is not None,
         "invite_cancels": method == invites.CANCEL,
     }
-    subject = single_line(SUBJECTS[mail.kind].format(title=event.title, when=context["when"]))
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"emails/{mail.kind}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
+    template = TEMPLATES[kind]
+    invite = None
+    if method is not None:
+        invite = CalendarInvite(
+            ics=invites.build_invite(registration=registration, method=method, sequence=sequence), method=method
+        )
+    return compose(
         to=[mailbox(registration.name, registration.email)],
         reply_to=[mailbox(series.organizer_name, series.organizer_email)],
-        headers={
-            "Message-ID": make_msgid(idstring=f"outbox{mail.pk}", domain=site_host()),
-            "Auto-Submitted": "auto-generated",
-        },
+        subject=SUBJECTS[kind].format(title=event.title, when=context["when"]),
+        text=render_to_string(f"emails/{template}.txt", context),
+        html=render_to_string(f"emails/{template}.html", context),
+        invite=invite,
     )
-    message.attach_alternative(render_to_string(f"emails/{mail.kind}.html", context), "text/html")
-    if method is not None:
-        ics = invites.build_invite(registration=registration, method=method, sequence=sequence)
-        message.attach(invites.invite_part(ics, method=method))
-    return message

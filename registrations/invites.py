@@ -7,7 +7,6 @@ every invite it sends), and the registrant as ATTENDEE.
 """
 
 import datetime
-from email.message import MIMEPart
 
 import icalendar
 
@@ -46,22 +45,3 @@ def build_invite(*, registration, method: str, sequence: int, now: datetime.date
     vevent.add("attendee", attendee)
     calendar.add_component(vevent)
     return calendar.to_ical()
-
-
-def invite_part(ics: bytes, *, method: str) -> MIMEPart:
-    """The .ics as its own MIME part: `text/calendar; method=...; charset=UTF-8`.
-
-    A ready part (rather than a (name, content, type) triple) keeps the
-    `method` parameter, which Outlook needs to treat the file as an invite;
-    the anymail backends copy a part's full Content-Type as it is.
-    """
-    part = MIMEPart()
-    part.set_content(
-        ics.decode(),
-        subtype="calendar",
-        charset="utf-8",
-        params={"method": method},
-        disposition="attachment",
-        filename="invite.ics",
-    )
-    return part

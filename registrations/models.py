@@ -2,6 +2,7 @@ import secrets
 import unicodedata
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -11,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Question
+from outbox.models import OutgoingMail
 
 MANAGE_LINK_SALT = "registrations.manage"
 
@@ -105,6 +107,9 @@ class Registration(models.Model):
     # iCalendar SEQUENCE of this registrant's invite: raised with every invite
     # or cancellation we send, so clients always apply the newest one.
     invite_sequence = models.PositiveIntegerField("invite sequence", default=0, editable=False)
+    outgoing_mails = GenericRelation(
+        OutgoingMail, content_type_field="about_type", object_id_field="about_id", related_query_name="registration"
+    )
 
     objects = RegistrationQuerySet.as_manager()
 
@@ -243,66 +248,14 @@ class RegistrationLog(models.Model):
         return f"{self.get_action_display()} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
-class OutgoingMailQuerySet(models.QuerySet):
-    def due(self, now, grace=None):
-        """Pending rows whose time has come; with `grace`, fresh rows only once
-        they are that old (until then the task queued on commit owns them)."""
-        fresh = Q(next_attempt_at__isnull=True)
-        if grace is not None:
-            fresh &= Q(created_at__lte=now - grace)
-        return self.filter(status=OutgoingMail.Status.PENDING).filter(fresh | Q(next_attempt_at__lte=now))
+class MailKind(models.TextChoices):
+    """The messages registrations sends through the outbox (registered in apps.py)."""
 
-
-class OutgoingMail(models.Model):
-    """The outbox: one row per message, written in the transaction that causes it."""
-
-    class Kind(models.TextChoices):
-        CONFIRMATION = "confirmation", "Confirmation"
-        WAITLISTED = "waitlisted", "Waiting list"
-        PROMOTED = "promoted", "Promoted from the waiting list"
-        CANCELLATION = "cancellation", "Cancellation acknowledged"
-        EVENT_CHANGED = "event_changed", "Talk changed"
-        EVENT_CANCELLED = "event_cancelled", "Talk cancelled"
-        REMINDER = "reminder", "Reminder"
-        RESEND = "resend", "Confirmation sent again"
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Not sent: no longer true"
-
-    registration = models.ForeignKey(
-        Registration, models.CASCADE, related_name="outgoing_mails", verbose_name="registration"
-    )
-    kind = models.CharField("kind", max_length=30, choices=Kind)
-    status = models.CharField("status", max_length=20, choices=Status, default=Status.PENDING)
-    attempts = models.PositiveIntegerField("attempts", default=0)
-    last_error = models.TextField("last error", blank=True)
-    provider_message_id = models.CharField("provider message id", max_length=255, blank=True)
-    created_at = models.DateTimeField("queued", auto_now_add=True, db_index=True)
-    next_attempt_at = models.DateTimeField("next attempt", null=True, blank=True)
-    sending_started_at = models.DateTimeField("sending started", null=True, blank=True)
-    sent_at = models.DateTimeField("sent", null=True, blank=True)
-    # Reminders only: the start they announce, so a talk that moves gets one
-    # reminder for its new time and never two for the same time.
-    reminder_for = models.DateTimeField("reminder for start", null=True, blank=True, editable=False)
-
-    objects = OutgoingMailQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = "outgoing email"
-        verbose_name_plural = "outgoing emails"
-        ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["registration", "reminder_for"],
-                condition=Q(kind="reminder"),
-                name="outgoingmail_one_reminder_per_start",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} to {self.registration.email}"
+    CONFIRMATION = "registrations.confirmation", _("Confirmation")
+    WAITLISTED = "registrations.waitlisted", _("Waiting list")
+    PROMOTED = "registrations.promoted", _("Promoted from the waiting list")
+    CANCELLATION = "registrations.cancellation", _("Cancellation acknowledged")
+    EVENT_CHANGED = "registrations.event_changed", _("Talk changed")
+    EVENT_CANCELLED = "registrations.event_cancelled", _("Talk cancelled")
+    REMINDER = "registrations.reminder", _("Reminder")
+    RESEND = "registrations.resend", _("Confirmation sent again")

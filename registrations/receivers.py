@@ -1,19 +1,13 @@
-"""Reactions to what other apps announce: talk changes (events) and provider
-tracking events (anymail). Each receiver only calls a service."""
+"""Reactions to what other apps announce: talk changes (events) and what
+happened to a registrant's email (outbox). Each receiver only calls a service."""
 
-import logging
-
-from anymail.signals import tracking
-from django.conf import settings
 from django.dispatch import receiver
 
 from events.signals import event_cancelled, event_rescheduled
+from outbox.signals import mail_bounced, mail_failed
 
 from . import services
-
-logger = logging.getLogger(__name__)
-
-BOUNCE_EVENTS = {"bounced", "rejected", "complained"}
+from .models import MailKind
 
 
 @receiver(event_rescheduled, dispatch_uid="registrations.event_rescheduled")
@@ -26,16 +20,17 @@ def send_cancellations(sender, event, **kwargs):
     services.notify_event_cancelled(event=event)
 
 
-@receiver(tracking, dispatch_uid="registrations.email_tracking")
-def record_bounce(sender, event, esp_name, **kwargs):
-    # Without a secret anymail accepts (with a warning) posts from anyone, who
-    # must not be able to flag addresses as bouncing.
-    if not getattr(settings, "ANYMAIL", {}).get("WEBHOOK_SECRET"):
-        logger.warning("Ignored a %s tracking event: ANYMAIL_WEBHOOK_SECRET is not set.", esp_name)
-        return
-    if event.event_type in BOUNCE_EVENTS:
-        services.mark_email_bounced(
-            provider_message_id=event.message_id or "",
-            event_type=event.event_type,
-            description=event.description or event.reject_reason or "",
-        )
+def _ours(mail) -> bool:
+    return mail.kind in MailKind.values
+
+
+@receiver(mail_bounced, dispatch_uid="registrations.mail_bounced")
+def flag_bounced_address(sender, mail, event_type, description, **kwargs):
+    if _ours(mail):
+        services.mark_email_bounced(mail=mail, event_type=event_type, description=description)
+
+
+@receiver(mail_failed, dispatch_uid="registrations.mail_failed")
+def log_failed_mail(sender, mail, **kwargs):
+    if _ours(mail):
+        services.log_email_failed(mail=mail)

@@ -19,15 +19,17 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Exists, F, OuterRef, QuerySet, Value
+from django.db.models import CharField, Exists, F, QuerySet, Value
 from django.db.models.functions import Cast, Concat, Lower
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from events.models import Event
+from outbox import services as outbox
+from outbox.models import OutgoingMail
 
-from .models import Answer, OutgoingMail, Registration, RegistrationLog, new_key
-from .outbox import ERASED_REASON, enqueue_delivery, queue_mail
+from .mail import ERASED_REASON, queue, reminders_sent
+from .models import Answer, MailKind, Registration, RegistrationLog, new_key
 
 
 class RegistrationError(Exception):
@@ -132,7 +134,7 @@ def _take_seats(event_id: int, count: int) -> None:
 
 
 def _already_registered(existing: Registration, *, actor=None) -> RegistrationResult:
-    mail = queue_mail(registration=existing, kind=OutgoingMail.Kind.RESEND)
+    mail = queue(registration=existing, kind=MailKind.RESEND)
     if mail is not None:
         _log(
             existing,
@@ -217,10 +219,10 @@ def register(
         if registration.status == Registration.Status.CONFIRMED:
             _take_seats(locked.pk, 1)
             _log(registration, RegistrationLog.Action.REGISTERED, actor=actor)
-            queue_mail(registration=registration, kind=OutgoingMail.Kind.CONFIRMATION)
+            queue(registration=registration, kind=MailKind.CONFIRMATION)
         else:
             _log(registration, RegistrationLog.Action.WAITLISTED, actor=actor)
-            queue_mail(registration=registration, kind=OutgoingMail.Kind.WAITLISTED)
+            queue(registration=registration, kind=MailKind.WAITLISTED)
     return RegistrationResult(registration=registration, created=True)
 
 
@@ -248,7 +250,7 @@ def resend_links(*, email: str, now=None) -> int:
             .order_by("event__start", "pk")
         )
         for registration in registrations:
-            if queue_mail(registration=registration, kind=OutgoingMail.Kind.RESEND) is not None:
+            if queue(registration=registration, kind=MailKind.RESEND) is not None:
                 _log(
                     registration,
                     RegistrationLog.Action.CONFIRMATION_RESENT,
@@ -280,7 +282,7 @@ def _fill_free_seats(event: Event, *, actor=None, note: str = "") -> list[Regist
             actor=actor,
             note=note,
         )
-        queue_mail(registration=registration, kind=OutgoingMail.Kind.PROMOTED)
+        queue(registration=registration, kind=MailKind.PROMOTED)
     _take_seats(event.pk, len(promoted))
     event.seats_taken += len(promoted)
     return promoted
@@ -316,7 +318,7 @@ def cancel_registration(*, registration: Registration, actor=None, note: str = "
         current.cancelled_at = timezone.now()
         current.save(update_fields=["status", "cancelled_at"])
         _log(current, RegistrationLog.Action.CANCELLED, from_status=from_status, actor=actor, note=note)
-        queue_mail(registration=current, kind=OutgoingMail.Kind.CANCELLATION)
+        queue(registration=current, kind=MailKind.CANCELLATION)
         promoted = []
         if from_status == Registration.Status.CONFIRMED:
             _take_seats(event.pk, -1)
@@ -456,10 +458,9 @@ def erase_personal_data(*, registrations: QuerySet | Iterable[Registration], act
         )
         # The cancellation messages just queued, and promotions among `ids`.
         _skip_pending_mail(ids)
-        # Provider and SMTP error texts often quote the address.
-        OutgoingMail.objects.filter(registration_id__in=ids).exclude(last_error__in=["", ERASED_REASON]).update(
-            last_error=""
-        )
+        # The outbox keeps the address each message went to, and provider
+        # and SMTP error texts often quote it.
+        outbox.forget_recipients(mails=OutgoingMail.objects.about(Registration.objects.filter(pk__in=ids)))
         RegistrationLog.objects.filter(
             registration_id__in=ids,
             action__in=[RegistrationLog.Action.EMAIL_BOUNCED, RegistrationLog.Action.EMAIL_FAILED],
@@ -479,8 +480,8 @@ def erase_personal_data(*, registrations: QuerySet | Iterable[Registration], act
 
 
 def _skip_pending_mail(registration_ids: list[int]) -> None:
-    OutgoingMail.objects.filter(registration_id__in=registration_ids, status=OutgoingMail.Status.PENDING).update(
-        status=OutgoingMail.Status.SKIPPED, last_error=ERASED_REASON, next_attempt_at=None
+    outbox.skip_pending(
+        mails=OutgoingMail.objects.about(Registration.objects.filter(pk__in=registration_ids)), reason=ERASED_REASON
     )
 
 
@@ -498,7 +499,7 @@ def notify_event_changed(*, event: Event) -> int:
     with transaction.atomic():
         registrations = list(Registration.objects.filter(event=event).confirmed())
         for registration in registrations:
-            queue_mail(registration=registration, kind=OutgoingMail.Kind.EVENT_CHANGED)
+            queue(registration=registration, kind=MailKind.EVENT_CHANGED)
     return len(registrations)
 
 
@@ -511,7 +512,7 @@ def notify_event_cancelled(*, event: Event) -> int:
     with transaction.atomic():
         registrations = list(Registration.objects.filter(event=event).active())
         for registration in registrations:
-            queue_mail(registration=registration, kind=OutgoingMail.Kind.EVENT_CANCELLED)
+            queue(registration=registration, kind=MailKind.EVENT_CANCELLED)
     return len(registrations)
 
 
@@ -533,57 +534,26 @@ def queue_due_reminders(*, now=None) -> int:
     )
     queued = 0
     for event in events:
-        already = OutgoingMail.objects.filter(
-            registration=OuterRef("pk"), kind=OutgoingMail.Kind.REMINDER, reminder_for=event.start
-        )
         registrations = (
             Registration.objects.filter(event=event, created_at__lte=reminder_time(event))
             .confirmed()
-            .exclude(Exists(already))
+            .exclude(Exists(reminders_sent(event.start)))
         )
         for registration in registrations:
-            try:
-                with transaction.atomic():
-                    queue_mail(registration=registration, kind=OutgoingMail.Kind.REMINDER, reminder_for=event.start)
-            except IntegrityError:
-                continue  # another sweep queued it a moment ago
-            queued += 1
+            # None: another sweep queued it a moment ago (the outbox's once-key constraint).
+            if queue(registration=registration, kind=MailKind.REMINDER, reminder_for=event.start) is not None:
+                queued += 1
     return queued
 
 
-def retry_mail(*, mail: OutgoingMail) -> bool:
-    """Send a failed (or skipped) message again, from the admin.
+def mark_email_bounced(*, mail: OutgoingMail, event_type: str, description: str = "") -> Registration:
+    """Flag the registration that outbox message `mail` went to: the provider reported a bounce.
 
-    Returns False, changing nothing, when the message is pending, being sent or
-    already sent: only failed and skipped messages can be retried.
+    Called by the outbox (signals.mail_bounced) for each report. The first
+    bounce is kept; later ones only add history entries.
     """
     with transaction.atomic():
-        updated = OutgoingMail.objects.filter(
-            pk=mail.pk, status__in=[OutgoingMail.Status.FAILED, OutgoingMail.Status.SKIPPED]
-        ).update(status=OutgoingMail.Status.PENDING, next_attempt_at=None, sending_started_at=None)
-        if updated:
-            transaction.on_commit(lambda: enqueue_delivery(mail.pk), robust=True)
-    return bool(updated)
-
-
-def mark_email_bounced(*, provider_message_id: str, event_type: str, description: str = "") -> Registration | None:
-    """Flag the registration whose message `provider_message_id` bounced (or was refused).
-
-    Returns the registration, or None when no message of ours has that id.
-    The first bounce is kept; later ones only add history entries.
-    """
-    if not provider_message_id:
-        return None
-    mail = (
-        OutgoingMail.objects.select_related("registration")
-        .filter(provider_message_id=provider_message_id)
-        .order_by("-pk")
-        .first()
-    )
-    if mail is None:
-        return None
-    with transaction.atomic():
-        registration = Registration.objects.select_for_update().get(pk=mail.registration_id)
+        registration = Registration.objects.select_for_update().get(pk=mail.about_id)
         if registration.email_bounced_at is None:
             registration.email_bounced_at = timezone.now()
             registration.save(update_fields=["email_bounced_at"])
@@ -591,6 +561,17 @@ def mark_email_bounced(*, provider_message_id: str, event_type: str, description
             registration,
             RegistrationLog.Action.EMAIL_BOUNCED,
             from_status=registration.status,
-            note=f"{mail.get_kind_display()}: {event_type}. {description}".strip()[:500],
+            note=f"{mail.kind_label}: {event_type}. {description}".strip()[:500],
         )
     return registration
+
+
+def log_email_failed(*, mail: OutgoingMail) -> None:
+    """Record in the registration's history that outbox message `mail` failed for good."""
+    registration = Registration.objects.get(pk=mail.about_id)
+    _log(
+        registration,
+        RegistrationLog.Action.EMAIL_FAILED,
+        from_status=registration.status,
+        note=f"{mail.kind_label}: {mail.last_error}",
+    )

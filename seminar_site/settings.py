@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "anymail",
     "seminar_site",
     "events",
+    "outbox",
     "registrations",
     "listings",
 ]

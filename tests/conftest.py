@@ -19,7 +19,7 @@ def _test_mailer(settings):
 def _immediate_tasks(settings):
     # Tasks run in-process when enqueued (on commit: use
     # django_capture_on_commit_callbacks(execute=True) to deliver queued email).
-    # This backend cannot defer, so retries wait for an explicit sweep_outbox().
+    # This backend cannot defer, so retries wait for an explicit outbox sweep().
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 

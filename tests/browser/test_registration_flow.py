@@ -5,7 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from registrations.models import OutgoingMail, Registration
+from outbox.models import OutgoingMail
+from registrations.models import MailKind, Registration
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,8 +61,8 @@ def test_home_to_talk_to_registration_to_email_link_to_cancel(page, make_event, 
     registration = Registration.objects.get()
     assert registration.status == Registration.Status.CANCELLED
     assert list(registration.outgoing_mails.order_by("pk").values_list("kind", "status")) == [
-        (OutgoingMail.Kind.CONFIRMATION, OutgoingMail.Status.SENT),
-        (OutgoingMail.Kind.CANCELLATION, OutgoingMail.Status.SENT),
+        (MailKind.CONFIRMATION, OutgoingMail.Status.SENT),
+        (MailKind.CANCELLATION, OutgoingMail.Status.SENT),
     ]
 
 
@@ -94,7 +95,7 @@ def test_a_cancellation_promotes_the_first_in_line_who_sees_it_on_their_page(new
     assert self_service_link(sent_links, "ben@example.edu") == ben_link
     assert (
         Registration.objects.get(email="ben@example.edu")
-        .outgoing_mails.filter(kind=OutgoingMail.Kind.PROMOTED, status=OutgoingMail.Status.SENT)
+        .outgoing_mails.filter(kind=MailKind.PROMOTED, status=OutgoingMail.Status.SENT)
         .exists()
     )
 

@@ -8,13 +8,13 @@ from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Event, Question
+from outbox.models import OutgoingMail
 from registrations import services
 from registrations.admin import csv_cell
-from registrations.models import OutgoingMail, Registration, RegistrationLog
+from registrations.models import MailKind, Registration, RegistrationLog
 from tests.admin_forms import event_form_data, inline_management_data
 from tests.mime import invite, sent
 
@@ -407,8 +407,8 @@ def test_organizers_group_has_exactly_the_needed_permissions():
         "registrations.change_registration",
         "registrations.view_registrationlog",
         "registrations.view_answer",
-        "registrations.view_outgoingmail",
-        "registrations.change_outgoingmail",
+        "outbox.view_outgoingmail",
+        "outbox.change_outgoingmail",
     }
     assert perms == expected
 
@@ -436,47 +436,6 @@ def test_organizer_cannot_manage_users_or_groups(organizer, client):
     assert not organizer.has_perm("auth.change_user")
     assert not organizer.has_perm("auth.view_user")
     assert not organizer.is_superuser
-
-
-# The email outbox
-
-
-def make_mail(event, email="ana@example.edu", **fields):
-    registration = Registration.objects.create(
-        event=event, name="Ana", email=email, status=Registration.Status.CONFIRMED
-    )
-    return OutgoingMail.objects.create(registration=registration, kind=OutgoingMail.Kind.CONFIRMATION, **fields)
-
-
-def test_outbox_list_shows_failures_and_bounces(admin_client, event):
-    failed = make_mail(event, status=OutgoingMail.Status.FAILED, attempts=1, last_error="Recipients refused")
-    Registration.objects.filter(pk=failed.registration_id).update(email_bounced_at="2026-11-20T16:00:00Z")
-
-    listing = admin_client.get(reverse("admin:registrations_outgoingmail_changelist"))
-    detail = admin_client.get(reverse("admin:registrations_outgoingmail_change", args=[failed.pk]))
-
-    assert listing.status_code == 200
-    assert "ana@example.edu" in listing.content.decode()
-    assert "Failed" in listing.content.decode()
-    assert "Recipients refused" in detail.content.decode()
-
-
-def test_send_again_action_resends_failed_mail_only(admin_client, event, django_capture_on_commit_callbacks):
-    failed = make_mail(event, status=OutgoingMail.Status.FAILED, attempts=1, last_error="timeout")
-    sent = make_mail(event, email="bo@example.edu", status=OutgoingMail.Status.SENT, attempts=1)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
-            reverse("admin:registrations_outgoingmail_changelist"),
-            {"action": "send_again", "_selected_action": [failed.pk, sent.pk]},
-            follow=True,
-        )
-
-    assert response.status_code == 200
-    assert "1 messages queued again." in response.content.decode()
-    failed.refresh_from_db()
-    assert (failed.status, failed.attempts) == (OutgoingMail.Status.SENT, 2)
-    assert [m.to for m in mail.outbox] == [["Ana <ana@example.edu>"]]
 
 
 # Erasing personal data
@@ -595,7 +554,7 @@ def test_organizer_adds_a_registration_and_gets_a_seat(
     entry = RegistrationLog.objects.get(registration=registration)
     assert (entry.action, entry.actor) == (RegistrationLog.Action.REGISTERED, organizer)
     outgoing = OutgoingMail.objects.get(registration=registration)
-    assert (outgoing.kind, outgoing.status) == (OutgoingMail.Kind.CONFIRMATION, OutgoingMail.Status.SENT)
+    assert (outgoing.kind, outgoing.status) == (MailKind.CONFIRMATION, OutgoingMail.Status.SENT)
     [message] = sent()
     assert message["To"].addresses[0].display_name == "王小明"
     assert message["To"].addresses[0].addr_spec == "Wang@Example.edu"
@@ -616,7 +575,7 @@ def test_organizer_adding_to_a_full_talk_puts_the_person_on_the_waiting_list(org
     event.refresh_from_db()
     assert (event.capacity, event.seats_taken) == (1, 1)
     assert RegistrationLog.objects.get(registration=registration).actor == organizer
-    assert OutgoingMail.objects.get(registration=registration).kind == OutgoingMail.Kind.WAITLISTED
+    assert OutgoingMail.objects.get(registration=registration).kind == MailKind.WAITLISTED
 
 
 def test_full_talk_without_waiting_list_is_a_form_error_and_writes_nothing(organizer, client, make_event, sign_up):

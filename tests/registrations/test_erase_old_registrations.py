@@ -6,7 +6,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from events.models import Event
-from registrations.models import OutgoingMail, Registration
+from outbox.models import OutgoingMail
+from registrations.models import Registration
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import zoneinfo
 import icalendar
 import pytest
 
-from registrations.invites import CANCEL, REQUEST, build_invite, invite_part, invite_uid
+from registrations.invites import CANCEL, REQUEST, build_invite, invite_uid
 from registrations.models import Registration
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
@@ -123,13 +123,3 @@ def test_registrant_text_cannot_add_properties(event, name):
     assert "evil@example.com" not in str(attendees)
     assert str(vevent["UID"]) == invite_uid(registrant)
     assert b"\nATTENDEE:mailto:evil" not in ics
-
-
-def test_invite_part_is_text_calendar_with_method(registrant):
-    part = invite_part(build_invite(registration=registrant, method=REQUEST, sequence=3), method=REQUEST)
-
-    assert part.get_content_type() == "text/calendar"
-    assert part.get_param("method") == "REQUEST"
-    assert part.get_content_charset() == "utf-8"
-    assert part.get_filename() == "invite.ics"
-    assert part.get_content_disposition() == "attachment"

@@ -1,23 +1,19 @@
-import base64
 import datetime
-import json
 
 import pytest
-from anymail.exceptions import AnymailInsecureWebhookWarning
 from django.core import mail
 
 from events.models import Event, Venue
+from outbox.models import OutgoingMail
 from registrations.invites import invite_uid
-from registrations.models import OutgoingMail, Registration, RegistrationLog
+from registrations.models import MailKind, Registration, RegistrationLog
 from tests.mime import invite, invite_parts, sent, text_body
-
-Kind = OutgoingMail.Kind
 
 
 @pytest.fixture
 def people(event, django_capture_on_commit_callbacks):
     """Two confirmed registrants (confirmations delivered), one waiting, one cancelled."""
-    from registrations.outbox import queue_mail
+    from registrations.mail import queue
 
     confirmed = [
         Registration.objects.create(event=event, name=name, email=email, status=Registration.Status.CONFIRMED)
@@ -35,7 +31,7 @@ def people(event, django_capture_on_commit_callbacks):
     )
     with django_capture_on_commit_callbacks(execute=True):
         for registration in confirmed:
-            queue_mail(registration=registration, kind=Kind.CONFIRMATION)
+            queue(registration=registration, kind=MailKind.CONFIRMATION)
     mail.outbox.clear()
     return confirmed, waiting
 
@@ -53,7 +49,7 @@ def test_title_only_change_sends_nothing(event, people, django_capture_on_commit
 
     assert mail.outbox == []
     assert reload(event).sequence == 0
-    assert not OutgoingMail.objects.filter(kind=Kind.EVENT_CHANGED).exists()
+    assert not OutgoingMail.objects.filter(kind=MailKind.EVENT_CHANGED).exists()
 
 
 def test_room_change_sends_one_update_per_confirmed_registrant(event, people, django_capture_on_commit_callbacks):
@@ -176,94 +172,45 @@ def test_rolled_back_change_sends_nothing(event, people, django_capture_on_commi
     assert mail.outbox == []
 
 
-# Bounces reported by the provider's tracking webhook
-
-URL = "/anymail/postmark/tracking/"
+# What the outbox reports about a registrant's messages
 
 
-@pytest.fixture
-def sent_mail(event):
+def test_bounce_reported_by_the_provider_flags_the_registration(client, settings, event, outbox_row):
+    from tests.outbox.test_receivers import auth, bounce, post
+
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "hook:s3cret"}
     registration = Registration.objects.create(
         event=event, name="Ana", email="ana@example.edu", status=Registration.Status.CONFIRMED
     )
-    return OutgoingMail.objects.create(
-        registration=registration,
-        kind=OutgoingMail.Kind.CONFIRMATION,
-        status=OutgoingMail.Status.SENT,
-        provider_message_id="883953f4-6105-42a2-a16a-77a8eac79483",
+    sent_mail = outbox_row(
+        registration, MailKind.CONFIRMATION, status=OutgoingMail.Status.SENT, provider_message_id="883953f4-6105"
     )
 
+    assert post(client, bounce(sent_mail.provider_message_id), **auth("hook:s3cret")).status_code == 200
+    assert post(client, bounce(sent_mail.provider_message_id), **auth("hook:s3cret")).status_code == 200
 
-@pytest.fixture
-def secret(settings):
-    settings.ANYMAIL = {"WEBHOOK_SECRET": "hook:s3cret"}
-    return "hook:s3cret"
-
-
-def bounce(message_id, record_type="Bounce", kind="HardBounce"):
-    return json.dumps(
-        {
-            "RecordType": record_type,
-            "ID": 4323372036854775807,
-            "Type": kind,
-            "MessageID": message_id,
-            "Description": "The server was unable to deliver your message (ex: unknown user, mailbox not found).",
-            "Email": "ana@example.edu",
-            "BouncedAt": "2026-11-20T16:33:54.9070259Z",
-            "DeliveredAt": "2026-11-20T16:33:54.9070259Z",
-        }
-    )
-
-
-def auth(credentials):
-    return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(credentials.encode()).decode()}
-
-
-def post(client, body, **extra):
-    return client.post(URL, body, content_type="application/json", **extra)
-
-
-def test_bounce_with_the_secret_flags_the_registration(client, secret, sent_mail):
-    response = post(client, bounce(sent_mail.provider_message_id), **auth(secret))
-
-    assert response.status_code == 200
-    registration = Registration.objects.get(pk=sent_mail.registration_id)
+    registration.refresh_from_db()
     assert registration.email_bounced_at is not None
-    log = RegistrationLog.objects.get(action=RegistrationLog.Action.EMAIL_BOUNCED)
-    assert log.registration == registration
-    assert "bounced" in log.note
+    logs = RegistrationLog.objects.filter(action=RegistrationLog.Action.EMAIL_BOUNCED)
+    assert [log.registration for log in logs] == [registration, registration]
+    assert "Confirmation: bounced" in logs[0].note
 
 
-@pytest.mark.parametrize("credentials", [None, "hook:wrong", "other:s3cret"])
-def test_bounce_without_the_secret_is_refused(client, secret, sent_mail, credentials):
-    extra = auth(credentials) if credentials else {}
-    response = post(client, bounce(sent_mail.provider_message_id), **extra)
+def test_message_failing_for_good_is_in_the_registration_history(event, settings, django_capture_on_commit_callbacks):
+    from anymail.exceptions import AnymailRecipientsRefused
 
-    assert response.status_code == 400
-    assert Registration.objects.get(pk=sent_mail.registration_id).email_bounced_at is None
-    assert not RegistrationLog.objects.exists()
+    from registrations.mail import queue
+    from tests.outbox.providers import ScriptedBackend
 
-
-def test_webhook_without_a_configured_secret_changes_nothing(client, settings, sent_mail):
-    settings.ANYMAIL = {}
-    with pytest.warns(AnymailInsecureWebhookWarning):
-        post(client, bounce(sent_mail.provider_message_id))
-
-    assert Registration.objects.get(pk=sent_mail.registration_id).email_bounced_at is None
-
-
-def test_delivery_and_unknown_messages_change_nothing(client, secret, sent_mail):
-    assert (
-        post(client, bounce(sent_mail.provider_message_id, record_type="Delivery"), **auth(secret)).status_code == 200
+    settings.MAILERS = {"default": {"BACKEND": "tests.outbox.providers.ScriptedBackend"}}
+    ScriptedBackend.errors = [AnymailRecipientsRefused("All message recipients were rejected")]
+    registration = Registration.objects.create(
+        event=event, name="Ana", email="ana@example.edu", status=Registration.Status.CONFIRMED
     )
-    assert post(client, bounce("00000000-0000-0000-0000-000000000000"), **auth(secret)).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        queue(registration=registration, kind=MailKind.CONFIRMATION)
 
-    assert Registration.objects.get(pk=sent_mail.registration_id).email_bounced_at is None
-    assert not RegistrationLog.objects.exists()
-
-
-def test_spam_complaint_counts_as_bounce(client, secret, sent_mail):
-    body = bounce(sent_mail.provider_message_id, record_type="SpamComplaint", kind="SpamComplaint")
-    assert post(client, body, **auth(secret)).status_code == 200
-
-    assert Registration.objects.get(pk=sent_mail.registration_id).email_bounced_at is not None
+    log = RegistrationLog.objects.get(action=RegistrationLog.Action.EMAIL_FAILED)
+    assert log.registration == registration
+    assert "rejected" in log.note
+    assert mail.outbox == []

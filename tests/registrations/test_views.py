@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Event
+from outbox.models import OutgoingMail
 from registrations import services
-from registrations.models import Answer, OutgoingMail, Registration
+from registrations.models import Answer, MailKind, Registration
 from tests.mime import sent, text_body
 
 pytestmark = pytest.mark.django_db
@@ -167,7 +168,7 @@ def test_register_redirects_to_confirmation_page(event, client):
     assert "Ana López" in text(page)
     assert event.title in text(page)
     assert registration.status == Registration.Status.CONFIRMED
-    assert registration.outgoing_mails.get().kind == OutgoingMail.Kind.CONFIRMATION
+    assert registration.outgoing_mails.get().kind == MailKind.CONFIRMATION
 
 
 def test_register_on_full_talk_shows_waitlist_position(make_event, sign_up, client):
@@ -207,7 +208,7 @@ def test_duplicate_in_other_case_or_with_spaces_says_already_registered_and_reve
     assert "Secret Lab" not in page
     assert "/r/" not in page
     assert Registration.objects.count() == 1
-    assert Registration.objects.get().outgoing_mails.filter(kind=OutgoingMail.Kind.RESEND).count() == 1
+    assert Registration.objects.get().outgoing_mails.filter(kind=MailKind.RESEND).count() == 1
 
 
 def test_refusal_is_shown_as_a_form_error_and_changes_nothing(make_event, sign_up, client):
@@ -566,7 +567,7 @@ def test_lost_link_answers_the_same_for_an_unknown_address(client, event, sign_u
     assert known.status_code == unknown.status_code == 200
     assert text(known) == text(unknown)
     assert "If that address is registered for an upcoming talk" in text(unknown)
-    assert OutgoingMail.objects.filter(kind=OutgoingMail.Kind.RESEND).count() == 1
+    assert OutgoingMail.objects.filter(kind=MailKind.RESEND).count() == 1
 
 
 @pytest.mark.parametrize("email", ["", "not an address", "a@b\r\nBcc: x@y.z", "x" * 10_000 + "@ut.edu"])

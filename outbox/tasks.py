@@ -2,10 +2,10 @@
 
 from django.tasks import task
 
-from . import outbox
+from . import delivery
 
 
 @task
 def deliver_mail(mail_id: int) -> str:
     """Send one outbox row; a no-op if another worker already has it."""
-    return outbox.deliver(mail_id=mail_id)
+    return delivery.deliver(mail_id=mail_id)

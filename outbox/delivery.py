@@ -1,8 +1,8 @@
-"""The outbox: what to send, to whom, and sending it at most once.
+"""Sending what the outbox holds, at most once.
 
-Rows are written in the caller's transaction by queue_mail(); a task enqueued
-on commit delivers each one (registrations.tasks), and sweep_outbox() picks up
-whatever a lost task or a worker restart left behind.
+Rows are written in the caller's transaction by services.queue_mail(); a task
+enqueued on commit delivers each one (tasks.deliver_mail), and sweep() picks
+up whatever a lost task or a worker restart left behind.
 
 At most once, not at least once. A worker first claims a row: it locks it
 (skipping rows another worker holds), moves it from pending to sending and
@@ -10,33 +10,33 @@ counts the attempt, and commits that before talking to the provider. Only a
 pending row can be claimed, so two workers never both send it. If a worker dies
 after the claim, nobody can know whether the provider accepted the message: a
 row left in `sending` for longer than SENDING_TIMEOUT is marked failed (shown in
-the admin, where "retry" sends it again) instead of being re-sent blindly. A
-duplicate invite or reminder annoys every registrant; a missing one is visible
-to the organizers, and registering again re-sends the confirmation.
+the admin, where "Send again" sends it again) instead of being re-sent blindly.
+A duplicate invite or reminder annoys every recipient; a missing one is visible
+to the organizers.
+
+The message itself is built by the app that registered its kind (registry.py),
+inside the claiming transaction, when it is sent: a retried or late message
+shows things as they are then.
 """
 
 import datetime
 import logging
 import smtplib
-from functools import partial
 
 from anymail.exceptions import AnymailAPIError, AnymailInvalidAddress, AnymailRecipientsRefused
-from django.core.mail import DEFAULT_MAILER_ALIAS
+from django.core.mail import DEFAULT_MAILER_ALIAS, mailers
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .emails import build_message, invite_method
-from .models import OutgoingMail, Registration, RegistrationLog
+from . import registry, signals
+from .compose import message_id
+from .models import OutgoingMail
 
 logger = logging.getLogger(__name__)
 
-Kind = OutgoingMail.Kind
 Status = OutgoingMail.Status
 
-# A re-send of the confirmation asked for by registering again goes out at
-# most once in this interval (counting the confirmation itself).
-RESEND_INTERVAL = datetime.timedelta(minutes=10)
 # A claimed row still `sending` after this long belongs to a dead worker.
 SENDING_TIMEOUT = datetime.timedelta(minutes=10)
 # A fresh pending row whose task has not run after this long lost its task.
@@ -46,37 +46,9 @@ PENDING_GRACE = datetime.timedelta(minutes=2)
 FIRST_RETRY = datetime.timedelta(minutes=1)
 MAX_RETRY = datetime.timedelta(hours=1)
 MAX_ATTEMPTS = 10
-# Why a message to an erased registration is not sent (services.erase_personal_data).
-ERASED_REASON = "The registrant's personal data was erased before this message went out."
-
-
-def queue_mail(*, registration: Registration, kind: str, reminder_for=None) -> OutgoingMail | None:
-    """Record one message to send to `registration`, in the current transaction.
-
-    Call it inside the transaction that made the change the message is about:
-    if that transaction rolls back, no message is left behind. The message is
-    handed to the task worker once the transaction commits.
-
-    Returns None when a RESEND is suppressed because the registrant was sent
-    (or is about to be sent) their confirmation within RESEND_INTERVAL.
-    """
-    if kind == Kind.RESEND and _recently_confirmed(registration):
-        return None
-    mail = OutgoingMail.objects.create(registration=registration, kind=kind, reminder_for=reminder_for)
-    transaction.on_commit(partial(enqueue_delivery, mail.pk), robust=True)
-    return mail
-
-
-def _recently_confirmed(registration: Registration) -> bool:
-    return (
-        OutgoingMail.objects.filter(
-            registration=registration,
-            kind__in=[Kind.CONFIRMATION, Kind.PROMOTED, Kind.RESEND],
-            created_at__gt=timezone.now() - RESEND_INTERVAL,
-        )
-        .exclude(status__in=[Status.FAILED, Status.SKIPPED])
-        .exists()
-    )
+ABANDONED_TEXT = (
+    "The worker stopped while sending; the message may or may not have gone out. Use “Send again” to retry it."
+)
 
 
 def enqueue_delivery(mail_id: int, *, run_after: datetime.datetime | None = None) -> None:
@@ -114,46 +86,21 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, OSError)
 
 
-def _still_wanted(mail: OutgoingMail) -> str:
-    """Why `mail` should no longer go out, or "" if it should."""
-    registration = mail.registration
-    event = registration.event
-    if registration.erased_at is not None:
-        # Its address is a placeholder now; this covers retries and "send again" too.
-        return ERASED_REASON
-    if mail.kind in (Kind.CANCELLATION, Kind.EVENT_CANCELLED):
-        return ""
-    if event.is_cancelled:
-        return "The talk was cancelled before this message went out."
-    if mail.kind == Kind.WAITLISTED:
-        if registration.status != Registration.Status.WAITLISTED:
-            return "The registrant left the waiting list before this message went out."
-        return ""
-    if mail.kind == Kind.RESEND:
-        return "" if registration.is_active else "The registration was cancelled before this message went out."
-    if registration.status != Registration.Status.CONFIRMED:
-        return "The registration is no longer confirmed."
-    if mail.kind == Kind.REMINDER and (mail.reminder_for != event.start or event.has_started()):
-        return "The talk moved or has started since this reminder was queued."
-    return ""
-
-
 def _claim(mail_id: int):
     """Lock, check and build the message; commit it as `sending`. None if not ours to send."""
     with transaction.atomic():
-        rows = OutgoingMail.objects.select_related("registration__event__series", "registration__event__venue").filter(
-            pk=mail_id, status=Status.PENDING
-        )
+        rows = OutgoingMail.objects.filter(pk=mail_id, status=Status.PENDING)
         if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True, of=("self",))
+            rows = rows.select_for_update(skip_locked=True)
         mail = rows.first()
         if mail is None:
             return None
+        kind = registry.get_kind(mail.kind)
         now = timezone.now()
         pending = OutgoingMail.objects.filter(pk=mail.pk, status=Status.PENDING)
-        reason = _still_wanted(mail)
+        reason = kind.still_wanted(mail) if kind.still_wanted else ""
         if reason:
-            pending.update(status=Status.SKIPPED, last_error=reason, next_attempt_at=None)
+            pending.update(status=Status.SKIPPED, last_error=str(reason), next_attempt_at=None)
             return None
         # The claim itself is a conditional update: where the database cannot
         # skip locked rows (SQLite), two workers may both have read the row as
@@ -163,16 +110,12 @@ def _claim(mail_id: int):
         ):
             return None
         mail.status, mail.attempts, mail.sending_started_at = Status.SENDING, mail.attempts + 1, now
-        registration = mail.registration
-        sequence = None
-        if invite_method(kind=mail.kind, registration=registration) is not None:
-            # The UPDATE locks the registration until commit, so concurrent
-            # invites for one registrant get distinct, rising numbers and the
-            # higher number always describes the later state of the talk.
-            Registration.objects.filter(pk=registration.pk).update(invite_sequence=F("invite_sequence") + 1)
-            registration.refresh_from_db(fields=["invite_sequence"])
-            sequence = registration.invite_sequence
-        message = build_message(mail=mail, sequence=sequence)
+        message = kind.build(mail)
+        message.extra_headers.setdefault("Message-ID", message_id(f"outbox{mail.pk}"))
+        recipient = ", ".join(message.to)[:320]
+        if recipient != mail.recipient:
+            OutgoingMail.objects.filter(pk=mail.pk).update(recipient=recipient)
+            mail.recipient = recipient
     return mail, message
 
 
@@ -192,13 +135,16 @@ def deliver(*, mail_id: int) -> str:
     if claimed is None:
         return OutgoingMail.objects.filter(pk=mail_id).values_list("status", flat=True).first() or ""
     mail, message = claimed
+    mailer = mailers[DEFAULT_MAILER_ALIAS]
     try:
-        message.send(using=DEFAULT_MAILER_ALIAS)
+        if hasattr(message, "fit_to_mailer"):
+            message.fit_to_mailer(mailer)
+        mailer.send_messages([message])
     except Exception as error:
         return _record_failure(mail, error)
     status = getattr(message, "anymail_status", None)
     # Webhooks name the message by the provider's id; without a provider (the
-    # development .eml backend) our own Message-ID stands in.
+    # development .eml backend, SMTP) our own Message-ID stands in.
     provider_id = getattr(status, "message_id", None)
     if provider_id is None:
         provider_id = message.extra_headers.get("Message-ID", "")
@@ -229,17 +175,12 @@ def _fail(mail_id: int, text: str, *, from_status: str) -> None:
             status=Status.FAILED, last_error=text, next_attempt_at=None
         )
         if updated:
-            mail = OutgoingMail.objects.select_related("registration").get(pk=mail_id)
-            RegistrationLog.objects.create(
-                registration=mail.registration,
-                action=RegistrationLog.Action.EMAIL_FAILED,
-                from_status=mail.registration.status,
-                to_status=mail.registration.status,
-                note=f"{mail.get_kind_display()}: {text}"[:500],
-            )
+            # In the same transaction: the owning app's record of the failure
+            # (a history entry, say) exists exactly when the failure does.
+            signals.mail_failed.send(sender=OutgoingMail, mail=OutgoingMail.objects.get(pk=mail_id))
 
 
-def sweep_outbox(*, now: datetime.datetime | None = None) -> dict[str, int]:
+def sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Give up on rows a dead worker left `sending`; enqueue pending rows that are due.
 
     Run it every minute or so (`manage.py send_queued_mail --every 60`).
@@ -251,11 +192,7 @@ def sweep_outbox(*, now: datetime.datetime | None = None) -> dict[str, int]:
         )
     )
     for mail_id in abandoned:
-        _fail(
-            mail_id,
-            "The worker stopped while sending; the message may or may not have gone out. Use “Send again” to retry it.",
-            from_status=Status.SENDING,
-        )
+        _fail(mail_id, ABANDONED_TEXT, from_status=Status.SENDING)
     due = list(OutgoingMail.objects.due(now, grace=PENDING_GRACE).values_list("pk", flat=True))
     for mail_id in due:
         enqueue_delivery(mail_id)

@@ -1,0 +1,240 @@
+"""Building a message: addresses that mean what they say, and a MIME layout every client reads.
+
+`compose()` is what each app's builder calls. A message with a calendar invite
+is laid out the way calendar services send their own invites, because
+Outlook looks for iMIP data only in the first child of multipart/mixed
+(RFC 6047 §2.4 and Microsoft's notes on it):
+
+    multipart/mixed
+      multipart/alternative
+        text/plain
+        text/html                 (multipart/related [text/html, images] with inline images)
+        text/calendar; charset=UTF-8; method=REQUEST|CANCEL   (no Content-Disposition)
+      application/ics; name="invite.ics"   (the same bytes, for clients that only import files)
+
+The calendar parts are base64-encoded, so their bytes, CRLF line endings
+included (RFC 5545 §3.1), arrive exactly as built on every path: SMTP, the
+raw MIME that Amazon SES sends, an .eml file. HTTP providers build the MIME
+themselves from anymail's payload; those that cannot carry a non-HTML
+alternative part get the invite as a `text/calendar; method=...` attachment
+instead (see `fit_to_mailer` and the provider table in README.md).
+"""
+
+import email.policy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import MIMEPart
+from email.utils import make_msgid
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+
+CALENDAR_METHODS = ("REQUEST", "CANCEL", "PUBLISH", "REPLY")
+
+# Anymail backends that pass a text/calendar alternative through to the
+# recipient: Amazon SES sends our own MIME (raw), SendGrid accepts arbitrary
+# alternative content types, the test backend records text/* alternatives.
+# Every other anymail backend refuses such a part, so the invite becomes an
+# attachment there. Non-anymail backends (SMTP, files) send our own MIME.
+CALENDAR_ALTERNATIVE_ANYMAIL_BACKENDS = {
+    "anymail.backends.amazon_ses",
+    "anymail.backends.sendgrid",
+    "anymail.backends.test",
+}
+
+
+def single_line(text: str) -> str:
+    """Whitespace folded to single spaces: a header or parameter never breaks a line."""
+    return " ".join((text or "").split())
+
+
+def mailbox(name: str, address: str) -> str:
+    """One address as a header value that parses back to exactly that address.
+
+    The name is quoted (or encoded) as RFC 5322 requires, so commas,
+    semicolons, quotes, brackets or an @ in it never turn into more
+    addresses, and line breaks are folded away. The domain may be
+    internationalised (IDN); it is punycoded when the message is serialized.
+    """
+    username, at, domain = (address or "").strip().rpartition("@")
+    if not at or not username or not domain:
+        raise ValueError(f"Not an email address: {address!r}")
+    return str(Address(display_name=single_line(name), username=username, domain=domain))
+
+
+def message_id(idstring: str) -> str:
+    return make_msgid(idstring=idstring, domain=urlsplit(settings.SITE_URL).hostname or "localhost")
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """An image shown inside the HTML body: `<img src="{{ image.src }}">`."""
+
+    content: bytes
+    subtype: str = "png"
+    filename: str = ""
+    cid: str = field(default_factory=lambda: make_msgid(idstring="img", domain="inline")[1:-1])
+
+    @property
+    def src(self) -> str:
+        return f"cid:{self.cid}"
+
+    def part(self) -> MIMEPart:
+        part = MIMEPart(policy=email.policy.default)
+        extra = {"filename": self.filename} if self.filename else {}
+        part.set_content(
+            self.content, maintype="image", subtype=self.subtype, disposition="inline", cid=f"<{self.cid}>", **extra
+        )
+        return part
+
+
+@dataclass(frozen=True)
+class CalendarInvite:
+    """iCalendar bytes (CRLF line endings) and the iTIP method they carry."""
+
+    ics: bytes
+    method: str
+    filename: str = "invite.ics"
+
+    def __post_init__(self):
+        if self.method not in CALENDAR_METHODS:
+            raise ValueError(f"Unknown iTIP method {self.method!r}.")
+
+    @property
+    def alternative_type(self) -> str:
+        return f"text/calendar; charset=UTF-8; method={self.method}"
+
+    def alternative_part(self) -> MIMEPart:
+        part = MIMEPart(policy=email.policy.default)
+        part.set_content(self.ics, maintype="text", subtype="calendar", cte="base64")
+        # Written out rather than set parameter by parameter: the form calendar
+        # services use themselves, unquoted method token included.
+        part.replace_header("Content-Type", self.alternative_type)
+        return part
+
+    def file_part(self) -> MIMEPart:
+        part = MIMEPart(policy=email.policy.default)
+        part.set_content(
+            self.ics, maintype="application", subtype="ics", disposition="attachment", filename=self.filename
+        )
+        part.set_param("name", self.filename)
+        return part
+
+    def calendar_attachment_part(self) -> MIMEPart:
+        """The invite as a `text/calendar; method=...` attachment, for providers without the alternative."""
+        part = MIMEPart(policy=email.policy.default)
+        part.set_content(
+            self.ics,
+            maintype="text",
+            subtype="calendar",
+            cte="base64",
+            disposition="attachment",
+            filename=self.filename,
+        )
+        part.set_param("charset", "UTF-8")
+        part.set_param("method", self.method)
+        return part
+
+
+class OutboxMessage(EmailMultiAlternatives):
+    """A Django email that knows its HTML, inline images and calendar invite by name.
+
+    `message()` (SMTP, raw-MIME providers, files) builds the layout described
+    at the top of this module. For HTTP providers anymail reads `body`,
+    `alternatives` and `attachments`, which hold the same parts.
+    """
+
+    def __init__(self, *, html: str = "", images: Sequence[InlineImage] = (), invite=None, **kwargs):
+        super().__init__(**kwargs)
+        self.html = html
+        self.images = list(images)
+        self.invite: CalendarInvite | None = invite
+        self.invite_as_alternative = True
+        self._extra_attachments = list(self.attachments)
+        self._refresh_parts()
+
+    def _refresh_parts(self):
+        self.alternatives = []
+        if self.html:
+            self.attach_alternative(self.html, "text/html")
+        attachments = [image.part() for image in self.images]
+        if self.invite is not None:
+            if self.invite_as_alternative:
+                # A str keeps its CRLF line endings through anymail's payload.
+                self.attach_alternative(self.invite.ics.decode(), f"text/calendar; method={self.invite.method}")
+                attachments.append(self.invite.file_part())
+            else:
+                attachments.append(self.invite.calendar_attachment_part())
+        self.attachments = attachments + self._extra_attachments
+
+    def fit_to_mailer(self, mailer) -> None:
+        """Carry the invite as an attachment where `mailer` cannot send a calendar alternative part."""
+        from anymail.backends.base import AnymailBaseBackend
+
+        keeps = not isinstance(mailer, AnymailBaseBackend) or (
+            type(mailer).__module__ in CALENDAR_ALTERNATIVE_ANYMAIL_BACKENDS
+        )
+        if keeps != self.invite_as_alternative:
+            self.invite_as_alternative = keeps
+            self._refresh_parts()
+
+    def _add_bodies(self, msg):
+        msg.set_content(self.body or "", subtype="plain", charset="utf-8")
+        if self.html:
+            msg.add_alternative(self.html, subtype="html", charset="utf-8")
+            if self.images:
+                html_part = msg.get_payload()[-1]
+                for image in self.images:
+                    extra = {"filename": image.filename} if image.filename else {}
+                    html_part.add_related(
+                        image.content, maintype="image", subtype=image.subtype, cid=f"<{image.cid}>", **extra
+                    )
+        if self.invite is not None:
+            if msg.get_content_type() != "multipart/alternative":
+                msg.make_alternative()
+            msg.attach(self.invite.alternative_part())
+        return msg
+
+    def _add_attachments(self, msg):
+        if self.invite is not None:
+            # The message() layout always carries the calendar as an alternative.
+            attachments = [self.invite.file_part(), *self._extra_attachments]
+        else:
+            attachments = list(self._extra_attachments)
+        if attachments:
+            msg.make_mixed()
+            for attachment in attachments:
+                if isinstance(attachment, MIMEPart):
+                    msg.attach(attachment)
+                else:
+                    self._add_attachment(msg, *attachment)
+
+
+def compose(
+    *,
+    to: Sequence[str],
+    subject: str,
+    text: str,
+    html: str = "",
+    reply_to: Sequence[str] = (),
+    from_email: str | None = None,
+    headers: dict | None = None,
+    images: Sequence[InlineImage] = (),
+    invite: CalendarInvite | None = None,
+    attachments: Sequence = (),
+) -> OutboxMessage:
+    """A message ready for the outbox. `to` and `reply_to` hold `mailbox()` values."""
+    return OutboxMessage(
+        subject=single_line(subject),
+        body=text,
+        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+        to=list(to),
+        reply_to=list(reply_to),
+        headers={"Auto-Submitted": "auto-generated", **(headers or {})},
+        html=html,
+        images=images,
+        invite=invite,
+        attachments=list(attachments),
+    )

@@ -1,0 +1,86 @@
+"""Which app sends which kind of message, and how.
+
+The outbox knows no domain app. Each app registers its message kinds in its
+AppConfig.ready():
+
+    registry.register_kind(
+        "registrations.confirmation",
+        label=_("Registration confirmed"),
+        build=build_registration_message,      # (mail) -> EmailMessage
+        still_wanted=registration_still_wanted,  # (mail) -> "" or why not
+    )
+
+`build` runs when the message is sent, inside the transaction that claims it
+(so it may lock and update the app's own rows, e.g. an invite's SEQUENCE, and
+its changes roll back with the claim if it raises). `still_wanted` runs just
+before, in the same transaction: a non-empty answer marks the message skipped
+with that reason.
+
+Apps whose mail comes due by time (reminders, digests) register a function
+that queues it; `manage.py send_queued_mail` runs each one before every sweep:
+
+    registry.register_due_mail(queue_due_reminders, label=_("reminders"))
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.mail import EmailMessage
+
+
+@dataclass(frozen=True)
+class MailKind:
+    name: str
+    label: str
+    build: Callable[..., EmailMessage]
+    still_wanted: Callable[..., str] | None = None
+
+
+@dataclass(frozen=True)
+class DueMail:
+    queue: Callable[..., int]
+    label: str
+
+
+_kinds: dict[str, MailKind] = {}
+_due: dict[str, DueMail] = {}
+
+
+class UnknownKind(LookupError):
+    pass
+
+
+def register_kind(name: str, *, label, build, still_wanted=None) -> MailKind:
+    """Register (or replace) how messages of kind `name` are built and when they are still wanted."""
+    kind = MailKind(name=name, label=label, build=build, still_wanted=still_wanted)
+    _kinds[name] = kind
+    return kind
+
+
+def unregister_kind(name: str) -> None:
+    _kinds.pop(name, None)
+
+
+def get_kind(name: str) -> MailKind:
+    try:
+        return _kinds[name]
+    except KeyError:
+        raise UnknownKind(f"No app registered the mail kind {name!r}.") from None
+
+
+def label(name: str) -> str:
+    kind = _kinds.get(name)
+    return str(kind.label) if kind else name
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    return sorted(((kind.name, str(kind.label)) for kind in _kinds.values()), key=lambda choice: choice[1])
+
+
+def register_due_mail(queue: Callable[..., int], *, label) -> None:
+    """`queue(now=...)` queues whatever mail has come due and returns how many it queued."""
+    _due[f"{queue.__module__}.{queue.__qualname__}"] = DueMail(queue=queue, label=label)
+
+
+def due_mail() -> list[DueMail]:
+    return list(_due.values())

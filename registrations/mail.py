@@ -1,0 +1,104 @@
+"""What registrations sends through the outbox, and whether it is still wanted when it goes out.
+
+Messages are queued here (in the transaction of the change they report) and
+built by emails.py when the outbox sends them; both are registered with the
+outbox in apps.py, one kind per MailKind.
+"""
+
+import datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from outbox import services as outbox
+from outbox.models import OutgoingMail
+
+from .models import MailKind, Registration
+
+# A re-send of the confirmation asked for by registering again goes out at
+# most once in this interval (counting the confirmation itself).
+RESEND_INTERVAL = datetime.timedelta(minutes=10)
+# Why a message to an erased registration is not sent (services.erase_personal_data).
+ERASED_REASON = _("The registrant's personal data was erased before this message went out.")
+
+
+def reminder_key(start: datetime.datetime) -> str:
+    """A reminder is sent once per registration and talk start: a talk that moves gets one for its new time."""
+    return start.astimezone(datetime.UTC).isoformat()
+
+
+def queue(*, registration: Registration, kind: str, reminder_for: datetime.datetime | None = None):
+    """Queue one message of `kind` to `registration`, in the current transaction.
+
+    Returns None, queueing nothing, when a RESEND is suppressed because the
+    registrant was sent (or is about to be sent) their confirmation within
+    RESEND_INTERVAL, or when the reminder for `reminder_for` exists already.
+    """
+    if kind == MailKind.RESEND and _recently_confirmed(registration):
+        return None
+    once_key = reminder_key(reminder_for) if kind == MailKind.REMINDER else ""
+    return outbox.queue_mail(kind=kind, to=registration.email, about=registration, once_key=once_key)
+
+
+def mails_about(registrations):
+    """The outbox rows about `registrations` (a QuerySet of Registration)."""
+    return OutgoingMail.objects.about(registrations)
+
+
+def reminders_sent(start):
+    """For Exists(): the reminder for `start` of the registration in OuterRef("pk")."""
+    return OutgoingMail.objects.filter(
+        about_type=ContentType.objects.get_for_model(Registration),
+        about_id=OuterRef("pk"),
+        kind=MailKind.REMINDER,
+        once_key=reminder_key(start),
+    )
+
+
+def _recently_confirmed(registration: Registration) -> bool:
+    return (
+        registration.outgoing_mails.filter(
+            kind__in=[MailKind.CONFIRMATION, MailKind.PROMOTED, MailKind.RESEND],
+            created_at__gt=timezone.now() - RESEND_INTERVAL,
+        )
+        .exclude(status__in=[OutgoingMail.Status.FAILED, OutgoingMail.Status.SKIPPED])
+        .exists()
+    )
+
+
+def registration_of(mail: OutgoingMail) -> Registration:
+    """The registration `mail` is about, with its talk, loaded once per send."""
+    cached = getattr(mail, "_registration", None)
+    if cached is None or cached.pk != mail.about_id:
+        cached = Registration.objects.select_related("event__series", "event__venue").get(pk=mail.about_id)
+        mail._registration = cached
+    return cached
+
+
+def still_wanted(mail: OutgoingMail) -> str:
+    """Why `mail` should no longer go out, or "" if it should."""
+    registration = registration_of(mail)
+    event = registration.event
+    kind = mail.kind
+    if registration.erased_at is not None:
+        # Its address is a placeholder now; this covers retries and "send again" too.
+        return str(ERASED_REASON)
+    if kind in (MailKind.CANCELLATION, MailKind.EVENT_CANCELLED):
+        return ""
+    if event.is_cancelled:
+        return str(_("The talk was cancelled before this message went out."))
+    if kind == MailKind.WAITLISTED:
+        if registration.status != Registration.Status.WAITLISTED:
+            return str(_("The registrant left the waiting list before this message went out."))
+        return ""
+    if kind == MailKind.RESEND:
+        if registration.is_active:
+            return ""
+        return str(_("The registration was cancelled before this message went out."))
+    if registration.status != Registration.Status.CONFIRMED:
+        return str(_("The registration is no longer confirmed."))
+    if kind == MailKind.REMINDER and (mail.once_key != reminder_key(event.start) or event.has_started()):
+        return str(_("The talk moved or has started since this reminder was queued."))
+    return ""

@@ -1,0 +1,65 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.urls import reverse
+
+from outbox.models import OutgoingMail
+
+from .conftest import NOTE
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:outbox_outgoingmail_changelist")
+
+
+def make_mail(recipient="ana@example.edu", **fields):
+    return OutgoingMail.objects.create(kind=NOTE, recipient=recipient, data={"name": "Ana"}, **fields)
+
+
+def test_outbox_list_shows_failures_and_bounces(admin_client, note_kind):
+    failed = make_mail(status=OutgoingMail.Status.FAILED, attempts=1, last_error="Recipients refused")
+    make_mail("bo@example.edu", status=OutgoingMail.Status.SENT, bounced_at="2026-11-20T16:00:00Z")
+
+    listing = admin_client.get(CHANGELIST)
+    bounced = admin_client.get(CHANGELIST, {"bounced_at__isempty": "0"})
+    detail = admin_client.get(reverse("admin:outbox_outgoingmail_change", args=[failed.pk]))
+
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert "ana@example.edu" in page and "Failed" in page and "Test note" in page
+    assert "bo@example.edu" in bounced.content.decode()
+    assert "ana@example.edu" not in bounced.content.decode()
+    assert "Recipients refused" in detail.content.decode()
+
+
+def test_send_again_action_resends_failed_mail_only(admin_client, note_kind, django_capture_on_commit_callbacks):
+    failed = make_mail(status=OutgoingMail.Status.FAILED, attempts=1, last_error="timeout")
+    sent = make_mail("bo@example.edu", status=OutgoingMail.Status.SENT, attempts=1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            CHANGELIST, {"action": "send_again", "_selected_action": [failed.pk, sent.pk]}, follow=True
+        )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "1 message queued again." in page
+    assert "1 was pending or sent already and was left alone." in page
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == (OutgoingMail.Status.SENT, 2)
+    assert [m.to for m in mail.outbox] == [["Ana <ana@example.edu>"]]
+
+
+def test_organizers_see_the_outbox_and_may_send_again_but_not_edit(client, note_kind):
+    organizer = get_user_model().objects.create_user("org", password="pw", is_staff=True)
+    organizer.groups.add(Group.objects.get(name="Organizers"))
+    failed = make_mail(status=OutgoingMail.Status.FAILED)
+    client.force_login(organizer)
+
+    assert organizer.has_perm("outbox.view_outgoingmail")
+    assert organizer.has_perm("outbox.change_outgoingmail")
+    assert client.get(CHANGELIST).status_code == 200
+    assert "send_again" in client.get(CHANGELIST).content.decode()
+    detail = client.get(reverse("admin:outbox_outgoingmail_change", args=[failed.pk])).content.decode()
+    assert 'name="_save"' not in detail

@@ -1,0 +1,43 @@
+import datetime
+import io
+
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from outbox import registry
+from outbox.models import OutgoingMail
+
+from .conftest import NOTE
+
+
+def send_queued_mail() -> str:
+    out = io.StringIO()
+    call_command("send_queued_mail", stdout=out)
+    return out.getvalue()
+
+
+def test_send_queued_mail_command_delivers_left_behind_mail(note_kind):
+    row = OutgoingMail.objects.create(kind=NOTE, recipient="ana@example.edu")
+    OutgoingMail.objects.filter(pk=row.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=5))
+
+    output = send_queued_mail()
+
+    assert "1 messages handed to the worker" in output
+    row.refresh_from_db()
+    assert row.status == OutgoingMail.Status.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_send_queued_mail_runs_every_apps_due_mail_first(note_kind, monkeypatch):
+    calls = []
+
+    def queue_due_notes(now=None):
+        calls.append(now)
+        return 3
+
+    monkeypatch.setattr(registry, "_due", {})
+    registry.register_due_mail(queue_due_notes, label="notes")
+
+    assert send_queued_mail().startswith("3 notes queued, 0 messages handed to the worker")
+    assert len(calls) == 1

@@ -1,0 +1,167 @@
+"""The messages registrations sends through the outbox, read back as a mail client would."""
+
+import datetime
+import io
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from outbox.delivery import deliver
+from outbox.models import OutgoingMail
+from registrations.mail import queue
+from registrations.models import MailKind, Registration
+from tests.mime import html_body, invite, invite_parts, sent, text_body
+
+Status = OutgoingMail.Status
+
+
+def make_registration(event, **fields):
+    defaults = {"name": "Zoë Ñúñez", "email": "zoe@example.edu", "status": Registration.Status.CONFIRMED}
+    return Registration.objects.create(event=event, **(defaults | fields))
+
+
+def test_registering_sends_one_confirmation_with_invite_after_commit(
+    event, sign_up, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = sign_up(event, name="Zoë Ñúñez", email="zoe@example.edu")
+        assert mail.outbox == []
+        assert OutgoingMail.objects.get().status == Status.PENDING
+
+    (message,) = sent()
+    row = OutgoingMail.objects.get()
+    assert (row.kind, row.status, row.attempts) == (MailKind.CONFIRMATION, Status.SENT, 1)
+    assert row.about == registration
+    assert list(registration.outgoing_mails.all()) == [row]
+
+    assert message.get_content_type() == "multipart/mixed"
+    assert message["To"].addresses[0].display_name == "Zoë Ñúñez"
+    assert message["To"].addresses[0].addr_spec == "zoe@example.edu"
+    assert message["From"].addresses[0].addr_spec == "seminars@localhost"
+    assert message["Reply-To"].addresses[0].addr_spec == "ifml-seminar@example.edu"
+    assert message["Subject"].startswith(f"Registered: {event.title}")
+    assert registration.manage_url in text_body(message)
+    assert registration.manage_url in html_body(message)
+    assert registration.manage_url.startswith("https://seminars.example.edu/r/")
+
+    calendar, vevent, part = invite(message)
+    assert part.get_param("method") == str(calendar["METHOD"]) == "REQUEST"
+    assert part.get_content_charset() == "utf-8"
+    assert str(vevent["ATTENDEE"]) == "mailto:zoe@example.edu"
+    assert str(vevent["ORGANIZER"]) == "mailto:ifml-seminar@example.edu"
+    assert vevent["SEQUENCE"] == 1
+    registration.refresh_from_db()
+    assert registration.invite_sequence == 1
+
+
+def test_waitlisted_email_has_position_and_no_invite(event, django_capture_on_commit_callbacks):
+    make_registration(event, email="first@example.edu", status=Registration.Status.WAITLISTED)
+    second = make_registration(event, email="second@example.edu", status=Registration.Status.WAITLISTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        queue(registration=second, kind=MailKind.WAITLISTED)
+
+    assert OutgoingMail.objects.get().last_error == ""
+    (message,) = sent()
+    assert message["Subject"].startswith("Waiting list:")
+    assert "position 2" in text_body(message)
+    assert invite_parts(message) == []
+
+
+def test_resend_is_rate_limited(event, django_capture_on_commit_callbacks):
+    registration = make_registration(event)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert queue(registration=registration, kind=MailKind.CONFIRMATION) is not None
+        assert queue(registration=registration, kind=MailKind.RESEND) is None
+
+    OutgoingMail.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert queue(registration=registration, kind=MailKind.RESEND) is not None
+        assert queue(registration=registration, kind=MailKind.RESEND) is None
+
+    subjects = [message["Subject"] for message in sent()]
+    assert [s.split(":")[0] for s in subjects] == ["Registered", "Your registration"]
+    # The re-sent invite replaces the first one.
+    assert invite(sent()[1])[1]["SEQUENCE"] == 2
+
+
+def test_registering_again_resends_once(event, sign_up, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(event, email="ana@example.edu")
+    OutgoingMail.objects.update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(event, email="ANA@example.edu ")
+        sign_up(event, email="ana@example.edu")
+
+    assert [m["Subject"].split(":")[0] for m in sent()] == ["Registered", "Your registration"]
+
+
+def test_message_for_cancelled_registration_is_skipped(event, outbox_row):
+    registration = make_registration(event)
+    row = outbox_row(registration, MailKind.CONFIRMATION)
+    Registration.objects.filter(pk=registration.pk).update(
+        status=Registration.Status.CANCELLED, cancelled_at=timezone.now()
+    )
+
+    assert deliver(mail_id=row.pk) == Status.SKIPPED
+    row.refresh_from_db()
+    assert "no longer confirmed" in row.last_error
+    assert mail.outbox == []
+
+
+def test_a_lost_task_does_not_raise_the_sequence_of_a_message_another_worker_claimed(event, outbox_row):
+    registration = make_registration(event)
+    row = outbox_row(registration, MailKind.CONFIRMATION)
+    OutgoingMail.objects.filter(pk=row.pk).update(status=Status.SENDING, attempts=1)
+
+    assert deliver(mail_id=row.pk) == Status.SENDING
+    registration.refresh_from_db()
+    assert registration.invite_sequence == 0
+
+
+def test_send_queued_mail_queues_due_reminders_once(make_event, settings):
+    now = timezone.now()
+    registration = make_registration(make_event(start=now + datetime.timedelta(days=3)))
+    Registration.objects.filter(pk=registration.pk).update(created_at=now - datetime.timedelta(days=1))
+    settings.REMINDER_BEFORE = datetime.timedelta(days=4)
+
+    def run():
+        out = io.StringIO()
+        call_command("send_queued_mail", stdout=out)
+        return out.getvalue()
+
+    assert run().startswith("1 reminders queued")
+    assert run().startswith("0 reminders queued")
+    assert OutgoingMail.objects.filter(kind=MailKind.REMINDER).count() == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Mallory\r\nBcc: victim@example.com",
+        "Mallory\nTo: victim@example.com",
+        'Evil, "Quoted" <x@example.com>',
+        "王小明",
+        "محمد",
+        "<script>alert(1)</script>",
+        "x" * 200,
+    ],
+)
+def test_names_cannot_inject_headers_or_recipients(event, name, django_capture_on_commit_callbacks):
+    registration = make_registration(event, name=name, email="mallory@example.edu")
+    with django_capture_on_commit_callbacks(execute=True):
+        queue(registration=registration, kind=MailKind.CONFIRMATION)
+
+    assert OutgoingMail.objects.get().status == Status.SENT
+    (django_message,) = mail.outbox
+    assert [address.addr_spec for address in django_message.anymail_test_params["to"]] == ["mallory@example.edu"]
+    (message,) = sent()
+    (to,) = message["To"].addresses
+    assert to.addr_spec == "mallory@example.edu"
+    assert message["Bcc"] is None
+    assert len(message.get_all("To")) == 1
+    assert "\n" not in to.display_name and "\r" not in to.display_name
+    header_lines = message.as_string().split("\n\n", 1)[0].splitlines()
+    assert not any(line.lower().startswith(("bcc:", "cc:")) for line in header_lines)
+    assert "<script>" not in html_body(message)

@@ -1,0 +1,53 @@
+"""The outbox moved out of registrations: a database at the old schema keeps its queue."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BEFORE = [("registrations", "0004_organizers_question_permissions"), ("outbox", None)]
+
+
+def test_migrating_moves_queued_mail_to_the_outbox():
+    executor = MigrationExecutor(connection)
+    # Other apps' migrations stay applied: the models as the database has them now.
+    old = executor.migrate(BEFORE).apps
+    series = old.get_model("events", "Series").objects.create(
+        name="IFML", slug="ifml", organizer_name="O", organizer_email="o@example.edu"
+    )
+    venue = old.get_model("events", "Venue").objects.create(room="GDC 6.302", default_capacity=40)
+    start = datetime.datetime(2027, 1, 20, 17, tzinfo=datetime.UTC)
+    event = old.get_model("events", "Event").objects.create(
+        series=series,
+        title="T",
+        slug="t",
+        venue=venue,
+        start=start,
+        end=start + datetime.timedelta(hours=1),
+        capacity=5,
+    )
+    registration = old.get_model("registrations", "Registration").objects.create(
+        event=event, name="Ana", email="ana@example.edu", status="confirmed"
+    )
+    OldMail = old.get_model("registrations", "OutgoingMail")
+    OldMail.objects.create(registration=registration, kind="confirmation", status="sent", attempts=1)
+    OldMail.objects.create(registration=registration, kind="reminder", reminder_for=start)
+
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    from outbox.models import OutgoingMail
+    from registrations.mail import reminder_key
+    from registrations.models import MailKind, Registration
+
+    moved = Registration.objects.get(pk=registration.pk)
+    rows = list(OutgoingMail.objects.about(moved).order_by("pk"))
+    assert [(row.kind, row.status, row.recipient) for row in rows] == [
+        (MailKind.CONFIRMATION, "sent", "ana@example.edu"),
+        (MailKind.REMINDER, "pending", "ana@example.edu"),
+    ]
+    assert rows[1].once_key == reminder_key(start)
+    assert "registrations_outgoingmail" not in connection.introspection.table_names()
