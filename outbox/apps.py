@@ -7,4 +7,4 @@ class OutboxConfig(AppConfig):
     verbose_name = _("Email delivery")
 
     def ready(self):
-        from . import receivers  # noqa: F401
+        from . import checks, receivers  # noqa: F401

@@ -47,9 +47,25 @@ def test_deploy_check_passes_with_production_environment():
         SECRET_KEY=production_secret(),
         ALLOWED_HOSTS="x",
         SITE_URL="https://x",
+        DEFAULT_FROM_EMAIL="IFML Seminar <seminars@cs.utexas.edu>",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_deploy_check_refuses_the_development_sender():
+    result = run_manage(
+        "check",
+        "--deploy",
+        DEBUG="false",
+        SECRET_KEY=production_secret(),
+        ALLOWED_HOSTS="x",
+        SITE_URL="https://x",
+        DEFAULT_FROM_EMAIL="Seminars <seminars@localhost>",
+    )
+    assert result.returncode != 0
+    assert "outbox.E001" in result.stderr
+    assert "DKIM" in result.stderr
 
 
 def test_production_without_a_secret_key_fails_loudly():
@@ -72,6 +88,7 @@ def production(**environment):
         "SECRET_KEY": production_secret(),
         "ALLOWED_HOSTS": "x",
         "SITE_URL": "https://x",
+        "DEFAULT_FROM_EMAIL": "IFML Seminar <seminars@cs.utexas.edu>",
     } | environment
 
 
