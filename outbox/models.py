@@ -15,6 +15,17 @@ class OutgoingMailQuerySet(models.QuerySet):
             return self.filter(about_type=content_type, about_id__in=target.values("pk"))
         return self.filter(about_type=ContentType.objects.get_for_model(target), about_id=target.pk)
 
+    def managed_by(self, user, roles=None):
+        """The messages `user` may see in staff pages: superusers all, other staff what apps' scopes allow."""
+        if user.is_active and user.is_superuser:
+            return self
+        if not (user.is_active and user.is_staff):
+            return self.none()
+        condition = Q(pk__in=[])
+        for scope in registry.scopes():
+            condition |= scope(user, roles)
+        return self.filter(condition)
+
     def of_kind(self, *kinds):
         return self.filter(kind__in=kinds)
 

@@ -16,6 +16,11 @@ its changes roll back with the claim if it raises). `still_wanted` runs just
 before, in the same transaction: a non-empty answer marks the message skipped
 with that reason.
 
+Staff see only the mail of what they manage: each app registers a function
+`scope(user, roles) -> Q` (a condition on OutgoingMail, e.g. its kinds about
+the registrations of the user's series); OutgoingMail.objects.managed_by(user)
+ORs them together. Mail of an app that registers no scope is for superusers.
+
 Apps whose mail comes due by time (reminders, digests) register a function
 that queues it; `manage.py send_queued_mail` runs each one before every sweep:
 
@@ -44,6 +49,7 @@ class DueMail:
 
 _kinds: dict[str, MailKind] = {}
 _due: dict[str, DueMail] = {}
+_scopes: dict[str, Callable] = {}
 
 
 class UnknownKind(LookupError):
@@ -84,3 +90,12 @@ def register_due_mail(queue: Callable[..., int], *, label) -> None:
 
 def due_mail() -> list[DueMail]:
     return list(_due.values())
+
+
+def register_scope(scope: Callable) -> None:
+    """`scope(user, roles)` returns a Q on OutgoingMail: the app's messages `user` may see."""
+    _scopes[f"{scope.__module__}.{scope.__qualname__}"] = scope
+
+
+def scopes() -> list[Callable]:
+    return list(_scopes.values())

@@ -63,3 +63,22 @@ def test_organizers_see_the_outbox_and_may_send_again_but_not_edit(client, note_
     assert "send_again" in client.get(CHANGELIST).content.decode()
     detail = client.get(reverse("admin:outbox_outgoingmail_change", args=[failed.pk])).content.decode()
     assert 'name="_save"' not in detail
+
+
+def test_staff_see_the_mail_that_registered_scopes_allow(note_kind, monkeypatch):
+    from django.db.models import Q
+
+    from outbox import registry
+
+    users = get_user_model().objects
+    superuser = users.create_superuser("root", password="pw")
+    staff = users.create_user("org", password="pw", is_staff=True)
+    visitor = users.create_user("someone", password="pw")
+    mine, other = make_mail("mine@example.edu"), make_mail("other@example.edu")
+    monkeypatch.setattr(registry, "_scopes", {})
+
+    assert set(OutgoingMail.objects.managed_by(superuser)) == {mine, other}
+    assert not OutgoingMail.objects.managed_by(staff).exists()
+    registry.register_scope(lambda user, roles: Q(recipient="mine@example.edu"))
+    assert list(OutgoingMail.objects.managed_by(staff)) == [mine]
+    assert not OutgoingMail.objects.managed_by(visitor).exists()
