@@ -4,10 +4,11 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Event, Question, Series, Speaker, Venue
+from .when import SHORT, talk_when
 
 
 @admin.register(Series)
@@ -133,7 +134,7 @@ class EventAdmin(admin.ModelAdmin):
 
     @admin.display(description="date and time", ordering="start")
     def when(self, obj):
-        return dateformat.format(obj.local_start, "D M j, Y, g:i A T")
+        return talk_when(obj, style=SHORT)
 
     @admin.display(description="speakers")
     def speaker_names(self, obj):

@@ -1,37 +1,33 @@
 from django import template
 from django.utils import dateformat
 
+from events import when
+
 register = template.Library()
 
 
 @register.filter
 def event_when(event):
-    """The talk's date and time on the wall clock of its venue, with the zone's abbreviation.
-
-    For example "Monday, December 7, 2026, 11:00 AM to 12:00 PM CST" (with an en dash).
-    Formatting here rather
-    than with the date filter keeps the venue's zone: template filters convert
-    aware datetimes to the active time zone first.
-    """
-    start, end = event.local_start, event.local_end
-    if start.date() == end.date():
-        return f"{dateformat.format(start, 'l, F j, Y, g:i A')} – {dateformat.format(end, 'g:i A T')}"
-    return f"{dateformat.format(start, 'l, F j, Y, g:i A T')} – {dateformat.format(end, 'l, F j, Y, g:i A T')}"
+    """The talk's date and time on its venue's clock, naming the zone (events.when.talk_when)."""
+    return when.talk_when(event)
 
 
 @register.filter
 def event_date(event):
-    """Short local date for lists: "Mon, Dec 7, 2026"."""
+    """Short local date for lists: "Mon, Dec 7, 2026" (the time beside it names the zone)."""
     return dateformat.format(event.local_start, "D, M j, Y")
 
 
 @register.filter
 def event_time(event):
     """Local time range for lists: "11:00 AM to 12:00 PM CST" (with an en dash)."""
-    start, end = event.local_start, event.local_end
-    if start.date() == end.date():
-        return f"{dateformat.format(start, 'g:i A')} – {dateformat.format(end, 'g:i A T')}"
-    return f"{dateformat.format(start, 'g:i A T')} – {dateformat.format(end, 'M j, g:i A T')}"
+    return when.talk_when(event, style=when.TIME)
+
+
+@register.filter
+def event_moment(moment, event):
+    """Another moment about the talk on its venue's clock: {{ registration.cancelled_at|event_moment:event }}."""
+    return when.moment_text(event, moment)
 
 
 @register.filter

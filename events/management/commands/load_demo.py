@@ -3,9 +3,10 @@ import zoneinfo
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from events.models import Event, Question, Series, Speaker, Venue
+from events.when import talk_when
 
 # The first real talk of the first user, copied from the IFML Seminar's public
 # event page. It has no date there, so the command picks one.
@@ -117,6 +118,6 @@ class Command(BaseCommand):
             verb = "Rescheduled"
         else:
             verb = "Kept"
-        when = dateformat.format(event.local_start, "l, F j, Y, g:i A T")
+        when = talk_when(event)
         self.stdout.write(self.style.SUCCESS(f"{verb} demo talk “{event.title}”, {when}."))
         self.stdout.write(f"  {event.get_absolute_url()}")
