@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import icalendar
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 PRODID = "-//IFML Seminar//Seminar registration 1.0//EN"
 
@@ -30,7 +31,9 @@ def new_calendar(*, method: str, name: str = "") -> icalendar.Calendar:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
     if name:
-        calendar.add("x-wr-calname", name)
+        # Not a standard property, so icalendar would write it unescaped: a
+        # comma, semicolon or line break in a name would corrupt the feed.
+        calendar.add("x-wr-calname", icalendar.vText(name))
     return calendar
 
 
@@ -67,23 +70,31 @@ def event_component(
     sequence: int,
     cancelled: bool = False,
     description_extra: str = "",
+    organizer_email: str = "",
     now: datetime.datetime | None = None,
 ) -> icalendar.Event:
-    """The VEVENT for `event`, without attendees: callers add what is theirs."""
+    """The VEVENT for `event`, without attendees: callers add what is theirs.
+
+    A cancelled talk (or a cancelled registrant's copy) reads the same in
+    every client: STATUS:CANCELLED, a summary that says so (clients that
+    ignore STATUS show that) and TRANSP:TRANSPARENT (it blocks no time).
+    `organizer_email` replaces the series contact as ORGANIZER.
+    """
+    cancelled = cancelled or event.is_cancelled
     vevent = icalendar.Event()
     vevent.add("uid", uid)
     vevent.add("dtstamp", _utc(now or timezone.now()))
     vevent.add("sequence", sequence)
-    vevent.add("status", "CANCELLED" if cancelled or event.is_cancelled else "CONFIRMED")
-    vevent.add("summary", event.title)
+    vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    vevent.add("summary", _("Cancelled: %(title)s") % {"title": event.title} if cancelled else event.title)
     vevent.add("dtstart", _utc(event.start))
     vevent.add("dtend", _utc(event.end))
     vevent.add("location", location_text(event))
     vevent.add("description", description_text(event, extra=description_extra))
     vevent.add("url", absolute_url(event.get_absolute_url()))
     vevent.add("last-modified", _utc(event.updated_at))
-    vevent.add("transp", "OPAQUE")
-    organizer = icalendar.vCalAddress(f"mailto:{event.series.organizer_email}")
+    vevent.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
+    organizer = icalendar.vCalAddress(f"mailto:{organizer_email or event.series.organizer_email}")
     organizer.params["cn"] = single_line(event.series.organizer_name)
     vevent.add("organizer", organizer)
     return vevent
@@ -103,7 +114,7 @@ def event_calendar(event) -> bytes:
 def series_calendar(series, events) -> bytes:
     """The subscribable feed of a series; cancelled talks stay in it as CANCELLED."""
     calendar = new_calendar(method="PUBLISH", name=series.name)
-    calendar.add("x-wr-caldesc", single_line(series.description) or series.name)
+    calendar.add("x-wr-caldesc", icalendar.vText(series.description.strip() or series.name))
     calendar.add("refresh-interval", datetime.timedelta(hours=6), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT6H")
     now = timezone.now()

@@ -1,34 +1,12 @@
-"""Links that put a talk, or a whole series, into someone's calendar."""
+"""Links that put a whole series into someone's calendar (a subscription, kept current)."""
 
-import datetime
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from django import template
 from django.conf import settings
 from django.urls import reverse
 
-from events.ical import description_text, location_text
-
 register = template.Library()
-
-GOOGLE_CALENDAR = "https://calendar.google.com/calendar/render"
-
-
-def _google_time(value) -> str:
-    return value.astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-@register.filter
-def google_calendar_url(event) -> str:
-    """Google Calendar's "add event" page, prefilled; times in UTC so no zone can be misread."""
-    query = {
-        "action": "TEMPLATE",
-        "text": event.title,
-        "dates": f"{_google_time(event.start)}/{_google_time(event.end)}",
-        "details": description_text(event),
-        "location": location_text(event),
-    }
-    return f"{GOOGLE_CALENDAR}?{urlencode(query)}"
 
 
 @register.simple_tag

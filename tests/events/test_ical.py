@@ -1,13 +1,13 @@
 import datetime
+import re
 import zoneinfo
-from urllib.parse import parse_qs, urlsplit
 
 import icalendar
 import pytest
 from django.urls import reverse
 
 from events.models import Event
-from events.templatetags.event_calendar import google_calendar_url, webcal_url
+from events.templatetags.event_calendar import webcal_url
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 
@@ -71,30 +71,56 @@ def test_series_feed_lists_public_talks_and_marks_cancelled_ones(client, series,
     assert str(by_uid[f"event-{upcoming.pk}@seminars.example.edu"]["STATUS"]) == "CONFIRMED"
 
 
+def test_cancelled_talks_read_the_same_in_every_client(client, series, make_event):
+    cancelled = make_event(status=Event.Status.CANCELLED, title="Generating a Video")
+    upcoming = make_event(title="Another talk")
+    calendar = calendar_of(client.get(reverse("events:series_calendar", kwargs={"slug": series.slug})))
+    by_uid = {str(v["UID"]): v for v in calendar.walk("VEVENT")}
+
+    gone = by_uid[f"event-{cancelled.pk}@seminars.example.edu"]
+    # Clients that ignore STATUS still show it is off, and it blocks no time.
+    assert (str(gone["SUMMARY"]), str(gone["STATUS"]), str(gone["TRANSP"])) == (
+        "Cancelled: Generating a Video",
+        "CANCELLED",
+        "TRANSPARENT",
+    )
+    kept = by_uid[f"event-{upcoming.pk}@seminars.example.edu"]
+    assert (str(kept["SUMMARY"]), str(kept["TRANSP"])) == ("Another talk", "OPAQUE")
+
+
+def test_calendar_name_and_description_are_text_escaped(client, series):
+    from events.models import Series
+
+    Series.objects.filter(pk=series.pk).update(
+        name="IFML; Theory, Practice \\ More", description="Talks on ML,\nevery week; all welcome."
+    )
+    response = client.get(reverse("events:series_calendar", kwargs={"slug": series.slug}))
+
+    raw = response.content.decode()
+    assert "X-WR-CALNAME:IFML\\; Theory\\, Practice \\\\ More\r\n" in raw
+    assert "X-WR-CALDESC:Talks on ML\\,\\nevery week\\; all welcome.\r\n" in raw
+    calendar = icalendar.Calendar.from_ical(response.content)
+
+    def text(value):  # RFC 5545 3.3.11, as calendar clients read X-WR-CALNAME
+        return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m[1] in "nN" else m[1], str(value))
+
+    assert text(calendar["X-WR-CALNAME"]) == "IFML; Theory, Practice \\ More"
+    assert text(calendar["X-WR-CALDESC"]) == "Talks on ML,\nevery week; all welcome."
+
+
 def test_series_feed_of_unknown_series_is_404(client, db):
     assert client.get(reverse("events:series_calendar", kwargs={"slug": "nope"})).status_code == 404
 
 
-def test_google_calendar_link_uses_utc_times(make_event):
-    start = datetime.datetime(2027, 1, 20, 11, 0, tzinfo=CHICAGO)
-    event = make_event(start=start, end=start + datetime.timedelta(hours=1, minutes=30), title="Video & <Odyssey>")
-    url = urlsplit(google_calendar_url(event))
-    query = parse_qs(url.query)
-
-    assert (url.scheme, url.netloc, url.path) == ("https", "calendar.google.com", "/calendar/render")
-    assert query["action"] == ["TEMPLATE"]
-    assert query["text"] == ["Video & <Odyssey>"]
-    assert query["dates"] == ["20270120T170000Z/20270120T183000Z"]
-    assert query["location"] == ["GDC 6.302, Gates Dell Complex"]
-    assert f"https://seminars.example.edu/events/{event.slug}/" in query["details"][0]
-
-
-def test_talk_page_links_to_ics_and_google_calendar(client, event):
+def test_talk_page_says_registering_keeps_calendars_current_and_keeps_the_public_ics(client, event):
     response = client.get(event.get_absolute_url())
 
     content = response.content.decode()
+    assert "Registering adds this talk to your calendar and keeps it current" in content
     assert reverse("events:event_ics", kwargs={"slug": event.slug}) in content
-    assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in content
+    assert 'href="webcal://seminars.example.edu/series/ifml-seminar/calendar.ics"' in content
+    # A third, unlinked copy that never updates is gone.
+    assert "calendar.google.com" not in content
 
 
 def test_series_page_offers_webcal_subscription(client, series, event):
