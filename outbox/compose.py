@@ -55,13 +55,17 @@ def mailbox(name: str, address: str) -> str:
 
     The name is quoted (or encoded) as RFC 5322 requires, so commas,
     semicolons, quotes, brackets or an @ in it never turn into more
-    addresses, and line breaks are folded away. The domain may be
+    addresses, line breaks are folded away, and a name that mimics an
+    encoded word ("=?utf-8?q?...?=") cannot be decoded into another text. The domain may be
     internationalised (IDN); it is punycoded when the message is serialized.
     """
     username, at, domain = (address or "").strip().rpartition("@")
     if not at or not username or not domain:
         raise ValueError(f"Not an email address: {address!r}")
-    return str(Address(display_name=single_line(name), username=username, domain=domain))
+    # A name that looks like an RFC 2047 encoded word would be decoded by
+    # mail clients into something else (another address, say): break it up.
+    display_name = single_line(name).replace("=?", "= ?")
+    return str(Address(display_name=display_name, username=username, domain=domain))
 
 
 def message_id(idstring: str) -> str:
@@ -102,16 +106,15 @@ class CalendarInvite:
         if self.method not in CALENDAR_METHODS:
             raise ValueError(f"Unknown iTIP method {self.method!r}.")
 
-    @property
-    def alternative_type(self) -> str:
-        return f"text/calendar; charset=UTF-8; method={self.method}"
-
     def alternative_part(self) -> MIMEPart:
         part = MIMEPart(policy=email.policy.default)
-        part.set_content(self.ics, maintype="text", subtype="calendar", cte="base64")
-        # Written out rather than set parameter by parameter: the form calendar
-        # services use themselves, unquoted method token included.
-        part.replace_header("Content-Type", self.alternative_type)
+        part.set_content(
+            self.ics,
+            maintype="text",
+            subtype="calendar",
+            cte="base64",
+            params={"charset": "UTF-8", "method": self.method},
+        )
         return part
 
     def file_part(self) -> MIMEPart:
@@ -133,7 +136,9 @@ class CalendarInvite:
             disposition="attachment",
             filename=self.filename,
         )
-        part.set_param("charset", "UTF-8")
+        # Lower case: anymail keeps a text part's full Content-Type (and so
+        # `method`) only when it finds the charset in it as it spells it.
+        part.set_param("charset", "utf-8")
         part.set_param("method", self.method)
         return part
 

@@ -1,5 +1,6 @@
 """A development mailer that writes each message as its own .eml file."""
 
+import email.policy
 import uuid
 from pathlib import Path
 
@@ -29,6 +30,7 @@ class EmlFileBackend(BaseEmailBackend):
                 continue
             stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
             path = self.file_path / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
-            path.write_bytes(message.message().as_bytes())
+            # CRLF line endings, as on the wire (RFC 5322) and inside every .ics (RFC 5545).
+            path.write_bytes(message.message(policy=email.policy.SMTP).as_bytes())
             sent += 1
         return sent

@@ -133,3 +133,37 @@ def pytest_sessionfinish(session, exitstatus):
             "\nREQUIRE_BROWSER is set but no browser test passed (were they skipped or deselected?).", red=True
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """A real SMTP server on a free local port (aiosmtpd), and Django's SMTP backend pointed at it.
+
+    Yields the list of received (envelope sender, envelope recipients, DATA bytes).
+    """
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 30},
+        }
+    }
+    try:
+        yield received
+    finally:
+        controller.stop()
