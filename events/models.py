@@ -269,6 +269,13 @@ class Event(models.Model):
     # What a calendar shows of a talk besides its text: a change to one of
     # these raises `sequence` and, once committed, tells registrants.
     CALENDAR_FIELDS = ("start", "end", "venue_id")
+    # What a registrant's invite shows, as form field names: by default a
+    # change to the time or place is sent to registrants, one to the text is not.
+    TIME_AND_PLACE_FIELDS = ("start", "end", "venue")
+    TEXT_FIELDS = ("title", "speakers", "abstract")
+    # False: this save's time or place change is not announced
+    # (event_rescheduled); the caller decides whether registrants hear of it.
+    announce_changes = True
 
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs):
@@ -324,7 +331,7 @@ class Event(models.Model):
         self._remember_calendar_state()
         if became_cancelled:
             self._announce(signals.event_cancelled)
-        elif changed and self.status == self.Status.PUBLISHED:
+        elif changed and self.status == self.Status.PUBLISHED and self.announce_changes:
             self._announce(signals.event_rescheduled, changed_fields=changed)
 
     def _announce(self, signal, **kwargs):

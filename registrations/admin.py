@@ -8,12 +8,13 @@ from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import StreamingHttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from events.admin import EventAdmin
 from events.models import Event, Question
+from events.when import CSV, SHORT, moment_text, talk_when
 
 from . import services
 from .forms import RegistrationForm
@@ -29,10 +30,6 @@ def csv_cell(value) -> str:
         return ""
     text = str(value)
     return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
-
-
-def _local(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 class _Echo:
@@ -68,7 +65,7 @@ def csv_rows(queryset):
     questions = question_columns(queryset)
     yield writer.writerow([csv_cell(value) for value in [*CSV_HEADER, *questions]])
     rows = (
-        queryset.select_related("event")
+        queryset.select_related("event__venue")
         .prefetch_related(Prefetch("answers", queryset=Answer.objects.select_related("question")))
         .with_waitlist_position()
         .order_by("event__start", "created_at", "pk")
@@ -82,16 +79,16 @@ def csv_rows(queryset):
                 csv_cell(value)
                 for value in (
                     registration.event.title,
-                    _local(registration.event.start),
+                    talk_when(registration.event, style=CSV),
                     registration.name,
                     registration.email,
                     registration.affiliation,
                     registration.get_position_display(),
                     registration.get_status_display(),
                     registration.waitlist_place,
-                    _local(registration.created_at),
-                    _local(registration.checked_in_at),
-                    _local(registration.cancelled_at),
+                    moment_text(registration.event, registration.created_at, style=CSV),
+                    moment_text(registration.event, registration.checked_in_at, style=CSV),
+                    moment_text(registration.event, registration.cancelled_at, style=CSV),
                     *("; ".join(answers.get(label, [])) for label in questions),
                 )
             ]
@@ -180,7 +177,7 @@ class RegistrationAddForm(forms.ModelForm):
     event = forms.ModelChoiceField(
         label="Talk",
         # Every talk, newest first: the service, not this list, says which accept registrations.
-        queryset=Event.objects.order_by("-start", "pk"),
+        queryset=Event.objects.select_related("venue").order_by("-start", "pk"),
         help_text="The talk decides: a free seat confirms, a full talk puts the person on its waiting list. "
         "To give more seats, raise the talk's capacity (the waiting list moves up at once).",
     )
@@ -207,7 +204,7 @@ class RegistrationAddForm(forms.ModelForm):
 
     @staticmethod
     def event_label(event):
-        return f"{event.title} – {timezone.localtime(event.start):%Y-%m-%d %H:%M} ({event.get_status_display()})"
+        return f"{event.title} – {talk_when(event, style=SHORT)} ({event.get_status_display()})"
 
     def _post_clean(self):
         super()._post_clean()
@@ -411,11 +408,89 @@ class RegistrationInline(admin.TabularInline):
         return False
 
 
+class EventUpdateForm(forms.ModelForm):
+    """The talk form, asking whether a change reaches the registrants' calendars, as calendar apps ask.
+
+    A change to what an invite shows (title, speakers, abstract, time, place)
+    of a published talk with confirmed registrants is saved only once the
+    organizer has answered; the answer is preselected: yes for the time or
+    place, no for the text.
+    """
+
+    send_update = forms.ChoiceField(
+        choices=[
+            ("yes", _("Yes, send them the update")),
+            ("no", _("No, leave their calendars as they are")),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=_(
+            "Asked when you change the title, speakers, abstract, time or place. An update is an email with "
+            "a new invite that replaces the talk in their calendars."
+        ),
+    )
+    # Confirmed registrants of the talk being edited (set by the admin's get_form).
+    registrant_count = 0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        count = self.registrant_count
+        self.fields["send_update"].label = ngettext(
+            "Send an update to the %(count)d registrant?", "Send an update to the %(count)d registrants?", count
+        ) % {"count": count}
+
+    def invite_changes(self) -> frozenset:
+        if self.instance._state.adding or not self.is_bound:
+            return frozenset()
+        return frozenset(self.changed_data) & {*Event.TIME_AND_PLACE_FIELDS, *Event.TEXT_FIELDS}
+
+    def asks(self) -> bool:
+        published = Event.Status.PUBLISHED
+        return bool(
+            self.registrant_count
+            and self.invite_changes()
+            and self.initial.get("status") == published
+            and self.cleaned_data.get("status") == published
+        )
+
+    def sends_update(self) -> bool:
+        return self.asks() and self.cleaned_data.get("send_update") == "yes"
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.asks() and not cleaned.get("send_update"):
+            default = "yes" if services.update_wanted_by_default(self.invite_changes()) else "no"
+            self.data = self.data.copy()
+            self.data[self.add_prefix("send_update")] = default
+            self.add_error(
+                "send_update",
+                ValidationError(
+                    _("This change shows in their calendars: choose whether to send them an update, then save."),
+                    code="send_update",
+                ),
+            )
+        return cleaned
+
+
 class EventWithRegistrationsAdmin(EventAdmin):
     """The talk admin of `events`, plus seat counts and the registrations (events knows no registrants)."""
 
+    form = EventUpdateForm
     list_display = [*EventAdmin.list_display, "confirmed", "capacity", "waitlisted"]
     inlines = [*EventAdmin.inlines, RegistrationInline]
+
+    def _registrant_count(self, obj) -> int:
+        return Registration.objects.filter(event=obj).confirmed().count() if obj is not None else 0
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self._registrant_count(obj):
+            return fieldsets
+        return [*fieldsets, (_("Registrants' calendars"), {"fields": ["send_update"]})]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"registrant_count": self._registrant_count(obj)})
 
     def get_queryset(self, request):
         return (
@@ -436,6 +511,9 @@ class EventWithRegistrationsAdmin(EventAdmin):
         return obj.waitlisted_count
 
     def save_model(self, request, obj, form, change):
+        if form.asks():
+            # The organizer answered; save_related acts on it once the speakers are saved too.
+            obj.announce_changes = False
         if not (change and "capacity" in form.changed_data):
             super().save_model(request, obj, form, change)
             return
@@ -453,6 +531,28 @@ class EventWithRegistrationsAdmin(EventAdmin):
                 self.message_user(
                     request, f"{len(promoted)} registration(s) promoted from the waiting list.", messages.SUCCESS
                 )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not form.asks():
+            return
+        if form.sends_update():
+            event, changes = form.instance, form.invite_changes()
+            transaction.on_commit(
+                lambda: services.send_event_update(event=event, changed_fields=changes, actor=request.user)
+            )
+            self.message_user(
+                request,
+                ngettext(
+                    "An update of the talk goes to its %(count)d registrant.",
+                    "An update of the talk goes to its %(count)d registrants.",
+                    form.registrant_count,
+                )
+                % {"count": form.registrant_count},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(request, _("No update was sent: registrants' calendars show the talk as before."))
 
 
 admin.site.unregister(Event)

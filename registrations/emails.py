@@ -1,19 +1,23 @@
 """The messages registrations sends: subject, text and HTML bodies, and the invite.
 
 Built by the outbox when a message is sent (registered in apps.py), not when
-it is queued, so a retried or late message shows the talk as it is then.
+it is queued, so a retried or late message shows the talk as it is then, with
+the registrant's current invite SEQUENCE (see invites.py).
 """
 
 from django.conf import settings
-from django.db.models import F
 from django.template.loader import render_to_string
-from django.utils import formats
+from django.utils.translation import gettext_lazy as _
 
+from events.models import Event
+from events.when import SHORT, talk_when
 from outbox.compose import CalendarInvite, compose, mailbox
 
 from . import invites
 from .mail import registration_of
 from .models import MailKind, Registration
+
+TIME_AND_PLACE = Event.TIME_AND_PLACE_FIELDS
 
 SUBJECTS = {
     MailKind.CONFIRMATION: "Registered: {title} ({when})",
@@ -30,22 +34,25 @@ SUBJECTS = {
 TEMPLATES = {kind: kind.value.removeprefix("registrations.") for kind in MailKind}
 
 
-def invite_method(*, kind: str, registration: Registration) -> str | None:
-    """REQUEST, CANCEL or None (no invite) for this kind of message, right now."""
+def invite_method(*, mail, registration: Registration) -> str | None:
+    """REQUEST, CANCEL or None (no invite) for outbox row `mail`, right now."""
+    kind = mail.kind
     if kind in (MailKind.CONFIRMATION, MailKind.PROMOTED, MailKind.EVENT_CHANGED):
         return invites.REQUEST
     if kind == MailKind.RESEND:
         return invites.REQUEST if registration.status == Registration.Status.CONFIRMED else None
     if kind in (MailKind.CANCELLATION, MailKind.EVENT_CANCELLED):
-        # Only someone who holds (or is about to get) the talk in a calendar
-        # needs it removed; a waiting-list entry never had an invite.
-        had_invite = registration.invite_sequence > 0 or registration.status == Registration.Status.CONFIRMED
-        return invites.CANCEL if had_invite else None
+        # Only someone who held the talk in a calendar needs it removed; a
+        # waiting-list entry never had an invite. Decided when queued.
+        return invites.CANCEL if mail.data.get("cancels_invite") else None
     return None
 
 
-def when_text(event) -> str:
-    return formats.date_format(event.local_start, "D j M Y, g:i A T")
+def subject(mail, event) -> str:
+    template = SUBJECTS[mail.kind]
+    if mail.kind == MailKind.EVENT_CHANGED and not set(mail.data.get("changed", ["start"])) & set(TIME_AND_PLACE):
+        template = _("Updated: {title} ({when})")
+    return str(template).format(title=event.title, when=talk_when(event, style=SHORT))
 
 
 def build_message(mail):
@@ -54,15 +61,8 @@ def build_message(mail):
     event = registration.event
     series = event.series
     kind = MailKind(mail.kind)
-    method = invite_method(kind=kind, registration=registration)
-    sequence = None
-    if method is not None:
-        # The UPDATE locks the registration until the claim commits, so
-        # concurrent invites for one registrant get distinct, rising numbers
-        # and the higher number always describes the later state of the talk.
-        Registration.objects.filter(pk=registration.pk).update(invite_sequence=F("invite_sequence") + 1)
-        registration.refresh_from_db(fields=["invite_sequence"])
-        sequence = registration.invite_sequence
+    method = invite_method(mail=mail, registration=registration)
+    changed = set(mail.data.get("changed", ["start"]))
     context = {
         "registration": registration,
         "event": event,
@@ -70,23 +70,23 @@ def build_message(mail):
         "site_url": settings.SITE_URL,
         "event_url": settings.SITE_URL + event.get_absolute_url(),
         "manage_url": registration.manage_url,
-        "when": when_text(event),
-        "local_end": event.local_end,
+        "when": talk_when(event, style=SHORT),
+        "when_long": talk_when(event),
         "waitlist_position": registration.waitlist_position(),
         "speakers": list(event.speakers.all()),
         "has_invite": method is not None,
         "invite_cancels": method == invites.CANCEL,
+        "invite_url": registration.invite_url,
+        "time_or_place_changed": bool(changed & set(TIME_AND_PLACE)),
     }
     template = TEMPLATES[kind]
     invite = None
     if method is not None:
-        invite = CalendarInvite(
-            ics=invites.build_invite(registration=registration, method=method, sequence=sequence), method=method
-        )
+        invite = CalendarInvite(ics=invites.build_invite(registration=registration, method=method), method=method)
     return compose(
         to=[mailbox(registration.name, registration.email)],
         reply_to=[mailbox(series.organizer_name, series.organizer_email)],
-        subject=SUBJECTS[kind].format(title=event.title, when=context["when"]),
+        subject=subject(mail, event),
         text=render_to_string(f"emails/{template}.txt", context),
         html=render_to_string(f"emails/{template}.html", context),
         invite=invite,

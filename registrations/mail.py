@@ -29,7 +29,9 @@ def reminder_key(start: datetime.datetime) -> str:
     return start.astimezone(datetime.UTC).isoformat()
 
 
-def queue(*, registration: Registration, kind: str, reminder_for: datetime.datetime | None = None):
+def queue(
+    *, registration: Registration, kind: str, reminder_for: datetime.datetime | None = None, data: dict | None = None
+):
     """Queue one message of `kind` to `registration`, in the current transaction.
 
     Returns None, queueing nothing, when a RESEND is suppressed because the
@@ -39,7 +41,7 @@ def queue(*, registration: Registration, kind: str, reminder_for: datetime.datet
     if kind == MailKind.RESEND and _recently_confirmed(registration):
         return None
     once_key = reminder_key(reminder_for) if kind == MailKind.REMINDER else ""
-    return outbox.queue_mail(kind=kind, to=registration.email, about=registration, once_key=once_key)
+    return outbox.queue_mail(kind=kind, to=registration.email, about=registration, once_key=once_key, data=data)
 
 
 def mails_about(registrations):

@@ -15,6 +15,9 @@ from events.models import Event, Question
 from outbox.models import OutgoingMail
 
 MANAGE_LINK_SALT = "registrations.manage"
+# A second token for the same key: it downloads the registrant's invite and
+# can do nothing else (the calendar link travels further than the manage link).
+INVITE_LINK_SALT = "registrations.invite"
 
 
 # Line and paragraph separators break headers and CSV rows just like CR/LF.
@@ -67,10 +70,10 @@ class RegistrationQuerySet(models.QuerySet):
             )
         )
 
-    def from_token(self, token):
+    def from_token(self, token, *, salt=MANAGE_LINK_SALT):
         """The registration a signed self-service token points to, or DoesNotExist."""
         try:
-            key = signing.Signer(salt=MANAGE_LINK_SALT).unsign(token)
+            key = signing.Signer(salt=salt).unsign(token)
         except signing.BadSignature:
             raise self.model.DoesNotExist("Invalid registration token.") from None
         return self.get(key=key)
@@ -153,6 +156,15 @@ class Registration(models.Model):
         return signing.Signer(salt=MANAGE_LINK_SALT).sign(self.key)
 
     @property
+    def invite_token(self):
+        return signing.Signer(salt=INVITE_LINK_SALT).sign(self.key)
+
+    @property
+    def invite_url(self):
+        """The registrant's own calendar entry as a file (same UID and SEQUENCE as the emailed invite)."""
+        return settings.SITE_URL + reverse("registrations:invite_ics", kwargs={"token": self.invite_token})
+
+    @property
     def is_active(self):
         return self.status != self.Status.CANCELLED
 
@@ -219,6 +231,7 @@ class RegistrationLog(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         CHECKED_IN = "checked_in", "Checked in"
         CONFIRMATION_RESENT = "confirmation_resent", "Confirmation sent again"
+        UPDATE_SENT = "update_sent", _("Calendar update sent")
         EMAIL_BOUNCED = "email_bounced", "Email bounced"
         EMAIL_FAILED = "email_failed", "Email could not be delivered"
         ERASED = "erased", "Personal data erased"

@@ -1,18 +1,26 @@
 """Reactions to what other apps announce: talk changes (events) and what
 happened to a registrant's email (outbox). Each receiver only calls a service."""
 
+import logging
+
+from anymail.signals import inbound
+from django.conf import settings
 from django.dispatch import receiver
 
 from events.signals import event_cancelled, event_rescheduled
 from outbox.signals import mail_bounced, mail_failed
 
-from . import services
+from . import replies, services
 from .models import MailKind
+
+logger = logging.getLogger(__name__)
 
 
 @receiver(event_rescheduled, dispatch_uid="registrations.event_rescheduled")
 def send_updated_invites(sender, event, changed_fields, **kwargs):
-    services.notify_event_changed(event=event)
+    # Nobody was asked (a venue renamed, a change made in code): the default rule.
+    if services.update_wanted_by_default(changed_fields):
+        services.send_event_update(event=event, changed_fields=changed_fields)
 
 
 @receiver(event_cancelled, dispatch_uid="registrations.event_cancelled")
@@ -34,3 +42,12 @@ def flag_bounced_address(sender, mail, event_type, description, **kwargs):
 def log_failed_mail(sender, mail, **kwargs):
     if _ours(mail):
         services.log_email_failed(mail=mail)
+
+
+@receiver(inbound, dispatch_uid="registrations.calendar_replies")
+def act_on_calendar_replies(sender, event, esp_name, **kwargs):
+    # As for bounces: without a secret anyone could post a "decline".
+    if not getattr(settings, "ANYMAIL", {}).get("WEBHOOK_SECRET"):
+        logger.warning("Ignored inbound %s mail: ANYMAIL_WEBHOOK_SECRET is not set.", esp_name)
+        return
+    replies.handle_reply_message(event.message)

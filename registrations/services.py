@@ -21,10 +21,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, Exists, F, QuerySet, Value
 from django.db.models.functions import Cast, Concat, Lower
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from events.models import Event
+from events.when import moment_text
 from outbox import services as outbox
 from outbox.models import OutgoingMail
 
@@ -56,11 +57,6 @@ class RegistrationResult:
         return not self.created
 
 
-def format_local(event: Event, moment) -> str:
-    """A moment as people at the venue read it, e.g. "Monday, March 2, 2026, 4 p.m. CST"."""
-    return formats.date_format(timezone.localtime(moment, event.local_time_zone), "l, F j, Y, P T")
-
-
 def check_registration_open(*, event: Event, now=None) -> None:
     """Refuse unless the talk accepts registrations at `now` (status and dates only, not seats).
 
@@ -76,11 +72,11 @@ def check_registration_open(*, event: Event, now=None) -> None:
         raise RegistrationError("Registration is closed: this talk has already started.", code="started")
     if event.registration_opens and now < event.registration_opens:
         raise RegistrationError(
-            f"Registration opens on {format_local(event, event.registration_opens)}.", code="not_open_yet"
+            f"Registration opens on {moment_text(event, event.registration_opens)}.", code="not_open_yet"
         )
     if event.registration_closes and now >= event.registration_closes:
         raise RegistrationError(
-            f"Registration closed on {format_local(event, event.registration_closes)}.", code="closed"
+            f"Registration closed on {moment_text(event, event.registration_closes)}.", code="closed"
         )
 
 
@@ -318,7 +314,12 @@ def cancel_registration(*, registration: Registration, actor=None, note: str = "
         current.cancelled_at = timezone.now()
         current.save(update_fields=["status", "cancelled_at"])
         _log(current, RegistrationLog.Action.CANCELLED, from_status=from_status, actor=actor, note=note)
-        queue(registration=current, kind=MailKind.CANCELLATION)
+        _cancel_invites(Registration.objects.filter(pk=current.pk), from_status == Registration.Status.CONFIRMED)
+        queue(
+            registration=current,
+            kind=MailKind.CANCELLATION,
+            data={"cancels_invite": from_status == Registration.Status.CONFIRMED},
+        )
         promoted = []
         if from_status == Registration.Status.CONFIRMED:
             _take_seats(event.pk, -1)
@@ -490,17 +491,46 @@ def _skip_pending_mail(registration_ids: list[int]) -> None:
 # ---------------------------------------------------------------------------
 
 
-def notify_event_changed(*, event: Event) -> int:
-    """Queue an EVENT_CHANGED email (with the updated invite) to every confirmed registrant.
+def update_wanted_by_default(changed_fields) -> bool:
+    """The rule calendar apps follow: a new time or place is sent to registrants, new wording is not."""
+    # "status": a cancelled talk back on, whose invites were cancelled.
+    return bool(set(changed_fields) & {*Event.TIME_AND_PLACE_FIELDS, "status"})
 
-    Precondition: the change to `event` is committed (the events app calls this
-    through its `event_rescheduled` signal after commit). Returns the number queued.
+
+def send_event_update(*, event: Event, changed_fields=frozenset(), actor=None) -> int:
+    """Send every confirmed registrant of `event` an update of their invite; return how many.
+
+    Each gets an EVENT_CHANGED email whose invite carries a SEQUENCE one
+    higher than the last they were sent, so calendars replace the entry with
+    the talk as it is when the email goes out. `changed_fields` (names from
+    Event.TIME_AND_PLACE_FIELDS and Event.TEXT_FIELDS) picks the wording: a
+    new time or place, or new details. Whether to call this is the caller's
+    decision (the event admin asks the organizer; update_wanted_by_default is
+    the rule for changes nobody was asked about).
+
+    Precondition: the change to `event` is committed. Raises nothing of its own.
     """
+    changed = sorted(set(changed_fields)) or list(Event.TIME_AND_PLACE_FIELDS)
     with transaction.atomic():
-        registrations = list(Registration.objects.filter(event=event).confirmed())
+        registrations = Registration.objects.filter(event=event).confirmed()
+        Registration.objects.filter(pk__in=registrations.values("pk")).update(invite_sequence=F("invite_sequence") + 1)
+        registrations = list(registrations.select_for_update())
         for registration in registrations:
-            queue(registration=registration, kind=MailKind.EVENT_CHANGED)
+            queue(registration=registration, kind=MailKind.EVENT_CHANGED, data={"changed": changed})
+            _log(
+                registration,
+                RegistrationLog.Action.UPDATE_SENT,
+                from_status=registration.status,
+                actor=actor,
+                note=", ".join(changed),
+            )
     return len(registrations)
+
+
+def _cancel_invites(registrations, had_invites: bool = True) -> None:
+    # A cancelling invite must outrank the last invite sent.
+    if had_invites:
+        registrations.update(invite_sequence=F("invite_sequence") + 1)
 
 
 def notify_event_cancelled(*, event: Event) -> int:
@@ -510,9 +540,14 @@ def notify_event_cancelled(*, event: Event) -> int:
     cancellation is committed. Returns the number queued.
     """
     with transaction.atomic():
+        _cancel_invites(Registration.objects.filter(event=event).confirmed())
         registrations = list(Registration.objects.filter(event=event).active())
         for registration in registrations:
-            queue(registration=registration, kind=MailKind.EVENT_CANCELLED)
+            queue(
+                registration=registration,
+                kind=MailKind.EVENT_CANCELLED,
+                data={"cancels_invite": registration.status == Registration.Status.CONFIRMED},
+            )
     return len(registrations)
 
 

@@ -11,4 +11,5 @@ urlpatterns = [
     path("lost-link/sent/", views.lost_link_sent, name="lost_link_sent"),
     path("r/<str:token>/", views.manage, name="manage"),
     path("r/<str:token>/cancel/", views.cancel, name="cancel"),
+    path("calendar/<str:token>/invite.ics", views.invite_ics, name="invite_ics"),
 ]

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -8,9 +8,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from events.models import Event
 from seminar_site.limits import EMAIL_ADDRESS_GROUP, by_ip_and, by_post_field, email_rate_limit, rate_limit
 
-from . import services
+from . import invites, services
 from .forms import LostLinkForm, RegistrationForm
-from .models import Registration
+from .models import INVITE_LINK_SALT, Registration
 
 
 def _visible_event(request, slug):
@@ -83,6 +83,28 @@ def manage(request, token):
             "now": timezone.now(),
         },
     )
+
+
+@never_cache
+@require_GET
+def invite_ics(request, token):
+    """The registrant's own calendar entry, from the signed link in their emails and on their page.
+
+    The same UID and SEQUENCE as the invite we email them, so importing it
+    updates that entry instead of adding a second one.
+    """
+    try:
+        registration = Registration.objects.select_related("event__series", "event__venue").from_token(
+            token, salt=INVITE_LINK_SALT
+        )
+    except Registration.DoesNotExist:
+        raise Http404("No registration matches this link.") from None
+    response = HttpResponse(
+        invites.build_invite(registration=registration, method=invites.PUBLISH),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{registration.event.slug}.ics"'
+    return response
 
 
 @never_cache

@@ -183,6 +183,11 @@ MAILERS = {
 # or ANYMAIL_WEBHOOK_SECRET ("user:password" for the tracking webhook).
 ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in env.ENVIRON.items() if key.startswith("ANYMAIL_")}
 
+# Where calendar replies go (invites' ORGANIZER): an address whose mail the
+# provider delivers to /anymail/<provider>/inbound/. Empty: the series contact
+# is ORGANIZER and replies are not read. See "How invites reach calendars" in README.md.
+RSVP_EMAIL = env.str("RSVP_EMAIL", default="")
+
 # Registrations of talks that ended longer ago are anonymized by `manage.py erase_old_registrations`.
 REGISTRATION_RETENTION_DAYS = env.int("REGISTRATION_RETENTION_DAYS", default=365)
 

@@ -1,6 +1,7 @@
 import csv
 import datetime
 import io
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,7 +17,7 @@ from registrations import services
 from registrations.admin import csv_cell
 from registrations.models import MailKind, Registration, RegistrationLog
 from tests.admin_forms import event_form_data, inline_management_data
-from tests.mime import invite, sent
+from tests.mime import html_body, invite, sent
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +38,8 @@ def change_form_data(admin_client, event, **overrides):
         series=event.series,
         venue=event.venue,
         speakers=event.speakers.all(),
-        start=event.start,
-        end=event.end,
+        start=overrides.pop("start", event.start),
+        end=overrides.pop("end", event.end),
         **(fields | overrides),
     )
     return url, data | inline_management_data(admin_client, url)
@@ -123,7 +124,7 @@ def test_lowering_capacity_below_confirmed_in_admin_is_a_form_error(admin_client
     event = make_event(capacity=5)
     for _ in range(3):
         sign_up(event)
-    url, data = change_form_data(admin_client, event, capacity=2, title="Renamed")
+    url, data = change_form_data(admin_client, event, capacity=2, title="Renamed", send_update="no")
 
     response = admin_client.post(url, data)
 
@@ -149,7 +150,7 @@ def test_lowering_capacity_to_confirmed_in_admin_is_allowed(admin_client, make_e
 def test_seats_taken_after_form_was_read_still_refuse_the_capacity(admin_client, make_event, sign_up, monkeypatch):
     event = make_event(capacity=5)
     sign_up(event)
-    url, data = change_form_data(admin_client, event, capacity=2, title="Renamed")
+    url, data = change_form_data(admin_client, event, capacity=2, title="Renamed", send_update="no")
     # Someone registers between the form's validation and the save: the service, under the lock, says no.
     monkeypatch.setattr(Event, "clean", lambda self: None)
     for _ in range(2):
@@ -846,3 +847,149 @@ def test_csv_question_headers_are_formula_safe_too(admin_client, event, ask):
     rows = read_csv(run_action(admin_client, "export_csv", [registration]))
 
     assert rows[0][-1] == "'=cmd|' /C calc'!A0"
+
+
+# "Send an update to the N registrants?"
+
+
+@pytest.fixture
+def two_registrants(event, sign_up, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        people = [sign_up(event, email="ana@example.edu"), sign_up(event, email="bo@example.edu")]
+    mail.outbox.clear()
+    return people
+
+
+def post_change(admin_client, event, capture, **overrides):
+    url, data = change_form_data(admin_client, event, **overrides)
+    with capture(execute=True):
+        return admin_client.post(url, data, follow=True)
+
+
+def test_moving_a_talk_asks_first_with_yes_preselected_and_saves_nothing(
+    admin_client, event, two_registrants, django_capture_on_commit_callbacks
+):
+    later = event.start + datetime.timedelta(hours=2)
+    response = post_change(
+        admin_client,
+        event,
+        django_capture_on_commit_callbacks,
+        start=later,
+        end=later + datetime.timedelta(hours=1),
+    )
+
+    page = response.content.decode()
+    assert "Send an update to the 2 registrants?" in page
+    assert "This change shows in their calendars" in page
+    assert re.search(r'value="yes"[^>]*checked', page)
+    assert Event.objects.get(pk=event.pk).start == event.start
+    assert mail.outbox == []
+
+
+def test_a_new_time_sent_as_an_update_raises_each_registrants_sequence(
+    admin_client, event, two_registrants, django_capture_on_commit_callbacks
+):
+    later = event.start + datetime.timedelta(hours=2)
+    response = post_change(
+        admin_client,
+        event,
+        django_capture_on_commit_callbacks,
+        start=later,
+        end=later + datetime.timedelta(hours=1),
+        send_update="yes",
+    )
+
+    assert "An update of the talk goes to its 2 registrants." in response.content.decode()
+    messages = sent()
+    assert sorted(m["To"].addresses[0].addr_spec for m in messages) == ["ana@example.edu", "bo@example.edu"]
+    for message in messages:
+        assert message["Subject"].startswith("Updated time or place:")
+        _calendar, vevent, _part = invite(message)
+        assert vevent["SEQUENCE"] == 1
+        assert vevent["DTSTART"].dt == later.replace(microsecond=0)
+    assert sorted(Registration.objects.values_list("invite_sequence", flat=True)) == [1, 1]
+
+
+def test_a_new_time_kept_from_calendars_sends_nothing(
+    admin_client, event, two_registrants, django_capture_on_commit_callbacks
+):
+    later = event.start + datetime.timedelta(hours=2)
+    response = post_change(
+        admin_client,
+        event,
+        django_capture_on_commit_callbacks,
+        start=later,
+        end=later + datetime.timedelta(hours=1),
+        send_update="no",
+    )
+
+    assert "No update was sent" in response.content.decode()
+    assert Event.objects.get(pk=event.pk).start == later.replace(microsecond=0)
+    assert mail.outbox == []
+    assert sorted(Registration.objects.values_list("invite_sequence", flat=True)) == [0, 0]
+
+
+def test_a_new_title_is_asked_with_no_preselected(
+    admin_client, event, two_registrants, django_capture_on_commit_callbacks
+):
+    response = post_change(admin_client, event, django_capture_on_commit_callbacks, title="A better title")
+
+    page = response.content.decode()
+    assert "Send an update to the 2 registrants?" in page
+    assert re.search(r'value="no"[^>]*checked', page)
+    assert Event.objects.get(pk=event.pk).title == event.title
+
+
+def test_a_new_title_sent_on_request_reaches_calendars(
+    admin_client, event, two_registrants, speaker, django_capture_on_commit_callbacks
+):
+    post_change(admin_client, event, django_capture_on_commit_callbacks, title="A better title", send_update="yes")
+
+    messages = sent()
+    assert len(messages) == 2
+    for message in messages:
+        assert message["Subject"].startswith("Updated: A better title")
+        assert "The details of a talk you are registered for have changed." in html_body(message)
+        _calendar, vevent, _part = invite(message)
+        assert str(vevent["SUMMARY"]) == "A better title"
+        assert vevent["SEQUENCE"] == 1
+
+
+def test_a_resend_repeats_the_current_sequence_with_the_current_text(
+    admin_client, event, two_registrants, django_capture_on_commit_callbacks
+):
+    post_change(admin_client, event, django_capture_on_commit_callbacks, title="A better title", send_update="no")
+    assert mail.outbox == []
+    OutgoingMail.objects.update(created_at=timezone.now() - datetime.timedelta(hours=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.register(event=event, name="Ana", email="ana@example.edu")
+
+    (message,) = sent()
+    assert message["Subject"].startswith("Your registration: A better title")
+    _calendar, vevent, _part = invite(message)
+    assert vevent["SEQUENCE"] == 0
+    assert str(vevent["SUMMARY"]) == "A better title"
+
+
+def test_a_talk_without_registrants_is_saved_without_asking(admin_client, event, django_capture_on_commit_callbacks):
+    response = post_change(admin_client, event, django_capture_on_commit_callbacks, title="A better title")
+
+    assert "Send an update" not in response.content.decode()
+    assert Event.objects.get(pk=event.pk).title == "A better title"
+
+
+def test_admin_list_and_csv_name_the_venues_zone(admin_client, make_event, sign_up):
+    from events.models import Venue
+
+    new_york = Venue.objects.create(room="Room 101", default_capacity=20, time_zone="America/New_York")
+    start = datetime.datetime(2027, 1, 20, 20, 0, tzinfo=datetime.UTC)
+    event = make_event(venue=new_york, start=start, end=start + datetime.timedelta(hours=1))
+    registration = sign_up(event)
+
+    listing = admin_client.get("/admin/events/event/").content.decode()
+    assert "Wed 20 Jan 2027, 3:00 PM EST" in listing
+    rows = read_csv(run_action(admin_client, "export_csv", [registration]))
+    header, row = rows
+    assert row[header.index("Talk starts")] == "2027-01-20 15:00 EST"
+    assert row[header.index("Registered")].endswith((" EST", " EDT"))

@@ -51,9 +51,9 @@ def test_registering_sends_one_confirmation_with_invite_after_commit(
     assert part.get_content_charset() == "utf-8"
     assert str(vevent["ATTENDEE"]) == "mailto:zoe@example.edu"
     assert str(vevent["ORGANIZER"]) == "mailto:ifml-seminar@example.edu"
-    assert vevent["SEQUENCE"] == 1
+    assert vevent["SEQUENCE"] == 0
     registration.refresh_from_db()
-    assert registration.invite_sequence == 1
+    assert registration.invite_sequence == 0
 
 
 def test_waitlisted_email_has_position_and_no_invite(event, django_capture_on_commit_callbacks):
@@ -82,8 +82,10 @@ def test_resend_is_rate_limited(event, django_capture_on_commit_callbacks):
 
     subjects = [message["Subject"] for message in sent()]
     assert [s.split(":")[0] for s in subjects] == ["Registered", "Your registration"]
-    # The re-sent invite replaces the first one.
-    assert invite(sent()[1])[1]["SEQUENCE"] == 2
+    # The re-sent invite is the same entry, not a newer one: same UID, same SEQUENCE, later DTSTAMP.
+    (_, first, _), (_, again, _) = invite(sent()[0]), invite(sent()[1])
+    assert (str(again["UID"]), again["SEQUENCE"]) == (str(first["UID"]), first["SEQUENCE"]) == (str(first["UID"]), 0)
+    assert again["DTSTAMP"].dt >= first["DTSTAMP"].dt
 
 
 def test_registering_again_resends_once(event, sign_up, django_capture_on_commit_callbacks):
@@ -165,3 +167,39 @@ def test_names_cannot_inject_headers_or_recipients(event, name, django_capture_o
     header_lines = message.as_string().split("\n\n", 1)[0].splitlines()
     assert not any(line.lower().startswith(("bcc:", "cc:")) for line in header_lines)
     assert "<script>" not in html_body(message)
+
+
+def test_times_in_emails_name_the_venues_zone_start_and_end(make_event, django_capture_on_commit_callbacks):
+    from events.models import Venue
+
+    new_york = Venue.objects.create(room="Room 101", default_capacity=20, time_zone="America/New_York")
+    start = datetime.datetime(2027, 1, 20, 20, 0, tzinfo=datetime.UTC)
+    event = make_event(venue=new_york, start=start, end=start + datetime.timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        queue(registration=make_registration(event), kind=MailKind.CONFIRMATION)
+
+    (message,) = sent()
+    assert message["Subject"].endswith("(Wed 20 Jan 2027, 3:00 PM EST)")
+    for body in (text_body(message), html_body(message)):
+        assert "Wednesday, January 20, 2027, 3:00 PM – 4:00 PM EST" in body
+        assert "CST" not in body
+
+
+@pytest.mark.parametrize(
+    ("utc_start", "zone"),
+    [
+        (datetime.datetime(2027, 11, 7, 6, 30, tzinfo=datetime.UTC), "CDT"),
+        (datetime.datetime(2027, 11, 7, 7, 30, tzinfo=datetime.UTC), "CST"),
+    ],
+    ids=["first-fold", "second-fold"],
+)
+def test_a_talk_in_the_repeated_hour_names_its_zone_in_subject_and_body(
+    make_event, utc_start, zone, django_capture_on_commit_callbacks
+):
+    event = make_event(start=utc_start, end=utc_start + datetime.timedelta(minutes=20))
+    with django_capture_on_commit_callbacks(execute=True):
+        queue(registration=make_registration(event), kind=MailKind.CONFIRMATION)
+
+    (message,) = sent()
+    assert message["Subject"].endswith(f"(Sun 7 Nov 2027, 1:30 AM {zone})")
+    assert f"1:30 AM – 1:50 AM {zone}" in text_body(message)

@@ -651,3 +651,59 @@ def test_errors_are_summarized_with_links_to_their_fields(lunch_talk, client):
     # Each field names its own error for screen readers.
     assert 'aria-describedby="id_email_helptext id_email_error"' in page
     assert f'<fieldset aria-describedby="id_question_{session.pk}_error">' in page
+
+
+# The registrant's own calendar entry
+
+
+def test_registrants_page_links_their_own_invite_with_the_same_uid_and_current_sequence(
+    client, event, sign_up, django_capture_on_commit_callbacks
+):
+    import icalendar
+
+    from registrations.invites import invite_uid
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = sign_up(event, email="ana@example.edu")
+    Registration.objects.filter(pk=registration.pk).update(invite_sequence=3)
+    page = client.get(registration.get_absolute_url()).content.decode()
+    link = reverse("registrations:invite_ics", kwargs={"token": registration.invite_token})
+    assert f'href="{link}"' in page
+    assert "keeps it current" in page
+
+    response = client.get(link)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    calendar = icalendar.Calendar.from_ical(response.content)
+    (vevent,) = calendar.walk("VEVENT")
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    assert (str(vevent["UID"]), vevent["SEQUENCE"]) == (invite_uid(registration), 3)
+    assert "ATTENDEE" not in vevent
+    # The emailed invite names the same file.
+    assert registration.invite_url.endswith(link)
+    assert registration.invite_url in text_body(sent()[0])
+
+
+def test_the_invite_link_can_do_nothing_else_and_the_manage_link_is_no_invite_link(client, event, sign_up):
+    registration = sign_up(event)
+    invite_link = reverse("registrations:invite_ics", kwargs={"token": registration.invite_token})
+
+    assert registration.invite_token != registration.token
+    assert client.get(reverse("registrations:manage", kwargs={"token": registration.invite_token})).status_code == 404
+    assert client.post(reverse("registrations:cancel", kwargs={"token": registration.invite_token})).status_code == 404
+    assert client.get(reverse("registrations:invite_ics", kwargs={"token": registration.token})).status_code == 404
+    assert client.get(invite_link[:-12] + "x" + invite_link[-11:]).status_code == 404
+    assert Registration.objects.get(pk=registration.pk).status == Registration.Status.CONFIRMED
+
+
+def test_a_cancelled_registrations_file_removes_the_entry(client, event, sign_up):
+    import icalendar
+
+    registration = sign_up(event)
+    services.cancel_registration(registration=registration)
+    response = client.get(reverse("registrations:invite_ics", kwargs={"token": registration.invite_token}))
+
+    (vevent,) = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+    assert str(vevent["STATUS"]) == "CANCELLED"
+    assert "Your calendar" not in client.get(registration.get_absolute_url()).content.decode()
