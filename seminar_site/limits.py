@@ -44,7 +44,7 @@ def parse_rate(value: str) -> tuple[int, int] | None:
     if value == "off":
         return None
     match = _RATE.fullmatch(value)
-    if not match or int(match["count"]) < 1 or match["multiplier"] in ("0",):
+    if not match or int(match["count"]) < 1 or int(match["multiplier"] or 1) < 1:
         raise ValueError('not a rate such as "10/h" or "5/15m", nor "off"')
     return int(match["count"]), int(match["multiplier"] or 1) * _SECONDS[match["unit"]]
 

@@ -205,7 +205,13 @@ REMINDER_BEFORE = datetime.timedelta(hours=env.float("REMINDER_BEFORE", default=
 CACHES = {
     "default": env.cache_url("CACHE_URL")
     if env.str("CACHE_URL", default="")
-    else {"BACKEND": "seminar_site.cache.DatabaseCache", "LOCATION": "django_cache"},
+    else {
+        "BACKEND": "seminar_site.cache.DatabaseCache",
+        "LOCATION": "django_cache",
+        # Past MAX_ENTRIES the cache drops a third of its rows, live counters
+        # included; a high ceiling means only expired rows are ever culled.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
 }
 CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="seminars"))
 

@@ -188,7 +188,7 @@ def test_parse_rate(value, expected):
     assert parse_rate(value) == expected
 
 
-@pytest.mark.parametrize("value", ["", "10", "ten/h", "10/y", "0/h", "10/0m", "-1/h"])
+@pytest.mark.parametrize("value", ["", "10", "ten/h", "10/y", "0/h", "10/0m", "10/00m", "-1/h"])
 def test_parse_rate_refuses_nonsense(value):
     with pytest.raises(ValueError, match="10/h"):
         parse_rate(value)
@@ -245,3 +245,15 @@ def test_admin_login_works_under_the_limit(client, organizer):
 
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(organizer.pk)
+
+
+def test_counters_survive_a_full_cache_table(client, make_event, settings):
+    # Thousands of other clients' counters must not push ours out of the default store.
+    from django.core.cache import cache
+
+    settings.REGISTRATION_RATE_LIMIT = "1/h"
+    event = make_event()
+    register(client, event, 1)
+    cache.set_many({f"zz-other-client-{n}": n for n in range(400)}, timeout=3600)
+
+    assert register(client, event, 2).status_code == 429
