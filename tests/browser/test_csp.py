@@ -68,9 +68,25 @@ def test_the_admin_works_with_no_csp_violation(watched_page, make_event, live_se
     page.locator("#calendarbox0").get_by_role("button", name=re.compile("^Tomorrow")).click()
     page.locator("#clocklink0").click()
     page.locator("#clockbox0").get_by_role("button", name=re.compile("^Noon")).click()
+    # The speakers' autocomplete (Select2) searches as one types.
+    page.locator("#id_speakers").locator("xpath=following-sibling::span[1]").click()
+    page.locator(".select2-search__field").fill("Atlas")
+    expect(page.locator(".select2-results__option").first).to_contain_text("Atlas Wang")
+    page.keyboard.press("Escape")
+    # "Add another" opens a popup whose answer the admin's script hands back to this form.
+    with page.expect_popup() as popup_info:
+        page.locator("#add_id_speakers").click()
+    popup = popup_info.value
+    popup.get_by_label("Name:").fill("Grace Hopper")
+    assert popup.evaluate("window.__cspViolations") == []
+    popup.get_by_role("button", name="Save", exact=True).click()
+    # The popup closes itself only if its response script was allowed to run.
+    popup.wait_for_event("close")
+    expect(page.locator("#id_speakers option", has_text="Grace Hopper")).to_have_count(1)
     page.get_by_role("button", name="Save and continue editing").first.click()
     expect(page.locator(".messagelist")).to_contain_text("changed successfully")
     assert page.violations() == []
+    assert sorted(event.speakers.values_list("name", flat=True)) == ["Atlas Wang", "Grace Hopper"]
 
     page.goto(reverse("admin:events_event_changelist"))
     page.locator("input.action-select").first.check()
