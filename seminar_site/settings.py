@@ -208,9 +208,10 @@ CACHES = {
     else {
         "BACKEND": "seminar_site.cache.DatabaseCache",
         "LOCATION": "django_cache",
-        # Past MAX_ENTRIES the cache drops a third of its rows, live counters
-        # included; a high ceiling means only expired rows are ever culled.
-        "OPTIONS": {"MAX_ENTRIES": 100_000},
+        # Past MAX_ENTRIES the cache deletes its expired rows, then a third of
+        # the rest, live counters included. Well above the counters of one hour,
+        # and small enough that the row count it takes on every write stays cheap.
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
     },
 }
 CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="seminars"))
