@@ -142,6 +142,14 @@ def test_a_forged_x_forwarded_for_does_not_change_the_client_address(client, mak
     assert statuses == [302, 302, 429, 429]
 
 
+def test_requests_without_an_address_share_one_budget_rather_than_none(client, make_event, settings):
+    settings.REGISTRATION_RATE_LIMIT = "1/h"
+    event = make_event(capacity=40)
+
+    assert register(client, event, 1, REMOTE_ADDR="").status_code == 302
+    assert register(client, event, 2, REMOTE_ADDR="").status_code == 429
+
+
 def test_behind_one_trusted_proxy_only_the_address_it_appended_counts(client, make_event, settings):
     settings.REGISTRATION_RATE_LIMIT = "2/h"
     settings.TRUSTED_PROXY_COUNT = 1
