@@ -32,6 +32,13 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class SkipHealthCheckFilter(logging.Filter):
+    """The development server's request line for /healthz (gunicorn's is skipped by AccessLogger)."""
+
+    def filter(self, record):
+        return not (record.name == "django.server" and '"GET /healthz ' in record.getMessage())
+
+
 class RedactFilter(logging.Filter):
     def filter(self, record):
         message = record.getMessage()

@@ -288,13 +288,16 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "seminar_site.logs.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "seminar_site.logs.RequestIdFilter"},
+        "skip_healthz": {"()": "seminar_site.logs.SkipHealthCheckFilter"},
+    },
     "formatters": {"line": {"()": "seminar_site.logs.OneLineFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
-            "filters": ["request_id"],
+            "filters": ["request_id", "skip_healthz"],
             "formatter": "line",
         },
     },

@@ -75,3 +75,12 @@ def test_a_request_id_that_is_not_plain_is_replaced(client):
     response = client.get(reverse("events:event_list"), HTTP_X_REQUEST_ID="x\r\nSet-Cookie: a=b")
     assert response["X-Request-ID"] != "x\r\nSet-Cookie: a=b"
     assert len(response["X-Request-ID"]) == 32
+
+
+def test_the_development_server_does_not_log_health_checks(console):
+    server = logging.getLogger("django.server")
+    server.info('"%s" %s %s', "GET /healthz HTTP/1.1", 200, 3)
+    server.info('"%s" %s %s', "GET / HTTP/1.1", 200, 3206)
+
+    assert "/healthz" not in console.getvalue()
+    assert '"GET / HTTP/1.1" 200 3206' in console.getvalue()
