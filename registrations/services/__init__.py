@@ -1,0 +1,53 @@
+"""Every change to registrations and seats happens in this package, one module per concern.
+
+seats.py (register, cancel, promote, capacity: where capacity is enforced), online.py (switching
+sides, the stream link), checkin.py, erasure.py, notifications.py (talk updates, reminders, lost
+links, bounces). Views, admin actions, commands and tasks call these functions through this
+package (`from registrations import services`) and never repeat their rules. Mail is only
+queued (an outbox row in the same transaction), never sent from here.
+"""
+
+from .base import RegistrationError
+from .checkin import check_in
+from .erasure import ERASED_NAME, erase_personal_data
+from .notifications import (
+    log_email_failed,
+    mark_email_bounced,
+    notify_event_cancelled,
+    queue_due_reminders,
+    reminder_time,
+    resend_links,
+    send_event_update,
+    update_wanted_by_default,
+)
+from .seats import (
+    RegistrationResult,
+    cancel_registration,
+    change_capacity,
+    check_registration_open,
+    decide_status,
+    promote_waitlist,
+    register,
+)
+
+__all__ = [
+    "ERASED_NAME",
+    "RegistrationError",
+    "RegistrationResult",
+    "cancel_registration",
+    "change_capacity",
+    "check_in",
+    "check_registration_open",
+    "decide_status",
+    "erase_personal_data",
+    "log_email_failed",
+    "mark_email_bounced",
+    "notify_event_cancelled",
+    "promote_waitlist",
+    "queue_due_reminders",
+    "register",
+    "reminder_time",
+    "resend_links",
+    "send_event_update",
+    "update_wanted_by_default",
+]

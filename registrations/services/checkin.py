@@ -1,0 +1,29 @@
+"""Checking registrants in at the door."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import Registration, RegistrationLog
+from .base import RegistrationError, log_action
+
+
+def check_in(*, registration: Registration, actor=None) -> Registration:
+    """Record that a confirmed registrant arrived.
+
+    Raises RegistrationError ("not_confirmed") for a waitlisted or cancelled
+    registration and ("already_checked_in") when it was checked in before.
+    """
+    with transaction.atomic():
+        current = Registration.objects.select_for_update().get(pk=registration.pk)
+        if current.status != Registration.Status.CONFIRMED:
+            raise RegistrationError(
+                f"Only confirmed registrations can be checked in; this one is {current.get_status_display().lower()}.",
+                code="not_confirmed",
+            )
+        if current.checked_in_at is not None:
+            raise RegistrationError("This person is already checked in.", code="already_checked_in")
+        current.checked_in_at = timezone.now()
+        current.save(update_fields=["checked_in_at"])
+        log_action(current, RegistrationLog.Action.CHECKED_IN, from_status=current.status, actor=actor)
+    registration.checked_in_at = current.checked_in_at
+    return current

@@ -1,0 +1,171 @@
+"""Email about registrations beyond the seat changes: talk updates and cancellations, reminders,
+lost links, bounces."""
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, Value
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from events.models import Event
+from outbox.models import OutgoingMail
+
+from ..mail import queue, reminders_sent
+from ..models import MailKind, Registration, RegistrationLog
+from .base import log_action
+
+
+def resend_links(*, email: str, now=None) -> int:
+    """Queue the self-service link again for every active registration of `email` to a talk not yet over.
+
+    For the "Lost your link?" page. The address is compared trimmed and
+    case-insensitively; talks that are cancelled or have ended are left out.
+    Each registration gets its own RESEND message (the outbox drops one when
+    its confirmation went out within RESEND_INTERVAL). Returns the number
+    queued, which the caller must not show: the page never tells whether an
+    address is registered. Raises nothing.
+    """
+    email = (email or "").strip()
+    if not email:
+        return 0
+    now = now or timezone.now()
+    queued = 0
+    with transaction.atomic():
+        registrations = (
+            Registration.objects.active()
+            .filter(event__status=Event.Status.PUBLISHED, event__end__gt=now, erased_at__isnull=True)
+            .alias(email_lower=Lower("email"))
+            .filter(email_lower=Lower(Value(email)))
+            .order_by("event__start", "pk")
+        )
+        for registration in registrations:
+            if queue(registration=registration, kind=MailKind.RESEND) is not None:
+                log_action(
+                    registration,
+                    RegistrationLog.Action.CONFIRMATION_RESENT,
+                    from_status=registration.status,
+                    note="Asked for the link again.",
+                )
+                queued += 1
+    return queued
+
+
+def update_wanted_by_default(changed_fields) -> bool:
+    """The rule calendar apps follow: a new time or place is sent to registrants, new wording is not."""
+    # "status": a cancelled talk back on, whose invites were cancelled.
+    return bool(set(changed_fields) & {*Event.TIME_AND_PLACE_FIELDS, "status"})
+
+
+def send_event_update(*, event: Event, changed_fields=frozenset(), actor=None) -> int:
+    """Send every confirmed registrant of `event` an update of their invite; return how many.
+
+    Each gets an EVENT_CHANGED email whose invite carries a SEQUENCE one
+    higher than the last they were sent, so calendars replace the entry with
+    the talk as it is when the email goes out. `changed_fields` (names from
+    Event.TIME_AND_PLACE_FIELDS and Event.TEXT_FIELDS) picks the wording: a
+    new time or place, or new details. Whether to call this is the caller's
+    decision (the event admin asks the organizer; update_wanted_by_default is
+    the rule for changes nobody was asked about).
+
+    Precondition: the change to `event` is committed. Raises nothing of its own.
+    """
+    changed = sorted(set(changed_fields)) or list(Event.TIME_AND_PLACE_FIELDS)
+    with transaction.atomic():
+        registrations = Registration.objects.filter(event=event).confirmed()
+        Registration.objects.filter(pk__in=registrations.values("pk")).update(invite_sequence=F("invite_sequence") + 1)
+        registrations = list(registrations.select_for_update())
+        for registration in registrations:
+            queue(registration=registration, kind=MailKind.EVENT_CHANGED, data={"changed": changed})
+            log_action(
+                registration,
+                RegistrationLog.Action.UPDATE_SENT,
+                from_status=registration.status,
+                actor=actor,
+                note=", ".join(changed),
+            )
+    return len(registrations)
+
+
+def cancel_invites(registrations, had_invites: bool = True) -> None:
+    # A cancelling invite must outrank the last invite sent.
+    if had_invites:
+        registrations.update(invite_sequence=F("invite_sequence") + 1)
+
+
+def notify_event_cancelled(*, event: Event) -> int:
+    """Queue an EVENT_CANCELLED email to everyone still registered, confirmed or waiting.
+
+    Confirmed registrants' emails carry a cancelling invite. Precondition: the
+    cancellation is committed. Returns the number queued.
+    """
+    with transaction.atomic():
+        cancel_invites(Registration.objects.filter(event=event).confirmed())
+        registrations = list(Registration.objects.filter(event=event).active())
+        for registration in registrations:
+            queue(
+                registration=registration,
+                kind=MailKind.EVENT_CANCELLED,
+                data={"cancels_invite": registration.status == Registration.Status.CONFIRMED},
+            )
+    return len(registrations)
+
+
+def reminder_time(event: Event):
+    return event.start - settings.REMINDER_BEFORE
+
+
+def queue_due_reminders(*, now=None) -> int:
+    """Queue the reminder for every published talk whose reminder time has come.
+
+    Once per confirmed registrant and talk start (a talk that moves gets a new
+    reminder for its new time), never after the talk started, and not to people
+    who registered after the reminder time: their confirmation is fresh. Safe to
+    run concurrently: a unique constraint drops a second copy. Returns the number queued.
+    """
+    now = now or timezone.now()
+    events = Event.objects.filter(
+        status=Event.Status.PUBLISHED, start__gt=now, start__lte=now + settings.REMINDER_BEFORE
+    )
+    queued = 0
+    for event in events:
+        registrations = (
+            Registration.objects.filter(event=event, created_at__lte=reminder_time(event))
+            .confirmed()
+            .exclude(Exists(reminders_sent(event.start)))
+        )
+        for registration in registrations:
+            # None: another sweep queued it a moment ago (the outbox's once-key constraint).
+            if queue(registration=registration, kind=MailKind.REMINDER, reminder_for=event.start) is not None:
+                queued += 1
+    return queued
+
+
+def mark_email_bounced(*, mail: OutgoingMail, event_type: str, description: str = "") -> Registration:
+    """Flag the registration that outbox message `mail` went to: the provider reported a bounce.
+
+    Called by the outbox (signals.mail_bounced) for each report. The first
+    bounce is kept; later ones only add history entries.
+    """
+    with transaction.atomic():
+        registration = Registration.objects.select_for_update().get(pk=mail.about_id)
+        if registration.email_bounced_at is None:
+            registration.email_bounced_at = timezone.now()
+            registration.save(update_fields=["email_bounced_at"])
+        log_action(
+            registration,
+            RegistrationLog.Action.EMAIL_BOUNCED,
+            from_status=registration.status,
+            note=f"{mail.kind_label}: {event_type}. {description}".strip()[:500],
+        )
+    return registration
+
+
+def log_email_failed(*, mail: OutgoingMail) -> None:
+    """Record in the registration's history that outbox message `mail` failed for good."""
+    registration = Registration.objects.get(pk=mail.about_id)
+    log_action(
+        registration,
+        RegistrationLog.Action.EMAIL_FAILED,
+        from_status=registration.status,
+        note=f"{mail.kind_label}: {mail.last_error}",
+    )
