@@ -92,7 +92,7 @@ class EventAdmin(admin.ModelAdmin):
     ordering = ["-start", "-pk"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["speakers"]
-    readonly_fields = ["seats_taken", "sequence", "created_at", "updated_at"]
+    readonly_fields = ["seats_taken", "online_seats_taken", "sequence", "created_at", "updated_at"]
     save_on_top = True
     inlines = [QuestionInline]
     fieldsets = [
@@ -116,6 +116,23 @@ class EventAdmin(admin.ModelAdmin):
                     "waitlist_enabled",
                     "waitlist_limit",
                 ]
+            },
+        ),
+        (
+            _("Online attendance"),
+            {
+                "fields": [
+                    "attendance_mode",
+                    "online_capacity",
+                    "online_seats_taken",
+                    "stream_url",
+                    "stream_reveal_minutes",
+                ],
+                "description": _(
+                    "In person, online or both: online places never take a seat in the room. Only registrants "
+                    "attending online see the stream link, from the time you choose; changing it emails them the "
+                    "new one."
+                ),
             },
         ),
         ("Record", {"fields": ["sequence", "created_at", "updated_at"], "classes": ["collapse"]}),

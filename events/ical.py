@@ -47,6 +47,11 @@ def single_line(text: str) -> str:
 
 
 def location_text(event) -> str:
+    """Where the public calendar puts the talk: the room, and whether it is online (never the stream link)."""
+    if not event.has_in_person:
+        return str(_("Online"))
+    if event.has_online:
+        return str(_("%(venue)s (and online)") % {"venue": event.venue})
     return str(event.venue)
 
 
@@ -71,9 +76,14 @@ def event_component(
     cancelled: bool = False,
     description_extra: str = "",
     organizer_email: str = "",
+    location: str = "",
+    url: str = "",
     now: datetime.datetime | None = None,
 ) -> icalendar.Event:
     """The VEVENT for `event`, without attendees: callers add what is theirs.
+
+    `location` and `url` replace the public ones (an online registrant's
+    invite points at the stream).
 
     A cancelled talk (or a cancelled registrant's copy) reads the same in
     every client: STATUS:CANCELLED, a summary that says so (clients that
@@ -89,9 +99,9 @@ def event_component(
     vevent.add("summary", _("Cancelled: %(title)s") % {"title": event.title} if cancelled else event.title)
     vevent.add("dtstart", _utc(event.start))
     vevent.add("dtend", _utc(event.end))
-    vevent.add("location", location_text(event))
+    vevent.add("location", location or location_text(event))
     vevent.add("description", description_text(event, extra=description_extra))
-    vevent.add("url", absolute_url(event.get_absolute_url()))
+    vevent.add("url", url or absolute_url(event.get_absolute_url()))
     vevent.add("last-modified", _utc(event.updated_at))
     vevent.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
     organizer = icalendar.vCalAddress(f"mailto:{organizer_email or event.series.organizer_email}")

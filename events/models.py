@@ -1,3 +1,4 @@
+import datetime
 import zoneinfo
 from urllib.parse import urlsplit
 
@@ -184,6 +185,11 @@ class Event(models.Model):
         PUBLISHED = "published", "Published"
         CANCELLED = "cancelled", "Cancelled"
 
+    class AttendanceMode(models.TextChoices):
+        IN_PERSON = "in_person", _("In person")
+        ONLINE = "online", _("Online")
+        HYBRID = "hybrid", _("In person and online")
+
     series = models.ForeignKey(Series, models.PROTECT, related_name="events", verbose_name="series")
     title = models.CharField("title", max_length=300)
     slug = models.SlugField("slug", max_length=120, unique=True)
@@ -209,6 +215,34 @@ class Event(models.Model):
     waitlist_limit = models.PositiveIntegerField(
         "waiting list limit", null=True, blank=True, help_text="Empty: no limit."
     )
+    attendance_mode = models.CharField(
+        _("attendance"),
+        max_length=20,
+        choices=AttendanceMode,
+        default=AttendanceMode.IN_PERSON,
+        help_text=_("An online talk still names a venue: its time zone is the talk's."),
+    )
+    online_capacity = models.PositiveIntegerField(
+        _("online places"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: no limit. With a limit, online attendance has its own waiting list."),
+    )
+    # Like seats_taken, owned by registrations.services under the event row lock.
+    online_seats_taken = models.PositiveIntegerField(_("online places taken"), default=0, editable=False)
+    # Private: only registrants attending online ever see it (emails, their invite, their own page).
+    stream_url = models.URLField(
+        _("stream link"),
+        max_length=1000,
+        blank=True,
+        help_text=_("The Zoom, Teams... link. Never shown on public pages, feeds or the public calendar."),
+    )
+    stream_reveal_minutes = models.PositiveIntegerField(
+        _("show the link (minutes before the start)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: registrants see the link as soon as they register."),
+    )
     status = models.CharField("status", max_length=20, choices=Status, default=Status.DRAFT)
     # iCalendar SEQUENCE of the talk: raised whenever its time, place or
     # status changes so calendar clients replace what they stored.
@@ -231,6 +265,15 @@ class Event(models.Model):
             models.CheckConstraint(
                 condition=Q(seats_taken__gte=0) & Q(seats_taken__lte=F("capacity")),
                 name="event_seats_within_capacity",
+            ),
+            models.CheckConstraint(
+                condition=Q(online_seats_taken__gte=0)
+                & (Q(online_capacity__isnull=True) | Q(online_seats_taken__lte=F("online_capacity"))),
+                name="event_online_seats_within_capacity",
+            ),
+            models.CheckConstraint(
+                condition=Q(attendance_mode__in=["in_person", "online", "hybrid"]),
+                name="event_attendance_mode_valid",
             ),
             models.CheckConstraint(
                 condition=Q(registration_opens__isnull=True)
@@ -263,6 +306,28 @@ class Event(models.Model):
                 params={"taken": self.seats_taken},
                 code="capacity_below_taken",
             )
+        if self.online_capacity is not None and self.online_capacity < self.online_seats_taken:
+            errors["online_capacity"] = ValidationError(
+                _("%(taken)s people already hold an online place. Cancel registrations before lowering the limit."),
+                params={"taken": self.online_seats_taken},
+                code="online_capacity_below_taken",
+            )
+        if not self.has_in_person and self.seats_taken:
+            errors["attendance_mode"] = ValidationError(
+                _("%(taken)s people hold a seat in the room: the talk cannot become online only."),
+                params={"taken": self.seats_taken},
+                code="in_person_taken",
+            )
+        elif not self.has_online and self.online_seats_taken:
+            errors["attendance_mode"] = ValidationError(
+                _("%(taken)s people attend online: the talk must stay online too."),
+                params={"taken": self.online_seats_taken},
+                code="online_taken",
+            )
+        if self.has_online and not self.stream_url and self.stream_reveal_minutes is not None:
+            errors["stream_url"] = ValidationError(
+                _("Give the stream link, or leave the time to show it empty."), code="stream_url_missing"
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -286,7 +351,9 @@ class Event(models.Model):
     def _remember_calendar_state(self):
         # Deferred fields are absent from __dict__: they cannot have changed.
         self._loaded_calendar_state = {
-            name: self.__dict__[name] for name in (*self.CALENDAR_FIELDS, "status") if name in self.__dict__
+            name: self.__dict__[name]
+            for name in (*self.CALENDAR_FIELDS, "status", "stream_url")
+            if name in self.__dict__
         }
 
     def _calendar_changes(self):
@@ -312,9 +379,14 @@ class Event(models.Model):
         # (the admin's, say) must never write back a value it read earlier.
         if self.pk and not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
-                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "seats_taken"
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in ("seats_taken", "online_seats_taken")
             ]
         changed, became_cancelled = self._calendar_changes()
+        loaded = getattr(self, "_loaded_calendar_state", None) or {}
+        previous_url = loaded.get("stream_url", self.stream_url)
+        stream_changed = not self._state.adding and previous_url != self.stream_url and bool(self.stream_url)
         if changed or became_cancelled:
             self.sequence += 1
             extra_fields = {"sequence"}
@@ -333,6 +405,9 @@ class Event(models.Model):
             self._announce(signals.event_cancelled)
         elif changed and self.status == self.Status.PUBLISHED and self.announce_changes:
             self._announce(signals.event_rescheduled, changed_fields=changed)
+        if stream_changed and self.status == self.Status.PUBLISHED and self.has_online:
+            # Online registrants only; whoever attends in person never sees the link.
+            self._announce(signals.stream_changed, previous_url=previous_url)
 
     def _announce(self, signal, **kwargs):
         # Only after commit: a rolled-back edit must email nobody, and
@@ -376,6 +451,35 @@ class Event(models.Model):
     @property
     def seats_left(self):
         return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def has_in_person(self):
+        return self.attendance_mode != self.AttendanceMode.ONLINE
+
+    @property
+    def has_online(self):
+        return self.attendance_mode != self.AttendanceMode.IN_PERSON
+
+    @property
+    def online_places_left(self):
+        """Free online places; None when online attendance has no limit."""
+        if self.online_capacity is None:
+            return None
+        return max(self.online_capacity - self.online_seats_taken, 0)
+
+    @property
+    def stream_reveal_at(self):
+        """From when registrants attending online see the stream link (None: from registering)."""
+        if self.stream_reveal_minutes is None:
+            return None
+        return self.start - datetime.timedelta(minutes=self.stream_reveal_minutes)
+
+    def stream_revealed(self, now=None) -> bool:
+        """Whether online registrants may see the stream link now."""
+        if not (self.has_online and self.stream_url):
+            return False
+        reveal_at = self.stream_reveal_at
+        return reveal_at is None or (now or timezone.now()) >= reveal_at
 
 
 class QuestionQuerySet(models.QuerySet):

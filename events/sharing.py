@@ -18,7 +18,7 @@ from django.utils.text import Truncator
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 
-from .templatetags.event_tags import event_when
+from .when import talk_when
 
 SCHEMA = "https://schema.org/"
 # Link previews cut descriptions at about this length; search engines too.
@@ -89,7 +89,13 @@ def speakers_text(speakers) -> str:
 
 def event_description(event, speakers) -> str:
     """One paragraph for previews: who, where and when, then the start of the abstract."""
-    facts = {"series": event.series.name, "when": event_when(event), "room": event.venue.room}
+    if not event.has_in_person:
+        room = _("online")
+    elif event.has_online:
+        room = _("%(room)s and online") % {"room": event.venue.room}
+    else:
+        room = event.venue.room
+    facts = {"series": event.series.name, "when": talk_when(event), "room": room}
     if speakers:
         lead = _("%(speakers)s at the %(series)s, %(when)s, %(room)s.") % {"speakers": speakers_text(speakers), **facts}
     else:
@@ -121,15 +127,37 @@ def event_status(event) -> str:
     return SCHEMA + "EventScheduled"
 
 
-def offer_availability(event, now) -> str:
-    """What a person can get right now: a seat, nothing yet, nothing any more."""
+ATTENDANCE_MODES = {
+    "in_person": SCHEMA + "OfflineEventAttendanceMode",
+    "online": SCHEMA + "OnlineEventAttendanceMode",
+    "hybrid": SCHEMA + "MixedEventAttendanceMode",
+}
+
+
+def offer_availability(event, now, *, online: bool = False) -> str:
+    """What a person can get right now: a place, nothing yet, nothing any more."""
     if event.is_cancelled or event.has_started(now):
         return SCHEMA + "Discontinued"
     if event.registration_closes and now >= event.registration_closes:
         return SCHEMA + "Discontinued"
     if event.registration_opens and now < event.registration_opens:
         return SCHEMA + "PreOrder"
-    return SCHEMA + ("InStock" if event.seats_left else "SoldOut")
+    places_left = event.online_places_left if online else event.seats_left
+    return SCHEMA + ("InStock" if places_left is None or places_left else "SoldOut")
+
+
+def _offer(event, url, now, *, online: bool) -> dict:
+    offer = {
+        "@type": "Offer",
+        "url": url + "#register",
+        "price": "0",
+        "availability": offer_availability(event, now, online=online),
+    }
+    if event.has_online and event.has_in_person:
+        offer["name"] = _("Online") if online else _("In person")
+    if event.registration_opens:
+        offer["validFrom"] = timezone.localtime(event.registration_opens, event.local_time_zone).isoformat()
+    return offer
 
 
 def _place(venue) -> dict:
@@ -170,23 +198,23 @@ def event_json_ld(event, speakers, *, now=None) -> dict:
         "startDate": event.local_start.isoformat(),
         "endDate": event.local_end.isoformat(),
         "eventStatus": event_status(event),
-        "eventAttendanceMode": SCHEMA + "OfflineEventAttendanceMode",
-        "location": _place(event.venue),
+        "eventAttendanceMode": ATTENDANCE_MODES[event.attendance_mode],
         "organizer": {
             "@type": "Organization",
             "name": series.organizer_name or series.name,
             "url": absolute_url(series.get_absolute_url()),
         },
         "isAccessibleForFree": True,
-        "offers": {
-            "@type": "Offer",
-            "url": url + "#register",
-            "price": "0",
-            "availability": offer_availability(event, now),
-        },
     }
-    if event.registration_opens:
-        data["offers"]["validFrom"] = timezone.localtime(event.registration_opens, event.local_time_zone).isoformat()
+    # The talk page stands for the online place: the stream link itself is for registrants only.
+    locations = [_place(event.venue)] if event.has_in_person else []
+    if event.has_online:
+        locations.append({"@type": "VirtualLocation", "url": url})
+    data["location"] = locations[0] if len(locations) == 1 else locations
+    offers = [_offer(event, url, now, online=False)] if event.has_in_person else []
+    if event.has_online:
+        offers.append(_offer(event, url, now, online=True))
+    data["offers"] = offers[0] if len(offers) == 1 else offers
     if event.is_rescheduled:
         data["previousStartDate"] = timezone.localtime(event.previous_start, event.local_time_zone).isoformat()
     if event.abstract:

@@ -12,3 +12,7 @@ event_rescheduled = Signal()
 
 # A talk was cancelled by the organizers. Argument: event.
 event_cancelled = Signal()
+
+# The stream link of a published talk with online attendance was given or
+# changed. Arguments: event, previous_url ("" when there was none).
+stream_changed = Signal()

@@ -51,6 +51,7 @@ CSV_HEADER = [
     "Registered",
     "Checked in",
     "Cancelled",
+    "Attends",
 ]
 
 
@@ -89,6 +90,7 @@ def csv_rows(queryset):
                     moment_text(registration.event, registration.created_at, style=CSV),
                     moment_text(registration.event, registration.checked_in_at, style=CSV),
                     moment_text(registration.event, registration.cancelled_at, style=CSV),
+                    registration.get_attendance_display(),
                     *("; ".join(answers.get(label, [])) for label in questions),
                 )
             ]
@@ -193,7 +195,7 @@ class RegistrationAddForm(forms.ModelForm):
 
     class Meta:
         model = Registration
-        fields = ["event", "name", "email", "affiliation", "position"]
+        fields = ["event", "attendance", "name", "email", "affiliation", "position"]
 
     clean_name = RegistrationForm.clean_name
     clean_email = RegistrationForm.clean_email
@@ -219,6 +221,7 @@ class RegistrationAddForm(forms.ModelForm):
                     email=data["email"],
                     affiliation=data["affiliation"],
                     position=data["position"],
+                    attendance=data["attendance"],
                     actor=self.actor,
                 )
                 if result.already_registered:
@@ -253,14 +256,25 @@ class RegistrationAddForm(forms.ModelForm):
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
     form = RegistrationAdminForm
-    list_display = ["name", "email", "event", "status", "position", "affiliation", "created_at", "checked_in_at"]
-    list_filter = ["event", "status", "position", CheckedInFilter]
+    list_display = [
+        "name",
+        "email",
+        "event",
+        "status",
+        "attendance",
+        "position",
+        "affiliation",
+        "created_at",
+        "checked_in_at",
+    ]
+    list_filter = ["event", "status", "attendance", "position", CheckedInFilter]
     list_select_related = ["event"]
     search_fields = ["name", "email", "affiliation"]
     date_hierarchy = "created_at"
     fields = [
         "event",
         "status",
+        "attendance",
         "name",
         "email",
         "affiliation",
@@ -276,6 +290,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     readonly_fields = [
         "event",
         "status",
+        "attendance",
         "created_at",
         "cancelled_at",
         "checked_in_at",
@@ -287,7 +302,7 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     # Adding goes through services.register (see RegistrationAddForm): status
     # and seat are the service's to decide, so the add form shows neither.
-    add_fields = ["event", "name", "email", "affiliation", "position"]
+    add_fields = ["event", "attendance", "name", "email", "affiliation", "position"]
 
     def get_fields(self, request, obj=None):
         return self.add_fields if obj is None else self.fields
@@ -514,23 +529,29 @@ class EventWithRegistrationsAdmin(EventAdmin):
         if form.asks():
             # The organizer answered; save_related acts on it once the speakers are saved too.
             obj.announce_changes = False
-        if not (change and "capacity" in form.changed_data):
-            super().save_model(request, obj, form, change)
-            return
-        # The new capacity goes through the service, under the event lock, so
-        # it is checked against the seats taken now and promotes at once.
-        capacity = obj.capacity
-        obj.capacity = form.initial["capacity"]
+        # A new capacity goes through the service, under the event lock, so it
+        # is checked against the places taken now and promotes at once.
+        changes = {
+            field: (getattr(obj, field), change_capacity)
+            for field, change_capacity in (
+                ("capacity", services.change_capacity),
+                ("online_capacity", services.change_online_capacity),
+            )
+            if change and field in form.changed_data
+        }
+        for field in changes:
+            setattr(obj, field, form.initial[field])
         super().save_model(request, obj, form, change)
-        try:
-            promoted = services.change_capacity(event=obj, capacity=capacity, actor=request.user)
-        except services.RegistrationError as error:
-            self.message_user(request, f"The capacity was not changed: {error.message}", messages.ERROR)
-        else:
-            if promoted:
-                self.message_user(
-                    request, f"{len(promoted)} registration(s) promoted from the waiting list.", messages.SUCCESS
-                )
+        for capacity, change_capacity in changes.values():
+            try:
+                promoted = change_capacity(event=obj, capacity=capacity, actor=request.user)
+            except services.RegistrationError as error:
+                self.message_user(request, f"The capacity was not changed: {error.message}", messages.ERROR)
+            else:
+                if promoted:
+                    self.message_user(
+                        request, f"{len(promoted)} registration(s) promoted from the waiting list.", messages.SUCCESS
+                    )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

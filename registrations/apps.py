@@ -18,3 +18,4 @@ class RegistrationsConfig(AppConfig):
                 kind.value, label=kind.label, build=emails.build_message, still_wanted=mail.still_wanted
             )
         registry.register_due_mail(services.queue_due_reminders, label=_("reminders"))
+        registry.register_due_mail(services.queue_due_stream_links, label=_("links to join online"))

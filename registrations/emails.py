@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event
-from events.when import SHORT, talk_when
+from events.when import SHORT, moment_text, talk_when
 from outbox.compose import CalendarInvite, compose, mailbox
 
 from . import invites
@@ -28,6 +28,7 @@ SUBJECTS = {
     MailKind.EVENT_CANCELLED: "Talk cancelled: {title} ({when})",
     MailKind.REMINDER: "Reminder: {title} ({when})",
     MailKind.RESEND: "Your registration: {title} ({when})",
+    MailKind.STREAM_LINK: _("Link to join online: {title} ({when})"),
 }
 
 # Template names: the kind without the app's prefix.
@@ -37,7 +38,7 @@ TEMPLATES = {kind: kind.value.removeprefix("registrations.") for kind in MailKin
 def invite_method(*, mail, registration: Registration) -> str | None:
     """REQUEST, CANCEL or None (no invite) for outbox row `mail`, right now."""
     kind = mail.kind
-    if kind in (MailKind.CONFIRMATION, MailKind.PROMOTED, MailKind.EVENT_CHANGED):
+    if kind in (MailKind.CONFIRMATION, MailKind.PROMOTED, MailKind.EVENT_CHANGED, MailKind.STREAM_LINK):
         return invites.REQUEST
     if kind == MailKind.RESEND:
         return invites.REQUEST if registration.status == Registration.Status.CONFIRMED else None
@@ -48,10 +49,26 @@ def invite_method(*, mail, registration: Registration) -> str | None:
     return None
 
 
+def online_context(registration, now=None) -> dict:
+    """What an email says about joining online: the link once the registrant may see it, else from when."""
+    event = registration.event
+    online = registration.is_online and registration.status == Registration.Status.CONFIRMED
+    revealed = online and registration.sees_stream(now)
+    return {
+        "attends_online": registration.is_online,
+        "stream_url": event.stream_url if revealed else "",
+        "stream_reveal_text": moment_text(event, event.stream_reveal_at)
+        if online and not revealed and event.stream_url and event.stream_reveal_at
+        else "",
+    }
+
+
 def subject(mail, event) -> str:
     template = SUBJECTS[mail.kind]
     if mail.kind == MailKind.EVENT_CHANGED and not set(mail.data.get("changed", ["start"])) & set(TIME_AND_PLACE):
         template = _("Updated: {title} ({when})")
+    if mail.kind == MailKind.STREAM_LINK and mail.data.get("link_changed"):
+        template = _("New link to join online: {title} ({when})")
     return str(template).format(title=event.title, when=talk_when(event, style=SHORT))
 
 
@@ -78,6 +95,8 @@ def build_message(mail):
         "invite_cancels": method == invites.CANCEL,
         "invite_url": registration.invite_url,
         "time_or_place_changed": bool(changed & set(TIME_AND_PLACE)),
+        **online_context(registration),
+        "link_changed": bool(mail.data.get("link_changed")),
     }
     template = TEMPLATES[kind]
     invite = None

@@ -41,6 +41,21 @@ def question_field(question: Question) -> forms.Field:
     return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
 
 
+def attendance_field(event) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("How will you attend?"),
+        choices=[
+            (Registration.Attendance.IN_PERSON, _("In person, in %(room)s") % {"room": event.venue.room}),
+            (Registration.Attendance.ONLINE, _("Online: we send you the link")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Please choose how you will attend."),
+            "invalid_choice": _("Please choose in person or online."),
+        },
+    )
+
+
 class RegistrationForm(forms.Form):
     name = forms.CharField(
         label="Name",
@@ -82,14 +97,26 @@ class RegistrationForm(forms.Form):
     # Shorter names for the error summary where the label is a whole sentence.
     summary_labels = {"consent": _("Privacy notice")}
 
-    def __init__(self, *args, questions=(), **kwargs):
+    def __init__(self, *args, questions=(), event=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.event = event
+        if event is not None and event.has_online and event.has_in_person:
+            # Asked first: it decides which places and waiting list the person joins.
+            self.fields = {"attendance": attendance_field(event), **self.fields}
         self.questions = list(questions)
         # The talk's own questions come after the standard fields, before the consent.
         tail = {name: self.fields.pop(name) for name in ("consent", "website")}
         for question in self.questions:
             self.fields[f"{QUESTION_PREFIX}{question.pk}"] = question_field(question)
         self.fields.update(tail)
+
+    def chosen_attendance(self) -> str:
+        """How the person attends: their choice for a hybrid talk, else the talk's only way."""
+        if "attendance" in self.fields:
+            return self.cleaned_data["attendance"]
+        if self.event is not None and not self.event.has_in_person:
+            return Registration.Attendance.ONLINE
+        return Registration.Attendance.IN_PERSON
 
     def question_fields(self):
         return [self[f"{QUESTION_PREFIX}{question.pk}"] for question in self.questions]

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from events.ical import event_component, new_calendar, single_line, site_host
+from events.when import moment_text
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
@@ -49,13 +50,30 @@ def build_invite(
     rsvp = rsvp_address()
     cancelled = method == CANCEL or (method == PUBLISH and not registration.is_active)
     calendar = new_calendar(method=method)
+    extra = _("Your registration (change or cancel): %(url)s") % {"url": registration.manage_url}
+    location = link = ""
+    if registration.is_online and not cancelled:
+        # Their own copy points at the stream, once they may see it; the public calendar never does.
+        link = event.stream_url if registration.sees_stream(now) else ""
+        location = link or str(_("Online"))
+        if link:
+            extra = _("Join online: %(link)s") % {"link": link} + "\n\n" + extra
+        elif event.stream_reveal_at:
+            extra = (
+                _("The link to join online appears on your registration page from %(when)s.")
+                % {"when": moment_text(event, event.stream_reveal_at)}
+                + "\n\n"
+                + extra
+            )
     vevent = event_component(
         event,
         uid=invite_uid(registration),
         sequence=registration.invite_sequence if sequence is None else sequence,
         cancelled=cancelled,
-        description_extra=_("Your registration (change or cancel): %(url)s") % {"url": registration.manage_url},
+        description_extra=extra,
         organizer_email=rsvp,
+        location=location,
+        url=link,
         now=now,
     )
     if method != PUBLISH:

@@ -30,7 +30,12 @@ def reminder_key(start: datetime.datetime) -> str:
 
 
 def queue(
-    *, registration: Registration, kind: str, reminder_for: datetime.datetime | None = None, data: dict | None = None
+    *,
+    registration: Registration,
+    kind: str,
+    reminder_for: datetime.datetime | None = None,
+    data: dict | None = None,
+    once_key: str = "",
 ):
     """Queue one message of `kind` to `registration`, in the current transaction.
 
@@ -40,13 +45,29 @@ def queue(
     """
     if kind == MailKind.RESEND and _recently_confirmed(registration):
         return None
-    once_key = reminder_key(reminder_for) if kind == MailKind.REMINDER else ""
+    if kind == MailKind.REMINDER:
+        once_key = reminder_key(reminder_for)
     return outbox.queue_mail(kind=kind, to=registration.email, about=registration, once_key=once_key, data=data)
 
 
 def mails_about(registrations):
     """The outbox rows about `registrations` (a QuerySet of Registration)."""
     return OutgoingMail.objects.about(registrations)
+
+
+def stream_reveal_key(reveal_at: datetime.datetime) -> str:
+    """The link is sent once per registration and reveal time (a talk that moves reveals it again)."""
+    return "reveal:" + reveal_at.astimezone(datetime.UTC).isoformat()
+
+
+def stream_links_sent(reveal_at):
+    """For Exists(): the reveal message for `reveal_at` of the registration in OuterRef("pk")."""
+    return OutgoingMail.objects.filter(
+        about_type=ContentType.objects.get_for_model(Registration),
+        about_id=OuterRef("pk"),
+        kind=MailKind.STREAM_LINK,
+        once_key=stream_reveal_key(reveal_at),
+    )
 
 
 def reminders_sent(start):
@@ -101,6 +122,8 @@ def still_wanted(mail: OutgoingMail) -> str:
         return str(_("The registration was cancelled before this message went out."))
     if registration.status != Registration.Status.CONFIRMED:
         return str(_("The registration is no longer confirmed."))
+    if kind == MailKind.STREAM_LINK and not registration.sees_stream():
+        return str(_("The registrant no longer attends online, or the link is gone."))
     if kind == MailKind.REMINDER and (mail.once_key != reminder_key(event.start) or event.has_started()):
         return str(_("The talk moved or has started since this reminder was queued."))
     return ""

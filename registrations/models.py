@@ -46,15 +46,23 @@ class RegistrationQuerySet(models.QuerySet):
     def waitlisted(self):
         return self.filter(status=Registration.Status.WAITLISTED)
 
+    def in_person(self):
+        return self.filter(attendance=Registration.Attendance.IN_PERSON)
+
+    def online(self):
+        return self.filter(attendance=Registration.Attendance.ONLINE)
+
     def waitlist_order(self):
         """The waiting list, first come first served."""
         return self.waitlisted().order_by("created_at", "pk")
 
     def with_waitlist_position(self):
-        """Annotate `waitlist_place`, the 1-based place on the waiting list (None unless waitlisted), in one query."""
+        """Annotate `waitlist_place`, the 1-based place on its waiting list (None unless waitlisted), in one query.
+
+        In person and online attendance have a waiting list each."""
         ahead = (
             Registration.objects.waitlisted()
-            .filter(event=OuterRef("event"))
+            .filter(event=OuterRef("event"), attendance=OuterRef("attendance"))
             .filter(
                 Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
             )
@@ -85,6 +93,10 @@ class Registration(models.Model):
         WAITLISTED = "waitlisted", "Waiting list"
         CANCELLED = "cancelled", "Cancelled"
 
+    class Attendance(models.TextChoices):
+        IN_PERSON = "in_person", _("In person")
+        ONLINE = "online", _("Online")
+
     class Position(models.TextChoices):
         STUDENT = "student", "Student"
         POSTDOC = "postdoc", "Postdoc"
@@ -99,6 +111,7 @@ class Registration(models.Model):
     affiliation = models.CharField("affiliation", max_length=200, blank=True, validators=[validate_single_line])
     position = models.CharField("position", max_length=20, choices=Position, blank=True)
     status = models.CharField("status", max_length=20, choices=Status)
+    attendance = models.CharField(_("attends"), max_length=20, choices=Attendance, default=Attendance.IN_PERSON)
     key = models.CharField(max_length=64, unique=True, default=new_key, editable=False)
     created_at = models.DateTimeField("registered", auto_now_add=True, db_index=True)
     cancelled_at = models.DateTimeField("cancelled", null=True, blank=True)
@@ -131,6 +144,9 @@ class Registration(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["confirmed", "waitlisted", "cancelled"]),
                 name="registration_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(attendance__in=["in_person", "online"]), name="registration_attendance_valid"
             ),
             models.CheckConstraint(
                 condition=Q(status="cancelled") | Q(cancelled_at__isnull=True),
@@ -167,6 +183,14 @@ class Registration(models.Model):
     @property
     def is_active(self):
         return self.status != self.Status.CANCELLED
+
+    @property
+    def is_online(self):
+        return self.attendance == self.Attendance.ONLINE
+
+    def sees_stream(self, now=None) -> bool:
+        """Whether this registrant may see the talk's stream link now: attending online, with a place."""
+        return self.is_online and self.status == self.Status.CONFIRMED and self.event.stream_revealed(now)
 
     @property
     def manage_url(self):
@@ -235,6 +259,7 @@ class RegistrationLog(models.Model):
         EMAIL_BOUNCED = "email_bounced", "Email bounced"
         EMAIL_FAILED = "email_failed", "Email could not be delivered"
         ERASED = "erased", "Personal data erased"
+        SWITCHED = "switched", _("Switched between in person and online")
 
     registration = models.ForeignKey(Registration, models.CASCADE, related_name="log", verbose_name="registration")
     action = models.CharField("action", max_length=30, choices=Action)
@@ -272,3 +297,4 @@ class MailKind(models.TextChoices):
     EVENT_CANCELLED = "registrations.event_cancelled", _("Talk cancelled")
     REMINDER = "registrations.reminder", _("Reminder")
     RESEND = "registrations.resend", _("Confirmation sent again")
+    STREAM_LINK = "registrations.stream_link", _("Link to join online")

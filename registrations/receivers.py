@@ -7,7 +7,7 @@ from anymail.signals import inbound
 from django.conf import settings
 from django.dispatch import receiver
 
-from events.signals import event_cancelled, event_rescheduled
+from events.signals import event_cancelled, event_rescheduled, stream_changed
 from outbox.signals import mail_bounced, mail_failed
 
 from . import replies, services
@@ -21,6 +21,11 @@ def send_updated_invites(sender, event, changed_fields, **kwargs):
     # Nobody was asked (a venue renamed, a change made in code): the default rule.
     if services.update_wanted_by_default(changed_fields):
         services.send_event_update(event=event, changed_fields=changed_fields)
+
+
+@receiver(stream_changed, dispatch_uid="registrations.stream_changed")
+def send_stream_link(sender, event, previous_url, **kwargs):
+    services.send_stream_link(event=event, link_changed=bool(previous_url))
 
 
 @receiver(event_cancelled, dispatch_uid="registrations.event_cancelled")

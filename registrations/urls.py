@@ -12,4 +12,5 @@ urlpatterns = [
     path("r/<str:token>/", views.manage, name="manage"),
     path("r/<str:token>/cancel/", views.cancel, name="cancel"),
     path("calendar/<str:token>/invite.ics", views.invite_ics, name="invite_ics"),
+    path("r/<str:token>/attendance/", views.switch_attendance, name="switch_attendance"),
 ]

@@ -2,10 +2,12 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from events.models import Event
+from events.when import moment_text
 from seminar_site.limits import EMAIL_ADDRESS_GROUP, by_ip_and, by_post_field, email_rate_limit, rate_limit
 
 from . import invites, services
@@ -32,7 +34,7 @@ def _registration_from_token(token):
 def register(request, slug):
     """The form on the talk page posts here; success redirects, so reloading never posts twice."""
     event = _visible_event(request, slug)
-    form = RegistrationForm(request.POST, questions=event.questions.all())
+    form = RegistrationForm(request.POST, questions=event.questions.all(), event=event)
     if form.is_valid():
         try:
             result = services.register(
@@ -42,6 +44,7 @@ def register(request, slug):
                 affiliation=form.cleaned_data["affiliation"],
                 position=form.cleaned_data["position"],
                 answers=form.answers(),
+                attendance=form.chosen_attendance(),
             )
         except services.RegistrationError as error:
             form.add_error(None, error.message)
@@ -66,11 +69,32 @@ def already_registered(request, slug):
     return render(request, "registrations/already_registered.html", {"event": event})
 
 
+def _attendance_context(registration, now):
+    """What the registrant's page says about attending online: the stream link, and a switch of side."""
+    event = registration.event
+    live = registration.is_active and event.status == Event.Status.PUBLISHED and not event.is_past(now)
+    hybrid = event.has_online and event.has_in_person
+    reveal_at = event.stream_reveal_at
+    return {
+        "stream_revealed": registration.sees_stream(now),
+        "stream_reveal_text": moment_text(event, reveal_at),
+        "can_switch_to_online": live
+        and hybrid
+        and not registration.is_online
+        and services.has_free_place(event, Registration.Attendance.ONLINE),
+        "can_switch_to_in_person": live
+        and hybrid
+        and registration.is_online
+        and services.has_free_place(event, Registration.Attendance.IN_PERSON),
+    }
+
+
 @never_cache
 @require_GET
 def manage(request, token):
     """The registrant's own page, reached only through the signed link."""
     registration = _registration_from_token(token)
+    now = timezone.now()
     return render(
         request,
         "registrations/registration_detail.html",
@@ -79,8 +103,9 @@ def manage(request, token):
             "event": registration.event,
             "waitlist_position": registration.waitlist_position(),
             "answers": registration.answers.select_related("question"),
+            **_attendance_context(registration, now),
             "is_new": request.GET.get("new") == "1",
-            "now": timezone.now(),
+            "now": now,
         },
     )
 
@@ -105,6 +130,31 @@ def invite_ics(request, token):
     )
     response["Content-Disposition"] = f'attachment; filename="{registration.event.slug}.ics"'
     return response
+
+
+@never_cache
+@require_POST
+# Every switch emails the registrant: someone holding the link cannot flood their inbox.
+@rate_limit("switch-attendance", rate="EMAIL_RATE_LIMIT", key=by_ip_and("token"))
+def switch_attendance(request, token):
+    """The one-click switch between in person and online on the registrant's page."""
+    registration = _registration_from_token(token)
+    attendance = request.POST.get("attendance", "")
+    if attendance not in Registration.Attendance.values:
+        messages.error(request, _("Please choose in person or online."))
+        return redirect(registration.get_absolute_url())
+    try:
+        services.switch_attendance(registration=registration, attendance=attendance)
+    except services.RegistrationError as error:
+        messages.info(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("You now attend online. The confirmation is on its way.")
+            if attendance == Registration.Attendance.ONLINE
+            else _("You now have a seat in the room. The confirmation is on its way."),
+        )
+    return redirect(registration.get_absolute_url())
 
 
 @never_cache

@@ -25,6 +25,10 @@ def event_form_data(*, series, venue, speakers, start, end, **fields):
         "registration_closes_1": "",
         "waitlist_enabled": "on",
         "waitlist_limit": "",
+        "attendance_mode": "in_person",
+        "online_capacity": "",
+        "stream_url": "",
+        "stream_reveal_minutes": "",
     }
     return data | fields
 

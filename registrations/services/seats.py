@@ -5,7 +5,10 @@ starts by locking the talk's row (`SELECT ... FOR UPDATE`), so on PostgreSQL
 all seat changes for one talk run one after the other. Inside that lock the
 seat counter `Event.seats_taken` is read, decided on and changed with F()
 updates; the check constraint on the event table (0 <= seats_taken <=
-capacity) backs this up should any code path forget the rule.
+capacity) backs this up should any code path forget the rule. Online
+attendance of a hybrid or online talk works the same way with its own counter
+(`online_seats_taken`), limit (`online_capacity`, None for no limit) and
+waiting list, under the same lock: online places never take a seat in the room.
 """
 
 from collections.abc import Mapping
@@ -62,20 +65,65 @@ def check_registration_open(*, event: Event, now=None) -> None:
         )
 
 
-def decide_status(*, event: Event, waitlisted_count: int) -> str:
-    """The status a new registration gets: a free seat, else the waiting list.
+IN_PERSON = Registration.Attendance.IN_PERSON
 
-    `event.seats_taken` must be current (read under the event lock when the
-    answer is acted on). Raises RegistrationError with code "full" when the
-    talk is full and has no waiting list, "waitlist_full" when the waiting
-    list has reached its limit.
+
+IN_PERSON = Registration.Attendance.IN_PERSON
+ONLINE = Registration.Attendance.ONLINE
+
+
+ONLINE = Registration.Attendance.ONLINE
+# Each kind of attendance counts its places in a field of its own.
+_COUNTERS = {IN_PERSON: "seats_taken", ONLINE: "online_seats_taken"}
+
+
+def places(event: Event, attendance: str) -> tuple[int, int | None]:
+    """(taken, capacity) for one kind of attendance; capacity None means no limit."""
+    if attendance == ONLINE:
+        return event.online_seats_taken, event.online_capacity
+    return event.seats_taken, event.capacity
+
+
+def has_free_place(event: Event, attendance: str) -> bool:
+    taken, capacity = places(event, attendance)
+    return capacity is None or taken < capacity
+
+
+def check_attendance_offered(*, event: Event, attendance: str) -> None:
+    """Refuse ("attendance") a kind of attendance the talk does not offer."""
+    offered = event.has_online if attendance == ONLINE else event.has_in_person
+    if attendance not in _COUNTERS or not offered:
+        message = (
+            _("This talk is in person only: there is no online attendance.")
+            if attendance == ONLINE
+            else _("This talk is online only: there are no seats in a room.")
+        )
+        raise RegistrationError(message, code="attendance")
+
+
+def decide_status(*, event: Event, waitlisted_count: int, attendance: str = IN_PERSON) -> str:
+    """The status a new registration gets: a free place, else the waiting list.
+
+    `event.seats_taken` (or `online_seats_taken`) must be current (read under
+    the event lock when the answer is acted on); `waitlisted_count` counts the
+    waiting list of the same kind of attendance. Raises RegistrationError with
+    code "full" when the talk is full and has no waiting list, "waitlist_full"
+    when the waiting list has reached its limit.
     """
-    if event.seats_taken < event.capacity:
+    if has_free_place(event, attendance):
         return Registration.Status.CONFIRMED
+    online = attendance == ONLINE and event.has_in_person
     if not event.waitlist_enabled:
-        raise RegistrationError("Sorry, this talk is full.", code="full")
+        raise RegistrationError(
+            _("Sorry, the online places are all taken.") if online else _("Sorry, this talk is full."), code="full"
+        )
     if event.waitlist_limit is not None and waitlisted_count >= event.waitlist_limit:
-        raise RegistrationError("Sorry, this talk is full and its waiting list is full too.", code="waitlist_full")
+        raise RegistrationError(
+            _("Sorry, the online places are all taken and their waiting list is full too.")
+            if online
+            else _("Sorry, this talk is full and its waiting list is full too."),
+            code="waitlist_full",
+        )
     return Registration.Status.WAITLISTED
 
 
@@ -89,9 +137,10 @@ def _active_with_email(event_id: int, email: str):
     )
 
 
-def _take_seats(event_id: int, count: int) -> None:
+def _take_seats(event_id: int, count: int, attendance: str = IN_PERSON) -> None:
     if count:
-        Event.objects.filter(pk=event_id).update(seats_taken=F("seats_taken") + count)
+        counter = _COUNTERS[attendance]
+        Event.objects.filter(pk=event_id).update(**{counter: F(counter) + count})
 
 
 def _already_registered(existing: Registration, *, actor=None) -> RegistrationResult:
@@ -115,10 +164,14 @@ def register(
     affiliation: str = "",
     position: str = "",
     answers: Mapping[int, str] | None = None,
+    attendance: str = IN_PERSON,
     actor=None,
     now=None,
 ) -> RegistrationResult:
-    """Register `email` for `event`: a seat if one is free, else a place on the waiting list.
+    """Register `email` for `event`: a place if one is free, else a place on the waiting list.
+
+    `attendance` is in person (a seat in the room) or online; each has its own
+    places and waiting list.
 
     Preconditions: `name`, `email`, `affiliation` and `position` were checked
     by a form (they are validated again against the model's fields), and so
@@ -128,7 +181,8 @@ def register(
     and the existing registration is returned with `created=False`.
 
     Raises RegistrationError when registration is not open (see
-    `check_registration_open`), the talk is full ("full", "waitlist_full"),
+    `check_registration_open`), the talk does not offer `attendance`
+    ("attendance"), the talk is full ("full", "waitlist_full"),
     or a field is invalid ("invalid"), or an answer is to a question of
     another talk ("invalid").
     """
@@ -142,7 +196,9 @@ def register(
         email=email,
         affiliation=(affiliation or "").strip(),
         position=position or "",
+        attendance=attendance,
     )
+    check_attendance_offered(event=event, attendance=attendance)
     try:
         registration.full_clean(exclude=["event", "status"], validate_unique=False, validate_constraints=False)
     except ValidationError as error:
@@ -156,12 +212,13 @@ def register(
         if existing is not None:
             return _already_registered(existing, actor=actor)
 
+        check_attendance_offered(event=locked, attendance=attendance)
         waitlisted_count = (
-            Registration.objects.waitlisted().filter(event_id=locked.pk).count()
-            if locked.seats_taken >= locked.capacity
-            else 0
+            0
+            if has_free_place(locked, attendance)
+            else Registration.objects.waitlisted().filter(event_id=locked.pk, attendance=attendance).count()
         )
-        registration.status = decide_status(event=locked, waitlisted_count=waitlisted_count)
+        registration.status = decide_status(event=locked, waitlisted_count=waitlisted_count, attendance=attendance)
         try:
             # A savepoint, so that losing the race against an identical
             # submission leaves the outer transaction usable.
@@ -178,7 +235,7 @@ def register(
             for question_id, value in answers.items()
         )
         if registration.status == Registration.Status.CONFIRMED:
-            _take_seats(locked.pk, 1)
+            _take_seats(locked.pk, 1, attendance)
             log_action(registration, RegistrationLog.Action.REGISTERED, actor=actor)
             queue(registration=registration, kind=MailKind.CONFIRMATION)
         else:
@@ -187,17 +244,20 @@ def register(
     return RegistrationResult(registration=registration, created=True)
 
 
-def _fill_free_seats(event: Event, *, actor=None, note: str = "") -> list[Registration]:
-    """Promote from the waiting list, first come first served, while seats are free.
+def _fill_free_seats(event: Event, *, attendance: str = IN_PERSON, actor=None, note: str = "") -> list[Registration]:
+    """Promote from the waiting list of `attendance`, first come first served, while places are free.
 
-    `event` must be locked by the caller; its seat counter is re-read here
-    because the caller may just have changed it with an F() update.
+    `event` must be locked by the caller; its counters are re-read here
+    because the caller may just have changed them with an F() update.
     """
-    event.refresh_from_db(fields=["capacity", "seats_taken"])
-    free = event.capacity - event.seats_taken
-    if free <= 0:
-        return []
-    promoted = list(Registration.objects.filter(event_id=event.pk).waitlist_order()[:free])
+    event.refresh_from_db(fields=["capacity", "seats_taken", "online_capacity", "online_seats_taken"])
+    taken, capacity = places(event, attendance)
+    waiting = Registration.objects.filter(event_id=event.pk, attendance=attendance).waitlist_order()
+    if capacity is not None:
+        if capacity - taken <= 0:
+            return []
+        waiting = waiting[: capacity - taken]
+    promoted = list(waiting)
     for registration in promoted:
         registration.status = Registration.Status.CONFIRMED
         registration.save(update_fields=["status"])
@@ -209,8 +269,8 @@ def _fill_free_seats(event: Event, *, actor=None, note: str = "") -> list[Regist
             note=note,
         )
         queue(registration=registration, kind=MailKind.PROMOTED)
-    _take_seats(event.pk, len(promoted))
-    event.seats_taken += len(promoted)
+    _take_seats(event.pk, len(promoted), attendance)
+    setattr(event, _COUNTERS[attendance], taken + len(promoted))
     return promoted
 
 
@@ -252,9 +312,14 @@ def cancel_registration(*, registration: Registration, actor=None, note: str = "
         )
         promoted = []
         if from_status == Registration.Status.CONFIRMED:
-            _take_seats(event.pk, -1)
+            _take_seats(event.pk, -1, current.attendance)
             if _promotes_automatically(event):
-                promoted = _fill_free_seats(event, actor=actor, note=f"Seat freed by a cancellation ({current.pk}).")
+                promoted = _fill_free_seats(
+                    event,
+                    attendance=current.attendance,
+                    actor=actor,
+                    note=f"Seat freed by a cancellation ({current.pk}).",
+                )
     registration.status, registration.cancelled_at = current.status, current.cancelled_at
     return promoted
 
@@ -269,8 +334,14 @@ def promote_waitlist(*, event: Event, actor=None) -> list[Registration]:
         locked = lock_event(event.pk)
         if locked.status == Event.Status.CANCELLED:
             raise RegistrationError("This talk was cancelled: nobody can be promoted.", code="cancelled")
-        promoted = _fill_free_seats(locked, actor=actor, note="Promoted by an organizer.")
-    event.seats_taken = locked.seats_taken
+        promoted = [
+            registration
+            for attendance in _COUNTERS
+            for registration in _fill_free_seats(
+                locked, attendance=attendance, actor=actor, note="Promoted by an organizer."
+            )
+        ]
+    event.seats_taken, event.online_seats_taken = locked.seats_taken, locked.online_seats_taken
     return promoted
 
 
@@ -299,4 +370,36 @@ def change_capacity(*, event: Event, capacity: int, actor=None) -> list[Registra
         else:
             locked.refresh_from_db(fields=["capacity", "seats_taken"])
     event.capacity, event.seats_taken = locked.capacity, locked.seats_taken
+    return promoted
+
+
+def change_online_capacity(*, event: Event, capacity: int | None, actor=None) -> list[Registration]:
+    """Set the online places of `event` (None: no limit); more places promote from the online waiting list at once.
+
+    Raises RegistrationError ("capacity_below_taken") when `capacity` is below
+    the number of people already attending online, ("invalid") when negative.
+    Returns the promoted registrations; `event` is updated in place.
+    """
+    if capacity is not None and capacity < 0:
+        raise RegistrationError(_("The number of online places must be zero or more."), code="invalid")
+    with transaction.atomic():
+        locked = lock_event(event.pk)
+        if capacity is not None and capacity < locked.online_seats_taken:
+            raise RegistrationError(
+                _(
+                    "%(taken)s people already attend online, so the online places cannot be lowered to "
+                    "%(capacity)s. Cancel registrations first."
+                )
+                % {"taken": locked.online_seats_taken, "capacity": capacity},
+                code="capacity_below_taken",
+            )
+        Event.objects.filter(pk=locked.pk).update(online_capacity=capacity)
+        promoted = []
+        if _promotes_automatically(locked):
+            promoted = _fill_free_seats(
+                locked, attendance=ONLINE, actor=actor, note=f"Online places changed to {capacity or 'no limit'}."
+            )
+        else:
+            locked.refresh_from_db(fields=["online_capacity", "online_seats_taken"])
+    event.online_capacity, event.online_seats_taken = locked.online_capacity, locked.online_seats_taken
     return promoted

@@ -1,45 +1,124 @@
+from dataclasses import dataclass
+
 from django import template
+from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..forms import RegistrationForm
 from ..models import Registration
-from ..services import RegistrationError, check_registration_open, decide_status
+from ..services import RegistrationError, check_registration_open, decide_status, places
 
 register = template.Library()
 
 
+@dataclass(frozen=True)
+class AttendanceOption:
+    """One way to attend a talk, as the panel shows it: what registering that way gives now."""
+
+    attendance: str
+    status: str | None  # confirmed or waitlisted; None when refused
+    code: str  # "open", "waitlist", or why registering this way is refused ("full", "waitlist_full")
+    message: str
+    waitlisted: int
+
+
+def _option_message(event, attendance, status, error) -> str:
+    online = attendance == Registration.Attendance.ONLINE
+    taken, capacity = places(event, attendance)
+    if error is not None:
+        return error.message
+    if status == Registration.Status.WAITLISTED:
+        return (
+            _("Online: full – join the waiting list")
+            if online and event.has_in_person
+            else _("Full – join the waiting list")
+        )
+    if online and capacity is None:
+        return _("Online: open to everyone")
+    left = {"left": capacity - taken, "capacity": capacity}
+    if online:
+        return _("Online: %(left)s of %(capacity)s places left") % left
+    if event.has_online:
+        return _("In the room: %(left)s of %(capacity)s seats left") % left
+    return _("%(left)s of %(capacity)s seats left") % left
+
+
+def attendance_options(event) -> list[AttendanceOption]:
+    """Each way the talk can be attended, with what registering that way gives now; one query."""
+    kinds = [
+        kind
+        for kind, offered in (
+            (Registration.Attendance.IN_PERSON, event.has_in_person),
+            (Registration.Attendance.ONLINE, event.has_online),
+        )
+        if offered
+    ]
+    waiting = dict(
+        Registration.objects.waitlisted()
+        .filter(event_id=event.pk)
+        .order_by()
+        .values_list("attendance")
+        .annotate(n=Count("pk"))
+    )
+    options = []
+    for kind in kinds:
+        status, error = None, None
+        try:
+            status = decide_status(event=event, waitlisted_count=waiting.get(kind, 0), attendance=kind)
+        except RegistrationError as refusal:
+            error = refusal
+        code = error.code if error else "open" if status == Registration.Status.CONFIRMED else "waitlist"
+        message = _option_message(event, kind, status, error)
+        options.append(AttendanceOption(kind, status, code, message, waiting.get(kind, 0)))
+    return options
+
+
 def panel_state(event, now):
-    """What the panel says: (state, message, waitlisted count); at most one query."""
+    """What the panel says: (state, message, waitlisted count, options); at most one query.
+
+    `options` holds an AttendanceOption per way of attending while registration is open.
+    """
     if event.status == event.Status.PUBLISHED and event.is_past(now):
-        return "past", "This talk has already taken place.", None
+        return "past", _("This talk has already taken place."), None, []
     try:
         check_registration_open(event=event, now=now)
     except RegistrationError as error:
-        return error.code, error.message, None
-    waitlisted = Registration.objects.waitlisted().filter(event_id=event.pk).count()
-    try:
-        status = decide_status(event=event, waitlisted_count=waitlisted)
-    except RegistrationError as error:
-        return error.code, error.message, waitlisted
-    if status == Registration.Status.CONFIRMED:
-        return "open", f"{event.seats_left} of {event.capacity} seats left", waitlisted
-    return "waitlist", "Full – join the waiting list", waitlisted
+        return error.code, error.message, None, []
+    options = attendance_options(event)
+    open_options = [option for option in options if option.status is not None]
+    waitlisted = sum(option.waitlisted for option in options)
+    if not open_options:
+        return options[0].code, options[0].message, waitlisted, options
+    first = open_options[0]
+    if any(option.status == Registration.Status.CONFIRMED for option in open_options):
+        confirmed = next(option for option in open_options if option.status == Registration.Status.CONFIRMED)
+        return "open", confirmed.message, waitlisted, options
+    return "waitlist", first.message, waitlisted, options
 
 
 @register.inclusion_tag("registrations/panel.html", takes_context=True)
 def registration_panel(context, event):
     """The registration box of the talk page: its state, and the form while one can register."""
     now = context.get("now") or timezone.now()
-    state, message, waitlisted = panel_state(event, now)
+    state, message, waitlisted, options = panel_state(event, now)
     can_register = state in ("open", "waitlist")
+    form = None
+    if can_register:
+        form = context.get("registration_form") or RegistrationForm(
+            questions=event.questions.all(),
+            event=event,
+            initial={"attendance": next(o.attendance for o in options if o.status == Registration.Status.CONFIRMED)}
+            if state == "open"
+            else None,
+        )
     return {
         "event": event,
         "request": context.get("request"),
         "state": state,
         "message": message,
         "waitlisted": waitlisted,
+        "options": options,
         "can_register": can_register,
-        "form": (context.get("registration_form") or RegistrationForm(questions=event.questions.all()))
-        if can_register
-        else None,
+        "form": form,
     }

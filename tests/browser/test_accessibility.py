@@ -31,8 +31,11 @@ def state(name, status=200):
     return register_state
 
 
-def register(event, name="Ana Ortiz", email="ana@example.edu"):
-    return services.register(event=event, name=name, email=email).registration
+ZOOM = "https://utexas.zoom.us/j/91234567890"
+
+
+def register(event, name="Ana Ortiz", email="ana@example.edu", attendance="in_person"):
+    return services.register(event=event, name=name, email=email, attendance=attendance).registration
 
 
 @state("home")
@@ -135,6 +138,31 @@ def _cancel(make_event):
 @state("already registered")
 def _already(make_event):
     return make_event().get_absolute_url() + "register/already/"
+
+
+@state("talk in person and online")
+def _hybrid(make_event):
+    return make_event(attendance_mode="hybrid", online_capacity=10, stream_url=ZOOM).get_absolute_url()
+
+
+@state("talk online only, full, waiting list")
+def _online_full(make_event):
+    event = make_event(attendance_mode="online", online_capacity=1, stream_url=ZOOM)
+    register(event, attendance="online")
+    return event.get_absolute_url()
+
+
+@state("self-service, online with the link")
+def _self_service_online(make_event):
+    event = make_event(attendance_mode="hybrid", stream_url=ZOOM)
+    return register(event, attendance="online").get_absolute_url()
+
+
+@state("self-service, waiting for the room, may switch online")
+def _self_service_switch(make_event):
+    event = make_event(attendance_mode="hybrid", capacity=1, stream_url=ZOOM)
+    register(event)
+    return register(event, name="Ben Okafor", email="ben@example.edu").get_absolute_url()
 
 
 @state("lost your link")

@@ -505,9 +505,14 @@ ADD = f"{REGISTRATIONS}add/"
 
 
 def add_data(talk, **overrides):
-    return {"event": talk.pk, "name": "Zoë Ñúñez", "email": "zoe@example.edu", "affiliation": "", "position": ""} | (
-        overrides
-    )
+    return {
+        "event": talk.pk,
+        "attendance": "in_person",
+        "name": "Zoë Ñúñez",
+        "email": "zoe@example.edu",
+        "affiliation": "",
+        "position": "",
+    } | overrides
 
 
 def form_errors(response):
@@ -521,7 +526,7 @@ def test_add_form_shows_only_the_registrants_fields(organizer, client, make_even
 
     assert response.status_code == 200
     page = response.content.decode()
-    for field in ("event", "name", "email", "affiliation", "position"):
+    for field in ("event", "attendance", "name", "email", "affiliation", "position"):
         assert f'name="{field}"' in page
     for field in ("status", "key", "created_at", "checked_in_at", "erased_at"):
         assert f'name="{field}"' not in page

@@ -175,3 +175,55 @@ def test_capacity_changes_racing_registrations_never_overbook(require_postgres, 
     # With people still waiting, no seat may stay empty.
     if Registration.objects.filter(event=event).waitlisted().exists():
         assert confirmed == event.capacity
+
+
+# Hybrid talks: online places race the same way, under the same lock, apart from the room.
+
+
+def registering_as(event, n, attendance):
+    return lambda: services.register(
+        event=event, name=f"Person {n}", email=f"{attendance}{n}@example.edu", attendance=attendance
+    )
+
+
+def assert_online_consistent(event):
+    event.refresh_from_db()
+    online = Registration.objects.filter(event=event).confirmed().online().count()
+    assert event.online_seats_taken == online
+    assert event.online_capacity is None or online <= event.online_capacity
+    return online
+
+
+def test_simultaneous_online_and_in_person_sign_ups_fill_each_side_apart(require_postgres, make_event):
+    event = make_event(attendance_mode="hybrid", capacity=10, online_capacity=25)
+    jobs = [registering_as(event, n, "online") for n in range(120)]
+    jobs += [registering_as(event, n, "in_person") for n in range(60)]
+    jobs = [job for pair in zip(jobs[:60], jobs[120:], strict=True) for job in pair] + jobs[60:120]
+
+    results = run_together(jobs)
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert assert_online_consistent(event) == 25
+    in_person = Registration.objects.filter(event=event).in_person()
+    assert in_person.confirmed().count() == event.seats_taken == 10
+    assert in_person.waitlisted().count() == 50
+    assert Registration.objects.filter(event=event).online().waitlisted().count() == 95
+
+
+def test_simultaneous_switches_to_online_take_exactly_the_free_places(require_postgres, make_event):
+    event = make_event(attendance_mode="hybrid", capacity=5, online_capacity=8)
+    for n in range(5):
+        registering_as(event, n, "in_person")()
+    waiting = [registering_as(event, n, "in_person")().registration for n in range(5, 45)]
+    holders = list(Registration.objects.filter(event=event).confirmed())
+    jobs = [lambda r=r: services.switch_attendance(registration=r, attendance="online") for r in waiting + holders]
+
+    results = run_together(jobs)
+
+    refusals = [r for r in results if isinstance(r, RegistrationError)]
+    assert [r for r in results if isinstance(r, Exception) and not isinstance(r, RegistrationError)] == []
+    assert {r.code for r in refusals} == {"full"}
+    assert len(refusals) == 45 - 8
+    assert assert_online_consistent(event) == 8
+    # Seats given up by holders who switched went to people still waiting for the room.
+    assert Registration.objects.filter(event=event).confirmed().in_person().count() == event.seats_taken == 5

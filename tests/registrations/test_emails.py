@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from outbox.delivery import deliver
 from outbox.models import OutgoingMail
+from registrations import services
 from registrations.mail import queue
 from registrations.models import MailKind, Registration
 from tests.mime import html_body, invite, invite_parts, sent, text_body
@@ -203,3 +204,139 @@ def test_a_talk_in_the_repeated_hour_names_its_zone_in_subject_and_body(
     (message,) = sent()
     assert message["Subject"].endswith(f"(Sun 7 Nov 2027, 1:30 AM {zone})")
     assert f"1:30 AM – 1:50 AM {zone}" in text_body(message)
+
+
+# Online attendance: the stream link goes to registrants attending online, and to nobody else
+
+
+ZOOM = "https://utexas.zoom.us/j/91234567890?pwd=secret"
+
+
+@pytest.fixture
+def hybrid(make_event):
+    return make_event(attendance_mode="hybrid", capacity=1, online_capacity=1, stream_url=ZOOM)
+
+
+def join(event, name, email, attendance):
+    return services.register(event=event, name=name, email=email, attendance=attendance).registration
+
+
+def mails_to(address):
+    return [message for message in sent() if message["To"].addresses[0].addr_spec == address]
+
+
+def test_online_confirmation_and_invite_carry_the_link(hybrid, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        join(hybrid, "Ana", "ana@example.edu", "online")
+
+    (message,) = mails_to("ana@example.edu")
+    assert ZOOM in text_body(message)
+    assert f'href="{ZOOM.replace("&", "&amp;")}"' in html_body(message)
+    assert "Your online place is confirmed." in text_body(message)
+    _, vevent, _ = invite(message)
+    assert str(vevent["URL"]) == ZOOM
+    assert str(vevent["LOCATION"]) == ZOOM
+    assert f"Join online: {ZOOM}" in str(vevent["DESCRIPTION"])
+
+
+def test_in_person_and_waiting_registrants_never_get_the_link(hybrid, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        join(hybrid, "Ana", "ana@example.edu", "in_person")
+        join(hybrid, "Ben", "ben@example.edu", "online")
+        join(hybrid, "Cy", "cy@example.edu", "online")  # the one online place is taken: waiting
+
+    for address in ("ana@example.edu", "cy@example.edu"):
+        (message,) = mails_to(address)
+        assert "zoom" not in message.as_string().lower()
+    _, vevent, _ = invite(mails_to("ana@example.edu")[0])
+    assert str(vevent["LOCATION"]) == "GDC 6.302, Gates Dell Complex (and online)"
+    assert str(vevent["URL"]).endswith(hybrid.get_absolute_url())
+
+
+def test_a_promoted_online_waiter_gets_the_link(hybrid, django_capture_on_commit_callbacks):
+    holder = join(hybrid, "Ben", "ben@example.edu", "online")
+    join(hybrid, "Cy", "cy@example.edu", "online")
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_registration(registration=holder)
+
+    (promoted,) = mails_to("cy@example.edu")
+    assert ZOOM in text_body(promoted)
+    assert str(invite(promoted)[1]["URL"]) == ZOOM
+
+
+def test_a_link_shown_before_the_start_is_not_in_the_early_emails(make_event, django_capture_on_commit_callbacks):
+    event = make_event(attendance_mode="online", stream_url=ZOOM, stream_reveal_minutes=30)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = join(event, "Ana", "ana@example.edu", "online")
+
+    (message,) = sent()
+    assert ZOOM not in message.as_string()
+    reveal = "the link appears on your registration page from"
+    assert reveal in text_body(message)
+    _, vevent, _ = invite(message)
+    assert str(vevent["LOCATION"]) == "Online"
+    assert str(vevent["URL"]).endswith(event.get_absolute_url())
+    assert "appears on your registration page" in str(vevent["DESCRIPTION"])
+    assert registration.manage_url in str(vevent["DESCRIPTION"])
+
+
+def test_the_sweep_sends_the_link_at_the_reveal_time_once(make_event, django_capture_on_commit_callbacks):
+    # The talk starts in 20 minutes and shows the link 30 minutes before: it is shown now.
+    start = timezone.now() + datetime.timedelta(minutes=20)
+    event = make_event(
+        attendance_mode="hybrid", stream_url=ZOOM, stream_reveal_minutes=30, online_capacity=1, start=start
+    )
+    online = join(event, "Ana", "ana@example.edu", "online")
+    join(event, "Ben", "ben@example.edu", "in_person")
+    join(event, "Cy", "cy@example.edu", "online")  # waiting
+    Registration.objects.update(created_at=timezone.now() - datetime.timedelta(days=2))
+    mail.outbox.clear()
+    reveal = event.start - datetime.timedelta(minutes=30)
+
+    assert services.queue_due_stream_links(now=reveal - datetime.timedelta(minutes=1)) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.queue_due_stream_links() == 1
+    assert services.queue_due_stream_links() == 0
+
+    (message,) = sent()
+    assert message["To"].addresses[0].addr_spec == "ana@example.edu"
+    assert message["Subject"].startswith(f"Link to join online: {event.title}")
+    _, vevent, _ = invite(message)
+    online.refresh_from_db()
+    assert vevent["SEQUENCE"] == online.invite_sequence == 1
+
+
+def test_a_new_link_goes_to_online_registrants_only(hybrid, django_capture_on_commit_callbacks):
+    join(hybrid, "Ana", "ana@example.edu", "in_person")
+    online = join(hybrid, "Ben", "ben@example.edu", "online")
+    join(hybrid, "Cy", "cy@example.edu", "online")  # waiting for an online place
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        hybrid.stream_url = "https://utexas.zoom.us/j/new-room"
+        hybrid.save()
+
+    (message,) = sent()
+    assert message["To"].addresses[0].addr_spec == "ben@example.edu"
+    assert message["Subject"].startswith("New link to join online")
+    assert "https://utexas.zoom.us/j/new-room" in text_body(message)
+    assert ZOOM not in message.as_string()
+    _, vevent, _ = invite(message)
+    online.refresh_from_db()
+    assert str(vevent["URL"]) == "https://utexas.zoom.us/j/new-room"
+    assert vevent["SEQUENCE"] == online.invite_sequence == 1
+
+
+def test_a_new_link_before_the_reveal_time_emails_nobody(make_event, django_capture_on_commit_callbacks):
+    event = make_event(attendance_mode="online", stream_url=ZOOM, stream_reveal_minutes=30)
+    join(event, "Ana", "ana@example.edu", "online")
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event.stream_url = "https://utexas.zoom.us/j/new-room"
+        event.save()
+
+    assert mail.outbox == []

@@ -765,3 +765,174 @@ def test_erasing_personal_data_deletes_the_answers(make_event, sign_up, ask):
 
     assert list(Answer.objects.values_list("registration__name", "value")) == [("Ben", "None")]
     assert kept.registration.answers.count() == 1
+
+
+# Hybrid talks: in person and online, each with its own places and waiting list
+
+HYBRID = Event.AttendanceMode.HYBRID
+ONLINE = Registration.Attendance.ONLINE
+IN_PERSON = Registration.Attendance.IN_PERSON
+
+
+def attend(event, n, attendance):
+    return services.register(
+        event=event, name=f"Person {n}", email=f"p{n}@example.edu", attendance=attendance
+    ).registration
+
+
+def test_online_places_never_take_a_seat_in_the_room(make_event):
+    event = make_event(attendance_mode=HYBRID, capacity=1)
+
+    online = [attend(event, n, ONLINE) for n in range(5)]
+    in_person = attend(event, 10, IN_PERSON)
+
+    event.refresh_from_db()
+    assert [r.status for r in online] == ["confirmed"] * 5
+    assert in_person.status == "confirmed"
+    assert (event.seats_taken, event.online_seats_taken) == (1, 5)
+    assert attend(event, 11, IN_PERSON).status == "waitlisted"
+    assert attend(event, 12, ONLINE).status == "confirmed"
+
+
+def test_limited_online_places_have_their_own_waiting_list(make_event):
+    event = make_event(attendance_mode=HYBRID, capacity=1, online_capacity=2)
+    attend(event, 0, IN_PERSON)
+    waiting_in_room = attend(event, 1, IN_PERSON)
+
+    statuses = [attend(event, n, ONLINE).status for n in range(2, 6)]
+
+    assert statuses == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
+    online_waiting = list(Registration.objects.filter(event=event).online().waitlist_order())
+    assert [r.waitlist_position() for r in online_waiting] == [1, 2]
+    assert waiting_in_room.waitlist_position() == 1
+    event.refresh_from_db()
+    assert (event.seats_taken, event.online_seats_taken) == (1, 2)
+
+
+def test_an_online_cancellation_promotes_the_next_online_waiter_only(make_event):
+    event = make_event(attendance_mode=HYBRID, capacity=1, online_capacity=1)
+    attend(event, 0, IN_PERSON)
+    room_waiter = attend(event, 1, IN_PERSON)
+    online_holder = attend(event, 2, ONLINE)
+    online_waiter = attend(event, 3, ONLINE)
+
+    promoted = services.cancel_registration(registration=online_holder)
+
+    assert promoted == [online_waiter]
+    room_waiter.refresh_from_db()
+    assert room_waiter.status == "waitlisted"
+    event.refresh_from_db()
+    assert (event.seats_taken, event.online_seats_taken) == (1, 1)
+
+
+def test_a_talk_refuses_a_way_of_attending_it_does_not_offer(make_event):
+    in_person_only, online_only = make_event(), make_event(attendance_mode=Event.AttendanceMode.ONLINE)
+
+    with pytest.raises(RegistrationError) as no_online:
+        attend(in_person_only, 0, ONLINE)
+    with pytest.raises(RegistrationError) as no_room:
+        attend(online_only, 1, IN_PERSON)
+
+    assert no_online.value.code == no_room.value.code == "attendance"
+    assert "in person only" in no_online.value.message
+    assert not Registration.objects.exists()
+    assert attend(online_only, 2, ONLINE).status == "confirmed"
+
+
+def test_full_online_places_without_a_waiting_list_refuse(make_event):
+    event = make_event(attendance_mode=HYBRID, online_capacity=1, waitlist_enabled=False)
+    attend(event, 0, ONLINE)
+
+    with pytest.raises(RegistrationError, match="online places are all taken") as error:
+        attend(event, 1, ONLINE)
+
+    assert error.value.code == "full"
+
+
+def test_database_refuses_more_online_places_than_the_limit(make_event):
+    event = make_event(attendance_mode=HYBRID, online_capacity=1)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(online_seats_taken=2)
+
+
+def test_someone_waiting_for_the_room_switches_to_online_in_one_step(make_event):
+    event = make_event(attendance_mode=HYBRID, capacity=1)
+    attend(event, 0, IN_PERSON)
+    switcher = attend(event, 1, IN_PERSON)
+    behind = attend(event, 2, IN_PERSON)
+
+    promoted = services.switch_attendance(registration=switcher, attendance=ONLINE)
+
+    assert promoted == []
+    switcher.refresh_from_db()
+    assert (switcher.attendance, switcher.status) == (ONLINE, "confirmed")
+    assert behind.waitlist_position() == 1
+    event.refresh_from_db()
+    assert (event.seats_taken, event.online_seats_taken) == (1, 1)
+    assert switcher.log.last().action == RegistrationLog.Action.SWITCHED
+    assert switcher.outgoing_mails.filter(kind=MailKind.CONFIRMATION).count() == 1
+
+
+def test_leaving_the_room_for_online_gives_the_seat_to_the_next_in_line(make_event):
+    event = make_event(attendance_mode=HYBRID, capacity=1)
+    holder = attend(event, 0, IN_PERSON)
+    waiter = attend(event, 1, IN_PERSON)
+
+    promoted = services.switch_attendance(registration=holder, attendance=ONLINE)
+
+    assert promoted == [waiter]
+    event.refresh_from_db()
+    assert (event.seats_taken, event.online_seats_taken) == (1, 1)
+
+
+def test_back_to_the_room_only_when_a_seat_is_free(make_event):
+    event = make_event(attendance_mode=HYBRID, capacity=1)
+    holder = attend(event, 0, IN_PERSON)
+    online = attend(event, 1, ONLINE)
+
+    with pytest.raises(RegistrationError) as error:
+        services.switch_attendance(registration=online, attendance=IN_PERSON)
+    assert error.value.code == "full"
+
+    services.cancel_registration(registration=holder)
+    services.switch_attendance(registration=online, attendance=IN_PERSON)
+
+    online.refresh_from_db()
+    assert (online.attendance, online.status) == (IN_PERSON, "confirmed")
+    event.refresh_from_db()
+    assert (event.seats_taken, event.online_seats_taken) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    ("setup", "code"),
+    [("same", "same"), ("full_online", "full"), ("cancelled", "cancelled"), ("in_person_only", "attendance")],
+)
+def test_switching_is_refused_with_a_reason(make_event, setup, code):
+    mode = Event.AttendanceMode.IN_PERSON if setup == "in_person_only" else HYBRID
+    event = make_event(attendance_mode=mode, capacity=1, online_capacity=0 if setup == "full_online" else None)
+    registration = attend(event, 0, IN_PERSON)
+    target = IN_PERSON if setup == "same" else ONLINE
+    if setup == "cancelled":
+        services.cancel_registration(registration=registration)
+
+    with pytest.raises(RegistrationError) as error:
+        services.switch_attendance(registration=registration, attendance=target)
+
+    assert error.value.code == code
+    registration.refresh_from_db()
+    assert registration.attendance == IN_PERSON
+
+
+def test_more_online_places_promote_the_online_waiting_list(make_event):
+    event = make_event(attendance_mode=HYBRID, online_capacity=1)
+    attend(event, 0, ONLINE)
+    waiting = [attend(event, n, ONLINE) for n in (1, 2, 3)]
+
+    with pytest.raises(RegistrationError) as error:
+        services.change_online_capacity(event=event, capacity=0)
+    assert error.value.code == "capacity_below_taken"
+
+    assert services.change_online_capacity(event=event, capacity=2) == waiting[:1]
+    assert services.change_online_capacity(event=event, capacity=None) == waiting[1:]
+    assert (event.online_capacity, event.online_seats_taken) == (None, 4)

@@ -707,3 +707,94 @@ def test_a_cancelled_registrations_file_removes_the_entry(client, event, sign_up
     (vevent,) = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
     assert str(vevent["STATUS"]) == "CANCELLED"
     assert "Your calendar" not in client.get(registration.get_absolute_url()).content.decode()
+
+
+# Hybrid talks on the talk page and the registrant's page
+
+
+@pytest.fixture
+def hybrid_talk(make_event):
+    return make_event(attendance_mode="hybrid", capacity=1, stream_url="https://utexas.zoom.us/j/123")
+
+
+def test_hybrid_talk_page_offers_both_ways_with_their_places(hybrid_talk, sign_up, client):
+    page = text(client.get(hybrid_talk.get_absolute_url()))
+
+    assert "In the room: 1 of 1 seats left" in page
+    assert "Online: open to everyone" in page
+    assert "<legend>How will you attend?</legend>" in page
+    assert 'value="in_person" required id="id_attendance_0" checked' in page
+    assert "In person, in GDC 6.302" in page
+    assert "Online: we send you the link" in page
+
+    sign_up(hybrid_talk)
+    page = text(client.get(hybrid_talk.get_absolute_url()))
+    assert "Full – join the waiting list" in page
+    # With the room full, online (which has places) is what the form suggests.
+    assert 'value="online" required id="id_attendance_1" checked' in page
+
+
+def test_registering_online_for_a_hybrid_talk(hybrid_talk, client):
+    response = client.post(register_url(hybrid_talk), form_data(attendance="online"))
+
+    registration = Registration.objects.get()
+    assert response.status_code == 302
+    assert (registration.attendance, registration.status) == ("online", "confirmed")
+    page = text(client.get(registration.get_absolute_url()))
+    assert "Thank you" not in page and "Your online place is confirmed" in page
+    assert 'href="https://utexas.zoom.us/j/123"' in page
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("", "Please choose how you will attend."), ("both", "Please choose in person or online.")],
+)
+def test_a_hybrid_registration_needs_a_valid_way_to_attend(hybrid_talk, client, value, message):
+    response = client.post(register_url(hybrid_talk), form_data(attendance=value))
+
+    assert response.status_code == 400
+    assert message in text(response)
+    assert not Registration.objects.exists()
+
+
+def test_online_only_talk_registers_online_without_asking(make_event, client):
+    event = make_event(attendance_mode="online")
+
+    page = text(client.get(event.get_absolute_url()))
+    client.post(register_url(event), form_data())
+
+    assert 'name="attendance"' not in page
+    assert "Online: open to everyone" in page
+    assert "Registrants get the link to join." in page
+    assert Registration.objects.get().attendance == "online"
+
+
+def test_someone_waiting_for_the_room_switches_online_from_their_page(hybrid_talk, sign_up, client):
+    sign_up(hybrid_talk)
+    waiting = sign_up(hybrid_talk)
+    switch_url = reverse("registrations:switch_attendance", args=[waiting.token])
+
+    page = text(client.get(waiting.get_absolute_url()))
+    assert "The room is full, but you can attend online right away." in page
+    assert client.get(switch_url).status_code == 405
+    response = client.post(switch_url, {"attendance": "online"}, follow=True)
+
+    waiting.refresh_from_db()
+    assert (waiting.attendance, waiting.status) == ("online", "confirmed")
+    assert "You now attend online. The confirmation is on its way." in text(response)
+    assert "Your online place is confirmed" in text(response)
+    # The room is still full: no way back yet.
+    assert "Take a seat in the room" not in text(response)
+
+
+def test_a_forged_switch_changes_nothing(hybrid_talk, sign_up, client):
+    registration = sign_up(hybrid_talk)
+
+    response = client.post(
+        reverse("registrations:switch_attendance", args=[registration.token]), {"attendance": "teleport"}, follow=True
+    )
+
+    assert "Please choose in person or online." in text(response)
+    registration.refresh_from_db()
+    assert registration.attendance == "in_person"
+    assert client.post(reverse("registrations:switch_attendance", args=["forged-token"])).status_code == 404

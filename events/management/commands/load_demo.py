@@ -62,6 +62,10 @@ EVENT = {
         "models."
     ),
     "status": Event.Status.PUBLISHED,
+    # In the room and on Zoom; the link shows on registrants' pages half an hour before the start.
+    "attendance_mode": Event.AttendanceMode.HYBRID,
+    "stream_url": "https://utexas.zoom.us/j/00000000000",
+    "stream_reveal_minutes": 30,
 }
 
 
