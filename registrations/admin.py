@@ -409,7 +409,7 @@ class RegistrationAdmin(admin.ModelAdmin):
 
 class RegistrationInline(admin.TabularInline):
     model = Registration
-    fields = ["name", "email", "affiliation", "position", "status", "created_at", "checked_in_at"]
+    fields = ["name", "email", "affiliation", "position", "status", "attendance", "created_at", "checked_in_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False

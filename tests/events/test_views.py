@@ -326,3 +326,13 @@ def test_talk_under_way_says_it_is_happening_now(client, make_event):
     now = timezone.now()
     event = make_event(start=now - datetime.timedelta(minutes=10), end=now + datetime.timedelta(minutes=50))
     assert "This talk is happening now" in html(client.get(event.get_absolute_url()))
+
+
+def test_lists_say_where_a_hybrid_or_online_talk_happens(client, make_event):
+    make_event(title="Both ways", attendance_mode="hybrid")
+    make_event(title="On screens", attendance_mode="online")
+
+    page = " ".join(client.get("/").content.decode().split())
+
+    assert "· GDC 6.302 and online" in page
+    assert "· Online" in page
