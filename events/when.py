@@ -48,10 +48,11 @@ def moment_text(event, moment: datetime.datetime | None, *, style: str = LONG) -
     """Any moment about `event` (registration opens, a registrant cancelled) on the venue's clock."""
     if moment is None:
         return ""
-    patterns = _patterns()
     moment = local(event, moment)
     if style == CSV:
+        # Not translated: spreadsheets sort and parse it (and exports run it per row).
         return f"{moment:%Y-%m-%d %H:%M} {zone_name(moment)}"
+    patterns = _patterns()
     date = patterns["short_date"] if style == SHORT else patterns["date"]
     return f"{dateformat.format(moment, date)}, {_time(moment, patterns)}"
 
