@@ -178,6 +178,14 @@ class EventQuerySet(models.QuerySet):
     def with_related(self):
         return self.select_related("series", "venue").prefetch_related("speakers")
 
+    def next_change(self, now=None):
+        """The first start or end of these talks after `now`: when a list of them changes by itself (or None)."""
+        now = now or timezone.now()
+        found = self.aggregate(
+            start=models.Min("start", filter=Q(start__gt=now)), end=models.Min("end", filter=Q(end__gt=now))
+        )
+        return min((moment for moment in found.values() if moment), default=None)
+
 
 class Event(models.Model):
     class Status(models.TextChoices):
@@ -447,6 +455,15 @@ class Event(models.Model):
     def is_rescheduled(self):
         """Moved to another time after it was published (and not moved back)."""
         return self.previous_start is not None and self.previous_start != self.start
+
+    def next_change(self, now):
+        """The first moment after `now` at which the talk's page changes by itself, or None.
+
+        Registration opens or closes, the talk starts (registration closes,
+        "happening now") or ends.
+        """
+        moments = (self.registration_opens, self.registration_closes, self.start, self.end)
+        return min((moment for moment in moments if moment and moment > now), default=None)
 
     @property
     def seats_left(self):

@@ -5,6 +5,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 
+from seminar_site import pagecache
+
 from . import ical, sharing
 from .models import Event, Series
 
@@ -15,6 +17,19 @@ class EventListView(ListView):
     template_name = "events/event_list.html"
     paginate_by = 20
     past = False
+
+    def get(self, request, *args, **kwargs):
+        page = request.GET.get(self.page_kwarg, "1")
+        if not page.isdigit():
+            return super().get(request, *args, **kwargs)
+        return pagecache.serve(
+            request,
+            key=f"events:{'past' if self.past else 'upcoming'}:{page}",
+            # No seats on these lists: a registration leaves them as they are.
+            tags=[pagecache.CONTENT],
+            render=lambda: super(EventListView, self).get(request, *args, **kwargs),
+            valid_until=lambda response: Event.objects.published().next_change(response.context_data["now"]),
+        )
 
     def get_queryset(self):
         events = Event.objects.published().with_related()
@@ -40,6 +55,16 @@ class EventDetailView(DetailView):
     """The talk page. Drafts exist only for staff, who see them as a marked preview."""
 
     template_name = "events/event_detail.html"
+
+    def get(self, request, *args, **kwargs):
+        slug = kwargs[self.slug_url_kwarg]
+        return pagecache.serve(
+            request,
+            key=f"talk:{slug}",
+            tags=[pagecache.CONTENT, pagecache.talk_tag(slug)],
+            render=lambda: super(EventDetailView, self).get(request, *args, **kwargs),
+            valid_until=lambda response: response.context_data["event"].next_change(response.context_data["now"]),
+        )
 
     def get_queryset(self):
         return Event.objects.visible_to(self.request.user).with_related().prefetch_related("questions")

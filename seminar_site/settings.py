@@ -233,6 +233,13 @@ CACHES = {
 }
 CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="seminars"))
 
+# Public pages (talk, home, past talks) are kept rendered in that shared cache
+# and dropped the moment anything they show changes (seminar_site/pagecache.py).
+# PAGE_CACHE_TIMEOUT (seconds) only bounds how long a page could lag should an
+# invalidation be lost while the cache is unreachable.
+PAGE_CACHE = env.bool("PAGE_CACHE", default=True)
+PAGE_CACHE_TIMEOUT = env.int("PAGE_CACHE_TIMEOUT", default=600)
+
 # Rate limits, as "count/period" (s, m, h, d; e.g. "10/h" or "5/15m"), or "off".
 # Registrations: per client address per talk. Endpoints that email an address
 # typed into a form: per client address per endpoint, and per target address

@@ -62,3 +62,66 @@ def parse_head(html: str) -> Head:
     parser.feed(html)
     parser.close()
     return parser.head
+
+
+class _FormParser(HTMLParser):
+    """The fields of one <form>, as a browser would submit it unchanged."""
+
+    def __init__(self, form_id: str):
+        super().__init__(convert_charrefs=True)
+        self.form_id = form_id
+        self.inside = False
+        self.fields: list[tuple[str, str]] = []
+        self._select = None  # (name, multiple, selected values, first option)
+        self._option = None
+        self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == self.form_id
+        if not self.inside or "disabled" in attrs:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = attrs.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            if kind not in ("submit", "button", "image", "reset", "file"):
+                self.fields.append((name, attrs.get("value", "on" if kind in ("checkbox", "radio") else "")))
+        elif tag == "select" and name:
+            self._select = (name, "multiple" in attrs, [], [])
+        elif tag == "option" and self._select:
+            self._option = attrs
+            self._select[3].append(attrs.get("value"))
+            if "selected" in attrs:
+                self._select[2].append(attrs.get("value"))
+        elif tag == "textarea" and name:
+            self._textarea = (name, [])
+
+    def handle_data(self, data):
+        if self._textarea:
+            self._textarea[1].append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select" and self._select:
+            name, multiple, selected, options = self._select
+            if not selected and not multiple and options:
+                selected = [options[0]]
+            self.fields += [(name, value or "") for value in selected]
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            name, text = self._textarea
+            # A browser drops the one newline that follows <textarea>.
+            self.fields.append((name, "".join(text).removeprefix("\n")))
+            self._textarea = None
+
+
+def form_fields(html: str, form_id: str) -> list[tuple[str, str]]:
+    """What submitting the form with id `form_id` unchanged would post, as (name, value) pairs."""
+    parser = _FormParser(form_id)
+    parser.feed(html)
+    parser.close()
+    return parser.fields

@@ -174,3 +174,99 @@ def test_one_address_alternating_between_hosts_meets_the_shared_limit_in_the_def
     hosts = two_hosts(REGISTRATION_RATE_LIMIT="5/h")  # no CACHE_URL: the database cache
 
     assert_one_address_is_stopped_across_hosts(hosts, event)
+
+
+# Cached pages: what one host changes, the other shows on its next request
+
+
+def text(response) -> str:
+    return " ".join(response.text.split())
+
+
+class Organizer:
+    """An organizer logged in to the admin of `host` through the proxy (Secure cookies sent by hand)."""
+
+    def __init__(self, host, username, password):
+        self.host = host
+        login = f"{host.url}/admin/login/"
+        page = host.session.get(login, headers=self.headers({}), timeout=REQUEST_TIMEOUT)
+        self.cookies = {"csrftoken": page.cookies["csrftoken"]}
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+        response = self.post(login, {"csrfmiddlewaretoken": token, "username": username, "password": password})
+        assert response.status_code == 302, response.text[:2000]
+        self.cookies |= response.cookies.get_dict()
+
+    def headers(self, cookies):
+        return {
+            "X-Forwarded-Proto": "https",
+            "Origin": self.host.url.replace("http://", "https://"),
+            "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items()),
+        }
+
+    def get(self, url):
+        return self.host.session.get(url, headers=self.headers(self.cookies), timeout=REQUEST_TIMEOUT)
+
+    def post(self, url, data):
+        cookies = getattr(self, "cookies", {})
+        return self.host.session.post(
+            url, data=data, headers=self.headers(cookies), allow_redirects=False, timeout=REQUEST_TIMEOUT
+        )
+
+
+def test_both_hosts_show_an_admin_edit_a_registration_and_a_cancellation_on_the_next_request(
+    two_hosts, shared_redis, make_event, django_user_model
+):
+    from tests.html import form_fields
+
+    event = make_event(capacity=3, title="Before the edit")
+    django_user_model.objects.create_superuser("boss", "boss@example.edu", "pw-boss-not-real")
+    prefix = f"test-{uuid.uuid4().hex}"
+    hosts = two_hosts(CACHE_URL=shared_redis, CACHE_KEY_PREFIX=prefix)
+    talk = event.get_absolute_url()
+
+    def page(host, path):
+        response = host.session.get(f"{host.url}{path}", headers={"X-Forwarded-Proto": "https"}, timeout=120)
+        assert response.status_code == 200, response.text[:2000]
+        return text(response)
+
+    def every_page():
+        return [page(host, path) for host in hosts for path in (talk, "/")]
+
+    assert all("Before the edit" in shown for shown in every_page())
+    stored = redis.Redis.from_url(shared_redis).keys(f"{prefix}:*pages:*")
+    assert any(b"pages:talk:" in key for key in stored) and any(b"pages:events:upcoming:" in key for key in stored)
+    assert "3 of 3 seats left" in page(hosts[1], talk)
+
+    # An organizer renames the talk in the admin on host A.
+    organizer = Organizer(hosts[0], "boss", "pw-boss-not-real")
+    change = f"{hosts[0].url}/admin/events/event/{event.pk}/change/"
+    data = dict(form_fields(organizer.get(change).text, "event_form"))
+    response = organizer.post(change, data | {"title": "After the edit", "_save": "Save"})
+    assert response.status_code == 302, response.text[:3000]
+    shown = every_page()
+    assert all("After the edit" in one and "Before the edit" not in one for one in shown)
+
+    # Someone registers on host B; host A's talk page counts the seat.
+    browser = Browser(hosts[1], event)
+    registered = browser.register(hosts[1], event, 1, client_ip="198.51.100.7")
+    assert registered.status_code == 302
+    assert "2 of 3 seats left" in page(hosts[0], talk)
+    assert "2 of 3 seats left" in page(hosts[1], talk)
+
+    # They cancel with their link on host A; host B's page has the seat back.
+    manage = registered.headers["Location"].split("?")[0]
+    cancelled = hosts[0].session.post(
+        f"{hosts[0].url}{manage}cancel/",
+        data={"csrfmiddlewaretoken": browser.token},
+        headers={
+            "Cookie": browser.cookie,
+            "X-Forwarded-Proto": "https",
+            "Origin": hosts[0].url.replace("http://", "https://"),
+        },
+        allow_redirects=False,
+        timeout=REQUEST_TIMEOUT,
+    )
+    assert cancelled.status_code == 302
+    assert Registration.objects.filter(event=event).active().count() == 0
+    assert "3 of 3 seats left" in page(hosts[1], talk)
+    assert "3 of 3 seats left" in page(hosts[0], talk)

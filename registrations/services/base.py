@@ -1,6 +1,7 @@
 """What every registration service shares: the domain exception, the event lock, the history entry."""
 
 from events.models import Event
+from seminar_site import pagecache
 
 from ..models import Registration, RegistrationLog
 
@@ -20,7 +21,11 @@ class RegistrationError(Exception):
 def lock_event(event_id: int) -> Event:
     # The one lock that serializes every seat change of a talk.
     # of=("self",): lock the talk only, not its venue (other talks share it).
-    return Event.objects.select_for_update(of=("self",)).select_related("venue").get(pk=event_id)
+    event = Event.objects.select_for_update(of=("self",)).select_related("venue").get(pk=event_id)
+    # Whoever takes this lock may change what the talk's page shows (seats
+    # left, the waiting list): its cached copy goes when the change commits.
+    pagecache.changed(pagecache.talk_tag(event.slug))
+    return event
 
 
 def log_action(registration: Registration, action: str, *, from_status: str = "", actor=None, note: str = ""):

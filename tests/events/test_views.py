@@ -83,7 +83,10 @@ def test_the_split_between_upcoming_and_past_is_the_end_of_the_talk(client, make
     assert "Under way" not in past
 
 
-def test_home_query_count_does_not_grow_with_the_number_of_talks(client, make_event, django_assert_num_queries):
+def test_home_query_count_does_not_grow_with_the_number_of_talks(
+    client, make_event, django_assert_num_queries, settings
+):
+    settings.PAGE_CACHE = False  # what rendering the page costs
     make_event()
     # Count for the paginator, the talks with series and venue, their speakers.
     with django_assert_num_queries(3):
@@ -95,6 +98,20 @@ def test_home_query_count_does_not_grow_with_the_number_of_talks(client, make_ev
     with django_assert_num_queries(3):
         response = client.get("/")
     assert len(response.context["event_list"]) == 20
+
+
+@pytest.mark.parametrize("talks", [1, 30])
+def test_home_from_the_page_cache_is_one_read_of_the_shared_cache(client, make_event, django_assert_num_queries, talks):
+    for _ in range(talks):
+        make_event()
+    client.get("/")
+
+    # The page and the token of what it shows, in one read of the database cache.
+    with django_assert_num_queries(1):
+        response = client.get("/")
+
+    assert response.status_code == 200
+    assert response.content.decode().count('<li class="event-item') == min(talks, 20)
 
 
 def test_home_is_paginated(client, make_event):

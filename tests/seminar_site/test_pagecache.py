@@ -1,0 +1,337 @@
+"""Public pages from the shared cache: as fast as a stored copy, as exact as a fresh render.
+
+Each test first has the page stored (a GET), then changes something the way
+people do (the form, the self-service link, the admin, the services, a model
+save), then checks that the next GET shows the change. On a real commit the
+invalidation happens when the transaction commits; inside a test's
+transaction, which never commits, tests/conftest.py has it happen at once.
+"""
+
+import datetime
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from events.models import Event, Question, Speaker
+from registrations import services
+from registrations.models import Registration
+from seminar_site import pagecache
+from tests.admin_forms import inline_management_data
+from tests.html import form_fields
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def text(response) -> str:
+    return " ".join(response.content.decode().split())
+
+
+def register(client, event, token, email):
+    return client.post(
+        reverse("registrations:register", kwargs={"slug": event.slug}),
+        {"csrfmiddlewaretoken": token, "name": "Ana López", "email": email, "consent": "on", "website": ""},
+    )
+
+
+def stored(event) -> bool:
+    """Is a copy of the talk page in the cache (whatever its tokens)?"""
+    return cache.get(f"pages:talk:{event.slug}:{translation.get_language()}") is not None
+
+
+# One cached page, many visitors
+
+
+def test_every_visitor_of_a_cached_page_gets_a_csrf_token_of_their_own_that_works(
+    make_event, django_assert_num_queries
+):
+    event = make_event(capacity=5)
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first_page = first.get(event.get_absolute_url())
+    with django_assert_num_queries(1):  # served from the cache
+        second_page = second.get(event.get_absolute_url())
+
+    first_token, second_token = TOKEN.search(first_page.text)[1], TOKEN.search(second_page.text)[1]
+    assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
+    assert "Cookie" in second_page["Vary"]
+    # Each token goes with its own cookie only.
+    assert register(second, event, first_token, "mixed@example.edu").status_code == 403
+    assert register(first, event, first_token, "first@example.edu").status_code == 302
+    assert register(second, event, second_token, "second@example.edu").status_code == 302
+    assert Registration.objects.filter(event=event).count() == 2
+
+
+def test_the_cached_page_is_the_page(make_event, settings):
+    event = make_event()
+    settings.PAGE_CACHE = False
+    rendered = Client().get(event.get_absolute_url())
+    settings.PAGE_CACHE = True
+    Client().get(event.get_absolute_url())
+
+    served = Client().get(event.get_absolute_url())
+
+    assert TOKEN.sub("", served.content.decode()) == TOKEN.sub("", rendered.content.decode())
+    assert served["Content-Type"] == rendered["Content-Type"]
+    assert served["Content-Security-Policy"] == rendered["Content-Security-Policy"]
+
+
+def test_a_page_without_a_form_sets_no_csrf_cookie(make_event, client):
+    make_event()
+    client.get("/")
+
+    response = client.get("/")
+
+    assert "csrftoken" not in response.cookies
+
+
+# Changes show on the next request
+
+
+def test_registering_and_cancelling_show_at_once(make_event, client):
+    event = make_event(capacity=3)
+    assert "3 of 3 seats left" in text(client.get(event.get_absolute_url()))
+
+    token = TOKEN.search(client.get(event.get_absolute_url()).text)[1]
+    assert register(client, event, token, "ana@example.edu").status_code == 302
+    assert "2 of 3 seats left" in text(client.get(event.get_absolute_url()))
+
+    registration = Registration.objects.get(event=event)
+    assert client.post(reverse("registrations:cancel", kwargs={"token": registration.token})).status_code == 302
+    assert "3 of 3 seats left" in text(client.get(event.get_absolute_url()))
+
+
+def sign_up(event, email):
+    return services.register(event=event, name="Someone", email=email).registration
+
+
+def test_a_full_talk_shows_its_waiting_list_and_a_freed_seat_at_once(make_event, client):
+    event = make_event(capacity=1)
+    holder = sign_up(event, "first@example.edu")
+    assert "Join the waiting list" in text(client.get(event.get_absolute_url()))
+    sign_up(event, "second@example.edu")
+    assert "1 person is waiting" in text(client.get(event.get_absolute_url()))
+
+    services.cancel_registration(registration=holder)  # promotes the one waiting
+
+    page = text(client.get(event.get_absolute_url()))
+    assert "Join the waiting list" in page
+    assert "waiting." not in page
+
+
+def test_an_edit_in_the_admin_shows_at_once_on_the_talk_page_and_the_home_page(make_event, client):
+    event = make_event(title="The old title")
+    assert "The old title" in text(client.get(event.get_absolute_url()))
+    assert "The old title" in text(client.get("/"))
+    admin = Client()
+    admin.force_login(get_user_model().objects.create_superuser("boss", "boss@example.edu", "pw-boss-not-real"))
+    url = reverse("admin:events_event_change", args=[event.pk])
+    data = dict(form_fields(admin.get(url).content.decode(), "event_form")) | inline_management_data(admin, url)
+
+    response = admin.post(url, data | {"title": "The new title", "_save": "Save"})
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    for page in (client.get(event.get_absolute_url()), client.get("/")):
+        assert "The new title" in text(page)
+        assert "The old title" not in text(page)
+
+
+@pytest.mark.parametrize(
+    ("edit", "shown", "gone"),
+    [
+        pytest.param(
+            lambda event: _save(event.speakers.get(), name="Renamed Speaker"), "Renamed Speaker", None, id="speaker"
+        ),
+        pytest.param(lambda event: _save(event.venue, room="GDC 2.216"), "GDC 2.216", "GDC 6.302", id="venue"),
+        pytest.param(
+            lambda event: _save(event.series, name="Renamed Series"), "Renamed Series", "IFML Seminar", id="series"
+        ),
+        pytest.param(
+            lambda event: event.speakers.add(Speaker.objects.create(name="A Second Speaker")),
+            "A Second Speaker",
+            None,
+            id="speaker added",
+        ),
+        pytest.param(lambda event: event.speakers.clear(), None, "Atlas Wang", id="speakers cleared"),
+        pytest.param(lambda event: event.speakers.get().delete(), None, "Atlas Wang", id="speaker deleted"),
+        pytest.param(
+            lambda event: Question.objects.create(event=event, label="Any allergies?", position=1),
+            "Any allergies?",
+            None,
+            id="question",
+        ),
+    ],
+)
+def test_what_the_pages_show_of_speakers_venues_series_and_questions_is_current(make_event, client, edit, shown, gone):
+    event = make_event()
+    pages = (event.get_absolute_url(), "/")
+    for path in pages:
+        client.get(path)
+
+    edit(event)
+
+    talk, home = (text(client.get(path)) for path in pages)
+    if shown:
+        assert shown in talk
+        assert shown in home or shown == "Any allergies?"  # the home page lists no questions
+    if gone:
+        assert gone not in talk
+        # The home page lists the talk's series, room and speakers too (not its questions).
+        assert gone not in home
+
+
+def _save(instance, **fields):
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.save()
+
+
+def test_a_published_draft_appears_at_once(make_event, client):
+    event = make_event(status=Event.Status.DRAFT, title="Soon to be announced")
+    assert client.get(event.get_absolute_url()).status_code == 404
+    assert "Soon to be announced" not in text(client.get("/"))
+
+    # Even written past the model (no signal, no invalidation): a 404 is never stored.
+    Event.objects.filter(pk=event.pk).update(status=Event.Status.PUBLISHED)
+    assert client.get(event.get_absolute_url()).status_code == 200
+
+    _save(event, status=Event.Status.PUBLISHED)
+    assert "Soon to be announced" in text(client.get("/"))
+
+
+# Time passes
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Move the site's clock: clock(timedelta) from now on."""
+
+    real_now = timezone.now
+
+    def move(delta):
+        monkeypatch.setattr(timezone, "now", lambda: real_now() + delta)
+
+    return move
+
+
+def test_registration_closing_shows_without_any_change_in_the_database(make_event, client, clock):
+    event = make_event(registration_closes=timezone.now() + datetime.timedelta(hours=1))
+    assert "Register" in text(client.get(event.get_absolute_url()))
+    assert stored(event)
+
+    clock(datetime.timedelta(hours=2))
+
+    page = text(client.get(event.get_absolute_url()))
+    assert "Registration closed on" in page
+    assert 'name="csrfmiddlewaretoken"' not in page
+
+
+def test_a_talk_under_way_and_then_over_moves_on_the_home_page(make_event, client, clock):
+    start = timezone.now() + datetime.timedelta(days=1)
+    make_event(title="Tomorrow at noon", start=start, end=start + datetime.timedelta(hours=1))
+    assert "Happening now" not in text(client.get("/"))
+
+    clock(datetime.timedelta(days=1, minutes=30))
+    assert "Happening now" in text(client.get("/"))
+
+    clock(datetime.timedelta(days=1, hours=2))
+    assert "Tomorrow at noon" not in text(client.get("/"))
+    assert "Tomorrow at noon" in text(client.get(reverse("events:past_event_list")))
+
+
+# Who gets the stored page
+
+
+def test_staff_see_their_own_page_and_never_leave_it_for_others(make_event, client):
+    event = make_event()
+    staff = Client()
+    staff.force_login(get_user_model().objects.create_user("door", password="pw-door-not-real", is_staff=True))
+
+    assert "Admin" in text(staff.get(event.get_absolute_url()))
+
+    assert ">Admin<" not in client.get(event.get_absolute_url()).content.decode()
+    assert ">Admin<" in staff.get(event.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("cookie", "cacheable"),
+    [("", True), ("csrftoken=abc", True), ("sessionid=abc", False), ("messages=abc", False)],
+)
+def test_visitors_with_a_session_or_a_message_waiting_get_the_page_rendered_for_them(rf, cookie, cacheable):
+    # A session: someone logged in (staff see drafts and the admin link). A message: it must be shown.
+    assert pagecache.cacheable(rf.get("/", headers={"Cookie": cookie} if cookie else {})) is cacheable
+    assert pagecache.cacheable(rf.post("/")) is False
+
+
+def test_pages_are_stored_per_language(rf, db):
+    calls = []
+
+    def render():
+        calls.append(translation.get_language())
+        return TemplateResponse(rf.get("/"), "404.html", {})
+
+    for language in ("en", "es", "en", "es"):
+        with translation.override(language):
+            request = rf.get("/")
+            pagecache.serve(request, key="test:languages", tags=[pagecache.CONTENT], render=render)
+
+    assert calls == ["en", "es"]
+
+
+# When the cache fails
+
+
+class Unreachable:
+    """A cache whose server is down."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("cache down")
+
+        return fail
+
+
+def test_the_page_is_rendered_when_the_cache_cannot_be_read(make_event, client, monkeypatch):
+    event = make_event()
+    monkeypatch.setattr(pagecache, "cache", Unreachable())
+
+    response = client.get(event.get_absolute_url())
+
+    assert response.status_code == 200
+    assert "40 of 40 seats left" in text(response)
+
+
+def test_registering_works_when_the_cache_cannot_be_written(make_event, client, monkeypatch, caplog):
+    event = make_event()
+    token = TOKEN.search(client.get(event.get_absolute_url()).text)[1]
+    monkeypatch.setattr(pagecache, "cache", Unreachable())
+
+    assert register(client, event, token, "ana@example.edu").status_code == 302
+    assert "Could not invalidate cached pages" in caplog.text
+
+
+def test_a_lost_token_means_a_fresh_page(make_event, client):
+    event = make_event(title="Before")
+    client.get(event.get_absolute_url())
+    # Written past the model, so nothing invalidates it; then the cache loses the tag.
+    Event.objects.filter(pk=event.pk).update(title="After")
+    assert "Before" in text(client.get(event.get_absolute_url()))
+
+    cache.delete(f"pages:tag:{pagecache.talk_tag(event.slug)}")
+
+    assert "After" in text(client.get(event.get_absolute_url()))
+
+
+def test_only_complete_pages_are_stored(rf, db):
+    def render():
+        return HttpResponse("not found", status=404)
+
+    response = pagecache.serve(rf.get("/"), key="test:missing", tags=[pagecache.CONTENT], render=render)
+
+    assert response.status_code == 404
+    assert cache.get("pages:test:missing:en-us") is None
