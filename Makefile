@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate demo superuser lint format bench lock clean
+.PHONY: run test install migrate demo superuser lint format bench bench-smoke lock clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python 3.12 or newer is needed, found " + sys.version' \
@@ -44,8 +44,14 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: migrate
+# Benchmarks over HTTP in the production configuration (a database of their
+# own; PostgreSQL when DATABASE_URL is set): writes docs/benchmarks.md.
+bench: install
 	$(BIN)/python -m bench
+
+# The same at tiny sizes (CI): fails on wrong counts, never on speed.
+bench-smoke: install
+	$(BIN)/python -m bench --smoke
 
 # Re-pin every dependency from pyproject.toml into requirements.txt.
 lock:

@@ -1,0 +1,130 @@
+"""A small HTTP load generator, for machines without wrk: `python -m bench.client get|post ...`.
+
+Threads on keep-alive connections (http.client). It prints the same `BENCH
+{json}` line as bench/get.lua and bench/burst.lua. Slower than wrk: its
+figures are lower bounds for fast pages, which the report says.
+"""
+
+import http.client
+import itertools
+import json
+import sys
+import threading
+import time
+from urllib.parse import urlsplit
+
+
+def _connection(url):
+    parts = urlsplit(url)
+    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=120), parts.path or "/"
+
+
+def _percentile(values, fraction):
+    if not values:
+        return 0
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * fraction))]
+
+
+def run_get(url, seconds, connections, headers):
+    latencies, failures, lock = [], [0], threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def work():
+        connection, path = _connection(url)
+        mine, failed = [], 0
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+                response.read()
+            except OSError:
+                failed += 1
+                connection.close()
+                continue
+            mine.append(time.perf_counter() - started)
+            if response.status >= 400:
+                failed += 1
+        with lock:
+            latencies.extend(mine)
+            failures[0] += failed
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=work) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "p50_us": int(_percentile(latencies, 0.50) * 1e6),
+        "p99_us": int(_percentile(latencies, 0.99) * 1e6),
+        "non_2xx_3xx": failures[0],
+        "socket_errors": 0,
+    }
+
+
+def run_post(url, attendees_file, connections, origin):
+    bodies = []
+    with open(attendees_file, encoding="utf-8") as lines:
+        for line in lines:
+            cookie, token, name, email = line.rstrip("\n").split("\t")
+            bodies.append((cookie, f"csrfmiddlewaretoken={token}&name={name}&email={email}&consent=on&website="))
+    queue, lock = itertools.count(), threading.Lock()
+    counts = {"redirects": 0, "other": {}, "socket_errors": 0}
+
+    def work():
+        connection, path = _connection(url)
+        while True:
+            with lock:
+                index = next(queue)
+            if index >= len(bodies):
+                return
+            cookie, body = bodies[index]
+            headers = {
+                "Cookie": f"csrftoken={cookie}",
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Forwarded-Proto": "https",
+                "Origin": origin,
+            }
+            try:
+                connection.request("POST", path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+            except OSError:
+                connection.close()
+                with lock:
+                    counts["socket_errors"] += 1
+                continue
+            with lock:
+                if response.status == 302:
+                    counts["redirects"] += 1
+                else:
+                    counts["other"][str(response.status)] = counts["other"].get(str(response.status), 0) + 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=work) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    answered = counts["redirects"] + sum(counts["other"].values())
+    return {"posts": answered, "seconds": elapsed, **counts}
+
+
+def main(argv):
+    if argv[0] == "get":
+        url, seconds, connections, headers = argv[1], float(argv[2]), int(argv[3]), json.loads(argv[4])
+        result = run_get(url, seconds, connections, headers)
+    else:
+        url, attendees_file, connections, origin = argv[1], argv[2], int(argv[3]), argv[4]
+        result = run_post(url, attendees_file, connections, origin)
+    print("BENCH " + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,335 @@
+"""The scenarios of `make bench`, in the order they run, and the counts each must get right."""
+
+import os
+import platform
+import subprocess
+import sys
+
+import django
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+
+from bench.models import Row
+from registrations.models import Registration
+
+from . import admin_pages, burst, data, load, mail, pages, stack
+
+BARE = "/__bench__/bare/"
+INSERT = "/__bench__/insert/"
+
+
+class Run:
+    def __init__(self, *, env, sizes, smoke, database):
+        self.env = env
+        self.sizes = sizes
+        self.smoke = smoke
+        self.database = database
+        self.problems: list[str] = []
+        self.facts: dict[str, str] = {}
+        self.elapsed = 0.0
+        self.pages: dict[str, pages.Series] = {}
+        self.queries: dict[str, object] = {}
+        self.burst_runs: list[tuple[load.PostResult, load.PostResult]] = []
+        self.mail_runs: list[tuple[tuple[int, float], tuple[int, float]]] = []
+        self.admin_samples: dict[int, list[admin_pages.Sample]] = {}
+        # Where the time of a request goes, measured in this process (for the report's "why").
+        self.costs: dict[str, float] = {}
+
+    def check(self, condition: bool, problem: str) -> None:
+        if not condition:
+            self.problems.append(problem)
+            print(f"  wrong: {problem}", flush=True)
+
+    def prepare(self) -> None:
+        step("database and static files")
+        call_command("migrate", run_syncdb=True, interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self.facts = machine_facts(self.database)
+
+    def all(self) -> None:
+        step("data: the demo talk, upcoming talks")
+        self.demo = data.demo_talk()
+        small, large = self.sizes.upcoming
+        data.upcoming_talks(small)
+        self.queries["home", small] = home_queries()
+        data.upcoming_talks(large)
+        self.queries["home", large] = home_queries()
+        self.queries["talk"] = page_queries(self.demo.get_absolute_url())
+        self.check(
+            self.queries["home", small] == self.queries["home", large],
+            f"home page queries grow with the talks: {self.queries['home', small]} at {small}, "
+            f"{self.queries['home', large]} at {large}",
+        )
+        burst_events = [data.open_talk(f"burst-{n}", capacity=self.sizes.seats) for n in range(self.sizes.burst_rounds)]
+        admin_events = {size: data.admin_talk(f"admin-{size}", size) for size in self.sizes.admin}
+        user = get_user_model().objects.get(username=data.superuser()[0])
+        for size, event in admin_events.items():
+            self.queries["admin", size] = admin_pages.count_queries(user, event)
+        self.queries["register"] = register_queries()
+        connection.close()
+
+        with (
+            stack.gunicorn(self.env) as host,
+            stack.gunicorn(self.env | {"PAGE_CACHE": "off"}, "web-uncached") as uncached,
+        ):
+            self.run_pages(host, uncached)
+            self.run_burst(host, burst_events)
+            self.run_admin(host, admin_events)
+        self.run_mail()
+        self.costs = costs(self.demo)
+
+    def run_pages(self, host, uncached) -> None:
+        step("talk page and home page against the bare view")
+        talk = self.demo.get_absolute_url()
+        subjects = {
+            "talk": host.url + talk,
+            "home": host.url + "/",
+            "talk, no page cache": uncached.url + talk,
+            "home, no page cache": uncached.url + "/",
+        }
+        self.pages = pages.alternate(
+            subjects, baseline=host.url + BARE, rounds=self.sizes.rounds, seconds=self.sizes.seconds
+        )
+        for series in self.pages.values():
+            self.check(series.failures == 0, f"{series.name}: {series.failures} answers were errors")
+            print(f"  {series.name:<22} {series.rate:8.0f} req/s  × bare {series.ratio:.2f}", flush=True)
+
+    def run_burst(self, host, events) -> None:
+        step(f"registration burst: {self.sizes.attendees} attendees, {self.sizes.seats} seats, 64 connections")
+        attendees = burst.collect_attendees(
+            host.url + events[0].get_absolute_url(), self.sizes.attendees, stack.WORK_DIR / "attendees" / "all.tsv"
+        )
+        for number, event in enumerate(events):
+            path = f"/events/{event.slug}/register/"
+            before = Row.objects.count()
+            order = ["baseline", "subject"] if number % 2 == 0 else ["subject", "baseline"]
+            results = {}
+            for which in order:
+                results[which] = burst.run(host.url, INSERT if which == "baseline" else path, attendees, connections=64)
+            subject, baseline = results["subject"], results["baseline"]
+            self.burst_runs.append((subject, baseline))
+            n = self.sizes.attendees
+            for which, result in results.items():
+                # (Socket errors are the filler requests cut off when wrk stops itself: not posts.)
+                self.check(
+                    result.redirects == n and not result.other,
+                    f"burst {which}: {result.redirects} of {n} posts redirected, other answers {result.other}",
+                )
+            confirmed = Registration.objects.filter(event=event).confirmed().count()
+            waitlisted = Registration.objects.filter(event=event).waitlisted().count()
+            event.refresh_from_db()
+            self.check(
+                (confirmed, waitlisted, event.seats_taken)
+                == (self.sizes.seats, n - self.sizes.seats, self.sizes.seats),
+                f"burst: {confirmed} confirmed, {waitlisted} waitlisted, seats_taken {event.seats_taken}; "
+                f"expected exactly {self.sizes.seats} + {n - self.sizes.seats}",
+            )
+            self.check(
+                Row.objects.count() - before == n, f"insert baseline wrote {Row.objects.count() - before} of {n}"
+            )
+            print(
+                f"  round {number + 1}: registrations {subject.rate:.0f}/s, inserts {baseline.rate:.0f}/s; "
+                f"{confirmed} confirmed + {waitlisted} waitlisted",
+                flush=True,
+            )
+            connection.close()
+
+    def run_admin(self, host, events) -> None:
+        sizes = list(events)
+        step(f"admin: changelist and CSV export at {', '.join(f'{size:,}' for size in sizes)} registrations")
+        username, password = data.superuser()
+        staff = admin_pages.Staff(host.url, username, password)
+        orders = [sizes] if self.smoke else [sizes, list(reversed(sizes))]
+        for order in orders:
+            for size in order:
+                sample = admin_pages.measure(staff, host, events[size], size, repeat=self.sizes.admin_repeat)
+                changelist_queries, export_queries = self.queries["admin", size]
+                sample.changelist_queries, sample.export_queries = changelist_queries, export_queries
+                self.admin_samples.setdefault(size, []).append(sample)
+                self.check(sample.export_rows == size, f"admin export at {size}: {sample.export_rows} rows")
+                print(
+                    f"  {size:>7,}: changelist {sample.changelist_ms:.0f} ms ({changelist_queries} queries), "
+                    f"export {sample.export_seconds:.2f} s ({export_queries} queries), "
+                    f"peak {sample.peak_rss / 2**20:.0f} MiB (+{sample.growth / 2**20:.1f})",
+                    flush=True,
+                )
+        counts = {self.queries["admin", size] for size in sizes}
+        self.check(len(counts) == 1, f"admin query counts change with the size: {self.queries}")
+
+    def run_mail(self) -> None:
+        step(f"email worker: {self.sizes.mails} confirmations with invites, one worker, against sending directly")
+        for number in range(self.sizes.mail_rounds):
+            mail.set_aside_queued_mail()
+            event = data.open_talk(f"mail-{number}", capacity=self.sizes.mails)
+            data.register_many(event, self.sizes.mails, prefix=f"mail{number}-")
+            connection.close()
+            with stack.smtp_sink() as port:
+                env = self.env | {"BENCH_SMTP_PORT": str(port)}
+                order = ["direct", "worker"] if number % 2 == 0 else ["worker", "direct"]
+                results = {}
+                for which in order:
+                    if which == "direct":
+                        results[which] = mail.direct(env, event)
+                    else:
+                        results[which] = mail.worker(env, event, self.sizes.mails)
+            self.mail_runs.append((results["worker"], results["direct"]))
+            for which, (messages, _) in results.items():
+                self.check(messages == self.sizes.mails, f"email {which}: {messages} of {self.sizes.mails} sent")
+            (sent, worker_seconds), (built, direct_seconds) = results["worker"], results["direct"]
+            print(
+                f"  round {number + 1}: worker {rate(sent, worker_seconds):.0f}/s, "
+                f"direct {rate(built, direct_seconds):.0f}/s",
+                flush=True,
+            )
+
+
+def costs(demo) -> dict[str, float]:
+    """Microseconds per operation in this process: what a cached page costs beyond the bare view, and why."""
+    import time
+
+    from django.core.cache import cache
+    from django.middleware.csrf import get_token
+    from django.test import Client, RequestFactory
+
+    from outbox import delivery, registry
+    from outbox.models import OutgoingMail
+    from seminar_site import pagecache
+
+    def timed(operation, times=500):
+        # CPU time of this process, the least of five: other processes on the machine do not count.
+        for _ in range(20):
+            operation()
+        best = []
+        for _ in range(5):
+            started = time.process_time()
+            for _ in range(times):
+                operation()
+            best.append((time.process_time() - started) / times * 1e6)
+        return min(best)
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
+    talk = demo.get_absolute_url()
+    tag_keys = [f"pages:tag:{pagecache.CONTENT}", f"pages:tag:{pagecache.talk_tag(demo.slug)}"]
+    factory = RequestFactory()
+    found = {
+        "bare_us": timed(lambda: client.get(BARE)),
+        "talk_hit_us": timed(lambda: client.get(talk)),
+        "home_hit_us": timed(lambda: client.get("/")),
+        "tokens_us": timed(lambda: cache.get_many(tag_keys)),
+        "csrf_us": timed(lambda: get_token(factory.get("/"))),
+    }
+
+    def count(operation):
+        statements = []
+
+        def record(execute, sql, params, many, context):
+            statements.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            operation()
+        return len(statements)
+
+    mail = OutgoingMail.objects.filter(status=OutgoingMail.Status.SENT).order_by("-pk").first()
+    if mail is not None:
+        found["build_statements"] = count(lambda: registry.get_kind(mail.kind).build(mail))
+        OutgoingMail.objects.filter(pk=mail.pk).update(status=OutgoingMail.Status.PENDING)
+        found["deliver_statements"] = count(lambda: delivery.deliver(mail_id=mail.pk))
+    return found
+
+
+def rate(messages: int, seconds: float) -> float:
+    # Timed from the first message sent to the last: messages - 1 intervals.
+    return (messages - 1) / seconds if seconds else 0.0
+
+
+def step(text: str) -> None:
+    print(f"\n== {text}", flush=True)
+
+
+def page_queries(path: str) -> dict[str, int]:
+    """SQL statements of a page rendered (without the page cache), and served from the page cache."""
+    from django.test import override_settings
+
+    counts = {}
+    with override_settings(PAGE_CACHE=False):
+        status, counts["rendered"] = pages.count_queries(path)
+    pages.count_queries(path)  # stored
+    status, counts["again"] = pages.count_queries(path)
+    assert status == 200, (path, status)
+    return counts
+
+
+def home_queries() -> dict[str, int]:
+    return page_queries("/")
+
+
+def register_queries() -> int:
+    """SQL statements of one registration posted through the form, in this process."""
+    event = data.open_talk("count-register", capacity=10)
+    name, email = data.attendee_fields(0)
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
+    with connection.execute_wrapper(record):
+        response = client.post(
+            f"/events/{event.slug}/register/",
+            f"name={name}&email={email}&consent=on&website=",
+            content_type="application/x-www-form-urlencoded",
+        )
+    assert response.status_code == 302, response.status_code
+    return len(statements)
+
+
+def machine_facts(database) -> dict[str, str]:
+    facts = {}
+    cpu = ""
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):  # noqa: SIM115
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    facts["CPU"] = f"{cpu or platform.processor()}, {os.cpu_count()} cores visible"
+    try:
+        memory = next(line for line in open("/proc/meminfo", encoding="utf-8") if line.startswith("MemTotal"))  # noqa: SIM115
+        facts["memory"] = f"{int(memory.split()[1]) / 2**20:.1f} GiB"
+    except (OSError, StopIteration):
+        pass
+    facts["load average at start"] = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    facts["OS"] = platform.platform()
+    facts["Python"] = sys.version.split()[0]
+    facts["Django"] = django.get_version()
+    import gunicorn
+
+    facts["gunicorn"] = f"{gunicorn.__version__}, 2 sync workers (gunicorn.conf.py, WEB_CONCURRENCY=2)"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW server_version")
+            facts["database"] = f"PostgreSQL {cursor.fetchone()[0]}"
+        else:
+            cursor.execute("SELECT sqlite_version()")
+            facts["database"] = f"SQLite {cursor.fetchone()[0]}"
+    backend = settings.CACHES["default"]["BACKEND"]
+    facts["cache"] = backend
+    if "redis" in backend.lower():
+        from django.core.cache import cache
+
+        facts["cache"] += f" (Redis {cache._cache.get_client().info().get('redis_version', '?')})"
+    facts["load generator"] = load.generator_name()
+    facts["commit"] = (
+        subprocess.run(
+            ["git", "describe", "--always", "--dirty"], capture_output=True, text=True, cwd=stack.BASE_DIR, check=False
+        ).stdout.strip()
+        or "?"
+    )
+    return facts
