@@ -7,12 +7,40 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Event, Question, Series, Speaker, Venue
+from .models import Event, Question, Series, SeriesMember, Speaker, Venue
+from .scoping import SeriesScopedAdminMixin
 from .when import SHORT, talk_when
 
 
+class SeriesMemberInline(admin.TabularInline):
+    model = SeriesMember
+    fields = ["user", "role"]
+    autocomplete_fields = ["user"]
+    extra = 0
+    verbose_name = _("team member")
+    verbose_name_plural = _("team: organizers and door staff")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    def has_view_permission(self, request, obj=None):
+        # Whoever may see the series may see its team.
+        return request.user.has_perm("events.view_series") or request.user.has_perm("events.change_series")
+
+    # Only superusers choose who works for a series: an organizer would
+    # otherwise have to browse every account on the site.
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
 @admin.register(Series)
-class SeriesAdmin(admin.ModelAdmin):
+class SeriesAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "organizer_name", "organizer_email", "talk_count"]
     search_fields = ["name", "organizer_name", "organizer_email"]
     prepopulated_fields = {"slug": ["name"]}
@@ -26,6 +54,7 @@ class SeriesAdmin(admin.ModelAdmin):
             },
         ),
     ]
+    inlines = [SeriesMemberInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(talk_count=Count("events"))
@@ -34,9 +63,36 @@ class SeriesAdmin(admin.ModelAdmin):
     def talk_count(self, obj):
         return obj.talk_count
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change and not request.user.is_superuser:
+            # Whoever starts a series runs it (and so can still see it after saving).
+            SeriesMember.objects.get_or_create(
+                series=form.instance, user=request.user, defaults={"role": SeriesMember.Role.ORGANIZER}
+            )
+
+
+class SharedWithOtherSeriesMixin:
+    """Speakers and venues are shared by all series: staff may change one only while no other series uses it."""
+
+    def _used_elsewhere(self, request, obj) -> bool:
+        return obj.events.exclude(pk__in=Event.objects.managed_by(request.user)).exists()
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if not allowed or obj is None or request.user.is_superuser:
+            return allowed
+        return not self._used_elsewhere(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        if not allowed or obj is None or request.user.is_superuser:
+            return allowed
+        return not self._used_elsewhere(request, obj)
+
 
 @admin.register(Speaker)
-class SpeakerAdmin(admin.ModelAdmin):
+class SpeakerAdmin(SeriesScopedAdminMixin, SharedWithOtherSeriesMixin, admin.ModelAdmin):
     list_display = ["name", "position", "affiliation"]
     search_fields = ["name", "affiliation"]
     fieldsets = [
@@ -46,7 +102,10 @@ class SpeakerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Venue)
-class VenueAdmin(admin.ModelAdmin):
+class VenueAdmin(SharedWithOtherSeriesMixin, admin.ModelAdmin):
+    # Every series may book any room, so every venue is listed; a room used by
+    # another series' talks is only changed by a superuser, since renaming it
+    # sends updated invites to that series' registrants.
     list_display = ["room", "building", "default_capacity", "time_zone"]
     search_fields = ["room", "building", "address"]
     fieldsets = [
@@ -82,7 +141,7 @@ class QuestionInline(admin.StackedInline):
     verbose_name_plural = _("questions on the registration form")
 
 
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
     list_display = ["when", "title", "speaker_names", "room", "series", "status"]
     list_display_links = ["when", "title"]
     list_filter = [WhenListFilter, "series", "status", "start"]

@@ -3,9 +3,10 @@ import zoneinfo
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -62,6 +63,33 @@ def validate_origins(value: str) -> None:
             normalize_origin(line)
 
 
+def _is_staff(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser))
+
+
+def scope_to_series(queryset, user, *, series_path: str, roles=None):
+    """`queryset` narrowed to the objects of the series `user` works for in one of `roles`.
+
+    The one scoping rule of the staff side: superusers see everything; other
+    active staff see the objects whose series (reached through `series_path`,
+    e.g. "event__series"; "" for a queryset of series) lists them as a team
+    member with one of `roles` (default: organizer); everybody else sees nothing.
+    """
+    if not _is_staff(user):
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    roles = roles or (SeriesMember.Role.ORGANIZER,)
+    series_ids = SeriesMember.objects.filter(user=user, role__in=roles).values("series_id")
+    return queryset.filter(**{f"{series_path}__in" if series_path else "pk__in": series_ids})
+
+
+class SeriesQuerySet(models.QuerySet):
+    def managed_by(self, user, *, roles=None):
+        """Series `user` may run (see `scope_to_series`)."""
+        return scope_to_series(self, user, series_path="", roles=roles)
+
+
 class Series(models.Model):
     name = models.CharField("name", max_length=200)
     slug = models.SlugField("slug", max_length=100, unique=True)
@@ -79,6 +107,8 @@ class Series(models.Model):
     )
     created_at = models.DateTimeField("created", auto_now_add=True)
     updated_at = models.DateTimeField("updated", auto_now=True)
+
+    objects = SeriesQuerySet.as_manager()
 
     class Meta:
         verbose_name = "series"
@@ -111,6 +141,67 @@ class Series(models.Model):
         return list(dict.fromkeys(origins))
 
 
+class SeriesMember(models.Model):
+    """One person on a series' team, in one role. Staff see only their series' talks and registrations."""
+
+    class Role(models.TextChoices):
+        ORGANIZER = "organizer", _("Organizer")
+        DOOR = "door", _("Door staff (check-in only)")
+
+    # The permissions of each role come from the group of that name (created by migrations).
+    ROLE_GROUPS = {Role.ORGANIZER: "Organizers", Role.DOOR: "Door staff"}
+
+    series = models.ForeignKey(Series, models.CASCADE, related_name="members", verbose_name=_("series"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="series_memberships", verbose_name=_("user")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.ORGANIZER)
+
+    class Meta:
+        verbose_name = _("team member")
+        verbose_name_plural = _("team")
+        ordering = ["series", "role", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "user"],
+                name="seriesmember_one_role_per_series",
+                violation_error_message=_("This person is already on the team of this series."),
+            ),
+            models.CheckConstraint(condition=Q(role__in=["organizer", "door"]), name="seriesmember_role_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()}, {self.series})"
+
+    def get_absolute_url(self):
+        return self.series.get_absolute_url()
+
+    def save(self, *args, **kwargs):
+        # Setting a role in the admin is one step: the person can then sign in
+        # and holds the permissions of the role's group.
+        super().save(*args, **kwargs)
+        group, _created = Group.objects.get_or_create(name=self.ROLE_GROUPS[self.role])
+        self.user.groups.add(group)
+        if not self.user.is_staff:
+            type(self.user).objects.filter(pk=self.user.pk).update(is_staff=True)
+            self.user.is_staff = True
+
+
+class SpeakerQuerySet(models.QuerySet):
+    def managed_by(self, user):
+        """Speakers a staff user may see: on no talk yet, on a public talk, or on a talk of their series.
+
+        Speakers are shared between series, but one announced only in another
+        series' draft is that series' secret.
+        """
+        if not _is_staff(user):
+            return self.none()
+        if user.is_superuser:
+            return self
+        talks = Event.objects.filter(speakers=OuterRef("pk"))
+        return self.filter(~Exists(talks) | Exists(talks.filter(Q(_PUBLIC) | Q(pk__in=Event.objects.managed_by(user)))))
+
+
 class Speaker(models.Model):
     name = models.CharField("name", max_length=200)
     affiliation = models.CharField("affiliation", max_length=200, blank=True)
@@ -118,6 +209,8 @@ class Speaker(models.Model):
     bio = models.TextField("bio", blank=True)
     photo_url = models.URLField("photo URL", blank=True)
     website = models.URLField("website", blank=True)
+
+    objects = SpeakerQuerySet.as_manager()
 
     class Meta:
         verbose_name = "speaker"
@@ -161,13 +254,26 @@ class Venue(models.Model):
                 event.venue_changed()
 
 
+# Talks the public may see: published or cancelled (a cancelled talk keeps its page).
+_PUBLIC = Q(status__in=["published", "cancelled"])
+
+
 class EventQuerySet(models.QuerySet):
     def published(self):
         """Talks the public may see: published or cancelled (a cancelled talk keeps its page)."""
-        return self.filter(status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED])
+        return self.filter(_PUBLIC)
+
+    def managed_by(self, user, *, roles=None):
+        """Talks of the series `user` may run (see `scope_to_series`)."""
+        return scope_to_series(self, user, series_path="series", roles=roles)
 
     def visible_to(self, user):
-        return self if user.is_active and user.is_staff else self.published()
+        """Public talks, plus drafts of the series `user` organizes (shown to them as a preview)."""
+        if _is_staff(user) and user.is_superuser:
+            return self
+        if not _is_staff(user):
+            return self.published()
+        return self.filter(_PUBLIC | Q(series__in=Series.objects.managed_by(user)))
 
     def upcoming(self, now=None):
         return self.filter(end__gt=now or timezone.now()).order_by("start", "pk")

@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from seminar_site.scoping import ScopedAdminMixin
+
 from . import registry, services
 from .models import OutgoingMail
 
@@ -18,7 +20,7 @@ class KindListFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutgoingMail)
-class OutgoingMailAdmin(admin.ModelAdmin):
+class OutgoingMailAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "kind_display",
         "recipient",

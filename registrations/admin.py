@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from events.admin import EventAdmin
 from events.models import Event, Question
+from events.scoping import SeriesScopedAdminMixin
 from events.when import CSV, SHORT, moment_text, talk_when
 
 from . import services
@@ -284,7 +285,7 @@ class RegistrationAddForm(forms.ModelForm):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
     form = RegistrationAdminForm
     list_display = [
         "name",

@@ -19,3 +19,4 @@ class RegistrationsConfig(AppConfig):
             )
         registry.register_due_mail(services.queue_due_reminders, label=_("reminders"))
         registry.register_due_mail(services.queue_due_stream_links, label=_("links to join online"))
+        registry.register_scope(mail.staff_scope)

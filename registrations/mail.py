@@ -8,7 +8,7 @@ outbox in apps.py, one kind per MailKind.
 import datetime
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import OuterRef
+from django.db.models import OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -127,3 +127,12 @@ def still_wanted(mail: OutgoingMail) -> str:
     if kind == MailKind.REMINDER and (mail.once_key != reminder_key(event.start) or event.has_started()):
         return str(_("The talk moved or has started since this reminder was queued."))
     return ""
+
+
+def staff_scope(user, roles) -> Q:
+    """The outbox rows of registrations' kinds that `user` may see: those about their series' registrations."""
+    return Q(
+        kind__in=MailKind.values,
+        about_type=ContentType.objects.get_for_model(Registration),
+        about_id__in=Registration.objects.managed_by(user, roles=roles).values("pk"),
+    )

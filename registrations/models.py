@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Event, Question
+from events.models import Event, Question, scope_to_series
 from outbox.models import OutgoingMail
 
 MANAGE_LINK_SALT = "registrations.manage"
@@ -37,6 +37,10 @@ def validate_single_line(value: str) -> None:
 
 
 class RegistrationQuerySet(models.QuerySet):
+    def managed_by(self, user, *, roles=None):
+        """Registrations for talks of the series `user` may run (see `events.models.scope_to_series`)."""
+        return scope_to_series(self, user, series_path="event__series", roles=roles)
+
     def active(self):
         return self.exclude(status=Registration.Status.CANCELLED)
 
@@ -154,6 +158,7 @@ class Registration(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["event", "status", "created_at"])]
+        permissions = [("check_in_registration", _("Can check people in at the door"))]
 
     def __str__(self):
         return f"{self.name} – {self.event}"

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from .limits import by_ip, by_post_field, rate_limit
+from .scoping import view_on_site
 
 admin.site.site_header = "Seminar administration"
 admin.site.site_title = "Seminar administration"
@@ -30,6 +31,9 @@ handler500 = "seminar_site.views.server_error"
 urlpatterns = [
     path("favicon.ico", FaviconView.as_view()),
     path(f"{settings.ADMIN_PATH}login/", admin_login),
+    # Before the admin's own: its "view on site" redirect would lead any staff
+    # user to any object's URL (a registration's carries its self-service token).
+    path(f"{settings.ADMIN_PATH}r/<int:content_type_id>/<path:object_id>/", admin.site.admin_view(view_on_site)),
     path(settings.ADMIN_PATH, admin.site.urls),
     # Provider tracking webhooks (bounces), behind ANYMAIL_WEBHOOK_SECRET basic auth.
     path("anymail/", include("anymail.urls")),

@@ -1,11 +1,15 @@
 import datetime
+import itertools
 import os
 import uuid
 
 import pytest
 from django.utils import timezone
 
-from events.models import Event, Question, Series, Speaker, Venue
+from events.models import Event, Question, Series, SeriesMember, Speaker, Venue
+from registrations import services
+
+_numbers = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +60,21 @@ def series(db):
         organizer_name="IFML Organizers",
         organizer_email="ifml-seminar@example.edu",
     )
+
+
+@pytest.fixture
+def make_team_member(db, django_user_model):
+    """A staff user on the team of `series` in `role` (organizer unless told), as set in the admin."""
+
+    def make(series, username, *, role=SeriesMember.Role.ORGANIZER):
+        user = django_user_model.objects.filter(username=username).first()
+        if user is None:
+            user = django_user_model.objects.create_user(username, password=f"pw-{username}-1")
+        SeriesMember.objects.create(series=series, user=user, role=role)
+        user.refresh_from_db()
+        return user
+
+    return make
 
 
 @pytest.fixture
@@ -184,3 +203,15 @@ def smtp_sink(settings):
         yield received
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def sign_up():
+    """Register one more person for a talk through the service; keyword arguments override."""
+
+    def sign_up(event, **fields):
+        n = next(_numbers)
+        defaults = {"name": f"Person {n}", "email": f"person{n}@example.edu"}
+        return services.register(event=event, **(defaults | fields)).registration
+
+    return sign_up

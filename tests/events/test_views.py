@@ -14,9 +14,8 @@ def html(response):
 
 
 @pytest.fixture
-def staff_client(client, django_user_model):
-    user = django_user_model.objects.create_user("organizer", password="pw-organizer-1", is_staff=True)
-    client.force_login(user)
+def staff_client(client, make_team_member, series):
+    client.force_login(make_team_member(series, "organizer"))
     return client
 
 

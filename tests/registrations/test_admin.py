@@ -408,9 +408,8 @@ def test_export_csv_query_count_does_not_grow_with_the_registrations(admin_clien
 
 
 @pytest.fixture
-def organizer(client):
-    user = get_user_model().objects.create_user("organizer", password="not-a-real-password", is_staff=True)
-    user.groups.add(Group.objects.get(name="Organizers"))
+def organizer(client, make_team_member, series):
+    user = make_team_member(series, "organizer")
     client.force_login(user)
     return user
 
@@ -431,8 +430,14 @@ def test_organizers_group_has_exactly_the_needed_permissions():
         "registrations.view_answer",
         "outbox.view_outgoingmail",
         "outbox.change_outgoingmail",
+        "registrations.check_in_registration",
     }
     assert perms == expected
+
+
+def test_organizer_role_set_on_a_series_makes_a_staff_member_of_the_organizers_group(organizer):
+    assert organizer.is_staff
+    assert list(organizer.groups.values_list("name", flat=True)) == ["Organizers"]
 
 
 def test_organizer_can_manage_registrations(organizer, client, make_event, sign_up):
