@@ -1,5 +1,7 @@
 """The series admin page: the snippets to paste (listings) and the sites that may frame them (events)."""
 
+from tests.admin_forms import inline_management_data
+
 
 def test_series_admin_offers_the_embed_code_and_takes_the_sites_that_may_frame_it(admin_client, series):
     url = f"/admin/events/series/{series.pk}/change/"
@@ -16,7 +18,7 @@ def test_series_admin_offers_the_embed_code_and_takes_the_sites_that_may_frame_i
         "organizer_name": series.organizer_name,
         "organizer_email": series.organizer_email,
         "embed_origins": "HTTPS://www.CS.utexas.edu/\nhttps://ml.utexas.edu",
-    }
+    } | inline_management_data(admin_client, url)
     response = admin_client.post(url, data)
     assert response.status_code == 302
     series.refresh_from_db()
