@@ -9,8 +9,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
 from events.models import Event, Series, SeriesMember, Speaker, Venue
+from outbox.models import OutgoingMail
 from registrations import services
-from registrations.models import OutgoingMail, Registration
+from registrations.models import Registration
 from tests.admin_forms import event_form_data
 
 pytestmark = pytest.mark.django_db
@@ -41,8 +42,8 @@ def world(series, venue, speaker, make_event, make_team_member, sign_up):
     w.beta_draft.speakers.set([w.secret_speaker])
     w.ana = sign_up(w.alpha_talk, name="Ana Alpha", email="ana@alpha.example", affiliation="Alpha Lab")
     w.bea = sign_up(w.beta_talk, name="Bea Beta", email="bea@beta.example", affiliation="Beta Lab")
-    w.beta_mail = OutgoingMail.objects.get(registration=w.bea)
-    w.alpha_mail = OutgoingMail.objects.get(registration=w.ana)
+    w.beta_mail = OutgoingMail.objects.about(w.bea).get()
+    w.alpha_mail = OutgoingMail.objects.about(w.ana).get()
     return w
 
 
@@ -61,7 +62,7 @@ CHANGELISTS = {
     "event": "/admin/events/event/",
     "speaker": "/admin/events/speaker/",
     "registration": "/admin/registrations/registration/",
-    "outgoingmail": "/admin/registrations/outgoingmail/",
+    "outgoingmail": "/admin/outbox/outgoingmail/",
 }
 
 

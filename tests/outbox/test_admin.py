@@ -51,11 +51,18 @@ def test_send_again_action_resends_failed_mail_only(admin_client, note_kind, dja
     assert [m.to for m in mail.outbox] == [["Ana <ana@example.edu>"]]
 
 
-def test_organizers_see_the_outbox_and_may_send_again_but_not_edit(client, note_kind):
+def test_organizers_see_the_outbox_and_may_send_again_but_not_edit(client, note_kind, monkeypatch):
+    from django.db.models import Q
+
+    from outbox import registry
+
     organizer = get_user_model().objects.create_user("org", password="pw", is_staff=True)
     organizer.groups.add(Group.objects.get(name="Organizers"))
     failed = make_mail(status=OutgoingMail.Status.FAILED)
     client.force_login(organizer)
+    # The admin lists only what some app's scope lets this organizer see.
+    monkeypatch.setattr(registry, "_scopes", {})
+    registry.register_scope(lambda user, roles: Q(kind=NOTE))
 
     assert organizer.has_perm("outbox.view_outgoingmail")
     assert organizer.has_perm("outbox.change_outgoingmail")
@@ -63,6 +70,8 @@ def test_organizers_see_the_outbox_and_may_send_again_but_not_edit(client, note_
     assert "send_again" in client.get(CHANGELIST).content.decode()
     detail = client.get(reverse("admin:outbox_outgoingmail_change", args=[failed.pk])).content.decode()
     assert 'name="_save"' not in detail
+    monkeypatch.setattr(registry, "_scopes", {})
+    assert client.get(reverse("admin:outbox_outgoingmail_change", args=[failed.pk])).status_code == 404
 
 
 def test_staff_see_the_mail_that_registered_scopes_allow(note_kind, monkeypatch):
