@@ -1,13 +1,20 @@
 import datetime
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from . import services
 from .models import Event, Question, Series, SeriesMember, Speaker, Venue
+from .schedule import new_talk_initial
 from .scoping import SeriesScopedAdminMixin
 from .when import SHORT, talk_when
 
@@ -41,7 +48,7 @@ class SeriesMemberInline(admin.TabularInline):
 
 @admin.register(Series)
 class SeriesAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "slug", "organizer_name", "organizer_email", "talk_count"]
+    list_display = ["name", "slug", "organizer_name", "organizer_email", "talk_count", "new_talk_link"]
     search_fields = ["name", "organizer_name", "organizer_email"]
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
@@ -56,12 +63,36 @@ class SeriesAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
     ]
     inlines = [SeriesMemberInline]
 
+    def get_fieldsets(self, request, obj=None):
+        return [
+            *super().get_fieldsets(request, obj),
+            (
+                _("Default schedule for new talks"),
+                {
+                    "fields": [
+                        ("default_weekday", "default_start_time", "default_duration_minutes"),
+                        ("default_venue", "default_capacity"),
+                        "registration_opens_days_before",
+                    ],
+                    "description": _(
+                        "A new talk of this series starts with these: the next free weekday at this time, "
+                        "in this room, with registration opening this many days before."
+                    ),
+                },
+            ),
+        ]
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(talk_count=Count("events"))
 
     @admin.display(description="talks", ordering="talk_count")
     def talk_count(self, obj):
         return obj.talk_count
+
+    @admin.display(description=_("next talk"))
+    def new_talk_link(self, obj):
+        url = reverse("admin:events_event_add") + f"?series={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("Add a talk"))
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -141,9 +172,19 @@ class QuestionInline(admin.StackedInline):
     verbose_name_plural = _("questions on the registration form")
 
 
+class DuplicateForm(forms.Form):
+    weeks = forms.IntegerField(label=_("Weeks later"), min_value=1, max_value=52, initial=1)
+    copy_speaker_texts = forms.BooleanField(
+        label=_("Copy the title, abstract and speakers too"),
+        required=False,
+        help_text=_("Leave unticked for a new speaker: the copy then says “talk to be announced”."),
+    )
+
+
 class EventAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
     list_display = ["when", "title", "speaker_names", "room", "series", "status"]
     list_display_links = ["when", "title"]
+    actions = ["duplicate"]
     list_filter = [WhenListFilter, "series", "status", "start"]
     list_select_related = ["series", "venue"]
     search_fields = ["title", "slug", "speakers__name", "speakers__affiliation", "abstract"]
@@ -201,12 +242,60 @@ class EventAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
         return super().get_queryset(request).prefetch_related("speakers")
 
     def get_changeform_initial_data(self, request):
-        # A new talk starts as a one-hour slot a week out, at the top of the hour.
+        # A new talk starts from its series' default schedule (?series=<id>, or
+        # the organizer's only series); else as a one-hour slot a week out.
         initial = super().get_changeform_initial_data(request)
+        initial.pop("series", None)
+        series = self._series_for_new_talk(request)
+        if series is not None:
+            initial |= new_talk_initial(series)
         start = timezone.localtime().replace(minute=0, second=0, microsecond=0) + datetime.timedelta(days=7)
         initial.setdefault("start", start)
         initial.setdefault("end", start + datetime.timedelta(hours=1))
         return initial
+
+    def _series_for_new_talk(self, request):
+        series = Series.objects.managed_by(request.user)
+        wanted = request.GET.get("series", "")
+        if wanted:
+            return series.filter(pk=wanted).first() if wanted.isdigit() else None
+        only = list(series[:2])
+        return only[0] if len(only) == 1 else None
+
+    @admin.action(description=_("Schedule again, one or more weeks later (as a draft)"), permissions=["add"])
+    def duplicate(self, request, queryset):
+        form = DuplicateForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            copies = [
+                services.duplicate_event(
+                    event=event,
+                    weeks=form.cleaned_data["weeks"],
+                    copy_speaker_texts=form.cleaned_data["copy_speaker_texts"],
+                )
+                for event in queryset.order_by("start", "pk")
+            ]
+            if len(copies) == 1:
+                self.message_user(request, _("Draft copy made: complete it and publish it."), messages.SUCCESS)
+                return redirect(reverse("admin:events_event_change", args=[copies[0].pk]))
+            self.message_user(
+                request,
+                ngettext("%(count)d draft copy made.", "%(count)d draft copies made.", len(copies))
+                % {"count": len(copies)},
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/events/event/duplicate.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Schedule again"),
+                "opts": self.opts,
+                "form": form,
+                "events": list(queryset.order_by("start", "pk").select_related("venue")),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
     @admin.display(description="date and time", ordering="start")
     def when(self, obj):

@@ -84,6 +84,17 @@ def scope_to_series(queryset, user, *, series_path: str, roles=None):
     return queryset.filter(**{f"{series_path}__in" if series_path else "pk__in": series_ids})
 
 
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
 class SeriesQuerySet(models.QuerySet):
     def managed_by(self, user, *, roles=None):
         """Series `user` may run (see `scope_to_series`)."""
@@ -105,6 +116,26 @@ class Series(models.Model):
             "series' talks in a frame; the script snippet works anywhere."
         ),
     )
+    # The default schedule: what a new talk of the series starts with (events.schedule).
+    default_weekday = models.PositiveSmallIntegerField(
+        _("weekday"), choices=WEEKDAYS, null=True, blank=True, help_text=_("Empty: no regular day.")
+    )
+    default_start_time = models.TimeField(
+        _("start time"), null=True, blank=True, help_text=_("Local time at the default venue, e.g. 11:00.")
+    )
+    default_duration_minutes = models.PositiveIntegerField(_("length in minutes"), default=60)
+    default_venue = models.ForeignKey(
+        "Venue", models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("venue")
+    )
+    default_capacity = models.PositiveIntegerField(
+        _("capacity"), null=True, blank=True, help_text=_("Empty: the venue's capacity.")
+    )
+    registration_opens_days_before = models.PositiveIntegerField(
+        _("registration opens (days before the talk)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: registration opens as soon as the talk is published."),
+    )
     created_at = models.DateTimeField("created", auto_now_add=True)
     updated_at = models.DateTimeField("updated", auto_now=True)
 
@@ -114,6 +145,11 @@ class Series(models.Model):
         verbose_name = "series"
         verbose_name_plural = "series"
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(default_weekday__isnull=True) | Q(default_weekday__lte=6), name="series_weekday_valid"
+            ),
+        ]
 
     def __str__(self):
         return self.name

@@ -135,3 +135,10 @@ def test_the_demo_talk_asks_about_lunch(db):
         ("Will you join us for lunch after the talk?", "yes_no", True),
         ("Dietary restrictions for lunch?", "short_text", False),
     ]
+
+
+def test_demo_series_has_a_default_schedule(db):
+    call_command("load_demo", stdout=io.StringIO())
+
+    series = Series.objects.get(slug="ifml-seminar")
+    assert (series.default_weekday, series.default_start_time.hour, series.default_venue.room) == (4, 11, "GDC 6.302")

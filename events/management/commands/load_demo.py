@@ -21,6 +21,13 @@ SERIES = {
     "organizer_email": "ifml-seminar@example.edu",
 }
 
+SCHEDULE = {
+    "default_weekday": 4,  # Friday
+    "default_start_time": datetime.time(11, 0),
+    "default_duration_minutes": 60,
+    "registration_opens_days_before": 14,
+}
+
 VENUE = {
     "room": "GDC 6.302",
     "building": "Gates Dell Complex",
@@ -103,6 +110,9 @@ class Command(BaseCommand):
         now = timezone.now()
         series, _ = Series.objects.get_or_create(slug=SERIES["slug"], defaults=SERIES)
         venue, _ = Venue.objects.get_or_create(room=VENUE["room"], building=VENUE["building"], defaults=VENUE)
+        if series.default_venue_id is None:
+            # Its regular slot, so "Add a talk" in the admin shows the default schedule at work.
+            Series.objects.filter(pk=series.pk).update(default_venue=venue, **SCHEDULE)
         speaker = Speaker.objects.filter(name=SPEAKER["name"], affiliation=SPEAKER["affiliation"]).first()
         if speaker is None:
             speaker = Speaker.objects.create(**SPEAKER)

@@ -1,0 +1,60 @@
+"""State changes of talks that involve more than one row: scheduling the next one."""
+
+from django.db import transaction
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from .models import Event
+from .schedule import shift_local
+
+# Fields a copy gets fresh rather than copied. Anything else on the talk (venue,
+# capacity, waiting list rules, and whatever later apps add) is copied as is.
+_NOT_COPIED = {"id", "slug", "status", "seats_taken", "sequence", "previous_start", "created_at", "updated_at"}
+_SHIFTED = ("start", "end", "registration_opens", "registration_closes")
+_SPEAKER_TEXTS = ("title", "abstract")
+
+
+def unique_slug(base: str, *, max_length: int = 120) -> str:
+    base = slugify(base)[: max_length - 4].strip("-") or "talk"
+    slug, n = base, 2
+    while Event.objects.filter(slug=slug).exists():
+        suffix = f"-{n}"
+        slug, n = base[: max_length - len(suffix)] + suffix, n + 1
+    return slug
+
+
+def duplicate_event(*, event: Event, weeks: int = 1, copy_speaker_texts: bool = False) -> Event:
+    """A draft copy of `event`, `weeks` weeks later, for an organizer to complete and publish.
+
+    The copy keeps the series, venue, capacity, waiting-list rules and the
+    registration form's questions; its times and registration window move by
+    whole weeks on the venue's wall clock (an 11:00 talk stays at 11:00 across a
+    daylight-saving change). It gets a new slug, no registrations and, unless
+    `copy_speaker_texts`, no title, abstract or speakers (its title says it is
+    to be announced).
+
+    Raises ValueError when `weeks` is not between 1 and 52.
+    """
+    if not 1 <= weeks <= 52:
+        raise ValueError("weeks must be between 1 and 52")
+    source = Event.objects.select_related("series", "venue").get(pk=event.pk)
+    zone = source.local_time_zone
+    values = {
+        field.attname: getattr(source, field.attname)
+        for field in Event._meta.concrete_fields
+        if field.name not in _NOT_COPIED and field.name not in _SHIFTED
+    }
+    for name in _SHIFTED:
+        moment = getattr(source, name)
+        values[name] = shift_local(moment, days=7 * weeks, zone=zone) if moment else None
+    if not copy_speaker_texts:
+        values["title"] = _("%(series)s: talk to be announced") % {"series": source.series.name}
+        values["abstract"] = ""
+    start_text = values["start"].astimezone(zone).date().isoformat()
+    with transaction.atomic():
+        copy = Event(**values, status=Event.Status.DRAFT, slug=unique_slug(f"{source.series.slug}-{start_text}"))
+        copy.save(force_insert=True)
+        if copy_speaker_texts:
+            copy.speakers.set(source.speakers.all())
+        source.questions.all().copy_to(copy)
+    return copy

@@ -1,0 +1,152 @@
+import datetime
+import zoneinfo
+
+import pytest
+
+from events.models import Event, Question, Series
+from events.services import duplicate_event
+from registrations.models import Registration
+
+pytestmark = pytest.mark.django_db
+
+CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
+
+
+@pytest.fixture
+def talk(make_event, sign_up):
+    start = datetime.datetime(2027, 11, 4, 11, 0, tzinfo=CHICAGO)
+    event = make_event(
+        start=start,
+        capacity=25,
+        waitlist_limit=5,
+        registration_opens=start - datetime.timedelta(days=7),
+        registration_closes=start - datetime.timedelta(hours=2),
+    )
+    Question.objects.create(event=event, label="Dietary restrictions?", kind=Question.Kind.SHORT_TEXT, position=1)
+    Question.objects.create(event=event, label="Lunch?", kind=Question.Kind.YES_NO, required=True, position=2)
+    return event
+
+
+def test_copy_is_a_draft_a_week_later_without_registrations_or_speaker_texts(talk, sign_up):
+    Event.objects.filter(pk=talk.pk).update(registration_opens=None)  # open now, so people can sign up
+    talk.refresh_from_db()
+    sign_up(talk)
+
+    copy = duplicate_event(event=talk)
+
+    assert copy.pk != talk.pk and copy.slug != talk.slug
+    assert copy.status == Event.Status.DRAFT
+    assert copy.series == talk.series and copy.venue == talk.venue
+    assert (copy.capacity, copy.waitlist_limit, copy.waitlist_enabled) == (25, 5, True)
+    assert copy.seats_taken == 0
+    assert not Registration.objects.filter(event=copy).exists()
+    assert copy.title == "IFML Seminar: talk to be announced"
+    assert copy.abstract == ""
+    assert list(copy.speakers.all()) == []
+    assert copy.local_start.strftime("%Y-%m-%d %H:%M %Z") == "2027-11-11 11:00 CST"
+    assert copy.end - copy.start == talk.end - talk.start
+
+
+def test_copy_keeps_the_questions_and_moves_the_registration_window(talk):
+    copy = duplicate_event(event=talk, weeks=3)
+
+    assert [(q.label, q.kind, q.required) for q in copy.questions.order_by("position")] == [
+        ("Dietary restrictions?", "short_text", False),
+        ("Lunch?", "yes_no", True),
+    ]
+    assert talk.questions.count() == 2
+    local = lambda moment: moment.astimezone(CHICAGO).strftime("%m-%d %H:%M")  # noqa: E731
+    assert local(copy.start) == "11-25 11:00"
+    assert local(copy.registration_opens) == "11-18 11:00"
+    assert local(copy.registration_closes) == "11-25 09:00"
+
+
+def test_speaker_texts_are_copied_when_asked(talk, speaker):
+    copy = duplicate_event(event=talk, copy_speaker_texts=True)
+
+    assert (copy.title, copy.abstract) == (talk.title, talk.abstract)
+    assert list(copy.speakers.all()) == [speaker]
+
+
+def test_each_copy_gets_its_own_slug(talk):
+    first = duplicate_event(event=talk)
+    second = duplicate_event(event=talk)
+
+    assert first.slug == "ifml-seminar-2027-11-11"
+    assert second.slug == "ifml-seminar-2027-11-11-2"
+
+
+@pytest.mark.parametrize("weeks", [0, -1, 53])
+def test_weeks_out_of_range_are_refused(talk, weeks):
+    with pytest.raises(ValueError):
+        duplicate_event(event=talk, weeks=weeks)
+    assert Event.objects.count() == 1
+
+
+# The admin action
+
+EVENTS = "/admin/events/event/"
+
+
+def test_action_asks_how_many_weeks_then_opens_the_copy(admin_client, talk):
+    ask = admin_client.post(EVENTS, {"action": "duplicate", "_selected_action": [talk.pk]})
+
+    assert ask.status_code == 200
+    assert 'name="weeks"' in ask.content.decode()
+    assert Event.objects.count() == 1
+
+    done = admin_client.post(EVENTS, {"action": "duplicate", "_selected_action": [talk.pk], "apply": "1", "weeks": "2"})
+
+    copy = Event.objects.exclude(pk=talk.pk).get()
+    assert done.status_code == 302
+    assert done["Location"] == f"/admin/events/event/{copy.pk}/change/"
+    assert copy.local_start.strftime("%m-%d %H:%M") == "11-18 11:00"
+    page = admin_client.get(done["Location"]).content.decode()
+    assert "talk to be announced" in page
+
+
+def test_action_with_a_bad_number_of_weeks_copies_nothing(admin_client, talk):
+    response = admin_client.post(
+        EVENTS, {"action": "duplicate", "_selected_action": [talk.pk], "apply": "1", "weeks": "99"}
+    )
+
+    assert response.status_code == 200
+    assert "Ensure this value is less than or equal to 52." in response.content.decode()
+    assert Event.objects.count() == 1
+
+
+def test_action_copies_several_talks_and_says_so(admin_client, talk, make_event):
+    other = make_event(title="Another talk")
+
+    response = admin_client.post(
+        EVENTS,
+        {"action": "duplicate", "_selected_action": [talk.pk, other.pk], "apply": "1", "weeks": "1"},
+        follow=True,
+    )
+
+    assert Event.objects.count() == 4
+    assert "2 draft copies made" in response.content.decode()
+
+
+def test_action_never_copies_another_series_talk(client, talk, make_team_member, make_event):
+    other = Series.objects.create(name="Other", slug="other", organizer_name="O", organizer_email="o@example.edu")
+    client.force_login(make_team_member(other, "bob"))
+
+    client.post(EVENTS, {"action": "duplicate", "_selected_action": [talk.pk], "apply": "1", "weeks": "1"})
+
+    assert Event.objects.count() == 1
+
+
+def test_speaker_texts_copied_from_the_action_when_ticked(admin_client, talk):
+    admin_client.post(
+        EVENTS,
+        {
+            "action": "duplicate",
+            "_selected_action": [talk.pk],
+            "apply": "1",
+            "weeks": "1",
+            "copy_speaker_texts": "on",
+        },
+    )
+
+    assert Event.objects.exclude(pk=talk.pk).get().title == talk.title
