@@ -18,6 +18,28 @@ from .schedule import new_talk_initial
 from .scoping import SeriesScopedAdminMixin
 from .when import SHORT, talk_when
 
+# Staff pages of other apps about one talk or one series (numbers, check-in, ...):
+# {model name: [(label, URL name taking the object's pk)]}, linked from its admin page.
+_staff_pages: dict[str, list[tuple[str, str]]] = {"event": [], "series": []}
+
+
+def link_staff_page(model_name: str, label, url_name: str) -> None:
+    """Link a staff page from the admin page of each talk ("event") or series ("series").
+
+    Apps call this from `AppConfig.ready`; events knows nothing of them.
+    """
+    pages = _staff_pages[model_name]
+    if url_name not in [name for _label, name in pages]:
+        pages.append((label, url_name))
+
+
+class StaffPagesMixin:
+    """Puts the linked staff pages among the object tools of the change page."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        pages = [(label, reverse(url_name, args=[object_id])) for label, url_name in _staff_pages[self.opts.model_name]]
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "staff_pages": pages})
+
 
 class SeriesMemberInline(admin.TabularInline):
     model = SeriesMember
@@ -47,7 +69,7 @@ class SeriesMemberInline(admin.TabularInline):
 
 
 @admin.register(Series)
-class SeriesAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
+class SeriesAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "organizer_name", "organizer_email", "talk_count", "new_talk_link"]
     search_fields = ["name", "organizer_name", "organizer_email"]
     prepopulated_fields = {"slug": ["name"]}
@@ -181,7 +203,7 @@ class DuplicateForm(forms.Form):
     )
 
 
-class EventAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
+class EventAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
     list_display = ["when", "title", "speaker_names", "room", "series", "status"]
     list_display_links = ["when", "title"]
     actions = ["duplicate"]

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "outbox",
     "registrations",
     "listings",
+    "reports",
 ]
 
 MIDDLEWARE = [

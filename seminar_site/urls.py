@@ -39,5 +39,6 @@ urlpatterns = [
     path("anymail/", include("anymail.urls")),
     path("", include("registrations.urls")),
     path("", include("listings.urls")),
+    path("", include("reports.urls")),
     path("", include("events.urls")),
 ]

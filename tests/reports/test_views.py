@@ -1,0 +1,216 @@
+"""The numbers pages: figures equal counts from the database, charts are real SVG, CSVs match the tables."""
+
+import csv
+import datetime
+import io
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from events.models import Event, Series, SeriesMember
+from registrations import services
+from registrations.models import Registration
+
+pytestmark = pytest.mark.django_db
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def move_to_past(event, days):
+    start = timezone.now() - datetime.timedelta(days=days)
+    Event.objects.filter(pk=event.pk).update(start=start, end=start + datetime.timedelta(hours=1))
+    event.refresh_from_db()
+
+
+@pytest.fixture
+def term(make_event, sign_up):
+    """Three talks that are over and one to come, with every kind of registration."""
+    talks = [make_event(title=f"Talk {n}", slug=f"talk-{n}", capacity=3) for n in range(1, 5)]
+    people = [
+        ("Ana", "ana@ut.edu", "UT Austin", "student"),
+        ("Bo", "bo@ut.edu", "UT Austin", "faculty"),
+        ("Cy", "cy@rice.edu", "Rice $x^2$ <script>", "postdoc"),
+        ("Di", "di@tamu.edu", "", ""),
+        ("Ed", "ed@tamu.edu", "Texas A&M", "industry"),
+    ]
+    for index, talk in enumerate(talks):
+        regs = [
+            sign_up(talk, name=name, email=email, affiliation=affiliation, position=position)
+            for name, email, affiliation, position in people[: 3 + index % 3]
+        ]
+        if index < 3:
+            for registration in regs[: 1 + index]:
+                if registration.status == Registration.Status.CONFIRMED:
+                    services.check_in(registration=registration)
+        services.cancel_registration(registration=regs[-1])
+    services.erase_personal_data(registrations=Registration.objects.filter(email="bo@ut.edu"))
+    for days, talk in zip((30, 20, 10), talks[:3], strict=True):
+        move_to_past(talk, days)
+    return talks
+
+
+def db_counts(registrations):
+    return {
+        "registered": registrations.count(),
+        "confirmed": registrations.filter(status="confirmed").count(),
+        "waitlisted": registrations.filter(status="waitlisted").count(),
+        "cancelled": registrations.filter(status="cancelled").count(),
+        "checked_in": registrations.filter(status="confirmed", checked_in_at__isnull=False).count(),
+    }
+
+
+def test_talk_page_figures_equal_database_counts(admin_client, term):
+    for talk in term:
+        response = admin_client.get(reverse("reports:event", args=[talk.pk]))
+        assert response.status_code == 200
+        summary = response.context["summary"]
+        expected = db_counts(Registration.objects.filter(event=talk))
+        assert {key: summary[key] for key in expected} == expected
+        for key, value in expected.items():
+            assert f'data-figure="{key}">{value}<' in response.content.decode()
+
+
+def test_no_shows_are_counted_once_the_talk_is_over(admin_client, term):
+    over, upcoming = term[2], term[3]
+    confirmed = Registration.objects.filter(event=over, status="confirmed")
+    missing = confirmed.filter(checked_in_at__isnull=True).count()
+
+    summary = admin_client.get(reverse("reports:event", args=[over.pk])).context["summary"]
+    later = admin_client.get(reverse("reports:event", args=[upcoming.pk])).context["summary"]
+
+    assert summary["no_shows"] == missing
+    assert summary["no_show_rate"] == pytest.approx(missing / confirmed.count())
+    assert later["no_shows"] is None
+
+
+def test_series_page_figures_equal_database_counts(admin_client, term, series):
+    response = admin_client.get(reverse("reports:series", args=[series.pk]))
+
+    assert response.status_code == 200
+    expected = db_counts(Registration.objects.filter(event__series=series))
+    assert {key: response.context["summary"][key] for key in expected} == expected
+    past = db_counts(Registration.objects.filter(event__series=series, event__end__lte=timezone.now()))
+    assert {key: response.context["past_summary"][key] for key in past} == past
+    for talk in response.context["talks"]:
+        counts = db_counts(Registration.objects.filter(event=talk))
+        assert {key: getattr(talk, key) for key in counts} == counts
+
+
+def test_erased_registrations_still_count(admin_client, term, series):
+    erased = Registration.objects.filter(event__series=series, erased_at__isnull=False)
+    assert erased.exists()
+
+    response = admin_client.get(reverse("reports:series", args=[series.pk]))
+
+    assert response.context["summary"]["registered"] == Registration.objects.filter(event__series=series).count()
+    affiliations = next(t for t in response.context["tables"] if t.slug == "affiliations")
+    assert sum(row[1] for row in affiliations.rows) == Registration.objects.filter(event__series=series).count()
+
+
+def chart_urls(response, name, owner):
+    return {table.slug: reverse(name, args=[owner.pk, table.slug]) for table in response.context["tables"]}
+
+
+@pytest.mark.parametrize("page", ["event", "series"])
+def test_every_chart_is_well_formed_svg_with_title_and_desc(admin_client, term, series, page):
+    owner = term[0] if page == "event" else series
+    response = admin_client.get(reverse(f"reports:{page}", args=[owner.pk]))
+
+    for table in response.context["tables"]:
+        svg = admin_client.get(reverse(f"reports:{page}_chart", args=[owner.pk, table.slug]))
+        assert svg.status_code == 200
+        assert svg["Content-Type"].startswith("image/svg+xml")
+        root = ET.fromstring(svg.content)  # noqa: S314 (the test parses what we serve)
+        assert root.tag == f"{SVG}svg"
+        title, desc = root[0], root[1]
+        assert (title.tag, desc.tag) == (f"{SVG}title", f"{SVG}desc")
+        assert title.text == str(table.title)
+        assert desc.text == str(table.description) and desc.text
+        assert root.get("aria-labelledby") == f"{table.slug}-title {table.slug}-desc"
+        assert b"<script" not in svg.content
+
+
+def test_labels_from_registrants_are_text_in_the_svg(admin_client, term):
+    svg = admin_client.get(reverse("reports:event_chart", args=[term[0].pk, "affiliations"]))
+    root = ET.fromstring(svg.content)  # noqa: S314
+    texts = "".join(root.itertext())
+    assert "Rice $x^2$ <script>" in texts
+
+
+@pytest.mark.parametrize("page", ["event", "series"])
+def test_csv_of_each_chart_matches_its_table(admin_client, term, series, page):
+    owner = term[1] if page == "event" else series
+    response = admin_client.get(reverse(f"reports:{page}", args=[owner.pk]))
+
+    for table in response.context["tables"]:
+        download = admin_client.get(reverse(f"reports:{page}_csv", args=[owner.pk, table.slug]))
+        assert download["Content-Disposition"].startswith("attachment;")
+        rows = list(csv.reader(io.StringIO(download.content.decode())))
+        assert rows[0] == [str(column) for column in table.columns]
+        assert rows[1:] == [[str(value) for value in row] for row in table.rows]
+        html = response.content.decode()
+        for row in table.rows:
+            assert f"<td>{row[-1]}</td>" in html
+
+
+def test_sign_ups_over_time_add_up(admin_client, term):
+    talk = term[3]
+    response = admin_client.get(reverse("reports:event", args=[talk.pk]))
+    table = next(t for t in response.context["tables"] if t.slug == "sign-ups")
+    assert table.rows[-1][2] == Registration.objects.filter(event=talk).count()
+
+
+def test_unknown_chart_is_not_found(admin_client, term):
+    assert admin_client.get(reverse("reports:event_chart", args=[term[0].pk, "nope"])).status_code == 404
+
+
+# Who may see them
+
+
+@pytest.fixture
+def other_organizer(make_team_member):
+    other = Series.objects.create(name="Other", slug="other", organizer_name="O", organizer_email="o@example.edu")
+    return make_team_member(other, "bob")
+
+
+def all_urls(term, series):
+    talk = term[0]
+    return [
+        reverse("reports:event", args=[talk.pk]),
+        reverse("reports:event_chart", args=[talk.pk, "positions"]),
+        reverse("reports:event_csv", args=[talk.pk, "positions"]),
+        reverse("reports:series", args=[series.pk]),
+        reverse("reports:series_chart", args=[series.pk, "attendance"]),
+        reverse("reports:series_csv", args=[series.pk, "attendance"]),
+    ]
+
+
+def test_another_series_organizer_and_door_staff_get_404(client, term, series, other_organizer, make_team_member):
+    door = make_team_member(series, "dora", role=SeriesMember.Role.DOOR)
+    for user in (other_organizer, door):
+        client.force_login(user)
+        for url in all_urls(term, series):
+            assert client.get(url).status_code == 404, (user, url)
+
+
+def test_own_organizer_sees_them(client, term, series, make_team_member):
+    client.force_login(make_team_member(series, "alice"))
+    for url in all_urls(term, series):
+        assert client.get(url).status_code == 200, url
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, term, series):
+    for url in all_urls(term, series):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "login" in response["Location"]
+
+
+def test_admin_pages_link_to_the_numbers(admin_client, term, series):
+    talk_page = admin_client.get(reverse("admin:events_event_change", args=[term[0].pk])).content.decode()
+    series_page = admin_client.get(reverse("admin:events_series_change", args=[series.pk])).content.decode()
+
+    assert reverse("reports:event", args=[term[0].pk]) in talk_page
+    assert reverse("reports:series", args=[series.pk]) in series_page
