@@ -18,6 +18,7 @@ def test_series_admin_offers_the_embed_code_and_takes_the_sites_that_may_frame_i
         "organizer_name": series.organizer_name,
         "organizer_email": series.organizer_email,
         "embed_origins": "HTTPS://www.CS.utexas.edu/\nhttps://ml.utexas.edu",
+        "default_duration_minutes": "60",
     } | inline_management_data(admin_client, url)
     response = admin_client.post(url, data)
     assert response.status_code == 302
