@@ -46,6 +46,15 @@ def scoped_form_class(form_class, user):
     return type(form_class.__name__, (form_class,), {"__init__": __init__})
 
 
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """Django's related filter, listing only the related objects the user may see."""
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        visible = field.related_model._default_manager.all().managed_by(request.user).values("pk")
+        return field.get_choices(include_blank=False, limit_choices_to={"pk__in": visible}, ordering=ordering)
+
+
 class ScopedAdminMixin:
     """Put first in the bases of a ModelAdmin (or inline) whose model's QuerySet has `managed_by(user)`."""
 
@@ -65,8 +74,7 @@ class ScopedAdminMixin:
         return [self._scoped_filter(item) for item in super().get_list_filter(request)]
 
     def _scoped_filter(self, item):
-        # A plain related filter lists every row of the related table; the
-        # "related only" one lists only the values found in the scoped queryset.
+        # A plain related filter lists every row of the related table.
         if not isinstance(item, str):
             return item
         try:
@@ -74,7 +82,7 @@ class ScopedAdminMixin:
         except (FieldDoesNotExist, NotRelationField):
             return item
         if field.is_relation and is_scoped(field.related_model._default_manager.all()):
-            return (item, admin.RelatedOnlyFieldListFilter)
+            return (item, ScopedRelatedFieldListFilter)
         return item
 
     def _object_in_scope_or_404(self, request, object_id):

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
+from events.models import SeriesMember
 from registrations import services
 from registrations.models import Registration
 from tests.browser.axe import assert_accessible
@@ -17,9 +18,9 @@ from tests.browser.axe import assert_accessible
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def organizer(username, password):
+def organizer(username, password, series):
     """A staff account in the Organizers group, which a transactional test's flush removed: made again
-    from the permissions the data migrations grant."""
+    from the permissions the data migrations grant; on the team of `series` (staff see only their series)."""
     group, _ = Group.objects.get_or_create(name="Organizers")
     for migration in ("0002_organizers_group", "0004_organizers_question_permissions"):
         for app_label, models in import_module(f"registrations.migrations.{migration}").PERMISSIONS.items():
@@ -31,6 +32,7 @@ def organizer(username, password):
             )
     user = get_user_model().objects.create_user(username, password=password, is_staff=True)
     user.groups.add(group)
+    SeriesMember.objects.create(series=series, user=user, role=SeriesMember.Role.ORGANIZER)
     return user
 
 
@@ -127,7 +129,7 @@ def test_registering_with_questions_by_keyboard_alone(page, make_event, ask):
 def test_organizer_adds_a_question_then_downloads_the_answers(page, make_event, live_server):
     event = make_event(title="Generating a Video")
     make_event(title="Another talk")
-    organizer("maria", "a long organizer passphrase")
+    organizer("maria", "a long organizer passphrase", event.series)
 
     page.goto("/admin/")
     page.get_by_label("Username:").fill("maria")
