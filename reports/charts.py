@@ -75,7 +75,8 @@ def render_svg(table) -> str:
         FigureCanvasSVG(figure)
         _draw(table, figure.add_subplot())
         out = io.BytesIO()
-        figure.savefig(out, format="svg", metadata={"Date": None, "Title": str(table.title)})
+        # No "Title" metadata: matplotlib would add a second <title>.
+        figure.savefig(out, format="svg", metadata={"Date": None})
     return _label(out.getvalue(), title=str(table.title), description=str(table.description), slug=table.slug)
 
 

@@ -127,6 +127,7 @@ def test_every_chart_is_well_formed_svg_with_title_and_desc(admin_client, term, 
         title, desc = root[0], root[1]
         assert (title.tag, desc.tag) == (f"{SVG}title", f"{SVG}desc")
         assert title.text == str(table.title)
+        assert len(root.findall(f"{SVG}title")) == 1
         assert desc.text == str(table.description) and desc.text
         assert root.get("aria-labelledby") == f"{table.slug}-title {table.slug}-desc"
         assert b"<script" not in svg.content
