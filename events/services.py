@@ -7,9 +7,11 @@ from django.utils.translation import gettext as _
 from .models import Event
 from .schedule import shift_local
 
-# Fields a copy gets fresh rather than copied. Anything else on the talk (venue,
-# capacity, waiting list rules, and whatever later apps add) is copied as is.
-_NOT_COPIED = {"id", "slug", "status", "seats_taken", "sequence", "previous_start", "created_at", "updated_at"}
+# Fields a copy gets fresh rather than copied, besides every field organizers
+# cannot edit (seat counters, calendar sequence, timestamps). Anything else on
+# the talk (venue, capacities, waiting-list rules, attendance mode, and whatever
+# later apps add) is copied as is.
+_NOT_COPIED = {"id", "slug", "status"}
 _SHIFTED = ("start", "end", "registration_opens", "registration_closes")
 _SPEAKER_TEXTS = ("title", "abstract")
 
@@ -42,7 +44,7 @@ def duplicate_event(*, event: Event, weeks: int = 1, copy_speaker_texts: bool = 
     values = {
         field.attname: getattr(source, field.attname)
         for field in Event._meta.concrete_fields
-        if field.name not in _NOT_COPIED and field.name not in _SHIFTED
+        if field.editable and field.name not in _NOT_COPIED and field.name not in _SHIFTED
     }
     for name in _SHIFTED:
         moment = getattr(source, name)

@@ -38,7 +38,7 @@ def test_copy_is_a_draft_a_week_later_without_registrations_or_speaker_texts(tal
     assert copy.status == Event.Status.DRAFT
     assert copy.series == talk.series and copy.venue == talk.venue
     assert (copy.capacity, copy.waitlist_limit, copy.waitlist_enabled) == (25, 5, True)
-    assert copy.seats_taken == 0
+    assert (copy.seats_taken, copy.online_seats_taken, copy.sequence) == (0, 0, 0)
     assert not Registration.objects.filter(event=copy).exists()
     assert copy.title == "IFML Seminar: talk to be announced"
     assert copy.abstract == ""

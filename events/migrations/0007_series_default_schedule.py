@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0005_series_team'),
+        ('events', '0006_series_team'),
     ]
 
     operations = [

@@ -34,8 +34,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("events", "0005_series_team"),
-        ("registrations", "0006_registration_log_update_sent"),
+        ("events", "0006_series_team"),
+        ("registrations", "0007_registration_attendance"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0004_question'),
+        ('events', '0005_event_attendance'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
