@@ -83,3 +83,10 @@ def talk_when(event, *, style: str = LONG) -> str:
     if style == TIME:
         return times
     return f"{dateformat.format(start, patterns['date'])}, {times}"
+
+
+def time_of_day(event, moment: datetime.datetime | None) -> str:
+    """Only the clock time of a moment about `event`, e.g. "11:02 AM CST" (a check-in at the door)."""
+    if moment is None:
+        return ""
+    return _time(local(event, moment), _patterns())

@@ -313,6 +313,7 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
         "created_at",
         "cancelled_at",
         "checked_in_at",
+        "no_show_at",
         "email_bounced_at",
         "erased_at",
     ]
@@ -325,6 +326,7 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
         "created_at",
         "cancelled_at",
         "checked_in_at",
+        "no_show_at",
         "email_bounced_at",
         "erased_at",
     ]

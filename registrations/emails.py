@@ -13,7 +13,7 @@ from events.models import Event
 from events.when import SHORT, moment_text, talk_when
 from outbox.compose import CalendarInvite, compose, mailbox
 
-from . import invites
+from . import invites, tickets
 from .mail import registration_of
 from .models import MailKind, Registration
 
@@ -30,6 +30,8 @@ SUBJECTS = {
     MailKind.RESEND: "Your registration: {title} ({when})",
     MailKind.STREAM_LINK: _("Link to join online: {title} ({when})"),
 }
+
+TICKET_KINDS = (MailKind.CONFIRMATION, MailKind.PROMOTED, MailKind.REMINDER, MailKind.RESEND)
 
 # Template names: the kind without the app's prefix.
 TEMPLATES = {kind: kind.value.removeprefix("registrations.") for kind in MailKind}
@@ -98,6 +100,11 @@ def build_message(mail):
         **online_context(registration),
         "link_changed": bool(mail.data.get("link_changed")),
     }
+    # The ticket (QR code of the check-in link) goes with every message that says "you have a seat".
+    ticket = None
+    if kind in TICKET_KINDS and registration.status == Registration.Status.CONFIRMED:
+        ticket = tickets.checkin_qr_image(registration)
+    context |= {"ticket": ticket, "checkin_url": registration.checkin_url if ticket else ""}
     template = TEMPLATES[kind]
     invite = None
     if method is not None:
@@ -109,4 +116,5 @@ def build_message(mail):
         text=render_to_string(f"emails/{template}.txt", context),
         html=render_to_string(f"emails/{template}.html", context),
         invite=invite,
+        images=[ticket] if ticket else [],
     )

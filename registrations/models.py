@@ -18,6 +18,9 @@ MANAGE_LINK_SALT = "registrations.manage"
 # A second token for the same key: it downloads the registrant's invite and
 # can do nothing else (the calendar link travels further than the manage link).
 INVITE_LINK_SALT = "registrations.invite"
+# A third token for the same key: shown as the ticket's QR code, it lets signed-in
+# door staff check the person in and does nothing else (a ticket is seen by many).
+CHECKIN_LINK_SALT = "registrations.checkin"
 
 
 # Line and paragraph separators break headers and CSV rows just like CR/LF.
@@ -120,6 +123,8 @@ class Registration(models.Model):
     created_at = models.DateTimeField("registered", auto_now_add=True, db_index=True)
     cancelled_at = models.DateTimeField("cancelled", null=True, blank=True)
     checked_in_at = models.DateTimeField("checked in", null=True, blank=True)
+    # Set by "mark the rest as no-shows" after a talk; cleared by a late check-in.
+    no_show_at = models.DateTimeField(_("marked as no-show"), null=True, blank=True, editable=False)
     email_bounced_at = models.DateTimeField("email bounced", null=True, blank=True)
     # Set by services.erase_personal_data: the row stays (seat counts and
     # history remain true) but no longer says who registered.
@@ -179,6 +184,15 @@ class Registration(models.Model):
     @property
     def invite_token(self):
         return signing.Signer(salt=INVITE_LINK_SALT).sign(self.key)
+
+    @property
+    def checkin_token(self):
+        return signing.Signer(salt=CHECKIN_LINK_SALT).sign(self.key)
+
+    @property
+    def checkin_url(self):
+        """The address in the ticket's QR code: door staff who open it can check this person in."""
+        return settings.SITE_URL + reverse("checkin:scan", kwargs={"token": self.checkin_token})
 
     @property
     def invite_url(self):
@@ -259,6 +273,9 @@ class RegistrationLog(models.Model):
         PROMOTED = "promoted", "Promoted from the waiting list"
         CANCELLED = "cancelled", "Cancelled"
         CHECKED_IN = "checked_in", "Checked in"
+        CHECK_IN_UNDONE = "check_in_undone", _("Check-in undone")
+        WALK_IN = "walk_in", _("Registered at the door")
+        NO_SHOW = "no_show", _("Marked as no-show")
         CONFIRMATION_RESENT = "confirmation_resent", "Confirmation sent again"
         UPDATE_SENT = "update_sent", _("Calendar update sent")
         EMAIL_BOUNCED = "email_bounced", "Email bounced"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("lost-link/sent/", views.lost_link_sent, name="lost_link_sent"),
     path("r/<str:token>/", views.manage, name="manage"),
     path("r/<str:token>/cancel/", views.cancel, name="cancel"),
+    path("r/<str:token>/ticket.png", views.ticket_png, name="ticket_png"),
     path("calendar/<str:token>/invite.ics", views.invite_ics, name="invite_ics"),
     path("r/<str:token>/attendance/", views.switch_attendance, name="switch_attendance"),
 ]

@@ -10,7 +10,7 @@ from events.models import Event
 from events.when import moment_text
 from seminar_site.limits import EMAIL_ADDRESS_GROUP, by_ip_and, by_post_field, email_rate_limit, rate_limit
 
-from . import invites, services
+from . import invites, services, tickets
 from .forms import LostLinkForm, RegistrationForm
 from .models import INVITE_LINK_SALT, Registration
 
@@ -108,6 +108,18 @@ def manage(request, token):
             "now": now,
         },
     )
+
+
+@never_cache
+@require_GET
+def ticket_png(request, token):
+    """The QR code of the registrant's check-in link, for their own page (reached with the manage token)."""
+    registration = _registration_from_token(token)
+    if registration.status != Registration.Status.CONFIRMED:
+        raise Http404("Only a confirmed seat has a ticket.")
+    response = HttpResponse(tickets.qr_png(registration.checkin_url), content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @never_cache

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "registrations",
     "listings",
     "reports",
+    "checkin",
 ]
 
 MIDDLEWARE = [

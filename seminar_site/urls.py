@@ -40,5 +40,6 @@ urlpatterns = [
     path("", include("registrations.urls")),
     path("", include("listings.urls")),
     path("", include("reports.urls")),
+    path("", include("checkin.urls")),
     path("", include("events.urls")),
 ]

@@ -34,3 +34,12 @@ def event_moment(moment, event):
 def local_start(event, fmt):
     """Any date format of the talk's start on its venue's clock: {{ event|local_start:"M" }}."""
     return dateformat.format(event.local_start, fmt)
+
+
+@register.filter
+def event_clock(moment, event):
+    """Only the clock time of a moment about the talk, naming the zone.
+
+    {{ registration.checked_in_at|event_clock:event }}
+    """
+    return when.time_of_day(event, moment)

@@ -29,12 +29,14 @@ from .seats import (
     change_capacity,
     change_online_capacity,
     check_attendance_offered,
+    check_door_open,
     check_registration_open,
     decide_status,
     has_free_place,
     places,
     promote_waitlist,
     register,
+    seat_waitlisted,
 )
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "change_capacity",
     "change_online_capacity",
     "check_attendance_offered",
+    "check_door_open",
     "check_in",
     "check_registration_open",
     "decide_status",
@@ -62,6 +65,7 @@ __all__ = [
     "register",
     "reminder_time",
     "resend_links",
+    "seat_waitlisted",
     "send_event_update",
     "send_stream_link",
     "switch_attendance",

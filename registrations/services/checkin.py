@@ -23,7 +23,8 @@ def check_in(*, registration: Registration, actor=None) -> Registration:
         if current.checked_in_at is not None:
             raise RegistrationError("This person is already checked in.", code="already_checked_in")
         current.checked_in_at = timezone.now()
-        current.save(update_fields=["checked_in_at"])
+        current.no_show_at = None  # came late after all
+        current.save(update_fields=["checked_in_at", "no_show_at"])
         log_action(current, RegistrationLog.Action.CHECKED_IN, from_status=current.status, actor=actor)
     registration.checked_in_at = current.checked_in_at
     return current

@@ -65,6 +65,19 @@ def check_registration_open(*, event: Event, now=None) -> None:
         )
 
 
+def check_door_open(*, event: Event, now=None) -> None:
+    """Refuse a check-in or walk-in unless the talk is published and not over.
+
+    Raises RegistrationError with code "draft", "cancelled" or "ended".
+    """
+    if event.status == Event.Status.DRAFT:
+        raise RegistrationError(_("This talk has not been published yet."), code="draft")
+    if event.status == Event.Status.CANCELLED:
+        raise RegistrationError(_("This talk was cancelled."), code="cancelled")
+    if event.is_past(now):
+        raise RegistrationError(_("This talk is over."), code="ended")
+
+
 IN_PERSON = Registration.Attendance.IN_PERSON
 
 
@@ -167,6 +180,7 @@ def register(
     attendance: str = IN_PERSON,
     actor=None,
     now=None,
+    at_door: bool = False,
 ) -> RegistrationResult:
     """Register `email` for `event`: a place if one is free, else a place on the waiting list.
 
@@ -184,7 +198,9 @@ def register(
     `check_registration_open`), the talk does not offer `attendance`
     ("attendance"), the talk is full ("full", "waitlist_full"),
     or a field is invalid ("invalid"), or an answer is to a question of
-    another talk ("invalid").
+    another talk ("invalid"). With `at_door` (staff adding a walk-in) the
+    registration window does not apply, only that the talk is published and
+    not over (see `check_door_open`).
     """
     email = (email or "").strip()
     answers = {question_id: value for question_id, value in (answers or {}).items() if value}
@@ -207,7 +223,10 @@ def register(
 
     with transaction.atomic():
         locked = lock_event(event.pk)
-        check_registration_open(event=locked, now=now)
+        if at_door:
+            check_door_open(event=locked, now=now)
+        else:
+            check_registration_open(event=locked, now=now)
         existing = _active_with_email(locked.pk, email).first()
         if existing is not None:
             return _already_registered(existing, actor=actor)
@@ -345,8 +364,11 @@ def promote_waitlist(*, event: Event, actor=None) -> list[Registration]:
     return promoted
 
 
-def change_capacity(*, event: Event, capacity: int, actor=None) -> list[Registration]:
+def change_capacity(*, event: Event, capacity: int, actor=None, promote: bool = True) -> list[Registration]:
     """Set the number of seats of `event`; raising it promotes from the waiting list at once.
+
+    With `promote=False` (a seat added at the door for the person standing
+    there) nobody is promoted.
 
     Raises RegistrationError ("capacity_below_taken") when `capacity` is
     below the number of people already holding a seat (cancel registrations
@@ -365,7 +387,7 @@ def change_capacity(*, event: Event, capacity: int, actor=None) -> list[Registra
             )
         Event.objects.filter(pk=locked.pk).update(capacity=capacity)
         promoted = []
-        if _promotes_automatically(locked):
+        if promote and _promotes_automatically(locked):
             promoted = _fill_free_seats(locked, actor=actor, note=f"Capacity changed to {capacity}.")
         else:
             locked.refresh_from_db(fields=["capacity", "seats_taken"])
@@ -403,3 +425,26 @@ def change_online_capacity(*, event: Event, capacity: int | None, actor=None) ->
             locked.refresh_from_db(fields=["online_capacity", "online_seats_taken"])
     event.online_capacity, event.online_seats_taken = locked.online_capacity, locked.online_seats_taken
     return promoted
+
+
+def seat_waitlisted(*, registration: Registration, actor=None, note: str = "") -> Registration:
+    """Give a free seat to this waiting-list registrant now, ahead of the others (they are at the door).
+
+    No email: the person is there. Raises RegistrationError ("not_waitlisted")
+    unless the registration is on the waiting list, ("full") when no seat is free.
+    """
+    with transaction.atomic():
+        event = lock_event(registration.event_id)
+        current = Registration.objects.select_for_update().get(pk=registration.pk)
+        if current.status != Registration.Status.WAITLISTED:
+            raise RegistrationError(_("This registration is not on the waiting list."), code="not_waitlisted")
+        if not has_free_place(event, current.attendance):
+            raise RegistrationError(_("No seat is free."), code="full")
+        current.status = Registration.Status.CONFIRMED
+        current.save(update_fields=["status"])
+        _take_seats(event.pk, 1, current.attendance)
+        log_action(
+            current, RegistrationLog.Action.PROMOTED, from_status=Registration.Status.WAITLISTED, actor=actor, note=note
+        )
+    registration.status = current.status
+    return current

@@ -1,0 +1,219 @@
+"""The door: the phone-first check-in page of a talk, and the page a ticket's QR code opens.
+
+Staff reach a talk's check-in page when they organize or work the door of its
+series (events.scoping.CHECK_IN_ROLES) and hold the check-in permission; any
+other talk is a 404. The ticket page shows nothing personal to anyone else.
+Every state change is a POST that redirects (reloading never repeats it).
+"""
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from events import when
+from events.models import Event
+from events.scoping import CHECK_IN_ROLES
+from registrations.models import CHECKIN_LINK_SALT, Registration
+from registrations.services import RegistrationError
+
+from . import services
+from .forms import WalkInForm
+
+PERMISSION = "registrations.check_in_registration"
+
+
+def may_check_in(user, event) -> bool:
+    return (
+        user.has_perm(PERMISSION) and Event.objects.managed_by(user, roles=CHECK_IN_ROLES).filter(pk=event.pk).exists()
+    )
+
+
+def _door_event(request, pk) -> Event:
+    if not request.user.has_perm(PERMISSION):
+        raise Http404
+    return get_object_or_404(
+        Event.objects.managed_by(request.user, roles=CHECK_IN_ROLES).select_related("series", "venue"), pk=pk
+    )
+
+
+def _registration(event, pk) -> Registration:
+    return get_object_or_404(Registration.objects.filter(event=event), pk=pk)
+
+
+def _back(request, event):
+    # Back to the list as it was (search kept), never to another site.
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("checkin:event", pk=event.pk)
+
+
+def _report(request, event, result) -> None:
+    name = result.registration.name
+    if result.already:
+        messages.info(
+            request,
+            _("%(name)s was already checked in at %(time)s.")
+            % {"name": name, "time": when.time_of_day(event, result.registration.checked_in_at)},
+        )
+    else:
+        messages.success(request, _("%(name)s is checked in.") % {"name": name})
+
+
+@never_cache
+@staff_member_required
+@require_GET
+def index(request):
+    """The talks whose door this person may work: today's and upcoming first."""
+    if not request.user.has_perm(PERMISSION):
+        raise Http404
+    now = timezone.now()
+    events = Event.objects.managed_by(request.user, roles=CHECK_IN_ROLES).published().select_related("venue")
+    return render(
+        request,
+        "checkin/index.html",
+        {"upcoming": events.upcoming(now)[:20], "past": events.past(now)[:10]},
+    )
+
+
+@never_cache
+@staff_member_required
+@require_GET
+def event_checkin(request, pk):
+    """The list at the door: confirmed people first, searchable by name or email without JavaScript."""
+    event = _door_event(request, pk)
+    query = " ".join(request.GET.get("q", "").split())[:200]
+    registrations = Registration.objects.filter(event=event).exclude(erased_at__isnull=False)
+    counts = registrations.aggregate(
+        confirmed=Count("pk", filter=Q(status=Registration.Status.CONFIRMED)),
+        here=Count("pk", filter=Q(status=Registration.Status.CONFIRMED, checked_in_at__isnull=False)),
+    )
+    people = registrations
+    if query:
+        people = people.filter(Q(name__icontains=query) | Q(email__icontains=query))
+    status_order = {
+        Registration.Status.CONFIRMED: 0,
+        Registration.Status.WAITLISTED: 1,
+        Registration.Status.CANCELLED: 2,
+    }
+    people = sorted(people.order_by("name", "pk"), key=lambda r: status_order[r.status])
+    return render(
+        request,
+        "checkin/event_checkin.html",
+        {
+            "event": event,
+            "query": query,
+            "people": people,
+            "counts": counts,
+            "walk_in_form": WalkInForm(),
+            "over": event.has_started(),
+            "next": request.get_full_path(),
+        },
+    )
+
+
+@staff_member_required
+@require_POST
+def check_in(request, pk, registration_pk):
+    event = _door_event(request, pk)
+    registration = _registration(event, registration_pk)
+    try:
+        _report(request, event, services.check_in(registration=registration, actor=request.user))
+    except RegistrationError as error:
+        messages.error(request, error.message)
+    return _back(request, event)
+
+
+@staff_member_required
+@require_POST
+def undo(request, pk, registration_pk):
+    event = _door_event(request, pk)
+    registration = _registration(event, registration_pk)
+    if services.undo_check_in(registration=registration, actor=request.user):
+        messages.success(request, _("Check-in of %(name)s undone.") % {"name": registration.name})
+    else:
+        messages.info(request, _("%(name)s was not checked in.") % {"name": registration.name})
+    return _back(request, event)
+
+
+@staff_member_required
+@require_POST
+def walk_in(request, pk):
+    event = _door_event(request, pk)
+    form = WalkInForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.admit_walk_in(
+                event=event,
+                name=data["name"],
+                email=data["email"],
+                affiliation=data["affiliation"],
+                position=data["position"],
+                over_capacity=data["over_capacity"],
+                actor=request.user,
+            )
+        except RegistrationError as error:
+            form.add_error(None, error.message)
+        else:
+            _report(request, event, result)
+            return redirect("checkin:event", pk=event.pk)
+    return render(
+        request,
+        "checkin/walk_in.html",
+        {"event": event, "walk_in_form": form},
+        status=400,
+    )
+
+
+@staff_member_required
+@require_POST
+def no_shows(request, pk):
+    event = _door_event(request, pk)
+    try:
+        marked = services.mark_no_shows(event=event, actor=request.user)
+    except RegistrationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("%(count)s marked as no-show.") % {"count": marked})
+    return redirect("checkin:event", pk=event.pk)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def scan(request, token):
+    """What a ticket's QR code opens. Door staff of the talk see the person and check them in;
+    anyone else learns only that this is a check-in code."""
+    try:
+        registration = Registration.objects.select_related("event__venue", "event__series").from_token(
+            token, salt=CHECKIN_LINK_SALT
+        )
+    except Registration.DoesNotExist:
+        return render(request, "checkin/scan_invalid.html", status=404)
+    event = registration.event
+    if not (request.user.is_authenticated and request.user.is_staff and may_check_in(request.user, event)):
+        login_url = reverse("admin:login") + "?next=" + request.path
+        return render(request, "checkin/scan_public.html", {"login_url": login_url}, status=403)
+    if request.method == "POST":
+        try:
+            _report(request, event, services.check_in(registration=registration, actor=request.user))
+        except RegistrationError as error:
+            messages.error(request, error.message)
+        return redirect(request.path)
+    return render(
+        request,
+        "checkin/scan.html",
+        {
+            "registration": registration,
+            "event": event,
+            "checked_in_at": when.time_of_day(event, registration.checked_in_at),
+        },
+    )

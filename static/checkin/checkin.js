@@ -1,0 +1,26 @@
+// The door list filters as you type; without JavaScript the search form does the same on the server.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-door-search]");
+  var list = document.getElementById("door-list");
+  if (!form || !list) { return; }
+  var input = form.querySelector("input[type=search]");
+  var empty = document.getElementById("door-empty");
+  var people = Array.prototype.slice.call(list.querySelectorAll("[data-search]"));
+  function filter() {
+    var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var shown = 0;
+    people.forEach(function (person) {
+      var text = person.getAttribute("data-search");
+      var match = words.every(function (word) { return text.indexOf(word) !== -1; });
+      person.hidden = !match;
+      if (match) { shown += 1; }
+    });
+    if (empty) { empty.hidden = shown !== 0; }
+  }
+  input.addEventListener("input", filter);
+  form.addEventListener("submit", function (event) {
+    // Every person is already on the page: filtering here saves a round trip.
+    if (people.length) { event.preventDefault(); filter(); }
+  });
+})();
