@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "listings",
     "reports",
     "checkin",
+    "mailings",
 ]
 
 MIDDLEWARE = [

@@ -41,5 +41,6 @@ urlpatterns = [
     path("", include("listings.urls")),
     path("", include("reports.urls")),
     path("", include("checkin.urls")),
+    path("", include("mailings.urls")),
     path("", include("events.urls")),
 ]
