@@ -432,6 +432,7 @@ def test_organizers_group_has_exactly_the_needed_permissions():
         "outbox.change_outgoingmail",
         "registrations.check_in_registration",
     }
+    expected |= {f"mailings.{verb}_mailing" for verb in ("view", "add", "change", "delete")}
     assert perms == expected
 
 
