@@ -38,6 +38,11 @@ CALENDAR_METHODS = ("REQUEST", "CANCEL", "PUBLISH", "REPLY")
 # alternative content types, the test backend records text/* alternatives.
 # Every other anymail backend refuses such a part, so the invite becomes an
 # attachment there. Non-anymail backends (SMTP, files) send our own MIME.
+# Anymail backends that refuse inline (Content-ID) images. There a message goes
+# out without them: what they show must also be written in the text (the check-in
+# code's link is).
+NO_INLINE_IMAGE_ANYMAIL_BACKENDS = {"anymail.backends.brevo"}
+
 CALENDAR_ALTERNATIVE_ANYMAIL_BACKENDS = {
     "anymail.backends.amazon_ses",
     "anymail.backends.sendgrid",
@@ -181,7 +186,10 @@ class OutboxMessage(EmailMultiAlternatives):
         keeps = not isinstance(mailer, AnymailBaseBackend) or (
             type(mailer).__module__ in CALENDAR_ALTERNATIVE_ANYMAIL_BACKENDS
         )
-        if keeps != self.invite_as_alternative:
+        drops_images = bool(self.images) and type(mailer).__module__ in NO_INLINE_IMAGE_ANYMAIL_BACKENDS
+        if drops_images:
+            self.images = []
+        if keeps != self.invite_as_alternative or drops_images:
             self.invite_as_alternative = keeps
             self._refresh_parts()
 
