@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('events', '0006_series_default_schedule'),
+        ('events', '0007_series_default_schedule'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
