@@ -211,7 +211,7 @@ def costs(demo) -> dict[str, float]:
 
     client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
     talk = demo.get_absolute_url()
-    tag_keys = [f"pages:tag:{pagecache.CONTENT}", f"pages:tag:{pagecache.talk_tag(demo.slug)}"]
+    tag_keys = [pagecache.tag_key(pagecache.CONTENT), pagecache.tag_key(pagecache.talk_tag(demo.slug))]
     factory = RequestFactory()
     found = {
         "bare_us": timed(lambda: client.get(BARE)),

@@ -48,7 +48,9 @@ logger = logging.getLogger(__name__)
 # Anything public pages show of talks, series, speakers, venues and questions.
 CONTENT = "content"
 
-_PREFIX = "pages:"
+# Stored pages change shape between releases: a release reads only its own
+# (during a rolling deploy both run). Tokens keep their keys, so both see every bump.
+PAGE_FORMAT = 2
 
 
 def talk_tag(slug: str) -> str:
@@ -69,7 +71,7 @@ def changed(*tags: str, using: str | None = None) -> None:
 
 def bump(tags: Iterable[str]) -> None:
     """Give `tags` new tokens now (what `changed` does on commit)."""
-    keys = [_tag_key(tag) for tag in tags]
+    keys = [tag_key(tag) for tag in tags]
     try:
         cache.set_many(dict.fromkeys(keys, secrets.token_hex(8)), timeout=None)
     except Exception:
@@ -82,17 +84,23 @@ def bump(tags: Iterable[str]) -> None:
             logger.exception("Could not drop the tokens of %s either", ", ".join(tags))
 
 
-def _tag_key(tag: str) -> str:
-    return f"{_PREFIX}tag:{tag}"
+def tag_key(tag: str) -> str:
+    """Where the token of `tag` is kept in the cache."""
+    return f"pages:tag:{tag}"
+
+
+def page_key(key: str, language: str | None = None) -> str:
+    """Where the page named `key` is kept, in `language` (the active one by default)."""
+    return f"pages:{PAGE_FORMAT}:{key}:{language or translation.get_language()}"
 
 
 @dataclass(frozen=True)
 class _Entry:
     tokens: tuple[str, ...]
     valid_until: float | None  # a POSIX timestamp
-    csrf_marker: str
-    nonce_marker: str
-    content: str
+    csrf_marker: bytes
+    nonce_marker: bytes
+    content: bytes  # encoded once, when rendered
     headers: tuple[tuple[str, str], ...]
 
 
@@ -150,8 +158,8 @@ def serve(
     """
     if not cacheable(request):
         return render()
-    tag_keys = [_tag_key(tag) for tag in tags]
-    entry_key = f"{_PREFIX}{key}:{translation.get_language()}"
+    tag_keys = [tag_key(tag) for tag in tags]
+    entry_key = page_key(key)
     recent = _recent.get(entry_key)
     try:
         # The shared copy travels only when this process has none.
@@ -199,9 +207,9 @@ def _render_and_store(request, entry_key, tokens, render, valid_until) -> HttpRe
     entry = _Entry(
         tokens=tokens,
         valid_until=until.timestamp() if until else None,
-        csrf_marker=csrf_marker,
-        nonce_marker=nonce_marker,
-        content=response.content.decode(response.charset),
+        csrf_marker=csrf_marker.encode(),
+        nonce_marker=nonce_marker.encode(),
+        content=response.content,
         headers=tuple(response.headers.items()),
     )
     timeout = settings.PAGE_CACHE_TIMEOUT
@@ -224,11 +232,11 @@ def _respond(request, entry: _Entry) -> HttpResponse:
     return response
 
 
-def _personal(request, entry: _Entry) -> str:
+def _personal(request, entry: _Entry) -> bytes:
     """The stored page with this request's own CSRF token (which also sets its cookie) and CSP nonce."""
     content = entry.content
     if entry.csrf_marker in content:
-        content = content.replace(entry.csrf_marker, get_token(request))
+        content = content.replace(entry.csrf_marker, get_token(request).encode())
     if entry.nonce_marker in content:
-        content = content.replace(entry.nonce_marker, str(getattr(request, "_csp_nonce", "")))
+        content = content.replace(entry.nonce_marker, str(getattr(request, "_csp_nonce", "")).encode())
     return content

@@ -234,7 +234,7 @@ def test_both_hosts_show_an_admin_edit_a_registration_and_a_cancellation_on_the_
 
     assert all("Before the edit" in shown for shown in every_page())
     stored = redis.Redis.from_url(shared_redis).keys(f"{prefix}:*pages:*")
-    assert any(b"pages:talk:" in key for key in stored) and any(b"pages:events:upcoming:" in key for key in stored)
+    assert any(b":talk:" in key for key in stored) and any(b":events:upcoming:" in key for key in stored)
     assert "3 of 3 seats left" in page(hosts[1], talk)
 
     # An organizer renames the talk in the admin on host A.

@@ -42,7 +42,7 @@ def register(client, event, token, email):
 
 def stored(event) -> bool:
     """Is a copy of the talk page in the cache (whatever its tokens)?"""
-    return cache.get(f"pages:talk:{event.slug}:{translation.get_language()}") is not None
+    return cache.get(pagecache.page_key(f"talk:{event.slug}")) is not None
 
 
 # One cached page, many visitors
@@ -106,15 +106,15 @@ def test_registering_and_cancelling_show_at_once(make_event, client):
     assert "3 of 3 seats left" in text(client.get(event.get_absolute_url()))
 
 
-def sign_up(event, email):
+def register_someone(event, email):
     return services.register(event=event, name="Someone", email=email).registration
 
 
 def test_a_full_talk_shows_its_waiting_list_and_a_freed_seat_at_once(make_event, client):
     event = make_event(capacity=1)
-    holder = sign_up(event, "first@example.edu")
+    holder = register_someone(event, "first@example.edu")
     assert "Join the waiting list" in text(client.get(event.get_absolute_url()))
-    sign_up(event, "second@example.edu")
+    register_someone(event, "second@example.edu")
     assert "1 person is waiting" in text(client.get(event.get_absolute_url()))
 
     services.cancel_registration(registration=holder)  # promotes the one waiting
@@ -322,7 +322,7 @@ def test_a_lost_token_means_a_fresh_page(make_event, client):
     Event.objects.filter(pk=event.pk).update(title="After")
     assert "Before" in text(client.get(event.get_absolute_url()))
 
-    cache.delete(f"pages:tag:{pagecache.talk_tag(event.slug)}")
+    cache.delete(pagecache.tag_key(pagecache.talk_tag(event.slug)))
 
     assert "After" in text(client.get(event.get_absolute_url()))
 
@@ -334,4 +334,4 @@ def test_only_complete_pages_are_stored(rf, db):
     response = pagecache.serve(rf.get("/"), key="test:missing", tags=[pagecache.CONTENT], render=render)
 
     assert response.status_code == 404
-    assert cache.get("pages:test:missing:en-us") is None
+    assert cache.get(pagecache.page_key("test:missing")) is None
