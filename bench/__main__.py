@@ -31,6 +31,7 @@ class Sizes:
     mail_rounds: int
     admin: tuple[int, ...]
     admin_repeat: int
+    door: int
 
 
 FULL = Sizes(
@@ -44,6 +45,7 @@ FULL = Sizes(
     mail_rounds=2,
     admin=(1000, 10_000, 100_000),
     admin_repeat=5,
+    door=1000,
 )
 SMOKE = Sizes(
     rounds=1,
@@ -56,6 +58,7 @@ SMOKE = Sizes(
     mail_rounds=1,
     admin=(50, 200, 1000),
     admin_repeat=1,
+    door=50,
 )
 
 

@@ -11,7 +11,7 @@ import json
 import sys
 import threading
 import time
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 
 def _connection(url):
@@ -116,8 +116,62 @@ def run_post(url, attendees_file, connections, origin):
     return {"posts": answered, "seconds": elapsed, **counts}
 
 
+def run_door(base_url, attendees_file, connections, config):
+    steps = []
+    with open(attendees_file, encoding="utf-8") as lines:
+        for line in lines:
+            search, check_in = line.rstrip("\n").split("\t")
+            steps.append((search, check_in))
+    queue, lock = itertools.count(), threading.Lock()
+    latencies, counts = [], {"searches": 0, "checkins": 0, "other": {}}
+    headers = {"Cookie": config["cookie"], "X-Forwarded-Proto": "https", "Origin": config["origin"]}
+
+    def record(status, started, key):
+        with lock:
+            latencies.append(time.perf_counter() - started)
+            if status == {"searches": 200, "checkins": 302}[key]:
+                counts[key] += 1
+            else:
+                counts["other"][str(status)] = counts["other"].get(str(status), 0) + 1
+
+    def work():
+        connection, _ = _connection(base_url)
+        while True:
+            with lock:
+                index = next(queue)
+            if index >= len(steps):
+                return
+            search, check_in = steps[index]
+            started = time.perf_counter()
+            connection.request("GET", search, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            record(response.status, started, "searches")
+            body = f"csrfmiddlewaretoken={config['token']}&next={quote(search, safe='')}"
+            started = time.perf_counter()
+            connection.request(
+                "POST", check_in, body=body, headers=headers | {"Content-Type": "application/x-www-form-urlencoded"}
+            )
+            response = connection.getresponse()
+            response.read()
+            record(response.status, started, "checkins")
+
+    threads = [threading.Thread(target=work) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {
+        **counts,
+        "p50_us": int(_percentile(latencies, 0.50) * 1e6),
+        "p99_us": int(_percentile(latencies, 0.99) * 1e6),
+    }
+
+
 def main(argv):
-    if argv[0] == "get":
+    if argv[0] == "door":
+        result = run_door(argv[1], argv[2], int(argv[3]), json.loads(argv[4]))
+    elif argv[0] == "get":
         url, seconds, connections, headers = argv[1], float(argv[2]), int(argv[3]), json.loads(argv[4])
         result = run_get(url, seconds, connections, headers)
     else:

@@ -13,6 +13,7 @@ from events.management.commands.load_demo import EVENT as DEMO_EVENT
 from events.models import Event, Question, Series, Speaker, Venue
 from registrations import services
 from registrations.models import Answer, Registration
+from seminar_site import pagecache
 
 ADMIN_USERNAME = "bench-admin"
 ADMIN_PASSWORD = "bench-admin-password-not-secret"  # noqa: S105 - a throw-away database
@@ -76,6 +77,8 @@ def upcoming_talks(count: int) -> None:
         for n, event in enumerate(events)
         for k in range(1 + n % 2)
     )
+    # bulk_create sends no signal: the lists must hear of the new talks (pagecache's contract).
+    pagecache.changed(pagecache.CONTENT)
 
 
 def open_talk(slug: str, *, capacity: int, waitlist: bool = True) -> Event:
@@ -146,6 +149,28 @@ def bulk_registrations(event: Event, count: int) -> None:
                 )
     confirmed = Registration.objects.filter(event=event).confirmed().count()
     Event.objects.filter(pk=event.pk).update(capacity=max(confirmed, 1), seats_taken=confirmed)
+    pagecache.changed(pagecache.talk_tag(event.slug))
+
+
+def door_talk(slug: str, count: int) -> Event:
+    """A talk starting within the hour with `count` confirmed registrations: the door is open."""
+    event = open_talk(slug, capacity=count)
+    start = timezone.now() + datetime.timedelta(minutes=30)
+    Event.objects.filter(pk=event.pk).update(start=start, end=start + datetime.timedelta(hours=1))
+    Registration.objects.bulk_create(
+        Registration(
+            event=event,
+            name=f"Door Person {n}",
+            email=f"door{n}@example.edu",
+            affiliation="UT Austin",
+            status=Registration.Status.CONFIRMED,
+        )
+        for n in range(count)
+    )
+    Event.objects.filter(pk=event.pk).update(seats_taken=count)
+    pagecache.changed(pagecache.CONTENT)
+    event.refresh_from_db()
+    return event
 
 
 def admin_talk(slug: str, count: int) -> Event:

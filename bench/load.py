@@ -142,3 +142,39 @@ def post_each(
         other=data["other"],
         socket_errors=data["socket_errors"],
     )
+
+
+@dataclass
+class DoorResult:
+    searches: int
+    checkins: int
+    other: dict[str, int]
+    p50_ms: float
+    p99_ms: float
+
+
+def door(base_url: str, attendees_file: Path, *, cookie: str, token: str, connections: int, timeout: float = 600):
+    """Search for each attendee, then check them in, over `connections` connections; latency over both."""
+    origin = base_url.replace("http://", "https://")
+    if WRK:
+        command = [
+            WRK, "-t1", f"-c{connections}", f"-d{int(timeout)}s", "--timeout", f"{int(timeout)}s", "--latency",
+            "-s", str(HERE / "door.lua"),
+            base_url, "--", str(attendees_file), cookie, token, origin,
+        ]  # fmt: skip
+    else:
+        command = [
+            sys.executable, "-m", "bench.client", "door", base_url, str(attendees_file), str(connections),
+            json.dumps({"cookie": cookie, "token": token, "origin": origin}),
+        ]  # fmt: skip
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout + 120, check=False, cwd=HERE.parent
+    )
+    data = _bench_line(result.stdout + result.stderr)
+    return DoorResult(
+        searches=data["searches"],
+        checkins=data["checkins"],
+        other=data["other"],
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+    )

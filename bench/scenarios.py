@@ -4,8 +4,10 @@ import os
 import platform
 import subprocess
 import sys
+from urllib.parse import quote
 
 import django
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -17,6 +19,8 @@ from registrations.models import Registration
 from . import admin_pages, burst, data, load, mail, pages, stack
 
 BARE = "/__bench__/bare/"
+# Phones at the door working at once.
+DOOR_STAFF = 4
 INSERT = "/__bench__/insert/"
 
 
@@ -34,6 +38,9 @@ class Run:
         self.burst_runs: list[tuple[load.PostResult, load.PostResult]] = []
         self.mail_runs: list[tuple[tuple[int, float], tuple[int, float]]] = []
         self.admin_samples: dict[int, list[admin_pages.Sample]] = {}
+        # The door (when the check-in app is installed): its run and the talk page's beside it.
+        self.door_run: load.DoorResult | None = None
+        self.door_baselines: list[load.GetResult] = []
         # Where the time of a request goes, measured in this process (for the report's "why").
         self.costs: dict[str, float] = {}
 
@@ -68,6 +75,7 @@ class Run:
         for size, event in admin_events.items():
             self.queries["admin", size] = admin_pages.count_queries(user, event)
         self.queries["register"] = register_queries()
+        door_event = data.door_talk("door", self.sizes.door) if apps.is_installed("checkin") else None
         connection.close()
 
         with (
@@ -77,6 +85,8 @@ class Run:
             self.run_pages(host, uncached)
             self.run_burst(host, burst_events)
             self.run_admin(host, admin_events)
+            if door_event is not None:
+                self.run_door(host, door_event)
         self.run_mail()
         self.costs = costs(self.demo)
 
@@ -157,6 +167,33 @@ class Run:
                 )
         counts = {self.queries["admin", size] for size in sizes}
         self.check(len(counts) == 1, f"admin query counts change with the size: {self.queries}")
+
+    def run_door(self, host, event) -> None:
+        from django.urls import reverse
+
+        n = self.sizes.door
+        step(f"check-in page: {DOOR_STAFF} staff search for and check in {n:,} confirmed people")
+        username, password = data.superuser()
+        staff = admin_pages.Staff(host.url, username, password)
+        lines = []
+        for registration in Registration.objects.filter(event=event).order_by("pk"):
+            search = reverse("checkin:event", args=[event.pk]) + f"?q={quote(registration.email.split('@')[0])}%40"
+            lines.append(f"{search}\t{reverse('checkin:check_in', args=[event.pk, registration.pk])}\n")
+        attendees = stack.WORK_DIR / "attendees" / "door.tsv"
+        attendees.write_text("".join(lines), encoding="utf-8")
+        talk = host.url + self.demo.get_absolute_url()
+        cookie = "; ".join(f"{name}={value}" for name, value in staff.cookies.items())
+        self.door_baselines.append(load.get(talk, seconds=self.sizes.seconds, connections=DOOR_STAFF, threads=1))
+        self.door_run = load.door(host.url, attendees, cookie=cookie, token=staff.token, connections=DOOR_STAFF)
+        self.door_baselines.append(load.get(talk, seconds=self.sizes.seconds, connections=DOOR_STAFF, threads=1))
+        run = self.door_run
+        self.check(
+            (run.searches, run.checkins, run.other) == (n, n, {}),
+            f"door: {run.searches} searches and {run.checkins} check-ins of {n} answered, other answers {run.other}",
+        )
+        here = Registration.objects.filter(event=event, checked_in_at__isnull=False).count()
+        self.check(here == n, f"door: {here} of {n} checked in")
+        print(f"  door p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms; {here} checked in", flush=True)
 
     def run_mail(self) -> None:
         step(f"email worker: {self.sizes.mails} confirmations with invites, one worker, against sending directly")
