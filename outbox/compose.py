@@ -21,6 +21,7 @@ instead (see `fit_to_mailer` and the provider table in README.md).
 """
 
 import email.policy
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -89,6 +90,24 @@ class InlineImage:
     @property
     def src(self) -> str:
         return f"cid:{self.cid}"
+
+    @property
+    def begin(self) -> str:
+        """Marks where HTML about this image starts (`{{ image.begin }}`): dropped with the image."""
+        return f"<!--inline {self.cid}-->"
+
+    @property
+    def end(self) -> str:
+        return f"<!--/inline {self.cid}-->"
+
+    def strip_from(self, html: str) -> str:
+        """`html` without this image: the marked block around it if any, else each <img> showing it.
+
+        For a provider that refuses inline images: a `cid:` reference left
+        behind would show as a broken image.
+        """
+        html = re.sub(re.escape(self.begin) + ".*?" + re.escape(self.end), "", html, flags=re.DOTALL)
+        return re.sub(r"<img\b[^>]*?cid:" + re.escape(self.cid) + r"[^>]*>", "", html, flags=re.IGNORECASE)
 
     def part(self) -> MIMEPart:
         part = MIMEPart(policy=email.policy.default)
@@ -188,6 +207,8 @@ class OutboxMessage(EmailMultiAlternatives):
         )
         drops_images = bool(self.images) and type(mailer).__module__ in NO_INLINE_IMAGE_ANYMAIL_BACKENDS
         if drops_images:
+            for image in self.images:
+                self.html = image.strip_from(self.html)
             self.images = []
         if keeps != self.invite_as_alternative or drops_images:
             self.invite_as_alternative = keeps

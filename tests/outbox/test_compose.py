@@ -107,6 +107,31 @@ def test_inline_images_and_an_invite_together():
     ]
 
 
+def brevo_payload(django_message) -> dict:
+    import json
+
+    from anymail.backends.brevo import EmailBackend
+
+    backend = EmailBackend(api_key="x")
+    django_message.fit_to_mailer(backend)
+    return json.loads(backend.build_message_payload(django_message, backend.send_defaults).serialize_data())
+
+
+def test_a_provider_refusing_inline_images_gets_html_without_a_cid_reference():
+    image = InlineImage(content=PNG)
+    html = (
+        f"<p>Before.</p>{image.begin}<p>Show this code:</p><p><img src='{image.src}' alt='QR'></p>{image.end}"
+        f'<p>The link: https://x.example/c/1</p><img alt="again" src="{image.src}">'
+    )
+
+    data = brevo_payload(message(html=html, images=[image], invite=CalendarInvite(ICS, "REQUEST")))
+
+    assert "cid:" not in data["htmlContent"]
+    assert "Show this code" not in data["htmlContent"] and "<img" not in data["htmlContent"]
+    assert "<p>Before.</p>" in data["htmlContent"] and "The link: https://x.example/c/1" in data["htmlContent"]
+    assert [base64.b64decode(a["content"])[:15] for a in data["attachment"]] == [b"BEGIN:VCALENDAR"]
+
+
 def test_without_invite_or_images_it_is_plain_and_html():
     assert tree(parse(message())) == ["multipart/alternative", "  text/plain", "  text/html"]
 

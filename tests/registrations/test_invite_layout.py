@@ -171,6 +171,23 @@ def test_what_each_documented_provider_gets(event, outbox_row, module):
     assert mail.outbox == []
 
 
+@pytest.mark.parametrize("kind", sorted(TICKET_KINDS))
+def test_a_provider_refusing_inline_images_gets_the_check_in_link_and_no_broken_image(event, outbox_row, kind):
+    from anymail.backends.brevo import EmailBackend
+
+    backend = EmailBackend(api_key="x")
+    message, _method = build(event, outbox_row, kind)
+    registration = Registration.objects.get(email="zoe@example.edu")
+    message.fit_to_mailer(backend)
+
+    data = json.loads(backend.build_message_payload(message, backend.send_defaults).serialize_data())
+    assert "cid:" not in data["htmlContent"] and "<img" not in data["htmlContent"]
+    assert registration.checkin_url in data["htmlContent"]
+    assert registration.checkin_url in data["textContent"]
+    attached = [base64.b64decode(a["content"]) for a in data.get("attachment", [])]
+    assert not [content for content in attached if content.startswith(b"\x89PNG")]
+
+
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_every_kind_on_the_smtp_wire(event, outbox_row, smtp_sink, kind):
     from outbox.delivery import deliver
