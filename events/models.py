@@ -620,6 +620,15 @@ class Event(models.Model):
         return self.attendance_mode != self.AttendanceMode.IN_PERSON
 
     @property
+    def short_place(self) -> str:
+        """Where, in a few words for lists: "GDC 6.302", "GDC 6.302 and online" or "Online"."""
+        if not self.has_in_person:
+            return str(_("Online"))
+        if self.has_online:
+            return str(_("%(room)s and online") % {"room": self.venue.room})
+        return self.venue.room
+
+    @property
     def online_places_left(self):
         """Free online places; None when online attendance has no limit."""
         if self.online_capacity is None:

@@ -20,29 +20,58 @@ from registrations.services import RegistrationError, check_registration_open, d
 MAX_TALKS = 100
 
 
+IN_PERSON, ONLINE = Registration.Attendance.IN_PERSON, Registration.Attendance.ONLINE
+WAITING = Registration.Status.WAITLISTED
+
+
 def upcoming_talks(*, series: Series | None = None, now: datetime.datetime | None = None) -> QuerySet:
-    """Published and cancelled talks that have not ended, soonest first, with what the listing needs."""
+    """Published and cancelled talks that have not ended, soonest first, with what the listing needs.
+
+    Each waiting list (in the room, online) is counted by annotation, for `registration_state`.
+    """
     events = Event.objects.published().upcoming(now).with_related()
     if series is not None:
         events = events.filter(series=series)
     return events.annotate(
-        waitlisted_count=Count("registrations", filter=Q(registrations__status=Registration.Status.WAITLISTED))
+        waitlisted_in_person=Count(
+            "registrations", filter=Q(registrations__status=WAITING, registrations__attendance=IN_PERSON)
+        ),
+        waitlisted_online=Count(
+            "registrations", filter=Q(registrations__status=WAITING, registrations__attendance=ONLINE)
+        ),
     )
 
 
-def registration_state(event: Event, now: datetime.datetime) -> str:
+def _offered(event: Event) -> list[str]:
+    return [kind for kind, offered in ((IN_PERSON, event.has_in_person), (ONLINE, event.has_online)) if offered]
+
+
+def _mode_state(event: Event, attendance: str) -> str:
+    """ "open", "waitlist" or "full" for one way of attending, once registration is open."""
+    waiting = event.waitlisted_online if attendance == ONLINE else event.waitlisted_in_person
+    try:
+        status = decide_status(event=event, waitlisted_count=waiting, attendance=attendance)
+    except RegistrationError:
+        return "full"
+    return "open" if status == Registration.Status.CONFIRMED else "waitlist"
+
+
+def registration_state(event: Event, now: datetime.datetime, attendance: str | None = None) -> str:
     """Return "open", "waitlist", "full", "not_open_yet" or "closed", as the talk page's panel decides it.
 
-    `event` comes from upcoming_talks(), which counts its waiting list.
+    For one way of attending (`attendance`), or for the talk: open when one
+    way has a free place, else "waitlist" when one way has a waiting list.
+    `event` comes from upcoming_talks(), which counts its waiting lists.
     """
     try:
         check_registration_open(event=event, now=now)
-        status = decide_status(event=event, waitlisted_count=event.waitlisted_count)
     except RegistrationError as error:
-        if error.code in ("full", "waitlist_full"):
-            return "full"
         return "not_open_yet" if error.code == "not_open_yet" else "closed"
-    return "open" if status == Registration.Status.CONFIRMED else "waitlist"
+    states = {_mode_state(event, kind) for kind in ([attendance] if attendance else _offered(event))}
+    for state in ("open", "waitlist"):
+        if state in states:
+            return state
+    return "full"
 
 
 def speaker_text(event: Event) -> str:
@@ -50,10 +79,36 @@ def speaker_text(event: Event) -> str:
     return ", ".join(str(speaker) for speaker in event.speakers.all())
 
 
+def _places(event: Event, now: datetime.datetime) -> dict:
+    """Places per way of attending: None for a way the talk does not offer; an online limit of None is no limit."""
+    in_person = online = None
+    if event.has_in_person:
+        in_person = {
+            "capacity": event.capacity,
+            "seats_left": event.seats_left,
+            "registration": registration_state(event, now, IN_PERSON),
+        }
+    if event.has_online:
+        online = {
+            "capacity": event.online_capacity,
+            "places_left": event.online_places_left,
+            "unlimited": event.online_capacity is None,
+            "registration": registration_state(event, now, ONLINE),
+        }
+    return {"in_person": in_person, "online": online}
+
+
 def talk_data(event: Event, *, now: datetime.datetime | None = None) -> dict:
-    """One talk of the JSON listing."""
+    """One talk of the JSON listing.
+
+    `capacity` and `seats_left` are the seats in the room (None for an online
+    talk); `in_person` and `online` give the places of each way of attending.
+    Never the stream link: registrants get it by email.
+    """
     now = now or timezone.now()
     venue = event.venue
+    places = _places(event, now)
+    in_person = places["in_person"] or {}
     return {
         "title": event.title,
         "url": absolute_url(event.get_absolute_url()),
@@ -66,9 +121,14 @@ def talk_data(event: Event, *, now: datetime.datetime | None = None) -> dict:
         "end": event.local_end.isoformat(),
         "time_zone": venue.time_zone,
         "when": event_when(event),
-        "place": {"room": venue.room, "building": venue.building, "address": venue.address, "map_url": venue.map_url},
-        "capacity": event.capacity,
-        "seats_left": event.seats_left,
+        "attendance_mode": event.attendance_mode,
+        "where": event.short_place,
+        "place": {"room": venue.room, "building": venue.building, "address": venue.address, "map_url": venue.map_url}
+        if event.has_in_person
+        else None,
+        "capacity": in_person.get("capacity"),
+        "seats_left": in_person.get("seats_left"),
+        **places,
         "status": "cancelled" if event.is_cancelled else "scheduled",
         "registration": registration_state(event, now),
         "calendar": absolute_url(reverse("events:event_ics", kwargs={"slug": event.slug})),

@@ -63,7 +63,7 @@
     var line = element("div", "seminar-embed__meta");
     line.appendChild(when);
     line.appendChild(document.createTextNode(" · "));
-    line.appendChild(element("span", "seminar-embed__place", talk.place.room));
+    line.appendChild(element("span", "seminar-embed__place", talk.where));
     item.appendChild(line);
     return item;
   }

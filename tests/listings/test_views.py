@@ -18,7 +18,11 @@ TALK_FIELDS = {
     "end",
     "time_zone",
     "when",
+    "attendance_mode",
+    "where",
     "place",
+    "in_person",
+    "online",
     "capacity",
     "seats_left",
     "status",
@@ -85,6 +89,9 @@ def test_a_talk_has_its_public_facts_and_nothing_else(client, make_event, venue)
         "map_url": "",
     }
     assert (talk["capacity"], talk["seats_left"], talk["status"], talk["registration"]) == (30, 30, "scheduled", "open")
+    assert (talk["attendance_mode"], talk["where"]) == ("in_person", "GDC 6.302")
+    assert talk["in_person"] == {"capacity": 30, "seats_left": 30, "registration": "open"}
+    assert talk["online"] is None
 
 
 def test_seats_left_and_registration_state_follow_sign_ups(client, make_event):
@@ -99,6 +106,58 @@ def test_seats_left_and_registration_state_follow_sign_ups(client, make_event):
     assert state() == (0, "waitlist")
     services.register(event=event, name="Bo", email="bo@example.edu")
     assert state() == (0, "full")
+
+
+STREAM = "https://utexas.zoom.us/j/98765?pwd=secret"
+
+
+def test_a_hybrid_talk_lists_the_places_left_of_each_way_to_attend(client, make_event, sign_up):
+    event = make_event(attendance_mode="hybrid", capacity=1, online_capacity=2, stream_url=STREAM)
+
+    def places():
+        (talk,) = listing(client, "/talks.json")["talks"]
+        return talk["in_person"], talk["online"], talk["registration"]
+
+    assert places() == (
+        {"capacity": 1, "seats_left": 1, "registration": "open"},
+        {"capacity": 2, "places_left": 2, "unlimited": False, "registration": "open"},
+        "open",
+    )
+    sign_up(event, attendance="in_person")
+    sign_up(event, attendance="online")
+    assert places() == (
+        {"capacity": 1, "seats_left": 0, "registration": "waitlist"},
+        {"capacity": 2, "places_left": 1, "unlimited": False, "registration": "open"},
+        "open",
+    )
+    sign_up(event, attendance="online")
+    assert places()[1:] == (
+        {"capacity": 2, "places_left": 0, "unlimited": False, "registration": "waitlist"},
+        "waitlist",
+    )
+    (talk,) = listing(client, "/talks.json")["talks"]
+    assert talk["where"] == "GDC 6.302 and online"
+    assert (talk["capacity"], talk["seats_left"]) == (1, 0)
+
+
+def test_an_online_talk_lists_unlimited_places_and_no_room(client, make_event, sign_up):
+    event = make_event(attendance_mode="online", stream_url=STREAM)
+    sign_up(event, attendance="online")
+
+    (talk,) = listing(client, "/talks.json")["talks"]
+
+    assert talk["online"] == {"capacity": None, "places_left": None, "unlimited": True, "registration": "open"}
+    assert (talk["in_person"], talk["place"], talk["capacity"], talk["seats_left"]) == (None, None, None, None)
+    assert (talk["where"], talk["registration"]) == ("Online", "open")
+
+
+def test_the_stream_link_is_in_no_listing(client, make_event):
+    make_event(attendance_mode="hybrid", stream_url=STREAM)
+
+    for url in ("/talks.json", "/series/ifml-seminar/talks.json", "/series/ifml-seminar/embed/"):
+        content = client.get(url).content.decode()
+        assert "Generating a Video" in content
+        assert "zoom" not in content and "98765" not in content
 
 
 def test_registration_state_of_cancelled_and_not_yet_open_talks(client, make_event):

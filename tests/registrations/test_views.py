@@ -756,6 +756,17 @@ def test_hybrid_talk_page_offers_both_ways_with_their_places(hybrid_talk, sign_u
     assert 'value="online" required id="id_attendance_1" checked' in page
 
 
+def test_hybrid_talk_page_counts_down_limited_online_places(make_event, sign_up, client):
+    event = make_event(attendance_mode="hybrid", capacity=3, online_capacity=2, stream_url="https://utexas.zoom.us/j/1")
+    sign_up(event, attendance="online")
+
+    page = text(client.get(event.get_absolute_url()))
+
+    assert "In the room: 3 of 3 seats left" in page
+    assert "Online: 1 of 2 places left" in page
+    assert "zoom.us" not in page
+
+
 def test_registering_online_for_a_hybrid_talk(hybrid_talk, client):
     response = client.post(register_url(hybrid_talk), form_data(attendance="online"))
 
