@@ -75,7 +75,7 @@ class SeriesAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
         (None, {"fields": ["name", "slug", "description"]}),
-        ("Organizer", {"fields": ["organizer_name", "organizer_email"]}),
+        (_("Organizer"), {"fields": ["organizer_name", "organizer_email"]}),
         (
             _("On other sites"),
             {
@@ -107,7 +107,7 @@ class SeriesAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(talk_count=Count("events"))
 
-    @admin.display(description="talks", ordering="talk_count")
+    @admin.display(description=_("talks"), ordering="talk_count")
     def talk_count(self, obj):
         return obj.talk_count
 
@@ -150,7 +150,7 @@ class SpeakerAdmin(SeriesScopedAdminMixin, SharedWithOtherSeriesMixin, admin.Mod
     search_fields = ["name", "affiliation"]
     fieldsets = [
         (None, {"fields": ["name", "position", "affiliation"]}),
-        ("Profile", {"fields": ["bio", "photo_url", "website"]}),
+        (_("Profile"), {"fields": ["bio", "photo_url", "website"]}),
     ]
 
 
@@ -163,16 +163,16 @@ class VenueAdmin(SharedWithOtherSeriesMixin, admin.ModelAdmin):
     search_fields = ["room", "building", "address"]
     fieldsets = [
         (None, {"fields": ["room", "building", "address", "map_url"]}),
-        ("Defaults for talks here", {"fields": ["default_capacity", "time_zone"]}),
+        (_("Defaults for talks here"), {"fields": ["default_capacity", "time_zone"]}),
     ]
 
 
 class WhenListFilter(admin.SimpleListFilter):
-    title = "when"
+    title = _("when")
     parameter_name = "when"
 
     def lookups(self, request, model_admin):
-        return [("upcoming", "Upcoming"), ("past", "Past")]
+        return [("upcoming", _("Upcoming")), ("past", _("Past"))]
 
     def queryset(self, request, queryset):
         # The changelist applies its own ordering afterwards.
@@ -219,16 +219,16 @@ class EventAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
     inlines = [QuestionInline]
     fieldsets = [
         (None, {"fields": ["series", "title", "slug", "status"]}),
-        ("Speakers and abstract", {"fields": ["speakers", "abstract"]}),
+        (_("Speakers and abstract"), {"fields": ["speakers", "abstract"]}),
         (
-            "When and where",
+            _("When and where"),
             {
                 "fields": ["venue", "start", "end"],
-                "description": "Enter times in the site's time zone; the talk page shows them in the venue's.",
+                "description": _("Enter times in the site's time zone; the talk page shows them in the venue's."),
             },
         ),
         (
-            "Registration",
+            _("Registration"),
             {
                 "fields": [
                     "capacity",
@@ -257,7 +257,7 @@ class EventAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
                 ),
             },
         ),
-        ("Record", {"fields": ["sequence", "created_at", "updated_at"], "classes": ["collapse"]}),
+        (_("Record"), {"fields": ["sequence", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     def get_queryset(self, request):
@@ -319,15 +319,15 @@ class EventAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
             },
         )
 
-    @admin.display(description="date and time", ordering="start")
+    @admin.display(description=_("date and time"), ordering="start")
     def when(self, obj):
         return talk_when(obj, style=SHORT)
 
-    @admin.display(description="speakers")
+    @admin.display(description=_("speakers"))
     def speaker_names(self, obj):
         return ", ".join(speaker.name for speaker in obj.speakers.all())
 
-    @admin.display(description="room", ordering="venue__room")
+    @admin.display(description=_("room"), ordering="venue__room")
     def room(self, obj):
         return obj.venue.room
 

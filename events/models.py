@@ -16,7 +16,7 @@ from . import signals
 
 def validate_time_zone(value):
     if value not in zoneinfo.available_timezones():
-        raise ValidationError("Unknown time zone %(value)s.", params={"value": value}, code="invalid_time_zone")
+        raise ValidationError(_("Unknown time zone %(value)s."), params={"value": value}, code="invalid_time_zone")
 
 
 def default_time_zone():
@@ -102,11 +102,11 @@ class SeriesQuerySet(models.QuerySet):
 
 
 class Series(models.Model):
-    name = models.CharField("name", max_length=200)
-    slug = models.SlugField("slug", max_length=100, unique=True)
-    description = models.TextField("description", blank=True)
-    organizer_name = models.CharField("organizer name", max_length=200)
-    organizer_email = models.EmailField("organizer email")
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    organizer_name = models.CharField(_("organizer name"), max_length=200)
+    organizer_email = models.EmailField(_("organizer email"))
     embed_origins = models.TextField(
         _("sites that may embed the listing"),
         blank=True,
@@ -136,14 +136,14 @@ class Series(models.Model):
         blank=True,
         help_text=_("Empty: registration opens as soon as the talk is published."),
     )
-    created_at = models.DateTimeField("created", auto_now_add=True)
-    updated_at = models.DateTimeField("updated", auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = SeriesQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "series"
-        verbose_name_plural = "series"
+        verbose_name = _("series")
+        verbose_name_plural = _("series")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -239,18 +239,18 @@ class SpeakerQuerySet(models.QuerySet):
 
 
 class Speaker(models.Model):
-    name = models.CharField("name", max_length=200)
-    affiliation = models.CharField("affiliation", max_length=200, blank=True)
-    position = models.CharField("position", max_length=200, blank=True, help_text="e.g. Associate Professor")
-    bio = models.TextField("bio", blank=True)
-    photo_url = models.URLField("photo URL", blank=True)
-    website = models.URLField("website", blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    affiliation = models.CharField(_("affiliation"), max_length=200, blank=True)
+    position = models.CharField(_("position"), max_length=200, blank=True, help_text=_("e.g. Associate Professor"))
+    bio = models.TextField(_("bio"), blank=True)
+    photo_url = models.URLField(_("photo URL"), blank=True)
+    website = models.URLField(_("website"), blank=True)
 
     objects = SpeakerQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "speaker"
-        verbose_name_plural = "speakers"
+        verbose_name = _("speaker")
+        verbose_name_plural = _("speakers")
         ordering = ["name"]
 
     def __str__(self):
@@ -258,16 +258,18 @@ class Speaker(models.Model):
 
 
 class Venue(models.Model):
-    room = models.CharField("room", max_length=100, help_text="e.g. GDC 6.302")
-    building = models.CharField("building", max_length=200, blank=True, help_text="e.g. Gates Dell Complex")
-    address = models.CharField("address", max_length=300, blank=True)
-    default_capacity = models.PositiveIntegerField("default capacity")
-    map_url = models.URLField("map link", blank=True)
-    time_zone = models.CharField("time zone", max_length=64, default=default_time_zone, validators=[validate_time_zone])
+    room = models.CharField(_("room"), max_length=100, help_text=_("e.g. GDC 6.302"))
+    building = models.CharField(_("building"), max_length=200, blank=True, help_text=_("e.g. Gates Dell Complex"))
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    default_capacity = models.PositiveIntegerField(_("default capacity"))
+    map_url = models.URLField(_("map link"), blank=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=default_time_zone, validators=[validate_time_zone]
+    )
 
     class Meta:
-        verbose_name = "venue"
-        verbose_name_plural = "venues"
+        verbose_name = _("venue")
+        verbose_name_plural = _("venues")
         ordering = ["room"]
         constraints = [
             models.UniqueConstraint(fields=["room", "building"], name="venue_unique_room_building"),
@@ -331,39 +333,39 @@ class EventQuerySet(models.QuerySet):
 
 class Event(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        CANCELLED = "cancelled", "Cancelled"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class AttendanceMode(models.TextChoices):
         IN_PERSON = "in_person", _("In person")
         ONLINE = "online", _("Online")
         HYBRID = "hybrid", _("In person and online")
 
-    series = models.ForeignKey(Series, models.PROTECT, related_name="events", verbose_name="series")
-    title = models.CharField("title", max_length=300)
-    slug = models.SlugField("slug", max_length=120, unique=True)
-    speakers = models.ManyToManyField(Speaker, related_name="events", verbose_name="speakers", blank=True)
-    abstract = models.TextField("abstract", blank=True)
-    venue = models.ForeignKey(Venue, models.PROTECT, related_name="events", verbose_name="venue")
-    start = models.DateTimeField("start")
-    end = models.DateTimeField("end")
+    series = models.ForeignKey(Series, models.PROTECT, related_name="events", verbose_name=_("series"))
+    title = models.CharField(_("title"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    speakers = models.ManyToManyField(Speaker, related_name="events", verbose_name=_("speakers"), blank=True)
+    abstract = models.TextField(_("abstract"), blank=True)
+    venue = models.ForeignKey(Venue, models.PROTECT, related_name="events", verbose_name=_("venue"))
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
     capacity = models.PositiveIntegerField(
-        "capacity", blank=True, help_text="Seats for registrants. Leave empty to use the venue's capacity."
+        _("capacity"), blank=True, help_text=_("Seats for registrants. Leave empty to use the venue's capacity.")
     )
     # Owned by registrations.services, which changes it only with F() updates
     # while holding the event row lock; the check constraint below makes
     # overbooking impossible even if code forgets that rule.
-    seats_taken = models.PositiveIntegerField("seats taken", default=0, editable=False)
+    seats_taken = models.PositiveIntegerField(_("seats taken"), default=0, editable=False)
     registration_opens = models.DateTimeField(
-        "registration opens", null=True, blank=True, help_text="Empty: open as soon as the talk is published."
+        _("registration opens"), null=True, blank=True, help_text=_("Empty: open as soon as the talk is published.")
     )
     registration_closes = models.DateTimeField(
-        "registration closes", null=True, blank=True, help_text="Empty: open until the talk starts."
+        _("registration closes"), null=True, blank=True, help_text=_("Empty: open until the talk starts.")
     )
-    waitlist_enabled = models.BooleanField("waiting list", default=True)
+    waitlist_enabled = models.BooleanField(_("waiting list"), default=True)
     waitlist_limit = models.PositiveIntegerField(
-        "waiting list limit", null=True, blank=True, help_text="Empty: no limit."
+        _("waiting list limit"), null=True, blank=True, help_text=_("Empty: no limit.")
     )
     attendance_mode = models.CharField(
         _("attendance"),
@@ -393,21 +395,21 @@ class Event(models.Model):
         blank=True,
         help_text=_("Empty: registrants see the link as soon as they register."),
     )
-    status = models.CharField("status", max_length=20, choices=Status, default=Status.DRAFT)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
     # iCalendar SEQUENCE of the talk: raised whenever its time, place or
     # status changes so calendar clients replace what they stored.
-    sequence = models.PositiveIntegerField("calendar sequence", default=0, editable=False)
+    sequence = models.PositiveIntegerField(_("calendar sequence"), default=0, editable=False)
     # The start the public first saw, kept once the published talk moves to
     # another time: search engines show it as rescheduled (unless moved back).
     previous_start = models.DateTimeField(_("previous start"), null=True, blank=True, editable=False)
-    created_at = models.DateTimeField("created", auto_now_add=True)
-    updated_at = models.DateTimeField("updated", auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = EventQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "event"
-        verbose_name_plural = "events"
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         ordering = ["start", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="event_end_after_start"),
@@ -443,16 +445,19 @@ class Event(models.Model):
     def clean(self):
         errors = {}
         if self.start and self.end and self.end <= self.start:
-            errors["end"] = ValidationError("The talk must end after it starts.", code="end_before_start")
+            errors["end"] = ValidationError(_("The talk must end after it starts."), code="end_before_start")
         if self.registration_opens and self.registration_closes and self.registration_closes <= self.registration_opens:
             errors["registration_closes"] = ValidationError(
-                "Registration must close after it opens.", code="closes_before_opens"
+                _("Registration must close after it opens."), code="closes_before_opens"
             )
         if self.capacity is None and self.venue_id:
             self.capacity = self.venue.default_capacity
         if self.capacity is not None and self.capacity < self.seats_taken:
             errors["capacity"] = ValidationError(
-                "%(taken)s people already hold a seat. Cancel registrations before lowering the capacity below that.",
+                _(
+                    "%(taken)s people already hold a seat. "
+                    "Cancel registrations before lowering the capacity below that."
+                ),
                 params={"taken": self.seats_taken},
                 code="capacity_below_taken",
             )

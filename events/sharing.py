@@ -54,6 +54,10 @@ class _Encoder(json.JSONEncoder):
         return str(o)
 
 
+# Open Graph names a language with its territory; the Spanish is Latin American.
+OPEN_GRAPH_LOCALES = {"en": "en_US", "es": "es_LA"}
+
+
 @dataclass(frozen=True)
 class Preview:
     """What a shared link shows: title, description, image, canonical URL."""
@@ -67,7 +71,9 @@ class Preview:
 
     @property
     def locale(self) -> str:
-        return to_locale(get_language() or settings.LANGUAGE_CODE)
+        """The page's language as Open Graph wants it, language and territory (en_US)."""
+        language = get_language() or settings.LANGUAGE_CODE
+        return OPEN_GRAPH_LOCALES.get(language, to_locale(language))
 
 
 def page_preview(*, title: str, description: str, path: str) -> Preview:

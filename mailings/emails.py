@@ -4,11 +4,13 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from events.when import talk_when
 from outbox.compose import compose, mailbox
 from registrations.models import Registration
+from seminar_site.i18n import in_language
 
 from .models import Mailing
 
@@ -41,13 +43,16 @@ def render(mailing: Mailing, registration: Registration) -> dict:
     }
 
 
-def _message(mailing: Mailing, registration: Registration, *, to: str, subject_prefix: str = ""):
-    parts = render(mailing, registration)
+def _message(mailing: Mailing, registration: Registration, *, to: str, test: bool = False):
+    # In the registrant's language (the organizer's own text stays as written).
+    with in_language(registration.language):
+        parts = render(mailing, registration)
+        prefix = _("[Test] ") if test else ""
     series = mailing.event.series
     return compose(
         to=[to],
         reply_to=[mailbox(series.organizer_name, series.organizer_email)],
-        subject=subject_prefix + parts["subject"],
+        subject=prefix + parts["subject"],
         text=parts["text"],
         html=parts["html"],
     )
@@ -63,9 +68,9 @@ def build_test(mail):
     """The copy an organizer sends to themselves: as one recipient sees it, marked as a test."""
     mailing = mail.about
     registration = Registration.objects.filter(pk=mail.data.get("as")).first() or Registration(
-        event=mailing.event, name=_("Registrant's name"), email=mail.recipient
+        event=mailing.event, name=_("Registrant's name"), email=mail.recipient, language=translation.get_language()
     )
-    return _message(mailing, registration, to=mail.recipient, subject_prefix=_("[Test] "))
+    return _message(mailing, registration, to=mail.recipient, test=True)
 
 
 def still_wanted(mail) -> str:

@@ -9,8 +9,8 @@ from django.db.models import Count, Q
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from events.admin import EventAdmin
 from events.models import Event, Question
@@ -41,18 +41,18 @@ class _Echo:
 
 
 CSV_HEADER = [
-    "Talk",
-    "Talk starts",
-    "Name",
-    "Email",
-    "Affiliation",
-    "Position",
-    "Status",
-    "Waiting list place",
-    "Registered",
-    "Checked in",
-    "Cancelled",
-    "Attends",
+    _("Talk"),
+    _("Talk starts"),
+    _("Name"),
+    _("Email"),
+    _("Affiliation"),
+    _("Position"),
+    _("Status"),
+    _("Waiting list place"),
+    _("Registered"),
+    _("Checked in"),
+    _("Cancelled"),
+    _("Attends"),
 ]
 
 
@@ -129,11 +129,11 @@ def csv_rows(queryset):
 
 
 class CheckedInFilter(admin.SimpleListFilter):
-    title = "checked in"
+    title = _("checked in")
     parameter_name = "checked_in"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Yes"), ("no", "No")]
+        return [("yes", _("Yes")), ("no", _("No"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -208,17 +208,19 @@ class RegistrationAddForm(forms.ModelForm):
     """
 
     event = forms.ModelChoiceField(
-        label="Talk",
+        label=_("Talk"),
         # Every talk, newest first: the service, not this list, says which accept registrations.
         queryset=Event.objects.select_related("venue").order_by("-start", "pk"),
-        help_text="The talk decides: a free seat confirms, a full talk puts the person on its waiting list. "
-        "To give more seats, raise the talk's capacity (the waiting list moves up at once).",
+        help_text=_(
+            "The talk decides: a free seat confirms, a full talk puts the person on its waiting list. "
+            "To give more seats, raise the talk's capacity (the waiting list moves up at once)."
+        ),
     )
     # Declared, not generated: the validator must see line breaks before clean_name folds whitespace.
-    name = forms.CharField(label="Name", max_length=200, validators=[validate_single_line])
-    email = forms.EmailField(label="Email", max_length=254, help_text="The confirmation email is sent here.")
+    name = forms.CharField(label=_("Name"), max_length=200, validators=[validate_single_line])
+    email = forms.EmailField(label=_("Email"), max_length=254, help_text=_("The confirmation email is sent here."))
     position = forms.ChoiceField(
-        label="Position", choices=[("", "Not given"), *Registration.Position.choices], required=False
+        label=_("Position"), choices=[("", _("Not given")), *Registration.Position.choices], required=False
     )
 
     # Set by RegistrationAdmin.get_form: the organizer recorded in the history.
@@ -271,8 +273,10 @@ class RegistrationAddForm(forms.ModelForm):
                 None,
                 ValidationError(
                     format_html(
-                        'This email address is already registered for this talk (<a href="{}">{}</a>, {}). '
-                        "Nothing was added.",
+                        gettext(
+                            'This email address is already registered for this talk (<a href="{}">{}</a>, {}). '
+                            "Nothing was added."
+                        ),
                         url,
                         existing.name,
                         existing.get_status_display().lower(),
@@ -354,12 +358,16 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
             return
         # The service saved it while validating the form.
         if obj.status == Registration.Status.CONFIRMED:
-            self.message_user(request, f"{obj.name} has a seat; the confirmation email is on its way.")
+            self.message_user(
+                request, gettext("%(name)s has a seat; the confirmation email is on its way.") % {"name": obj.name}
+            )
         else:
             self.message_user(
                 request,
-                f"The talk is full: {obj.name} is number {obj.waitlist_position()} on the waiting list "
-                "and was told so by email.",
+                gettext(
+                    "The talk is full: %(name)s is number %(position)s on the waiting list and was told so by email."
+                )
+                % {"name": obj.name, "position": obj.waitlist_position()},
                 messages.WARNING,
             )
 
@@ -375,7 +383,9 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
             return self.fields
         return self.readonly_fields
 
-    @admin.action(description="Cancel selected registrations (promotes from the waiting list)", permissions=["change"])
+    @admin.action(
+        description=_("Cancel selected registrations (promotes from the waiting list)"), permissions=["change"]
+    )
     def cancel_registrations(self, request, queryset):
         cancelled, promoted, refusals = 0, 0, Counter()
         for registration in queryset.order_by("created_at", "pk"):
@@ -387,13 +397,22 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
                 cancelled += 1
         self.message_user(
             request,
-            f"Cancelled {cancelled} registration(s); {promoted} promoted from the waiting list.",
+            ngettext(
+                "Cancelled %(count)d registration; %(promoted)d promoted from the waiting list.",
+                "Cancelled %(count)d registrations; %(promoted)d promoted from the waiting list.",
+                cancelled,
+            )
+            % {"count": cancelled, "promoted": promoted},
             messages.SUCCESS if cancelled else messages.WARNING,
         )
         for reason, count in refusals.items():
-            self.message_user(request, f"{count} left as they were: {reason}", messages.WARNING)
+            self.message_user(
+                request,
+                gettext("%(count)d left as they were: %(reason)s") % {"count": count, "reason": reason},
+                messages.WARNING,
+            )
 
-    @admin.action(description="Fill free seats of these talks from the waiting list", permissions=["change"])
+    @admin.action(description=_("Fill free seats of these talks from the waiting list"), permissions=["change"])
     def promote_from_waitlist(self, request, queryset):
         promoted, refused = 0, []
         for event in Event.objects.filter(pk__in=queryset.values("event")):
@@ -401,11 +420,20 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
                 promoted += len(services.promote_waitlist(event=event, actor=request.user))
             except services.RegistrationError as error:
                 refused.append(f"{event}: {error.message}")
-        self.message_user(request, f"Promoted {promoted} registration(s) from the waiting list.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "Promoted %(count)d registration from the waiting list.",
+                "Promoted %(count)d registrations from the waiting list.",
+                promoted,
+            )
+            % {"count": promoted},
+            messages.SUCCESS,
+        )
         for message in refused:
             self.message_user(request, message, messages.WARNING)
 
-    @admin.action(description="Check in selected registrations", permissions=["change"])
+    @admin.action(description=_("Check in selected registrations"), permissions=["change"])
     def check_in(self, request, queryset):
         checked_in, refused = 0, 0
         for registration in queryset:
@@ -415,25 +443,46 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
                 refused += 1
             else:
                 checked_in += 1
-        self.message_user(request, f"Checked in {checked_in} registration(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Checked in %(count)d registration.", "Checked in %(count)d registrations.", checked_in)
+            % {"count": checked_in},
+            messages.SUCCESS,
+        )
         if refused:
             self.message_user(
                 request,
-                f"{refused} not checked in: only confirmed registrations not yet checked in can be.",
+                gettext("%(count)d not checked in: only confirmed registrations not yet checked in can be.")
+                % {"count": refused},
                 messages.WARNING,
             )
 
     @admin.action(
-        description="Erase personal data (cancels registrations for talks not yet over)", permissions=["change"]
+        description=_("Erase personal data (cancels registrations for talks not yet over)"), permissions=["change"]
     )
     def erase_personal_data(self, request, queryset):
         selected = queryset.count()
-        erased = services.erase_personal_data(registrations=queryset, actor=request.user, note="Erased on request.")
-        self.message_user(request, f"Erased the personal data of {erased} registration(s).", messages.SUCCESS)
+        erased = services.erase_personal_data(
+            registrations=queryset, actor=request.user, note=gettext("Erased on request.")
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "Erased the personal data of %(count)d registration.",
+                "Erased the personal data of %(count)d registrations.",
+                erased,
+            )
+            % {"count": erased},
+            messages.SUCCESS,
+        )
         if selected > erased:
-            self.message_user(request, f"{selected - erased} were erased already and were left alone.", messages.INFO)
+            self.message_user(
+                request,
+                gettext("%(count)d were erased already and were left alone.") % {"count": selected - erased},
+                messages.INFO,
+            )
 
-    @admin.action(description="Export selected registrations as CSV", permissions=["view"])
+    @admin.action(description=_("Export selected registrations as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
         response = StreamingHttpResponse(csv_rows(queryset), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="registrations.csv"'
@@ -550,11 +599,11 @@ class EventWithRegistrationsAdmin(EventAdmin):
             )
         )
 
-    @admin.display(description="confirmed", ordering="confirmed_count")
+    @admin.display(description=_("confirmed"), ordering="confirmed_count")
     def confirmed(self, obj):
         return obj.confirmed_count
 
-    @admin.display(description="waiting", ordering="waitlisted_count")
+    @admin.display(description=_("waiting"), ordering="waitlisted_count")
     def waitlisted(self, obj):
         return obj.waitlisted_count
 
@@ -579,11 +628,22 @@ class EventWithRegistrationsAdmin(EventAdmin):
             try:
                 promoted = change_capacity(event=obj, capacity=capacity, actor=request.user)
             except services.RegistrationError as error:
-                self.message_user(request, f"The capacity was not changed: {error.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    gettext("The capacity was not changed: %(reason)s") % {"reason": error.message},
+                    messages.ERROR,
+                )
             else:
                 if promoted:
                     self.message_user(
-                        request, f"{len(promoted)} registration(s) promoted from the waiting list.", messages.SUCCESS
+                        request,
+                        ngettext(
+                            "%(count)d registration promoted from the waiting list.",
+                            "%(count)d registrations promoted from the waiting list.",
+                            len(promoted),
+                        )
+                        % {"count": len(promoted)},
+                        messages.SUCCESS,
                     )
 
     def save_related(self, request, form, formsets, change):

@@ -1,12 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistrationsConfig(AppConfig):
     name = "registrations"
-    verbose_name = "Registrations"
+    verbose_name = _("Registrations")
 
     def ready(self):
-        from django.utils.translation import gettext_lazy as _
 
         from outbox import registry
 

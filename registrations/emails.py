@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from events.models import Event
 from events.when import SHORT, moment_text, talk_when
 from outbox.compose import CalendarInvite, compose, mailbox
+from seminar_site.i18n import in_language
 
 from . import invites, tickets
 from .mail import registration_of
@@ -20,14 +21,14 @@ from .models import MailKind, Registration
 TIME_AND_PLACE = Event.TIME_AND_PLACE_FIELDS
 
 SUBJECTS = {
-    MailKind.CONFIRMATION: "Registered: {title} ({when})",
-    MailKind.WAITLISTED: "Waiting list: {title} ({when})",
-    MailKind.PROMOTED: "A seat opened up: you are registered for {title} ({when})",
-    MailKind.CANCELLATION: "Registration cancelled: {title} ({when})",
-    MailKind.EVENT_CHANGED: "Updated time or place: {title} ({when})",
-    MailKind.EVENT_CANCELLED: "Talk cancelled: {title} ({when})",
-    MailKind.REMINDER: "Reminder: {title} ({when})",
-    MailKind.RESEND: "Your registration: {title} ({when})",
+    MailKind.CONFIRMATION: _("Registered: {title} ({when})"),
+    MailKind.WAITLISTED: _("Waiting list: {title} ({when})"),
+    MailKind.PROMOTED: _("A seat opened up: you are registered for {title} ({when})"),
+    MailKind.CANCELLATION: _("Registration cancelled: {title} ({when})"),
+    MailKind.EVENT_CHANGED: _("Updated time or place: {title} ({when})"),
+    MailKind.EVENT_CANCELLED: _("Talk cancelled: {title} ({when})"),
+    MailKind.REMINDER: _("Reminder: {title} ({when})"),
+    MailKind.RESEND: _("Your registration: {title} ({when})"),
     MailKind.STREAM_LINK: _("Link to join online: {title} ({when})"),
 }
 
@@ -75,8 +76,16 @@ def subject(mail, event) -> str:
 
 
 def build_message(mail):
-    """The email for outbox row `mail` (runs inside the outbox's claiming transaction)."""
+    """The email for outbox row `mail` (runs inside the outbox's claiming transaction).
+
+    Written in the registrant's language, whoever caused the message.
+    """
     registration = registration_of(mail)
+    with in_language(registration.language):
+        return _build_message(mail, registration)
+
+
+def _build_message(mail, registration):
     event = registration.event
     series = event.series
     kind = MailKind(mail.kind)

@@ -58,38 +58,40 @@ def attendance_field(event) -> forms.ChoiceField:
 
 class RegistrationForm(forms.Form):
     name = forms.CharField(
-        label="Name",
+        label=_("Name"),
         max_length=200,
         validators=[validate_single_line],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
-        label="Email",
+        label=_("Email"),
         max_length=254,
-        help_text="Your confirmation and the link to cancel are sent here.",
+        help_text=_("Your confirmation and the link to cancel are sent here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     affiliation = forms.CharField(
-        label="Affiliation",
+        label=_("Affiliation"),
         max_length=200,
         required=False,
         validators=[validate_single_line],
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
     position = forms.ChoiceField(
-        label="Position",
-        choices=[("", "Prefer not to say"), *Registration.Position.choices],
+        label=_("Position"),
+        choices=[("", _("Prefer not to say")), *Registration.Position.choices],
         required=False,
     )
     consent = forms.BooleanField(
-        label="I agree that my name, email, affiliation and position are stored to manage my registration, "
-        "as described in the privacy notice.",
-        error_messages={"required": "Please agree to the privacy notice so we can keep your registration."},
+        label=_(
+            "I agree that my name, email, affiliation and position are stored to manage my registration, "
+            "as described in the privacy notice."
+        ),
+        error_messages={"required": _("Please agree to the privacy notice so we can keep your registration.")},
     )
     # A trap for bots: hidden from people (and from screen readers), so only
     # a form filler that writes into every field puts something here.
     website = forms.CharField(
-        label="Leave this field empty",
+        label=_("Leave this field empty"),
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
@@ -151,7 +153,7 @@ class RegistrationForm(forms.Form):
         name = " ".join(self.cleaned_data["name"].split())
         # Zero-width and other format characters alone (U+200B, U+FEFF...) look blank on every page.
         if all(char.isspace() or unicodedata.category(char) == "Cf" for char in name):
-            raise ValidationError("Please enter your name.", code="required")
+            raise ValidationError(_("Please enter your name."), code="required")
         return name
 
     def clean_email(self):
@@ -162,8 +164,10 @@ class RegistrationForm(forms.Form):
         # Reported as a form-wide error: the field itself is invisible.
         if cleaned_data.get("website"):
             raise ValidationError(
-                "This form was filled in automatically, so it was not sent. If you are a person, leave the last "
-                "field empty.",
+                _(
+                    "This form was filled in automatically, so it was not sent. If you are a person, leave the last "
+                    "field empty."
+                ),
                 code="honeypot",
             )
         return cleaned_data

@@ -35,7 +35,7 @@ def validate_single_line(value: str) -> None:
     """Names end up in email headers, invites and CSV rows: one line of printable text only."""
     if any(unicodedata.category(char) in _MULTI_LINE_CATEGORIES for char in value):
         raise ValidationError(
-            "Please write this on one line, without line breaks or control characters.", code="control_characters"
+            _("Please write this on one line, without line breaks or control characters."), code="control_characters"
         )
 
 
@@ -96,42 +96,47 @@ class RegistrationQuerySet(models.QuerySet):
 
 class Registration(models.Model):
     class Status(models.TextChoices):
-        CONFIRMED = "confirmed", "Confirmed"
-        WAITLISTED = "waitlisted", "Waiting list"
-        CANCELLED = "cancelled", "Cancelled"
+        CONFIRMED = "confirmed", _("Confirmed")
+        WAITLISTED = "waitlisted", _("Waiting list")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class Attendance(models.TextChoices):
         IN_PERSON = "in_person", _("In person")
         ONLINE = "online", _("Online")
 
     class Position(models.TextChoices):
-        STUDENT = "student", "Student"
-        POSTDOC = "postdoc", "Postdoc"
-        FACULTY = "faculty", "Faculty"
-        STAFF = "staff", "Staff"
-        INDUSTRY = "industry", "Industry"
-        OTHER = "other", "Other"
+        STUDENT = "student", _("Student")
+        POSTDOC = "postdoc", _("Postdoc")
+        FACULTY = "faculty", _("Faculty")
+        STAFF = "staff", _("Staff")
+        INDUSTRY = "industry", _("Industry")
+        OTHER = "other", _("Other")
 
-    event = models.ForeignKey(Event, models.CASCADE, related_name="registrations", verbose_name="event")
-    name = models.CharField("name", max_length=200, validators=[validate_single_line])
-    email = models.EmailField("email", max_length=254)
-    affiliation = models.CharField("affiliation", max_length=200, blank=True, validators=[validate_single_line])
-    position = models.CharField("position", max_length=20, choices=Position, blank=True)
-    status = models.CharField("status", max_length=20, choices=Status)
+    event = models.ForeignKey(Event, models.CASCADE, related_name="registrations", verbose_name=_("event"))
+    name = models.CharField(_("name"), max_length=200, validators=[validate_single_line])
+    email = models.EmailField(_("email"), max_length=254)
+    affiliation = models.CharField(_("affiliation"), max_length=200, blank=True, validators=[validate_single_line])
+    position = models.CharField(_("position"), max_length=20, choices=Position, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status)
     attendance = models.CharField(_("attends"), max_length=20, choices=Attendance, default=Attendance.IN_PERSON)
     key = models.CharField(max_length=64, unique=True, default=new_key, editable=False)
-    created_at = models.DateTimeField("registered", auto_now_add=True, db_index=True)
-    cancelled_at = models.DateTimeField("cancelled", null=True, blank=True)
-    checked_in_at = models.DateTimeField("checked in", null=True, blank=True)
+    created_at = models.DateTimeField(_("registered"), auto_now_add=True, db_index=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
     # Set by "mark the rest as no-shows" after a talk; cleared by a late check-in.
     no_show_at = models.DateTimeField(_("marked as no-show"), null=True, blank=True, editable=False)
-    email_bounced_at = models.DateTimeField("email bounced", null=True, blank=True)
+    email_bounced_at = models.DateTimeField(_("email bounced"), null=True, blank=True)
     # Set by services.erase_personal_data: the row stays (seat counts and
     # history remain true) but no longer says who registered.
-    erased_at = models.DateTimeField("personal data erased", null=True, blank=True, editable=False)
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True, editable=False)
     # iCalendar SEQUENCE of this registrant's invite: raised with every invite
     # or cancellation we send, so clients always apply the newest one.
-    invite_sequence = models.PositiveIntegerField("invite sequence", default=0, editable=False)
+    invite_sequence = models.PositiveIntegerField(_("invite sequence"), default=0, editable=False)
+    # The language the registrant used the site in when registering: every
+    # message to them is written in it, whoever causes it (seminar_site.i18n).
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE, editable=False
+    )
     outgoing_mails = GenericRelation(
         OutgoingMail, content_type_field="about_type", object_id_field="about_id", related_query_name="registration"
     )
@@ -139,8 +144,8 @@ class Registration(models.Model):
     objects = RegistrationQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "registration"
-        verbose_name_plural = "registrations"
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
         ordering = ["event", "created_at", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -268,40 +273,40 @@ class RegistrationLog(models.Model):
     """One entry per state change of a registration: who, what, when."""
 
     class Action(models.TextChoices):
-        REGISTERED = "registered", "Registered (confirmed)"
-        WAITLISTED = "waitlisted", "Joined the waiting list"
-        PROMOTED = "promoted", "Promoted from the waiting list"
-        CANCELLED = "cancelled", "Cancelled"
-        CHECKED_IN = "checked_in", "Checked in"
+        REGISTERED = "registered", _("Registered (confirmed)")
+        WAITLISTED = "waitlisted", _("Joined the waiting list")
+        PROMOTED = "promoted", _("Promoted from the waiting list")
+        CANCELLED = "cancelled", _("Cancelled")
+        CHECKED_IN = "checked_in", _("Checked in")
         CHECK_IN_UNDONE = "check_in_undone", _("Check-in undone")
         WALK_IN = "walk_in", _("Registered at the door")
         NO_SHOW = "no_show", _("Marked as no-show")
-        CONFIRMATION_RESENT = "confirmation_resent", "Confirmation sent again"
+        CONFIRMATION_RESENT = "confirmation_resent", _("Confirmation sent again")
         UPDATE_SENT = "update_sent", _("Calendar update sent")
-        EMAIL_BOUNCED = "email_bounced", "Email bounced"
-        EMAIL_FAILED = "email_failed", "Email could not be delivered"
-        ERASED = "erased", "Personal data erased"
+        EMAIL_BOUNCED = "email_bounced", _("Email bounced")
+        EMAIL_FAILED = "email_failed", _("Email could not be delivered")
+        ERASED = "erased", _("Personal data erased")
         SWITCHED = "switched", _("Switched between in person and online")
 
-    registration = models.ForeignKey(Registration, models.CASCADE, related_name="log", verbose_name="registration")
-    action = models.CharField("action", max_length=30, choices=Action)
-    from_status = models.CharField("from", max_length=20, choices=Registration.Status, blank=True)
-    to_status = models.CharField("to", max_length=20, choices=Registration.Status, blank=True)
+    registration = models.ForeignKey(Registration, models.CASCADE, related_name="log", verbose_name=_("registration"))
+    action = models.CharField(_("action"), max_length=30, choices=Action)
+    from_status = models.CharField(_("from"), max_length=20, choices=Registration.Status, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=Registration.Status, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="by",
-        help_text="Empty: the registrant or the system.",
+        verbose_name=_("by"),
+        help_text=_("Empty: the registrant or the system."),
     )
-    note = models.CharField("note", max_length=500, blank=True)
-    created_at = models.DateTimeField("when", auto_now_add=True, db_index=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:
-        verbose_name = "history entry"
-        verbose_name_plural = "history"
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
         ordering = ["created_at", "pk"]
 
     def __str__(self):

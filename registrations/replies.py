@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import icalendar
 from django.utils.encoding import punycode
+from django.utils.translation import gettext as _
 
 from . import services
 from .invites import rsvp_address
@@ -109,7 +110,7 @@ def decline(*, reply: Reply, sender: str) -> bool:
         )
         return False
     try:
-        services.cancel_registration(registration=registration, note="Declined in their calendar.")
+        services.cancel_registration(registration=registration, note=_("Declined in their calendar."))
     except services.RegistrationError as error:
         logger.info("Calendar decline for registration %s changes nothing: %s", registration.pk, error.message)
         return False

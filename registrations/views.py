@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from events.models import Event
 from events.when import moment_text
+from seminar_site import i18n
 from seminar_site.limits import EMAIL_ADDRESS_GROUP, by_ip_and, by_post_field, email_rate_limit, rate_limit
 
 from . import invites, services, tickets
@@ -45,6 +46,7 @@ def register(request, slug):
                 position=form.cleaned_data["position"],
                 answers=form.answers(),
                 attendance=form.chosen_attendance(),
+                language=i18n.current(),
             )
         except services.RegistrationError as error:
             form.add_error(None, error.message)
@@ -183,7 +185,7 @@ def cancel(request, token):
         else:
             messages.success(
                 request,
-                "You left the waiting list." if was_waitlisted else "Your registration is cancelled. Thank you!",
+                _("You left the waiting list.") if was_waitlisted else _("Your registration is cancelled. Thank you!"),
             )
         return redirect(registration.get_absolute_url())
     return render(

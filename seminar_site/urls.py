@@ -2,13 +2,15 @@ from django.conf import settings
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
+from .language import switch_language
 from .limits import by_ip, by_post_field, rate_limit
 from .scoping import view_on_site
 
-admin.site.site_header = "Seminar administration"
-admin.site.site_title = "Seminar administration"
+admin.site.site_header = _("Seminar administration")
+admin.site.site_title = _("Seminar administration")
 
 
 class FaviconView(RedirectView):
@@ -37,6 +39,8 @@ urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
     # Provider tracking webhooks (bounces), behind ANYMAIL_WEBHOOK_SECRET basic auth.
     path("anymail/", include("anymail.urls")),
+    # The language switcher posts here: a cookie, then back to the page.
+    path("language/", switch_language, name="set_language"),
     path("", include("registrations.urls")),
     path("", include("listings.urls")),
     path("", include("reports.urls")),

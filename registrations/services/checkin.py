@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import Registration, RegistrationLog
 from .base import RegistrationError, log_action
@@ -17,11 +18,12 @@ def check_in(*, registration: Registration, actor=None) -> Registration:
         current = Registration.objects.select_for_update().get(pk=registration.pk)
         if current.status != Registration.Status.CONFIRMED:
             raise RegistrationError(
-                f"Only confirmed registrations can be checked in; this one is {current.get_status_display().lower()}.",
+                _("Only confirmed registrations can be checked in; this one is %(status)s.")
+                % {"status": current.get_status_display().lower()},
                 code="not_confirmed",
             )
         if current.checked_in_at is not None:
-            raise RegistrationError("This person is already checked in.", code="already_checked_in")
+            raise RegistrationError(_("This person is already checked in."), code="already_checked_in")
         current.checked_in_at = timezone.now()
         current.no_show_at = None  # came late after all
         current.save(update_fields=["checked_in_at", "no_show_at"])

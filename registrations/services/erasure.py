@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import CharField, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from outbox import services as outbox
 from outbox.models import OutgoingMail
@@ -60,7 +61,7 @@ def erase_personal_data(*, registrations: QuerySet | Iterable[Registration], act
             Registration.objects.filter(pk__in=ids, event__end__gt=now).active().order_by("event_id", "pk")
         ):
             with suppress(RegistrationError):  # cancelled or over meanwhile: it holds no seat
-                cancel_registration(registration=registration, actor=actor, note="Cancelled to erase personal data.")
+                cancel_registration(registration=registration, actor=actor, note=_("Cancelled to erase personal data."))
         erased = list(
             Registration.objects.select_for_update()
             .filter(pk__in=ids, erased_at__isnull=True)

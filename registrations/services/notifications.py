@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Exists, F, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from events.models import Event
 from outbox.models import OutgoingMail
@@ -44,7 +45,7 @@ def resend_links(*, email: str, now=None) -> int:
                     registration,
                     RegistrationLog.Action.CONFIRMATION_RESENT,
                     from_status=registration.status,
-                    note="Asked for the link again.",
+                    note=_("Asked for the link again."),
                 )
                 queued += 1
     return queued

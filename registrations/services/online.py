@@ -71,7 +71,8 @@ def switch_attendance(*, registration: Registration, attendance: str, actor=None
                     event,
                     attendance=from_attendance,
                     actor=actor,
-                    note=f"Seat freed by a switch to {attendance} ({current.pk}).",
+                    note=_("Seat freed by a switch to %(attendance)s (%(id)s).")
+                    % {"attendance": Registration.Attendance(attendance).label, "id": current.pk},
                 )
     registration.attendance, registration.status = current.attendance, current.status
     return promoted

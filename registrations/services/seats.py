@@ -14,15 +14,17 @@ waiting list, under the same lock: online places never take a seat in the room.
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from events.models import Event
 from events.when import moment_text
+from seminar_site import i18n
 
 from ..mail import queue
 from ..models import Answer, MailKind, Registration, RegistrationLog
@@ -50,18 +52,20 @@ def check_registration_open(*, event: Event, now=None) -> None:
     """
     now = now or timezone.now()
     if event.status == Event.Status.DRAFT:
-        raise RegistrationError("Registration is not open: this talk has not been published yet.", code="draft")
+        raise RegistrationError(_("Registration is not open: this talk has not been published yet."), code="draft")
     if event.status == Event.Status.CANCELLED:
-        raise RegistrationError("This talk was cancelled, so registration is closed.", code="cancelled")
+        raise RegistrationError(_("This talk was cancelled, so registration is closed."), code="cancelled")
     if event.has_started(now):
-        raise RegistrationError("Registration is closed: this talk has already started.", code="started")
+        raise RegistrationError(_("Registration is closed: this talk has already started."), code="started")
     if event.registration_opens and now < event.registration_opens:
         raise RegistrationError(
-            f"Registration opens on {moment_text(event, event.registration_opens)}.", code="not_open_yet"
+            _("Registration opens on %(when)s.") % {"when": moment_text(event, event.registration_opens)},
+            code="not_open_yet",
         )
     if event.registration_closes and now >= event.registration_closes:
         raise RegistrationError(
-            f"Registration closed on {moment_text(event, event.registration_closes)}.", code="closed"
+            _("Registration closed on %(when)s.") % {"when": moment_text(event, event.registration_closes)},
+            code="closed",
         )
 
 
@@ -164,9 +168,13 @@ def _already_registered(existing: Registration, *, actor=None) -> RegistrationRe
             RegistrationLog.Action.CONFIRMATION_RESENT,
             from_status=existing.status,
             actor=actor,
-            note="Registered again with the same address.",
+            note=_("Registered again with the same address."),
         )
     return RegistrationResult(registration=existing, created=False)
+
+
+def _field_label(name: str) -> str:
+    return capfirst(Registration._meta.get_field(name).verbose_name)
 
 
 def register(
@@ -181,6 +189,7 @@ def register(
     actor=None,
     now=None,
     at_door: bool = False,
+    language: str = "",
 ) -> RegistrationResult:
     """Register `email` for `event`: a place if one is free, else a place on the waiting list.
 
@@ -201,6 +210,10 @@ def register(
     another talk ("invalid"). With `at_door` (staff adding a walk-in) the
     registration window does not apply, only that the talk is published and
     not over (see `check_door_open`).
+
+    `language` (e.g. the request's, `seminar_site.i18n.current()`) is the one
+    every message to the registrant is written in; the site's default if empty
+    or not offered.
     """
     email = (email or "").strip()
     answers = {question_id: value for question_id, value in (answers or {}).items() if value}
@@ -213,12 +226,16 @@ def register(
         affiliation=(affiliation or "").strip(),
         position=position or "",
         attendance=attendance,
+        language=i18n.supported(language),
     )
     check_attendance_offered(event=event, attendance=attendance)
     try:
         registration.full_clean(exclude=["event", "status"], validate_unique=False, validate_constraints=False)
     except ValidationError as error:
-        message = " ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+        message = " ".join(
+            " ".join(msgs) if field == NON_FIELD_ERRORS else f"{_field_label(field)}: {' '.join(msgs)}"
+            for field, msgs in error.message_dict.items()
+        )
         raise RegistrationError(message, code="invalid") from None
 
     with transaction.atomic():
@@ -314,10 +331,10 @@ def cancel_registration(*, registration: Registration, actor=None, note: str = "
         current = Registration.objects.select_for_update().get(pk=registration.pk)
         if current.status == Registration.Status.CANCELLED:
             registration.status, registration.cancelled_at = current.status, current.cancelled_at
-            raise RegistrationError("This registration is already cancelled.", code="already_cancelled")
+            raise RegistrationError(_("This registration is already cancelled."), code="already_cancelled")
         if event.is_past():
             # The seat is history by now; a cancelling invite would only clutter calendars.
-            raise RegistrationError("This talk has already taken place.", code="ended")
+            raise RegistrationError(_("This talk has already taken place."), code="ended")
         from_status = current.status
         current.status = Registration.Status.CANCELLED
         current.cancelled_at = timezone.now()
@@ -337,7 +354,7 @@ def cancel_registration(*, registration: Registration, actor=None, note: str = "
                     event,
                     attendance=current.attendance,
                     actor=actor,
-                    note=f"Seat freed by a cancellation ({current.pk}).",
+                    note=_("Seat freed by a cancellation (%(id)s).") % {"id": current.pk},
                 )
     registration.status, registration.cancelled_at = current.status, current.cancelled_at
     return promoted
@@ -352,12 +369,12 @@ def promote_waitlist(*, event: Event, actor=None) -> list[Registration]:
     with transaction.atomic():
         locked = lock_event(event.pk)
         if locked.status == Event.Status.CANCELLED:
-            raise RegistrationError("This talk was cancelled: nobody can be promoted.", code="cancelled")
+            raise RegistrationError(_("This talk was cancelled: nobody can be promoted."), code="cancelled")
         promoted = [
             registration
             for attendance in _COUNTERS
             for registration in _fill_free_seats(
-                locked, attendance=attendance, actor=actor, note="Promoted by an organizer."
+                locked, attendance=attendance, actor=actor, note=_("Promoted by an organizer.")
             )
         ]
     event.seats_taken, event.online_seats_taken = locked.seats_taken, locked.online_seats_taken
@@ -376,19 +393,24 @@ def change_capacity(*, event: Event, capacity: int, actor=None, promote: bool = 
     registrations. `event.capacity` and `event.seats_taken` are updated in place.
     """
     if capacity is None or capacity < 0:
-        raise RegistrationError("The capacity must be zero or more.", code="invalid")
+        raise RegistrationError(_("The capacity must be zero or more."), code="invalid")
     with transaction.atomic():
         locked = lock_event(event.pk)
         if capacity < locked.seats_taken:
             raise RegistrationError(
-                f"{locked.seats_taken} people already hold a seat, so the capacity cannot be lowered to "
-                f"{capacity}. Cancel registrations first.",
+                _(
+                    "%(taken)s people already hold a seat, so the capacity cannot be lowered to %(capacity)s. "
+                    "Cancel registrations first."
+                )
+                % {"taken": locked.seats_taken, "capacity": capacity},
                 code="capacity_below_taken",
             )
         Event.objects.filter(pk=locked.pk).update(capacity=capacity)
         promoted = []
         if promote and _promotes_automatically(locked):
-            promoted = _fill_free_seats(locked, actor=actor, note=f"Capacity changed to {capacity}.")
+            promoted = _fill_free_seats(
+                locked, actor=actor, note=_("Capacity changed to %(capacity)s.") % {"capacity": capacity}
+            )
         else:
             locked.refresh_from_db(fields=["capacity", "seats_taken"])
     event.capacity, event.seats_taken = locked.capacity, locked.seats_taken
@@ -419,7 +441,10 @@ def change_online_capacity(*, event: Event, capacity: int | None, actor=None) ->
         promoted = []
         if _promotes_automatically(locked):
             promoted = _fill_free_seats(
-                locked, attendance=ONLINE, actor=actor, note=f"Online places changed to {capacity or 'no limit'}."
+                locked,
+                attendance=ONLINE,
+                actor=actor,
+                note=_("Online places changed to %(capacity)s.") % {"capacity": capacity or _("no limit")},
             )
         else:
             locked.refresh_from_db(fields=["online_capacity", "online_seats_taken"])
