@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate demo superuser lint format bench bench-smoke lock clean
+.PHONY: run test install migrate demo superuser lint format messages bench bench-smoke lock clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python 3.12 or newer is needed, found " + sys.version' \
@@ -43,6 +43,13 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Translations: collect the marked strings into locale/*/LC_MESSAGES/django.po
+# (translate the new entries there), and compile them into the django.mo the
+# site reads. Needs GNU gettext (apt-get install gettext).
+messages: install
+	$(BIN)/python manage.py makemessages --all
+	$(BIN)/python manage.py compilemessages
 
 # Benchmarks over HTTP in the production configuration (a database of their
 # own; PostgreSQL when DATABASE_URL is set): writes docs/benchmarks.md.

@@ -17,7 +17,7 @@ def supported(language: str | None) -> str:
     """`language` as one of settings.LANGUAGES ("es-MX" -> "es"); the site's default for anything else."""
     if language:
         try:
-            return translation.get_supported_language_variant(language)
+            return translation.get_supported_language_variant(language.lower())
         except LookupError:
             pass
     return settings.LANGUAGE_CODE

@@ -99,7 +99,8 @@ def _origin(url: str) -> str:
 
 
 def _open_page(browser, base_url, **context_options):
-    context = browser.new_context(base_url=base_url, locale="en-US", **context_options)
+    # An English browser unless the test asks for another (`new_page(locale="es-ES")`).
+    context = browser.new_context(**({"base_url": base_url, "locale": "en-US"} | context_options))
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.requests = []

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.utils import translation
 
 from events.models import Event, Venue
 from events.when import CSV, SHORT, TIME, moment_text, talk_when
@@ -82,3 +83,15 @@ def test_other_moments_read_on_the_venues_clock(make_event, new_york):
     assert moment_text(event, opens) == "Sunday, January 10, 2027, 9:00 AM EST"
     assert moment_text(event, opens, style=CSV) == "2027-01-10 09:00 EST"
     assert moment_text(event, None) == ""
+
+
+def test_spanish_writes_its_own_day_and_month_names_and_a_24_hour_clock(make_event, new_york):
+    event = talk(make_event, new_york, datetime.datetime(2027, 1, 20, 20, 0, tzinfo=UTC))
+
+    with translation.override("es"):
+        assert talk_when(event) == "miércoles 20 de enero de 2027, 15:00 – 16:00 EST"
+        assert talk_when(event, style=SHORT) == "mié 20 ene 2027, 15:00 EST"
+        assert talk_when(event, style=TIME) == "15:00 – 16:00 EST"
+        # Spreadsheets parse the export: the same in every language.
+        assert talk_when(event, style=CSV) == "2027-01-20 15:00 EST"
+    assert talk_when(event) == "Wednesday, January 20, 2027, 3:00 PM – 4:00 PM EST"
