@@ -314,6 +314,7 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
         "email",
         "affiliation",
         "position",
+        "language",
         "created_at",
         "cancelled_at",
         "checked_in_at",
@@ -327,6 +328,7 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
         "event",
         "status",
         "attendance",
+        "language",  # the one they registered in: every email to them is written in it
         "created_at",
         "cancelled_at",
         "checked_in_at",

@@ -1025,3 +1025,11 @@ def test_admin_list_and_csv_name_the_venues_zone(admin_client, make_event, sign_
     header, row = rows
     assert row[header.index("Talk starts")] == "2027-01-20 15:00 EST"
     assert row[header.index("Registered")].endswith((" EST", " EDT"))
+
+
+def test_the_registration_page_shows_the_language_its_emails_are_written_in(admin_client, event, sign_up):
+    registration = sign_up(event, language="es")
+
+    page = admin_client.get(f"{REGISTRATIONS}{registration.pk}/change/").content.decode()
+
+    assert re.search(r"Language:</label>\s*<div class=\"readonly\">Español</div>", page)
