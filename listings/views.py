@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from events.ical import absolute_url
 from events.models import Series
+from seminar_site.i18n import in_browser_language
 
 from .talks import MAX_TALKS, talk_data, upcoming_talks
 
@@ -47,7 +48,7 @@ def public_read_only(view):
         response["Access-Control-Allow-Origin"] = "*"
         return response
 
-    return require_http_methods(["GET", "HEAD", "OPTIONS"])(wrapped)
+    return require_http_methods(["GET", "HEAD", "OPTIONS"])(in_browser_language(wrapped))
 
 
 def _limit(request, default: int) -> int:
@@ -112,6 +113,7 @@ def _render_frame(request, series):
 
 @xframe_options_exempt
 @require_http_methods(["GET", "HEAD"])
+@in_browser_language
 def series_embed_frame(request, slug):
     """The next talks of a series as a small page for an iframe on the sites the series allows."""
     series = get_object_or_404(Series, slug=slug)

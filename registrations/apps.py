@@ -7,7 +7,6 @@ class RegistrationsConfig(AppConfig):
     verbose_name = _("Registrations")
 
     def ready(self):
-
         from outbox import registry
 
         from . import emails, mail, receivers, services  # noqa: F401

@@ -8,9 +8,11 @@ every mail builder renders inside `in_language(recipient.language)`.
 """
 
 from contextlib import AbstractContextManager
+from functools import wraps
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 
 def supported(language: str | None) -> str:
@@ -31,3 +33,36 @@ def current() -> str:
 def in_language(language: str | None) -> AbstractContextManager:
     """`with in_language(registration.language):` renders subjects, bodies and dates in that language."""
     return translation.override(supported(language))
+
+
+def browser_language(request) -> str:
+    """The language the browser asks for (Accept-Language), ignoring the switcher's cookie."""
+    for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code.lower())
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
+def in_browser_language(view):
+    """For responses any shared cache may keep (`Cache-Control: public`): in the Accept-Language's language only.
+
+    Such a response varies by Accept-Language (LocaleMiddleware says so), never by
+    cookie: were the switcher's cookie obeyed, a cache would hand one visitor's
+    chosen language to everyone whose browser sends the same Accept-Language.
+    """
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        language = browser_language(request)
+        with translation.override(language):
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+        response["Content-Language"] = language
+        return response
+
+    return wrapped

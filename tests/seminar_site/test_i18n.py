@@ -7,6 +7,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 
+from events.when import talk_when
 from registrations.models import Registration
 from seminar_site import i18n, pagecache
 
@@ -82,10 +83,9 @@ def test_talk_dates_are_written_in_the_pages_language(client, make_event):
     english = text(client.get(event.get_absolute_url()))
 
     with translation.override("es"):
-        from events.when import talk_when
-
         assert talk_when(event) in spanish
-    assert talk_when(event) in english
+    with translation.override("en"):
+        assert talk_when(event) in english
     assert re.search(r"\d{2}:\d{2} – \d{2}:\d{2}", spanish)  # the 24-hour clock
     assert re.search(r"\d{1,2}:\d{2} [AP]M", english)
 
@@ -165,3 +165,33 @@ def test_public_pages_still_set_no_csrf_cookie_with_the_switcher_on_them(client,
         assert 'action="/language/"' in response.content.decode()
     response = client.get("/", **SPANISH)
     assert "csrftoken" not in response.cookies
+
+
+# What shared caches keep follows the browser, never the switcher's cookie
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [("es-MX,es;q=0.9", "es"), ("fr-FR, es;q=0.5", "es"), ("en-US", "en"), ("*", "en"), ("", "en")],
+)
+def test_the_browser_language_comes_from_accept_language_alone(rf, accept, expected):
+    request = rf.get("/", HTTP_ACCEPT_LANGUAGE=accept)
+    request.COOKIES["django_language"] = "es" if expected == "en" else "en"
+
+    assert i18n.browser_language(request) == expected
+
+
+@pytest.mark.parametrize("url", ["/talks.json", "/series/ifml-seminar/talks.json", "/series/ifml-seminar/embed/"])
+def test_publicly_cached_listings_follow_accept_language_not_the_cookie(client, event, url):
+    client.cookies["django_language"] = "es"
+
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en-US")
+    spanish = client.get(url, **SPANISH)
+
+    assert "public" in english["Cache-Control"]
+    assert "Accept-Language" in english["Vary"]
+    assert (english["Content-Language"], spanish["Content-Language"]) == ("en", "es")
+    assert english.content != spanish.content
+    for response, language in ((english, "en"), (spanish, "es")):
+        with translation.override(language):
+            assert talk_when(event) in response.content.decode()
