@@ -1,3 +1,4 @@
+import contextlib
 import datetime
 import itertools
 import os
@@ -215,3 +216,70 @@ def sign_up():
         return services.register(event=event, **(defaults | fields)).registration
 
     return sign_up
+
+
+# Real gunicorn hosts (tests/servers.py) on the test database.
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory):
+    """collectstatic's output, which production mode serves, made once for every host of the run."""
+    from tests.servers import collect_static
+
+    directory = tmp_path_factory.mktemp("static")
+    collect_static(directory)
+    return directory
+
+
+@pytest.fixture
+def shared_redis():
+    """CACHE_URL of the Redis that hosts share (TEST_REDIS_URL), or a skip (a failure under REQUIRE_REDIS)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=5).ping()
+    except redis.RedisError as error:
+        if os.environ.get("REQUIRE_REDIS"):
+            pytest.fail(f"REQUIRE_REDIS is set but Redis at {TEST_REDIS_URL} does not answer: {error}")
+        pytest.skip(f"needs Redis at {TEST_REDIS_URL} (set TEST_REDIS_URL): {error}")
+    return TEST_REDIS_URL
+
+
+def _test_database_url() -> str:
+    """The test database, as hosts reach it (their tests are transactional: the data is committed)."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def two_hosts(require_postgres, static_root, tmp_path):
+    """`two_hosts(**environment)` starts hosts a and b, sharing the database and CACHE_URL (if given).
+
+    Both run in production mode behind one proxy (TRUSTED_PROXY_COUNT=1), with
+    one secret key and a key space of their own in the cache; both stop when the test ends.
+    """
+    from django.db import connection
+
+    from tests.servers import production_environment, serve
+
+    with contextlib.ExitStack() as running:
+
+        def start(**environment):
+            base = production_environment(
+                DATABASE_URL=_test_database_url(),
+                STATIC_ROOT=str(static_root),
+                TRUSTED_PROXY_COUNT="1",
+                # One key space per start: two runs on one Redis never see each other's counters or pages.
+                CACHE_KEY_PREFIX=f"test-{uuid.uuid4().hex}",
+            )
+            return [
+                running.enter_context(serve(base | environment, tmp_path / f"host-{name}.log")) for name in ("a", "b")
+            ]
+
+        yield start
+    connection.close()

@@ -3,10 +3,12 @@
 `serve(environment)` starts `gunicorn seminar_site.wsgi` with the project's
 gunicorn.conf.py on a free port, in production mode unless told otherwise, and
 stops it (the whole process group) when the block ends, also on failure.
+`Visitor` and `Organizer` then use the site over HTTP as people do.
 """
 
 import contextlib
 import os
+import re
 import secrets
 import signal
 import socket
@@ -132,3 +134,82 @@ def _wait_until_listening(host: Host, port: int) -> None:
                 return
         time.sleep(0.2)
     raise RuntimeError(f"gunicorn did not listen on {port} within {STARTUP_TIMEOUT} s:\n{host.log()}")
+
+
+# Talking to hosts as people do, through the proxy in front (TLS ends there: it
+# adds X-Forwarded-Proto, and Secure cookies are sent back by hand).
+
+REQUEST_TIMEOUT = 120
+CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def proxy_headers(host: Host, cookies: dict[str, str] | None = None, **extra: str) -> dict[str, str]:
+    headers = {"X-Forwarded-Proto": "https", "Origin": host.url.replace("http://", "https://")}
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    return headers | extra
+
+
+def fresh_get(host: Host, path: str) -> requests.Response:
+    """GET `path` as a new visitor on a new connection (so any worker of the host may answer)."""
+    response = requests.get(
+        f"{host.url}{path}", headers={"X-Forwarded-Proto": "https"}, allow_redirects=False, timeout=REQUEST_TIMEOUT
+    )
+    assert response.status_code == 200, f"GET {path}: {response.status_code}\n{response.text[:2000]}"
+    return response
+
+
+class Visitor:
+    """Someone who opened a talk's page on `host`: their CSRF cookie, and the token of the form they got."""
+
+    def __init__(self, host: Host, event):
+        response = fresh_get(host, event.get_absolute_url())
+        self.cookies = {"csrftoken": response.cookies["csrftoken"]}
+        self.token = CSRF_TOKEN.search(response.text)[1]
+
+    @property
+    def cookie(self) -> str:
+        return f"csrftoken={self.cookies['csrftoken']}"
+
+    def register(self, host: Host, event, n: int, *, client_ip: str) -> requests.Response:
+        """Post the talk's form to `host` (any host: they share the secret key) as Person `n`."""
+        return requests.post(
+            f"{host.url}/events/{event.slug}/register/",
+            data={
+                "csrfmiddlewaretoken": self.token,
+                "name": f"Person {n}",
+                "email": f"person{n}@example.edu",
+                "consent": "on",
+                "website": "",
+            },
+            headers=proxy_headers(host, self.cookies, **{"X-Forwarded-For": client_ip}),
+            allow_redirects=False,
+            timeout=REQUEST_TIMEOUT,
+        )
+
+
+class Organizer:
+    """An organizer logged in to the admin of `host` with their username and password."""
+
+    def __init__(self, host: Host, username: str, password: str):
+        self.host = host
+        login = f"{host.url}/admin/login/"
+        page = requests.get(login, headers=proxy_headers(host), timeout=REQUEST_TIMEOUT)
+        self.cookies = {"csrftoken": page.cookies["csrftoken"]}
+        response = self.post(
+            login, {"csrfmiddlewaretoken": CSRF_TOKEN.search(page.text)[1], "username": username, "password": password}
+        )
+        assert response.status_code == 302, response.text[:2000]
+        self.cookies |= response.cookies.get_dict()
+
+    def get(self, url: str) -> requests.Response:
+        return requests.get(url, headers=proxy_headers(self.host, self.cookies), timeout=REQUEST_TIMEOUT)
+
+    def post(self, url: str, data) -> requests.Response:
+        return requests.post(
+            url,
+            data=data,
+            headers=proxy_headers(self.host, self.cookies),
+            allow_redirects=False,
+            timeout=REQUEST_TIMEOUT,
+        )

@@ -12,17 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.servers import BASE_DIR, collect_static, free_port, production_environment, serve
+from tests.servers import BASE_DIR, free_port, production_environment, serve
 
 # Generous: the point is "a few seconds, not a hang", on a shared, slow machine.
 PROBE_TIMEOUT = 60
-
-
-@pytest.fixture(scope="module")
-def static_root(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("static")
-    collect_static(directory)
-    return directory
 
 
 @pytest.fixture(scope="module")
