@@ -1,4 +1,7 @@
-"""The database cache, the default store of rate-limit counters.
+"""The shared cache's backends: the database (the default store of rate-limit
+counters and cached pages) and Redis (CACHE_URL=redis://...).
+
+The database cache:
 
 `migrate` creates its table (post_migrate, so a fresh checkout, the test
 database and every deploy get it with no extra step). Counting is safe across
@@ -6,12 +9,20 @@ processes and hosts: Django's DatabaseCache.incr reads and then writes the
 whole entry, so two workers counting the same key at once could both write the
 same number; here the row is locked (PostgreSQL) while its value is read and
 rewritten, in two statements instead of five.
+
+Redis: every cached page costs one round trip (seminar_site/pagecache.py), and
+Django builds a new redis.Redis object for every command, about 50 µs of a
+hit's few hundred. The object holds no connection of its own (the pool does,
+and the pool knows when it was inherited across a fork), so one per pool is
+built and kept.
 """
 
 import base64
 import pickle
 
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
 from django.core.management import call_command
 from django.db import connections, models, router, transaction
 from django.utils import timezone
@@ -47,3 +58,23 @@ class DatabaseCache(DjangoDatabaseCache):
 def create_cache_tables(*, using="default", verbosity=1, **kwargs):
     """post_migrate: create the table of every database cache (a no-op when it exists)."""
     call_command("createcachetable", database=using, verbosity=max(verbosity - 1, 0))
+
+
+class _RedisCacheClient(RedisCacheClient):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            # Two threads may both build one: either serves, the last is kept.
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
+class RedisCache(DjangoRedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = _RedisCacheClient

@@ -247,6 +247,8 @@ CACHES = {
     },
 }
 CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="seminars"))
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "seminar_site.cache.RedisCache"  # the same, a client object less per command
 
 # Public pages (talk, home, past talks) are kept rendered in that shared cache
 # and dropped the moment anything they show changes (seminar_site/pagecache.py).

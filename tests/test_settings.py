@@ -99,6 +99,16 @@ def test_deploy_check_passes_with_redis_for_the_cache():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_a_redis_cache_url_selects_the_sites_redis_backend():
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])",
+        **production(CACHE_URL="redis://127.0.0.1:6379/12"),
+    )
+    assert result.stdout.splitlines()[-1] == "seminar_site.cache.RedisCache", result.stdout + result.stderr
+
+
 @pytest.mark.parametrize("cache_url", ["locmemcache://", "dummycache://"])
 def test_production_refuses_a_per_process_cache(cache_url):
     result = run_manage("check", **production(CACHE_URL=cache_url))
