@@ -19,7 +19,10 @@ keeps it exact:
   then on.
 - **Per-request parts.** The CSRF token (and a CSP nonce, should a template use
   one) are rendered as random markers and filled in for each request, so every
-  visitor gets their own token and cookie, exactly as without the cache.
+  visitor gets their own token and cookie, exactly as without the cache. The
+  token is Django's (a secret in the cookie, the token that secret under a
+  random mask), drawn from the system's random source in two reads rather
+  than Django's 64 (one per character): on a hit that was a tenth of the time.
 - **Who.** Only anonymous GET/HEAD requests without a session or a pending
   message are served from the cache or stored: staff (who see drafts and the
   admin link) and anyone with a message to show get the page rendered for them.
@@ -40,7 +43,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils import timezone, translation
 
 logger = logging.getLogger(__name__)
@@ -236,7 +239,41 @@ def _personal(request, entry: _Entry) -> bytes:
     """The stored page with this request's own CSRF token (which also sets its cookie) and CSP nonce."""
     content = entry.content
     if entry.csrf_marker in content:
-        content = content.replace(entry.csrf_marker, get_token(request).encode())
+        content = content.replace(entry.csrf_marker, csrf_token(request).encode())
     if entry.nonce_marker in content:
         content = content.replace(entry.nonce_marker, str(getattr(request, "_csp_nonce", "")).encode())
     return content
+
+
+# The largest multiple of the alphabet's size in a byte: bytes from it up are
+# dropped, so that every character is equally likely.
+_UNBIASED = 256 - 256 % len(CSRF_ALLOWED_CHARS)
+
+
+def _random_indexes(count: int) -> list[int]:
+    """`count` uniformly random positions in CSRF_ALLOWED_CHARS, from the system's random source."""
+    indexes = []
+    while len(indexes) < count:
+        indexes += [byte % len(CSRF_ALLOWED_CHARS) for byte in secrets.token_bytes(count + 8) if byte < _UNBIASED]
+    return indexes[:count]
+
+
+def csrf_token(request) -> str:
+    """What django.middleware.csrf.get_token returns, and with the same effect on the response.
+
+    The visitor's secret is the one CsrfViewMiddleware read from their cookie,
+    or a new one that it then sets as their cookie; the token is that secret
+    under a new random mask, as Django's check unmasks it.
+    """
+    alphabet = CSRF_ALLOWED_CHARS
+    secret = request.META.get("CSRF_COOKIE")
+    if secret is None:
+        secret = "".join(alphabet[index] for index in _random_indexes(CSRF_SECRET_LENGTH))
+        request.META["CSRF_COOKIE"] = secret
+    # Sends the cookie (again, renewing its expiry), as get_token does.
+    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+    mask = _random_indexes(CSRF_SECRET_LENGTH)
+    cipher = (
+        alphabet[(alphabet.index(char) + shift) % len(alphabet)] for char, shift in zip(secret, mask, strict=True)
+    )
+    return "".join(alphabet[shift] for shift in mask) + "".join(cipher)

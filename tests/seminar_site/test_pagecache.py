@@ -67,6 +67,22 @@ def test_every_visitor_of_a_cached_page_gets_a_csrf_token_of_their_own_that_work
     assert Registration.objects.filter(event=event).count() == 2
 
 
+def test_a_returning_visitor_keeps_their_cookie_and_gets_a_fresh_token_for_it(make_event):
+    event = make_event(capacity=5)
+    visitor = Client(enforce_csrf_checks=True)
+    first = TOKEN.search(visitor.get(event.get_absolute_url()).text)[1]
+    cookie = visitor.cookies["csrftoken"].value
+
+    page = visitor.get(event.get_absolute_url())  # from the cache
+
+    token = TOKEN.search(page.text)[1]
+    assert visitor.cookies["csrftoken"].value == cookie
+    # Django's shape (a mask, then the secret under it), new on every page, as with get_token.
+    assert len(token) == 64 and token.isalnum() and token != first
+    assert register(visitor, event, token, "back@example.edu").status_code == 302
+    assert register(Client(enforce_csrf_checks=True), event, token, "stranger@example.edu").status_code == 403
+
+
 def test_the_cached_page_is_the_page(make_event, settings):
     event = make_event()
     settings.PAGE_CACHE = False
