@@ -12,6 +12,7 @@ when a count is wrong: seats, sent emails, exported rows, query counts.
 
 import argparse
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -73,6 +74,11 @@ def main(argv=None) -> int:
     )
 
     started = time.monotonic()
+    # gunicorn runs in a session of its own: only the harness's cleanup stops
+    # it. Ctrl-C reaches that cleanup as KeyboardInterrupt; a terminating
+    # signal (CI cancelling a job, `timeout`, a closed terminal) does too.
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, _stop)
     stack.prepare_work_dir()
     database = stack.bench_database(os.environ.get("DATABASE_URL", ""))
     stack.recreate(database)
@@ -109,5 +115,16 @@ def main(argv=None) -> int:
     return 0
 
 
+def _stop(number, frame):
+    # Once: a second signal must not cut the cleanup short.
+    for other in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(other, signal.SIG_IGN)
+    raise SystemExit(128 + number)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nInterrupted: the servers it started are stopped, its database dropped.", file=sys.stderr)
+        sys.exit(130)

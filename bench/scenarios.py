@@ -4,6 +4,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from urllib.parse import quote
 
 import django
@@ -43,6 +44,8 @@ class Run:
         self.door_baselines: list[load.GetResult] = []
         # Where the time of a request goes, measured in this process (for the report's "why").
         self.costs: dict[str, float] = {}
+        # Wall-clock seconds of each part of the run, for the 10-minute budget.
+        self.durations: dict[str, float] = {}
 
     def check(self, condition: bool, problem: str) -> None:
         if not condition:
@@ -53,9 +56,10 @@ class Run:
         step("database and static files")
         call_command("migrate", run_syncdb=True, interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        self.facts = machine_facts(self.database)
+        self.facts = machine_facts(self.database, smoke=self.smoke)
 
     def all(self) -> None:
+        parts = time.monotonic()
         step("data: the demo talk, upcoming talks")
         self.demo = data.demo_talk()
         small, large = self.sizes.upcoming
@@ -78,17 +82,30 @@ class Run:
         door_event = data.door_talk("door", self.sizes.door) if apps.is_installed("checkin") else None
         connection.close()
 
+        def lap(name):
+            nonlocal parts
+            now = time.monotonic()
+            self.durations[name] = now - parts
+            parts = now
+
+        lap("data")
         with (
             stack.gunicorn(self.env) as host,
             stack.gunicorn(self.env | {"PAGE_CACHE": "off"}, "web-uncached") as uncached,
         ):
             self.run_pages(host, uncached)
+            lap("talk and home pages")
             self.run_burst(host, burst_events)
+            lap("registration burst")
             self.run_admin(host, admin_events)
+            lap("admin")
             if door_event is not None:
                 self.run_door(host, door_event)
+                lap("check-in page")
         self.run_mail()
+        lap("email worker")
         self.costs = costs(self.demo)
+        self.facts["load average at end"] = " ".join(f"{value:.2f}" for value in os.getloadavg())
 
     def run_pages(self, host, uncached) -> None:
         step("talk page and home page against the bare view")
@@ -227,7 +244,6 @@ def costs(demo) -> dict[str, float]:
     import time
 
     from django.core.cache import cache
-    from django.middleware.csrf import get_token
     from django.test import Client, RequestFactory
 
     from outbox import delivery, registry
@@ -255,7 +271,7 @@ def costs(demo) -> dict[str, float]:
         "talk_hit_us": timed(lambda: client.get(talk)),
         "home_hit_us": timed(lambda: client.get("/")),
         "tokens_us": timed(lambda: cache.get_many(tag_keys)),
-        "csrf_us": timed(lambda: get_token(factory.get("/"))),
+        "csrf_us": timed(lambda: pagecache.csrf_token(factory.get("/"))),
     }
 
     def count(operation):
@@ -326,7 +342,7 @@ def register_queries() -> int:
     return len(statements)
 
 
-def machine_facts(database) -> dict[str, str]:
+def machine_facts(database, *, smoke: bool) -> dict[str, str]:
     facts = {}
     cpu = ""
     try:
@@ -342,6 +358,7 @@ def machine_facts(database) -> dict[str, str]:
         facts["memory"] = f"{int(memory.split()[1]) / 2**20:.1f} GiB"
     except (OSError, StopIteration):
         pass
+    facts["command"] = f"python -m bench{' --smoke' if smoke else ''} (`make bench{'-smoke' if smoke else ''}`)"
     facts["load average at start"] = " ".join(f"{value:.2f}" for value in os.getloadavg())
     facts["OS"] = platform.platform()
     facts["Python"] = sys.version.split()[0]
