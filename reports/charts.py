@@ -24,13 +24,25 @@ STYLE = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
-ACCENT, SECOND = "#9a4500", "#1f2328"
+ACCENT, SECOND, THIRD = "#9a4500", "#1f2328", "#2f6f9f"
 MAX_LABEL = 40
 
 
 def _short(label) -> str:
     text = str(label)
     return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+
+
+def _bars(axes, groups, series) -> None:
+    """Side-by-side bars: for each (label, values) in `series`, one bar in each of the `groups`."""
+    width = 0.8 / max(len(series), 1)
+    colours = (SECOND, ACCENT, THIRD)
+    for index, (label, values) in enumerate(series):
+        offset = (index - (len(series) - 1) / 2) * width
+        positions = [p + offset for p, value in zip(range(len(groups)), values, strict=True) if value is not None]
+        heights = [value for value in values if value is not None]
+        axes.bar(positions, heights, width, label=_short(label), color=colours[index % len(colours)])
+    axes.legend(frameon=False)
 
 
 def _draw(table, axes) -> None:
@@ -44,15 +56,18 @@ def _draw(table, axes) -> None:
         axes.set_xticks(range(len(days)), days, rotation=45, ha="right")
         axes.set_ylabel(str(table.columns[2]))
     elif table.kind == "grouped":
-        positions = range(len(table.rows))
-        axes.bar(
-            [p - 0.2 for p in positions], [r[2] for r in table.rows], 0.4, label=str(table.columns[2]), color=SECOND
+        # One group per talk (labelled by its date), a bar per figure from the third column on.
+        _bars(
+            axes,
+            [r[1] for r in table.rows],
+            [(table.columns[i], [r[i] for r in table.rows]) for i in range(2, len(table.columns))],
         )
-        axes.bar(
-            [p + 0.2 for p in positions], [r[3] for r in table.rows], 0.4, label=str(table.columns[3]), color=ACCENT
-        )
-        axes.set_xticks(list(positions), [r[1] for r in table.rows], rotation=45, ha="right")
-        axes.legend(frameon=False)
+        axes.set_xticks(range(len(table.rows)), [r[1] for r in table.rows], rotation=45, ha="right")
+    elif table.kind == "groups":
+        # One group per figure (column), a bar per row (in the room, online); an empty cell draws no bar.
+        categories = [str(column) for column in table.columns[1:]]
+        _bars(axes, categories, [(row[0], row[1:]) for row in table.rows])
+        axes.set_xticks(range(len(categories)), categories, rotation=30, ha="right")
     else:
         labels = [_short(row[0]) for row in table.rows][::-1]
         axes.barh(labels, [row[1] for row in table.rows][::-1], color=ACCENT)

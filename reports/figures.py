@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from registrations.models import Registration
 
 Status = Registration.Status
+Attendance = Registration.Attendance
+KEYS = ("registered", "confirmed", "waitlisted", "cancelled", "checked_in")
 
 # How many affiliations a breakdown names; the rest are summed as "other".
 TOP_AFFILIATIONS = 10
@@ -32,23 +34,47 @@ class Table:
     kind: str = "bar"  # bar, line or grouped
 
 
+def _filters(prefix: str = "") -> dict[str, Q]:
+    status, checked_in = f"{prefix}status", f"{prefix}checked_in_at__isnull"
+    return {
+        "registered": Q(),
+        "confirmed": Q(**{status: Status.CONFIRMED}),
+        "waitlisted": Q(**{status: Status.WAITLISTED}),
+        "cancelled": Q(**{status: Status.CANCELLED}),
+        "checked_in": Q(**{status: Status.CONFIRMED, checked_in: False}),
+    }
+
+
+def _count_expressions(*, path: str = "pk", prefix: str = "") -> dict[str, Count]:
+    """Each of KEYS in all, and per way of attending as "in_person_<key>" and "online_<key>"."""
+    attendance = f"{prefix}attendance"
+    expressions = {}
+    for key, condition in _filters(prefix).items():
+        expressions[key] = Count(path, filter=condition) if condition else Count(path)
+        for mode in Attendance.values:
+            expressions[f"{mode}_{key}"] = Count(path, filter=condition & Q(**{attendance: mode}))
+    return expressions
+
+
 def counts(registrations) -> dict[str, int]:
-    """Registrations (all sign-ups), confirmed, waiting, cancelled and checked in, in one query."""
-    return registrations.aggregate(
-        registered=Count("pk"),
-        confirmed=Count("pk", filter=Q(status=Status.CONFIRMED)),
-        waitlisted=Count("pk", filter=Q(status=Status.WAITLISTED)),
-        cancelled=Count("pk", filter=Q(status=Status.CANCELLED)),
-        checked_in=Count("pk", filter=Q(status=Status.CONFIRMED, checked_in_at__isnull=False)),
-    )
+    """Registrations (all sign-ups), confirmed, waiting, cancelled and checked in, in one query.
+
+    Also per way of attending: "in_person_confirmed", "online_waitlisted" and so on.
+    Only people in the room are checked in at the door.
+    """
+    return registrations.aggregate(**_count_expressions())
 
 
 def no_shows(figures: dict[str, int], *, over: bool) -> tuple[int | None, float | None]:
-    """(no-shows, their share of confirmed seats) once a talk is over; (None, None) before."""
+    """(no-shows, their share of confirmed seats in the room) once a talk is over; (None, None) before.
+
+    People attending online are never checked in at a door, so they are not no-shows.
+    """
     if not over:
         return None, None
-    missing = figures["confirmed"] - figures["checked_in"]
-    return missing, (missing / figures["confirmed"] if figures["confirmed"] else None)
+    confirmed = figures["in_person_confirmed"]
+    missing = confirmed - figures["in_person_checked_in"]
+    return missing, (missing / confirmed if confirmed else None)
 
 
 def sign_ups_over_time(event) -> Table:
@@ -112,37 +138,82 @@ def _describe(table: Table) -> str:
     return str(_("%(title)s. %(parts)s.") % {"title": table.title, "parts": parts})
 
 
-def attendance_per_talk(events) -> Table:
-    """Per talk of a series: confirmed seats and people checked in (talks annotated by `with_counts`)."""
-    table = Table(
-        "attendance",
-        _("Attendance per talk"),
-        "",
-        [_("Talk"), _("Date"), _("Confirmed"), _("Checked in")],
-        kind="grouped",
-    )
-    table.rows = [
-        [event.title, event.local_start.date().isoformat(), event.confirmed, event.checked_in] for event in events
-    ]
-    table.description = "; ".join(
-        str(_("%(date)s: %(checked)s of %(confirmed)s came") % {"date": r[1], "checked": r[3], "confirmed": r[2]})
-        for r in table.rows
-    ) or str(_("No talks yet."))
+def attendance_per_talk(events, *, online: bool = False) -> Table:
+    """Per talk of a series: confirmed seats in the room and people checked in (talks annotated by
+    `with_counts`); with `online`, the confirmed online places too."""
+    columns = [_("Talk"), _("Date"), _("Confirmed in the room"), _("Checked in")]
+    if online:
+        columns.append(_("Confirmed online"))
+    table = Table("attendance", _("Attendance per talk"), "", columns, kind="grouped")
+    for event in events:
+        row = [event.title, event.local_start.date().isoformat(), event.in_person_confirmed, event.in_person_checked_in]
+        if online:
+            row.append(event.online_confirmed)
+        table.rows.append(row)
+    table.description = "; ".join(_describe_talk(row) for row in table.rows) or str(_("No talks yet."))
     return table
 
 
-def with_counts(events):
-    """Talks annotated with the same counts as `counts`, for a per-talk table in one query."""
-    regs = "registrations"
-    return events.annotate(
-        registered=Count(regs),
-        confirmed=Count(regs, filter=Q(registrations__status=Status.CONFIRMED)),
-        waitlisted=Count(regs, filter=Q(registrations__status=Status.WAITLISTED)),
-        cancelled=Count(regs, filter=Q(registrations__status=Status.CANCELLED)),
-        checked_in=Count(
-            regs, filter=Q(registrations__status=Status.CONFIRMED, registrations__checked_in_at__isnull=False)
-        ),
+def _describe_talk(row) -> str:
+    facts = {"date": row[1], "confirmed": row[2], "checked": row[3]}
+    if len(row) > 4:
+        return str(_("%(date)s: %(checked)s of %(confirmed)s came, %(online)s online") % (facts | {"online": row[4]}))
+    return str(_("%(date)s: %(checked)s of %(confirmed)s came") % facts)
+
+
+def by_attendance(
+    figures: dict, *, no_shows: dict | None = None, modes=tuple(Attendance.values), no_shows_label=None
+) -> Table:
+    """The counts of `counts()` per way of attending (in the room, online): one row each.
+
+    `no_shows` maps a way of attending to its no-shows (None: not known yet);
+    online places have no check-in and no no-shows (empty cells).
+    """
+    labels = dict(Attendance.choices)
+    table = Table(
+        "attendance-modes",
+        _("In the room and online"),
+        "",
+        [
+            _("Attends"),
+            _("Sign-ups"),
+            _("Confirmed"),
+            _("Waiting list"),
+            _("Cancelled"),
+            _("Checked in"),
+            no_shows_label or _("No-shows"),
+        ],
+        kind="groups",
     )
+    no_shows = no_shows or {}
+    for mode in modes:
+        in_room = mode == Attendance.IN_PERSON
+        row = [str(labels[mode]), *(figures[f"{mode}_{key}"] for key in KEYS[:4])]
+        row += [figures[f"{mode}_checked_in"], no_shows.get(mode)] if in_room else [None, None]
+        table.rows.append(row)
+    table.description = "; ".join(_describe_mode(row) for row in table.rows)
+    return table
+
+
+def _describe_mode(row) -> str:
+    facts = dict(zip(("mode", "registered", "confirmed", "waitlisted", "cancelled"), row[:5], strict=True))
+    parts = [
+        _(
+            "%(mode)s: %(registered)s sign-ups, %(confirmed)s confirmed, %(waitlisted)s waiting, "
+            "%(cancelled)s cancelled."
+        )
+        % facts
+    ]
+    if row[5] is not None:
+        parts.append(_("%(checked_in)s checked in.") % {"checked_in": row[5]})
+    if row[6] is not None:
+        parts.append(_("%(no_shows)s no-shows.") % {"no_shows": row[6]})
+    return " ".join(str(part) for part in parts)
+
+
+def with_counts(events):
+    """Talks annotated with the counts of `counts` (per way of attending too): a per-talk table in one query."""
+    return events.annotate(**_count_expressions(path="registrations", prefix="registrations__"))
 
 
 def is_over(event, now: datetime.datetime | None = None) -> bool:

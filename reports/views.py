@@ -10,6 +10,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from events.models import Event, Series
@@ -27,23 +28,61 @@ def _series(request, pk):
     return get_object_or_404(Series.objects.managed_by(request.user), pk=pk)
 
 
-def event_tables(event) -> list[figures.Table]:
+IN_PERSON = Registration.Attendance.IN_PERSON
+
+
+def _modes(*, in_person: bool, online: bool) -> tuple[str, ...]:
+    return tuple(
+        mode for mode, offered in ((IN_PERSON, in_person), (Registration.Attendance.ONLINE, online)) if offered
+    )
+
+
+def event_tables(event, summary=None) -> list[figures.Table]:
+    """The charts of a talk; a talk with online attendance counts the room and online apart first."""
     registrations = Registration.objects.filter(event=event)
+    tables = []
+    if event.has_online:
+        summary = summary or _summary(registrations, over=figures.is_over(event) and event.has_in_person)
+        tables.append(
+            figures.by_attendance(
+                summary,
+                no_shows={IN_PERSON: summary["no_shows"]},
+                modes=_modes(in_person=event.has_in_person, online=True),
+            )
+        )
     return [
+        *tables,
         figures.sign_ups_over_time(event),
         figures.by_position(registrations),
         figures.by_affiliation(registrations),
     ]
 
 
-def series_tables(series) -> list[figures.Table]:
+def _has_online(series) -> bool:
+    return Event.objects.filter(series=series).exclude(attendance_mode=Event.AttendanceMode.IN_PERSON).exists()
+
+
+def series_tables(series, *, online=None, summary=None, past_summary=None) -> list[figures.Table]:
+    """The charts of a series; with talks attended online, the room and online apart (no-shows: talks that are over)."""
+    online = _has_online(series) if online is None else online
     registrations = Registration.objects.filter(event__series=series)
     events = figures.with_counts(Event.objects.filter(series=series).select_related("venue")).order_by("start", "pk")
-    return [
-        figures.attendance_per_talk(events),
-        figures.by_position(registrations),
-        figures.by_affiliation(registrations),
-    ]
+    tables = [figures.attendance_per_talk(events, online=online)]
+    if online:
+        summary = summary or _summary(registrations, over=False)
+        past_summary = past_summary or _summary(_past(series, timezone.now()), over=True)
+        tables.append(
+            figures.by_attendance(
+                summary,
+                no_shows={IN_PERSON: past_summary["no_shows"]},
+                no_shows_label=_("No-shows (talks that are over)"),
+            )
+        )
+    return [*tables, figures.by_position(registrations), figures.by_affiliation(registrations)]
+
+
+def _past(series, now):
+    return Registration.objects.filter(event__series=series, event__end__lte=now)
 
 
 def _summary(registrations, *, over: bool) -> dict:
@@ -57,14 +96,16 @@ def _summary(registrations, *, over: bool) -> dict:
 def event_numbers(request, pk):
     event = _event(request, pk)
     over = figures.is_over(event)
+    summary = _summary(Registration.objects.filter(event=event), over=over and event.has_in_person)
     return render(
         request,
         "reports/event_numbers.html",
         {
             "event": event,
-            "summary": _summary(Registration.objects.filter(event=event), over=over),
+            "summary": summary,
             "over": over,
-            "tables": event_tables(event),
+            "split": event.has_online,
+            "tables": event_tables(event, summary),
             "chart_url": "reports:event_chart",
             "csv_url": "reports:event_csv",
             "owner": event,
@@ -82,18 +123,33 @@ def series_numbers(request, pk):
     )
     for talk in talks:
         talk.no_shows, talk.no_show_rate = figures.no_shows(
-            {"confirmed": talk.confirmed, "checked_in": talk.checked_in}, over=figures.is_over(talk, now)
+            {key: getattr(talk, key) for key in ("in_person_confirmed", "in_person_checked_in")},
+            over=figures.is_over(talk, now) and talk.has_in_person,
         )
-    past = Registration.objects.filter(event__series=series, event__end__lte=now)
+    for talk in talks:
+        # Per cell: the figure, and for a hybrid talk the room and online apart.
+        talk.cells = [
+            (
+                getattr(talk, key),
+                (getattr(talk, f"in_person_{key}"), getattr(talk, f"online_{key}"))
+                if talk.attendance_mode == Event.AttendanceMode.HYBRID
+                else None,
+            )
+            for key in figures.KEYS
+        ]
+    online = any(talk.has_online for talk in talks)
+    summary = _summary(Registration.objects.filter(event__series=series), over=False)
+    past_summary = _summary(_past(series, now), over=True)
     return render(
         request,
         "reports/series_numbers.html",
         {
             "series": series,
-            "summary": _summary(Registration.objects.filter(event__series=series), over=False),
-            "past_summary": _summary(past, over=True),
+            "summary": summary,
+            "past_summary": past_summary,
             "talks": talks,
-            "tables": series_tables(series),
+            "split": online,
+            "tables": series_tables(series, online=online, summary=summary, past_summary=past_summary),
             "chart_url": "reports:series_chart",
             "csv_url": "reports:series_csv",
             "owner": series,
@@ -121,6 +177,7 @@ def _csv(table, filename: str) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow([csv_cell(column) for column in table.columns])
     for row in table.rows:
+        # None is an empty cell: a figure that does not apply (online places have no check-in) or is not known yet.
         writer.writerow([csv_cell(value) for value in row])
     return response
 

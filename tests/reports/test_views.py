@@ -143,17 +143,23 @@ def test_labels_from_registrants_are_text_in_the_svg(admin_client, term):
 @pytest.mark.parametrize("page", ["event", "series"])
 def test_csv_of_each_chart_matches_its_table(admin_client, term, series, page):
     owner = term[1] if page == "event" else series
+    assert_csvs_match_tables(admin_client, page, owner)
+
+
+def assert_csvs_match_tables(admin_client, page, owner):
     response = admin_client.get(reverse(f"reports:{page}", args=[owner.pk]))
+    html = response.content.decode()
 
     for table in response.context["tables"]:
         download = admin_client.get(reverse(f"reports:{page}_csv", args=[owner.pk, table.slug]))
         assert download["Content-Disposition"].startswith("attachment;")
         rows = list(csv.reader(io.StringIO(download.content.decode())))
         assert rows[0] == [str(column) for column in table.columns]
-        assert rows[1:] == [[str(value) for value in row] for row in table.rows]
-        html = response.content.decode()
+        # An empty cell is a figure that does not apply (online places have no check-in).
+        assert rows[1:] == [["" if value is None else str(value) for value in row] for row in table.rows]
         for row in table.rows:
-            assert f"<td>{row[-1]}</td>" in html
+            last = row[-1]
+            assert f"<td>{last}</td>" in html if last is not None else "not counted" in html
 
 
 def test_sign_ups_over_time_add_up(admin_client, term):
@@ -165,6 +171,113 @@ def test_sign_ups_over_time_add_up(admin_client, term):
 
 def test_unknown_chart_is_not_found(admin_client, term):
     assert admin_client.get(reverse("reports:event_chart", args=[term[0].pk, "nope"])).status_code == 404
+
+
+# In the room and online
+
+
+@pytest.fixture
+def hybrid_term(make_event, sign_up):
+    """Two hybrid talks (2 seats, 2 online places), one over: each way has confirmed, waiting, cancelled people."""
+    talks = [
+        make_event(title=f"Hybrid {n}", slug=f"hybrid-{n}", attendance_mode="hybrid", capacity=2, online_capacity=2)
+        for n in (1, 2)
+    ]
+    for talk in talks:
+        room = [sign_up(talk, attendance="in_person") for _ in range(4)]
+        online = [sign_up(talk, attendance="online") for _ in range(3)]
+        services.check_in(registration=room[0])
+        services.cancel_registration(registration=room[3])  # waiting in line: the seats stay taken
+        services.cancel_registration(registration=online[2])
+    move_to_past(talks[0], 3)
+    return talks
+
+
+def db_counts_by_mode(registrations):
+    return {mode: db_counts(registrations.filter(attendance=mode)) for mode in ("in_person", "online")}
+
+
+def modes_table(response):
+    return next(table for table in response.context["tables"] if table.slug == "attendance-modes")
+
+
+def test_hybrid_talk_counts_the_room_and_online_apart(admin_client, hybrid_term):
+    for talk in hybrid_term:
+        response = admin_client.get(reverse("reports:event", args=[talk.pk]))
+        expected = db_counts_by_mode(Registration.objects.filter(event=talk))
+        html = response.content.decode()
+
+        rows = {row[0]: row for row in modes_table(response).rows}
+        assert set(rows) == {"In person", "Online"}
+        for label, mode in (("In person", "in_person"), ("Online", "online")):
+            counts = expected[mode]
+            assert rows[label][1:5] == [counts[key] for key in ("registered", "confirmed", "waitlisted", "cancelled")]
+            assert f'<th scope="row">{label}</th>' + "".join(f"<td>{n}</td>" for n in rows[label][1:5]) in html
+        assert rows["In person"][5] == expected["in_person"]["checked_in"] == 1
+        assert rows["Online"][5:] == [None, None]
+        summary = response.context["summary"]
+        for mode, counts in expected.items():
+            assert {key: summary[f"{mode}_{key}"] for key in counts} == counts
+
+
+def test_hybrid_no_shows_are_people_in_the_room_only(admin_client, hybrid_term):
+    over = hybrid_term[0]
+    response = admin_client.get(reverse("reports:event", args=[over.pk]))
+
+    room = Registration.objects.filter(event=over, attendance="in_person", status="confirmed")
+    missing = room.filter(checked_in_at__isnull=True).count()
+    assert response.context["summary"]["no_shows"] == missing == 1
+    assert response.context["summary"]["no_show_rate"] == pytest.approx(missing / room.count())
+    assert modes_table(response).rows[0][6] == missing
+
+
+@pytest.mark.parametrize("page", ["event", "series"])
+def test_hybrid_csvs_match_their_tables(admin_client, hybrid_term, series, page):
+    assert_csvs_match_tables(admin_client, page, hybrid_term[0] if page == "event" else series)
+
+
+def test_hybrid_charts_are_svg_with_both_ways(admin_client, hybrid_term, series):
+    for url in (
+        reverse("reports:event_chart", args=[hybrid_term[0].pk, "attendance-modes"]),
+        reverse("reports:series_chart", args=[series.pk, "attendance-modes"]),
+        reverse("reports:series_chart", args=[series.pk, "attendance"]),
+    ):
+        root = ET.fromstring(admin_client.get(url).content)  # noqa: S314
+        assert root[0].tag == f"{SVG}title" and root[1].tag == f"{SVG}desc"
+        text = "".join(root.itertext())
+        assert ("Online" in text or "online" in text) and root[1].text
+
+
+def test_series_page_splits_each_hybrid_talk_and_totals(admin_client, hybrid_term, series):
+    response = admin_client.get(reverse("reports:series", args=[series.pk]))
+    html = " ".join(response.content.decode().split())
+
+    for talk in response.context["talks"]:
+        expected = db_counts_by_mode(Registration.objects.filter(event=talk))
+        for key in ("registered", "confirmed", "waitlisted", "cancelled", "checked_in"):
+            room, online = expected["in_person"][key], expected["online"][key]
+            assert (getattr(talk, key), getattr(talk, f"in_person_{key}"), getattr(talk, f"online_{key}")) == (
+                room + online,
+                room,
+                online,
+            )
+            assert f"{room} in the room, {online} online" in html
+    totals = db_counts_by_mode(Registration.objects.filter(event__series=series))
+    rows = {row[0]: row[1:5] for row in modes_table(response).rows}
+    assert rows["Online"] == [totals["online"][key] for key in ("registered", "confirmed", "waitlisted", "cancelled")]
+    attendance = next(t for t in response.context["tables"] if t.slug == "attendance")
+    assert attendance.columns[-1] == "Confirmed online"
+    assert [row[4] for row in attendance.rows] == [
+        Registration.objects.filter(event=talk, attendance="online", status="confirmed").count() for talk in hybrid_term
+    ]
+
+
+def test_in_person_pages_have_no_split(admin_client, term, series):
+    event_page = admin_client.get(reverse("reports:event", args=[term[0].pk]))
+    series_page = admin_client.get(reverse("reports:series", args=[series.pk]))
+    for response in (event_page, series_page):
+        assert "attendance-modes" not in [table.slug for table in response.context["tables"]]
+        assert "in the room," not in response.content.decode()
 
 
 # Who may see them
