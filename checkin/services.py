@@ -28,10 +28,18 @@ def check_in(*, registration: Registration, actor) -> CheckIn:
     """Check `registration` in; a second check-in changes nothing and says when the first was.
 
     Raises RegistrationError ("not_confirmed") for a waitlisted or cancelled
-    registration, ("draft", "cancelled", "ended") when the talk is not one
-    to check in at (see `registrations.services.check_door_open`).
+    registration, ("online") for someone attending online (they have no seat
+    in the room: `admit_walk_in` gives them one), ("draft", "cancelled",
+    "ended") when the talk is not one to check in at (see
+    `registrations.services.check_door_open`).
     """
     services.check_door_open(event=registration.event)
+    if registration.is_online:
+        raise RegistrationError(
+            _("%(name)s attends online and has no seat in the room. Add them as a walk-in to give them one.")
+            % {"name": registration.name},
+            code="online",
+        )
     try:
         current = services.check_in(registration=registration, actor=actor)
     except RegistrationError as error:
@@ -72,7 +80,9 @@ def admit_walk_in(
     person gets in only with `over_capacity`: the capacity is raised by one
     (through `registrations.services.change_capacity`) and the choice is
     recorded in their history. Someone already registered with that address
-    is checked in instead (a waiting-list place becomes a seat the same way).
+    is checked in instead (a waiting-list place becomes a seat the same way,
+    and so does a registration to attend online, through
+    `registrations.services.switch_attendance`).
 
     Raises RegistrationError: "full" when the talk is full and `over_capacity`
     is not given, "invalid" for bad fields, "draft"/"cancelled"/"ended" when
@@ -86,8 +96,10 @@ def admit_walk_in(
             .exclude(status=Status.CANCELLED)
             .first()
         )
-        if existing is not None and existing.status == Status.CONFIRMED:
+        if existing is not None and existing.status == Status.CONFIRMED and not existing.is_online:
             return check_in(registration=existing, actor=actor)
+        if not locked.has_in_person:
+            raise RegistrationError(_("This talk is online only: there are no seats in a room."), code="attendance")
         full = locked.seats_taken >= locked.capacity
         if full and not over_capacity:
             raise RegistrationError(
@@ -103,6 +115,17 @@ def admit_walk_in(
             }
             # promote=False: the added seat is for the person at the door, not the next in line.
             services.change_capacity(event=locked, capacity=locked.capacity + 1, actor=actor, promote=False)
+        if existing is not None and existing.is_online:  # registered to attend online, and here
+            services.switch_attendance(registration=existing, attendance=Registration.Attendance.IN_PERSON, actor=actor)
+            RegistrationLog.objects.create(
+                registration=existing,
+                action=RegistrationLog.Action.WALK_IN,
+                from_status=existing.status,
+                to_status=existing.status,
+                actor=actor,
+                note=note or _("Registered to attend online; came to the room."),
+            )
+            return check_in(registration=existing, actor=actor)
         if existing is not None:  # on the waiting list, and here
             registration = services.seat_waitlisted(
                 registration=existing, actor=actor, note=note or _("Seated at the door.")
@@ -132,11 +155,12 @@ def admit_walk_in(
 
 
 def mark_no_shows(*, event: Event, actor) -> int:
-    """After a talk has started, mark every confirmed registrant not checked in as a no-show.
+    """After a talk has started, mark everyone with a confirmed seat in the room not checked in as a no-show.
 
-    Returns how many were marked now; those marked before are left alone. A
-    late check-in clears the mark. Raises RegistrationError ("not_started")
-    before the talk starts.
+    People attending online are never checked in, so never no-shows. Returns
+    how many were marked now; those marked before are left alone. A late
+    check-in clears the mark. Raises RegistrationError ("not_started") before
+    the talk starts.
     """
     if not event.has_started():
         raise RegistrationError(_("No-shows can be marked once the talk has started."), code="not_started")
@@ -145,6 +169,7 @@ def mark_no_shows(*, event: Event, actor) -> int:
         missing = list(
             Registration.objects.select_for_update()
             .filter(event=event, status=Status.CONFIRMED, checked_in_at__isnull=True, no_show_at__isnull=True)
+            .in_person()
             .order_by("pk")
         )
         Registration.objects.filter(pk__in=[r.pk for r in missing]).update(no_show_at=now)

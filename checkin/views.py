@@ -8,7 +8,7 @@ Every state change is a POST that redirects (reloading never repeats it).
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,12 +22,16 @@ from events import when
 from events.models import Event
 from events.scoping import CHECK_IN_ROLES
 from registrations.models import CHECKIN_LINK_SALT, Registration
+from registrations.search import search_condition
 from registrations.services import RegistrationError
 
 from . import services
 from .forms import WalkInForm
 
 PERMISSION = "registrations.check_in_registration"
+# The most people the door list shows at once: a phone gets a short page; search finds the rest.
+DOOR_LIST_LIMIT = 50
+Status, Attendance = Registration.Status, Registration.Attendance
 
 
 def may_check_in(user, event) -> bool:
@@ -76,7 +80,12 @@ def index(request):
     if not request.user.has_perm(PERMISSION):
         raise Http404
     now = timezone.now()
-    events = Event.objects.managed_by(request.user, roles=CHECK_IN_ROLES).published().select_related("venue")
+    events = (
+        Event.objects.managed_by(request.user, roles=CHECK_IN_ROLES)
+        .published()
+        .exclude(attendance_mode=Event.AttendanceMode.ONLINE)  # no door to check in at
+        .select_related("venue")
+    )
     return render(
         request,
         "checkin/index.html",
@@ -84,27 +93,53 @@ def index(request):
     )
 
 
+def door_list(event, query: str = "", *, limit: int = DOOR_LIST_LIMIT):
+    """(people shown, counts) for the door page of `event`, in two queries whatever the number of registrations.
+
+    People in the room first: confirmed, then waiting; then those attending
+    online (checked in nowhere: they are listed so that staff can tell them
+    apart), then cancellations; by name within each. At most `limit` people;
+    counts["matching"] says how many match `query` in all. Erased registrations
+    are left out.
+    """
+    registrations = Registration.objects.filter(event=event, erased_at__isnull=True)
+    search = search_condition(query)
+    in_room = Q(attendance=Attendance.IN_PERSON)
+    counts = registrations.aggregate(
+        confirmed=Count("pk", filter=in_room & Q(status=Status.CONFIRMED)),
+        here=Count("pk", filter=in_room & Q(status=Status.CONFIRMED, checked_in_at__isnull=False)),
+        online=Count("pk", filter=Q(attendance=Attendance.ONLINE, status=Status.CONFIRMED)),
+        online_waiting=Count("pk", filter=Q(attendance=Attendance.ONLINE, status=Status.WAITLISTED)),
+        matching=Count("pk", filter=search) if search else Count("pk"),
+    )
+    rank = Case(
+        When(status=Status.CANCELLED, then=Value(3)),
+        When(attendance=Attendance.ONLINE, then=Value(2)),
+        When(status=Status.WAITLISTED, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    people = list(registrations.filter(search).annotate(rank=rank).order_by("rank", "name", "pk")[:limit])
+    return people, counts
+
+
 @never_cache
 @staff_member_required
 @require_GET
 def event_checkin(request, pk):
-    """The list at the door: confirmed people first, searchable by name or email without JavaScript."""
+    """The list at the door: people in the room first, searchable by name or email without JavaScript.
+
+    The page stays short at any size of audience: the first DOOR_LIST_LIMIT
+    people by name, the total, and search for the rest.
+    """
     event = _door_event(request, pk)
     query = " ".join(request.GET.get("q", "").split())[:200]
-    registrations = Registration.objects.filter(event=event).exclude(erased_at__isnull=False)
-    counts = registrations.aggregate(
-        confirmed=Count("pk", filter=Q(status=Registration.Status.CONFIRMED)),
-        here=Count("pk", filter=Q(status=Registration.Status.CONFIRMED, checked_in_at__isnull=False)),
-    )
-    people = registrations
-    if query:
-        people = people.filter(Q(name__icontains=query) | Q(email__icontains=query))
-    status_order = {
-        Registration.Status.CONFIRMED: 0,
-        Registration.Status.WAITLISTED: 1,
-        Registration.Status.CANCELLED: 2,
-    }
-    people = sorted(people.order_by("name", "pk"), key=lambda r: status_order[r.status])
+    people, counts = door_list(event, query) if event.has_in_person else ([], None)
+    if counts is None:  # online only: nobody comes through a door
+        counts = Registration.objects.filter(event=event).aggregate(
+            online=Count("pk", filter=Q(status=Status.CONFIRMED)),
+            online_waiting=Count("pk", filter=Q(status=Status.WAITLISTED)),
+        )
     return render(
         request,
         "checkin/event_checkin.html",
@@ -113,6 +148,7 @@ def event_checkin(request, pk):
             "query": query,
             "people": people,
             "counts": counts,
+            "more": counts.get("matching", 0) - len(people),
             "walk_in_form": WalkInForm(),
             "over": event.has_started(),
             "next": request.get_full_path(),

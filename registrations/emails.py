@@ -111,7 +111,7 @@ def _build_message(mail, registration):
     }
     # The ticket (QR code of the check-in link) goes with every message that says "you have a seat".
     ticket = None
-    if kind in TICKET_KINDS and registration.status == Registration.Status.CONFIRMED:
+    if kind in TICKET_KINDS and registration.has_ticket:
         ticket = tickets.checkin_qr_image(registration)
     context |= {"ticket": ticket, "checkin_url": registration.checkin_url if ticket else ""}
     template = TEMPLATES[kind]

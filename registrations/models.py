@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from events.models import Event, Question, scope_to_series
 from outbox.models import OutgoingMail
 
+from .search import SearchKeyField, search_condition
+
 MANAGE_LINK_SALT = "registrations.manage"
 # A second token for the same key: it downloads the registrant's invite and
 # can do nothing else (the calendar link travels further than the manage link).
@@ -52,6 +54,10 @@ class RegistrationQuerySet(models.QuerySet):
 
     def waitlisted(self):
         return self.filter(status=Registration.Status.WAITLISTED)
+
+    def matching(self, query: str):
+        """Registrations whose name or email holds every word of `query` (any case, any accent); all for no words."""
+        return self.filter(search_condition(query))
 
     def in_person(self):
         return self.filter(attendance=Registration.Attendance.IN_PERSON)
@@ -129,6 +135,8 @@ class Registration(models.Model):
     # Set by services.erase_personal_data: the row stays (seat counts and
     # history remain true) but no longer says who registered.
     erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True, editable=False)
+    # Name and email folded for the door's search (registrations.search); personal data like them.
+    search_key = SearchKeyField(_("search key"))
     # iCalendar SEQUENCE of this registrant's invite: raised with every invite
     # or cancellation we send, so clients always apply the newest one.
     invite_sequence = models.PositiveIntegerField(_("invite sequence"), default=0, editable=False)
@@ -211,6 +219,11 @@ class Registration(models.Model):
     @property
     def is_online(self):
         return self.attendance == self.Attendance.ONLINE
+
+    @property
+    def has_ticket(self) -> bool:
+        """A check-in code goes with a confirmed seat in the room; online places are checked in nowhere."""
+        return self.status == self.Status.CONFIRMED and not self.is_online
 
     def sees_stream(self, now=None) -> bool:
         """Whether this registrant may see the talk's stream link now: attending online, with a place."""

@@ -117,8 +117,8 @@ def manage(request, token):
 def ticket_png(request, token):
     """The QR code of the registrant's check-in link, for their own page (reached with the manage token)."""
     registration = _registration_from_token(token)
-    if registration.status != Registration.Status.CONFIRMED:
-        raise Http404("Only a confirmed seat has a ticket.")
+    if not registration.has_ticket:
+        raise Http404("Only a confirmed seat in the room has a ticket.")
     response = HttpResponse(tickets.qr_png(registration.checkin_url), content_type="image/png")
     response["Cache-Control"] = "private, no-store"
     return response

@@ -74,6 +74,7 @@ def erase_personal_data(*, registrations: QuerySet | Iterable[Registration], act
         Answer.objects.filter(registration_id__in=ids).delete()
         Registration.objects.filter(pk__in=ids).update(
             name=ERASED_NAME,
+            search_key="",
             email=Concat(Value("erased-"), pk_text, Value("@erased.invalid")),
             affiliation="",
             # Old self-service links stop working; the signature keeps keys unguessable.

@@ -1,9 +1,10 @@
 // The door list filters as you type; without JavaScript the search form does the same on the server.
+// A long list is shown in part (data-complete absent): then only the server can search it.
 (function () {
   "use strict";
   var form = document.querySelector("[data-door-search]");
   var list = document.getElementById("door-list");
-  if (!form || !list) { return; }
+  if (!form || !list || !list.hasAttribute("data-complete")) { return; }
   var input = form.querySelector("input[type=search]");
   var empty = document.getElementById("door-empty");
   var people = Array.prototype.slice.call(list.querySelectorAll("[data-search]"));

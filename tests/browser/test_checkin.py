@@ -95,3 +95,52 @@ def test_search_works_without_javascript(browser, live_server, series, make_even
     expect(page.get_by_role("listitem").filter(has_text="Bob Stone")).to_have_count(0)
     page.get_by_role("button", name="Check in Ana López").click()
     expect(page.get_by_text("Ana López is checked in.")).to_be_visible()
+
+
+def test_a_long_list_is_searched_on_the_server_by_keyboard(new_page, series, make_event):
+    from checkin.views import DOOR_LIST_LIMIT
+
+    event = make_event(capacity=200)
+    Registration.objects.bulk_create(
+        Registration(event=event, name=f"Person {n:03d}", email=f"p{n}@example.edu", status="confirmed")
+        for n in range(DOOR_LIST_LIMIT + 10)
+    )
+    event.__class__.objects.filter(pk=event.pk).update(seats_taken=DOOR_LIST_LIMIT + 10)
+    door_keeper(series)
+    page = new_page(**PHONE)
+    page.goto(reverse("checkin:event", args=[event.pk]))
+    page.get_by_label("Username:").fill("dora")
+    page.get_by_label("Password:").fill("correct horse battery")
+    page.keyboard.press("Enter")
+
+    total = DOOR_LIST_LIMIT + 10
+    expect(page.get_by_text(f"Showing {DOOR_LIST_LIMIT} of {total} people. Search to find the rest.")).to_be_visible()
+    expect(page.locator(".door__person")).to_have_count(DOOR_LIST_LIMIT)
+    assert_accessible(page)
+
+    page.get_by_label("Find a person (name or email)").focus()
+    page.keyboard.type(f"PERSON {total - 1:03d}")  # beyond the part shown: the server finds them
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"\?q=PERSON\+{total - 1:03d}$"))
+    expect(page.locator(".door__person")).to_have_count(1)
+    expect(page.get_by_text(f"1 person matches “PERSON {total - 1:03d}”.")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name=f"Check in Person {total - 1:03d}")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text(f"Person {total - 1:03d} is checked in.")).to_be_visible()
+    expect(page.get_by_text(f"1 of {total} here")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_hybrid_door_shows_online_people_apart(door_page, sign_up):
+    page, event = door_page
+    event.__class__.objects.filter(pk=event.pk).update(attendance_mode="hybrid")
+    event.refresh_from_db()
+    sign_up(event, name="Ona Line", email="ona@example.edu", attendance="online")
+    page.reload()
+
+    expect(page.get_by_text("Also 1 attends online (not checked in at the door).")).to_be_visible()
+    online = page.get_by_role("listitem").filter(has_text="Ona Line")
+    expect(online).to_contain_text("Attends online (no seat in the room)")
+    expect(online.get_by_role("button")).to_have_count(0)
+    assert_accessible(page)

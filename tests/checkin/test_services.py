@@ -157,3 +157,72 @@ def test_mark_no_shows_after_the_start_only_and_once(make_event, sign_up, door):
     assert entries(missed, RegistrationLog.Action.NO_SHOW)[0].actor == door
     services.check_in(registration=missed, actor=door)  # came late after all
     assert Registration.objects.get(pk=missed.pk).no_show_at is None
+
+
+# In the room and online
+
+
+@pytest.fixture
+def hybrid(make_event):
+    return make_event(attendance_mode="hybrid", capacity=1, online_capacity=5, stream_url="https://zoom.example/j/1")
+
+
+def test_someone_attending_online_is_not_checked_in_at_the_door(hybrid, sign_up, door):
+    registration = sign_up(hybrid, attendance="online")
+
+    with pytest.raises(RegistrationError) as refused:
+        services.check_in(registration=registration, actor=door)
+
+    assert refused.value.code == "online"
+    assert Registration.objects.get(pk=registration.pk).checked_in_at is None
+
+
+def test_someone_registered_online_who_comes_to_the_room_gets_a_seat_as_a_walk_in(hybrid, sign_up, door):
+    registration = sign_up(hybrid, name="Ona Line", email="ona@example.edu", attendance="online")
+
+    result = services.admit_walk_in(
+        event=hybrid, name="Ona Line", email="ONA@example.edu", over_capacity=False, actor=door
+    )
+
+    assert result.registration.pk == registration.pk
+    registration.refresh_from_db()
+    hybrid.refresh_from_db()
+    assert (registration.attendance, registration.status) == ("in_person", "confirmed")
+    assert registration.checked_in_at is not None
+    assert (hybrid.seats_taken, hybrid.online_seats_taken) == (1, 0)
+    assert entries(registration, RegistrationLog.Action.WALK_IN)[0].actor == door
+
+
+def test_an_online_registrant_at_a_full_room_needs_the_explicit_choice(hybrid, sign_up, door):
+    sign_up(hybrid, attendance="in_person")
+    registration = sign_up(hybrid, email="ona@example.edu", attendance="online")
+
+    with pytest.raises(RegistrationError) as refused:
+        services.admit_walk_in(event=hybrid, name="Ona", email="ona@example.edu", over_capacity=False, actor=door)
+    assert refused.value.code == "full"
+    assert Registration.objects.get(pk=registration.pk).attendance == "online"
+
+    services.admit_walk_in(event=hybrid, name="Ona", email="ona@example.edu", over_capacity=True, actor=door)
+    hybrid.refresh_from_db()
+    assert (hybrid.capacity, hybrid.seats_taken) == (2, 2)
+    [entry] = entries(registration, RegistrationLog.Action.WALK_IN)
+    assert "over capacity" in entry.note
+
+
+def test_no_walk_ins_at_an_online_only_talk(make_event, door):
+    event = make_event(attendance_mode="online")
+    with pytest.raises(RegistrationError) as refused:
+        services.admit_walk_in(event=event, name="Wal", email="wal@example.edu", over_capacity=True, actor=door)
+    assert refused.value.code == "attendance"
+    assert not Registration.objects.exists()
+
+
+def test_people_attending_online_are_never_no_shows(hybrid, sign_up, door):
+    room = sign_up(hybrid, attendance="in_person")
+    online = sign_up(hybrid, attendance="online")
+    started(hybrid)
+
+    assert services.mark_no_shows(event=hybrid, actor=door) == 1
+
+    assert Registration.objects.get(pk=room.pk).no_show_at is not None
+    assert Registration.objects.get(pk=online.pk).no_show_at is None

@@ -254,3 +254,189 @@ def test_no_show_button_marks_the_rest(client, make_event, sign_up, dora):
 def test_talk_admin_links_to_its_check_in_page(admin_client, event):
     page = admin_client.get(reverse("admin:events_event_change", args=[event.pk])).content.decode()
     assert reverse("checkin:event", args=[event.pk]) in page
+
+
+# In the room and online
+
+
+@pytest.fixture
+def hybrid(make_event):
+    return make_event(attendance_mode="hybrid", capacity=2, online_capacity=1, stream_url="https://zoom.example/j/1")
+
+
+def test_hybrid_door_page_counts_the_room_and_online_apart(client, hybrid, sign_up, dora):
+    ana = sign_up(hybrid, name="Ana Room", attendance="in_person")
+    sign_up(hybrid, name="Bob Room", attendance="in_person")
+    sign_up(hybrid, name="Cy Waiting", attendance="in_person")
+    sign_up(hybrid, name="Ona Line", attendance="online")
+    sign_up(hybrid, name="Otto Queue", attendance="online")
+    services.check_in(registration=ana)
+    client.force_login(dora)
+
+    response = door_page(client, hybrid)
+    html = " ".join(response.content.decode().split())
+
+    room = Registration.objects.filter(event=hybrid, attendance="in_person", status="confirmed")
+    online = Registration.objects.filter(event=hybrid, attendance="online")
+    here = room.filter(checked_in_at__isnull=False).count()
+    assert (here, room.count()) == (1, 2)
+    assert f"{here} of {room.count()} here" in html
+    assert f"Also {online.filter(status='confirmed').count()} attends online (not checked in at the door)." in html
+    assert "1 waits for an online place." in html
+    names = [person.name for person in response.context["people"]]
+    assert names == ["Ana Room", "Bob Room", "Cy Waiting", "Ona Line", "Otto Queue"]
+    assert "Attends online (no seat in the room)" in html and "Waiting for an online place" in html
+    assert 'Check in<span class="visually-hidden"> Ona Line' not in html
+    assert 'Check in<span class="visually-hidden"> Bob Room' in html
+
+
+def test_online_only_talk_has_no_door(client, make_event, sign_up, dora):
+    event = make_event(attendance_mode="online", title="Only online")
+    sign_up(event, name="Ona Line", attendance="online")
+    client.force_login(dora)
+
+    html = door_page(client, event).content.decode()
+    index = client.get(reverse("checkin:index")).content.decode()
+
+    assert "1 attends online" in html
+    assert "nobody is checked in at a door" in html
+    assert "Ona Line" not in html and "Add a walk-in" not in html
+    assert "Only online" not in index
+
+
+def test_online_registrant_ticket_checks_no_one_in(client, hybrid, sign_up, dora):
+    registration = sign_up(hybrid, name="Ona Line", attendance="online")
+    client.force_login(dora)
+    url = reverse("checkin:scan", args=[registration.checkin_token])
+
+    page = client.get(url).content.decode()
+    client.post(url)
+
+    assert "Registered to attend online" in page
+    assert Registration.objects.get(pk=registration.pk).checked_in_at is None
+
+
+def test_online_places_come_without_a_ticket(client, hybrid, sign_up, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = sign_up(hybrid, attendance="online")
+
+    [message] = sent()
+    assert not [part for part in message.walk() if part.get_content_type() == "image/png"]
+    assert registration.checkin_url not in text_body(message)
+    assert "Your check-in code" not in client.get(registration.get_absolute_url()).content.decode()
+    assert client.get(reverse("registrations:ticket_png", args=[registration.token])).status_code == 404
+
+
+# A thousand people at the door
+
+
+def crowd(event, count, *, start=0):
+    """`count` confirmed registrations in one statement (the services would send `count` emails)."""
+    Registration.objects.bulk_create(
+        Registration(event=event, name=f"Person {n:04d}", email=f"p{n}@example.edu", status="confirmed")
+        for n in range(start, start + count)
+    )
+    Event.objects.filter(pk=event.pk).update(seats_taken=Registration.objects.filter(event=event).count())
+
+
+@pytest.fixture
+def big_talk(make_event):
+    return make_event(capacity=2000)
+
+
+def test_door_page_queries_do_not_grow_with_the_audience(client, big_talk, dora, django_assert_max_num_queries):
+    client.force_login(dora)
+    crowd(big_talk, 10)
+    door_page(client, big_talk)  # warm the session and permission caches alike for both counts
+    with django_assert_max_num_queries(8) as small:
+        door_page(client, big_talk, q="person")
+    crowd(big_talk, 990, start=10)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = door_page(client, big_talk, q="person")
+    assert response.context["counts"]["matching"] == 1000
+
+
+def test_a_big_door_list_is_shown_in_part_with_the_total(client, big_talk, dora):
+    from checkin.views import DOOR_LIST_LIMIT
+
+    crowd(big_talk, 1000)
+    client.force_login(dora)
+
+    response = door_page(client, big_talk)
+    html = response.content.decode()
+
+    assert len(response.context["people"]) == DOOR_LIST_LIMIT
+    assert [p.name for p in response.context["people"]][:2] == ["Person 0000", "Person 0001"]
+    assert html.count('class="door__person ') == DOOR_LIST_LIMIT
+    assert f"Showing {DOOR_LIST_LIMIT} of 1000 people. Search to find the rest." in html
+    assert "0 of 1000 here" in html
+    assert "data-complete" not in html  # the page's script cannot search what it does not have
+    assert len(response.content) < 60_000
+
+
+@pytest.mark.parametrize("query", ["person 0999", "P999@EXAMPLE", "0999 person", "  person\t0999 "])
+def test_search_finds_anyone_of_a_thousand_by_name_or_email_in_any_case(client, big_talk, dora, query):
+    crowd(big_talk, 1000)
+    client.force_login(dora)
+
+    response = door_page(client, big_talk, q=query)
+
+    assert [p.name for p in response.context["people"]] == ["Person 0999"]
+    assert "Showing" not in response.content.decode()
+    assert "data-complete" in response.content.decode()
+
+
+def test_search_with_accents_and_other_scripts(client, event, sign_up, dora):
+    sign_up(event, name="José Ñúñez", email="jose@münchen.example")
+    sign_up(event, name="王小明", email="wang@example.edu")
+    sign_up(event, name="Zoë O'Brien, Jr.", email="zoe@example.edu")
+    client.force_login(dora)
+
+    def found(q):
+        return [p.name for p in door_page(client, event, q=q).context["people"]]
+
+    assert found("ñúñez") == ["José Ñúñez"]
+    assert found("münchen") == ["José Ñúñez"]
+    assert found("小明") == ["王小明"]
+    assert found("o'brien, jr") == ["Zoë O'Brien, Jr."]
+    assert found("%") == [] and found("_") == []
+
+
+def test_search_ignores_letter_case_and_accents_beyond_ascii(client, event, sign_up, dora):
+    sign_up(event, name="José Ñúñez", email="jose@example.edu")
+    sign_up(event, name="Straße İnce", email="s@example.edu")
+    client.force_login(dora)
+
+    def found(q):
+        return [p.name for p in door_page(client, event, q=q).context["people"]]
+
+    assert found("ÑÚÑEZ") == found("nunez") == found("JOSE") == ["José Ñúñez"]
+    assert found("STRASSE") == found("ince") == ["Straße İnce"]
+
+
+def test_a_renamed_or_erased_registrant_is_found_by_what_they_are_now(client, event, sign_up, dora):
+    renamed, erased = sign_up(event, name="Old Name"), sign_up(event, name="Gone Person")
+    renamed.name = "Nuevo Nombre"
+    renamed.save()
+    services.erase_personal_data(registrations=[erased])
+    client.force_login(dora)
+
+    assert [p.pk for p in door_page(client, event, q="nuevo").context["people"]] == [renamed.pk]
+    assert door_page(client, event, q="old name").context["people"] == []
+    assert door_page(client, event, q="gone").context["people"] == []
+    assert Registration.objects.get(pk=erased.pk).search_key == ""
+
+
+def test_the_door_search_reaches_the_talks_rows_through_an_index(big_talk, require_postgres):
+    from django.db import connection
+
+    from checkin.views import door_list
+
+    crowd(big_talk, 1000)
+    people, _counts = door_list(big_talk, "person 0999")
+    assert [p.name for p in people] == ["Person 0999"]
+    queryset = Registration.objects.filter(event=big_talk).matching("0999")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = queryset.explain()
+    assert "registrations_registration_event" in plan.lower() or "registrati_event_" in plan.lower(), plan
