@@ -224,7 +224,10 @@ class EventAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
             _("When and where"),
             {
                 "fields": ["venue", "start", "end"],
-                "description": _("Enter times in the site's time zone; the talk page shows them in the venue's."),
+                "description": _(
+                    "Enter times in the site's time zone; the talk page shows them in the venue's "
+                    "(an online talk without a venue keeps the site's)."
+                ),
             },
         ),
         (
@@ -329,7 +332,7 @@ class EventAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
 
     @admin.display(description=_("room"), ordering="venue__room")
     def room(self, obj):
-        return obj.venue.room
+        return obj.short_place
 
 
 admin.site.register(Event, EventAdmin)

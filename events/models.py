@@ -347,7 +347,16 @@ class Event(models.Model):
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     speakers = models.ManyToManyField(Speaker, related_name="events", verbose_name=_("speakers"), blank=True)
     abstract = models.TextField(_("abstract"), blank=True)
-    venue = models.ForeignKey(Venue, models.PROTECT, related_name="events", verbose_name=_("venue"))
+    # Empty only for a talk online only (a check constraint says so); it then keeps the site's time zone.
+    venue = models.ForeignKey(
+        Venue,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("venue"),
+        help_text=_("Required unless the talk is online only."),
+    )
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
     capacity = models.PositiveIntegerField(
@@ -372,7 +381,9 @@ class Event(models.Model):
         max_length=20,
         choices=AttendanceMode,
         default=AttendanceMode.IN_PERSON,
-        help_text=_("An online talk still names a venue: its time zone is the talk's."),
+        help_text=_(
+            "An online talk needs no venue: with one, the talk keeps the venue's time zone; without, the site's."
+        ),
     )
     online_capacity = models.PositiveIntegerField(
         _("online places"),
@@ -428,6 +439,11 @@ class Event(models.Model):
                 name="event_attendance_mode_valid",
             ),
             models.CheckConstraint(
+                condition=Q(venue__isnull=False) | Q(attendance_mode="online"),
+                name="event_venue_unless_online",
+                violation_error_message=_("A talk in a room needs a venue: choose one, or make the talk online only."),
+            ),
+            models.CheckConstraint(
                 condition=Q(registration_opens__isnull=True)
                 | Q(registration_closes__isnull=True)
                 | Q(registration_closes__gt=F("registration_opens")),
@@ -449,6 +465,10 @@ class Event(models.Model):
         if self.registration_opens and self.registration_closes and self.registration_closes <= self.registration_opens:
             errors["registration_closes"] = ValidationError(
                 _("Registration must close after it opens."), code="closes_before_opens"
+            )
+        if self.venue_id is None and self.attendance_mode != self.AttendanceMode.ONLINE:
+            errors["venue"] = ValidationError(
+                _("A talk in a room needs a venue: choose one, or make the talk online only."), code="venue_missing"
             )
         if self.capacity is None and self.venue_id:
             self.capacity = self.venue.default_capacity
@@ -529,7 +549,8 @@ class Event(models.Model):
 
     def save(self, *args, **kwargs):
         if self.capacity is None:
-            self.capacity = self.venue.default_capacity
+            # No venue: online only, no seats in a room.
+            self.capacity = self.venue.default_capacity if self.venue_id else 0
         # The seat counter belongs to the registration services: a plain save
         # (the admin's, say) must never write back a value it read earlier.
         if self.pk and not self._state.adding and kwargs.get("update_fields") is None:
@@ -577,8 +598,13 @@ class Event(models.Model):
             self._announce(signals.event_rescheduled, changed_fields=frozenset({"venue"}))
 
     @property
+    def time_zone_name(self) -> str:
+        """The talk's clock: its venue's time zone, or the site's for an online talk without a venue."""
+        return self.venue.time_zone if self.venue_id else settings.TIME_ZONE
+
+    @property
     def local_time_zone(self):
-        return zoneinfo.ZoneInfo(self.venue.time_zone)
+        return zoneinfo.ZoneInfo(self.time_zone_name)
 
     @property
     def local_start(self):

@@ -106,7 +106,7 @@ def talk_data(event: Event, *, now: datetime.datetime | None = None) -> dict:
     Never the stream link: registrants get it by email.
     """
     now = now or timezone.now()
-    venue = event.venue
+    venue = event.venue if event.has_in_person else None
     places = _places(event, now)
     in_person = places["in_person"] or {}
     return {
@@ -119,12 +119,12 @@ def talk_data(event: Event, *, now: datetime.datetime | None = None) -> dict:
         ],
         "start": event.local_start.isoformat(),
         "end": event.local_end.isoformat(),
-        "time_zone": venue.time_zone,
+        "time_zone": event.time_zone_name,
         "when": event_when(event),
         "attendance_mode": event.attendance_mode,
         "where": event.short_place,
         "place": {"room": venue.room, "building": venue.building, "address": venue.address, "map_url": venue.map_url}
-        if event.has_in_person
+        if venue
         else None,
         "capacity": in_person.get("capacity"),
         "seats_left": in_person.get("seats_left"),

@@ -135,3 +135,21 @@ def test_admin_edit_keeps_the_seat_counter(admin_client, event, series, venue, s
     event.refresh_from_db()
     assert event.title == "Renamed"
     assert event.seats_taken == 7
+
+
+def test_admin_adds_an_online_talk_without_venue_but_not_a_hybrid_one(admin_client, series, venue, speaker):
+    url = "/admin/events/event/add/"
+    management = inline_management_data(admin_client, url)
+    online = add_form_data(series, venue, speaker, attendance_mode="online", stream_url="https://zoom.us/j/1")
+    online["venue"] = ""
+    hybrid = online | {"slug": "hybrid-talk", "attendance_mode": "hybrid"}
+
+    refused = admin_client.post(url, hybrid | management)
+    added = admin_client.post(url, online | management)
+
+    assert refused.status_code == 200
+    assert "A talk in a room needs a venue" in refused.content.decode()
+    assert added.status_code == 302
+    event = Event.objects.get()
+    assert (event.venue, event.attendance_mode) == (None, "online")
+    assert "Online" in admin_client.get("/admin/events/event/").content.decode()

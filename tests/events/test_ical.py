@@ -134,3 +134,17 @@ def test_series_page_offers_webcal_subscription(client, series, event):
 def test_webcal_follows_site_url_at_call_time(settings, series, site_url):
     settings.SITE_URL = site_url
     assert webcal_url(series).startswith("webcal://" + site_url.split("://")[1] + "/series/")
+
+
+def test_an_online_talk_without_venue_is_online_on_the_public_calendar(client, make_event):
+    event = make_event(venue=None, attendance_mode="online", stream_url="https://utexas.zoom.us/j/555")
+
+    for url in (
+        reverse("events:event_ics", kwargs={"slug": event.slug}),
+        reverse("events:series_calendar", kwargs={"slug": event.series.slug}),
+    ):
+        response = client.get(url)
+        (vevent,) = calendar_of(response).walk("VEVENT")
+        assert str(vevent["LOCATION"]) == "Online"
+        assert "zoom.us" not in response.content.decode()
+        assert vevent["DTSTART"].dt == event.start.replace(microsecond=0)

@@ -242,3 +242,39 @@ def test_copying_questions_to_another_talk_keeps_them_in_order(make_event, ask):
         ("Second", "short_text", "", True, 2),
     ]
     assert source.questions.count() == 2
+
+
+# An online talk needs no venue
+
+
+def test_an_online_talk_needs_no_venue_and_keeps_the_site_time_zone(make_event, settings):
+    event = make_event(venue=None, attendance_mode="online")
+
+    event.full_clean()
+    event.refresh_from_db()
+    assert event.venue is None
+    assert event.capacity == 0  # no seats in a room
+    assert event.time_zone_name == settings.TIME_ZONE
+    assert event.local_start.utcoffset() == event.start.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE)).utcoffset()
+    assert event.short_place == "Online"
+
+
+@pytest.mark.parametrize("mode", ["in_person", "hybrid"])
+def test_a_talk_in_a_room_needs_a_venue(series, mode):
+    start = timezone.now() + datetime.timedelta(days=3)
+    event = Event(series=series, title="T", slug="t", start=start, end=start + datetime.timedelta(hours=1))
+    event.attendance_mode = mode
+
+    with pytest.raises(ValidationError) as refused:
+        event.full_clean()
+    assert refused.value.message_dict["venue"] == [
+        "A talk in a room needs a venue: choose one, or make the talk online only."
+    ]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        event.save()
+
+
+def test_an_online_talk_without_venue_cannot_become_hybrid_in_the_database(make_event):
+    event = make_event(venue=None, attendance_mode="online")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(attendance_mode="hybrid")

@@ -283,3 +283,27 @@ def test_speaker_names_only_from_the_talk(client, make_event):
     head = head_of(client, event)
 
     assert "Someone Else" not in head.one("description")
+
+
+def test_an_online_talk_without_venue_is_a_virtual_location_only(client, make_event, settings):
+    start = datetime.datetime(2031, 12, 8, 11, 0, tzinfo=CHICAGO)
+    event = make_event(
+        slug="online-only",
+        venue=None,
+        attendance_mode="online",
+        stream_url="https://utexas.zoom.us/j/555",
+        start=start,
+        end=start + datetime.timedelta(hours=1),
+    )
+
+    response = client.get(event.get_absolute_url())
+    page = response.content.decode()
+    data = only_json_ld(parse_head(page))
+
+    assert response.status_code == 200
+    assert data["location"] == {"@type": "VirtualLocation", "url": f"{SITE}/events/online-only/"}
+    assert data["eventAttendanceMode"] == SCHEMA + "OnlineEventAttendanceMode"
+    assert data["offers"]["availability"] == SCHEMA + "InStock"
+    assert data["startDate"] == start.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE)).isoformat()
+    assert "None" not in page and "zoom.us" not in page and "GDC" not in page
+    assert "Registrants get the link to join." in page

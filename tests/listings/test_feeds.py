@@ -140,3 +140,13 @@ def test_feed_query_count_does_not_grow_with_the_number_of_talks(client, make_ev
         make_event(start=timezone.now() + datetime.timedelta(days=3))
     with django_assert_num_queries(2):
         client.get("/talks.atom")
+
+
+def test_an_online_talk_without_venue_is_online_in_the_feed(client, make_event):
+    make_event(venue=None, attendance_mode="online", stream_url="https://utexas.zoom.us/j/555")
+
+    response = client.get("/talks.atom")
+    text = html.unescape(strip_tags(parse_atom(response).find(f"{ATOM}entry").find(f"{ATOM}summary").text))
+
+    assert "Where: Online" in " ".join(text.split())
+    assert "None" not in text and "zoom.us" not in response.content.decode()

@@ -309,3 +309,13 @@ def test_a_bad_origin_stored_by_hand_never_reaches_the_header(client, series, ev
     assert "frame-ancestors 'self' https://ok.example.edu;" in policy + ";"
     assert "evil" not in policy
     assert "script-src" not in policy
+
+
+def test_an_online_talk_without_venue_is_listed_in_the_site_time_zone(client, make_event, settings):
+    make_event(venue=None, attendance_mode="online", stream_url=STREAM)
+
+    (talk,) = listing(client, "/talks.json")["talks"]
+    frame = client.get("/series/ifml-seminar/embed/").content.decode()
+
+    assert (talk["place"], talk["where"], talk["time_zone"]) == (None, "Online", settings.TIME_ZONE)
+    assert "· Online" in frame and "None" not in frame

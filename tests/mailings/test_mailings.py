@@ -188,3 +188,18 @@ def test_the_series_organizer_can_write_and_send(client, talk, series, make_team
         {"event": event.pk, "audience": ["confirmed"], "subject": "Hi", "body": "Hello"},
     )
     assert response.status_code == 302
+
+
+def test_a_message_about_an_online_talk_without_venue_says_online(
+    make_event, sign_up, admin_user, django_capture_on_commit_callbacks
+):
+    event = make_event(venue=None, attendance_mode="online", stream_url="https://utexas.zoom.us/j/555")
+    sign_up(event, attendance="online")
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_mailing(mailing=write(event, "confirmed"), actor=admin_user)
+
+    [message] = sent()
+    body = text_body(message)
+    assert ", Online" in body and "None" not in body

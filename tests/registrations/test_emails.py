@@ -340,3 +340,20 @@ def test_a_new_link_before_the_reveal_time_emails_nobody(make_event, django_capt
         event.save()
 
     assert mail.outbox == []
+
+
+def test_an_online_talk_without_venue_emails_and_invites_without_a_room(
+    make_event, client, django_capture_on_commit_callbacks
+):
+    event = make_event(venue=None, attendance_mode="online", stream_url=ZOOM)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = join(event, "Ana", "ana@example.edu", "online")
+
+    (message,) = sent()
+    assert "Where: Online" in text_body(message)
+    assert "None" not in text_body(message) and "None" not in html_body(message)
+    _, vevent, _ = invite(message)
+    assert str(vevent["LOCATION"]) == ZOOM
+    page = client.get(registration.get_absolute_url()).content.decode()
+    assert "None" not in page and ZOOM.replace("&", "&amp;") in page
