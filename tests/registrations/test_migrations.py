@@ -51,3 +51,20 @@ def test_migrating_moves_queued_mail_to_the_outbox():
     ]
     assert rows[1].once_key == reminder_key(start)
     assert "registrations_outgoingmail" not in connection.introspection.table_names()
+
+
+def test_migrating_gives_existing_registrations_their_search_key(event):
+    executor = MigrationExecutor(connection)
+    old = executor.migrate([("registrations", "0009_door_checkin")]).apps
+    OldRegistration = old.get_model("registrations", "Registration")
+    ana = OldRegistration.objects.create(
+        event_id=event.pk, name="José Ñúñez", email="Jose@Example.edu", status="confirmed"
+    )
+
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    from registrations.models import Registration
+
+    assert Registration.objects.get(pk=ana.pk).search_key == "jose nunez jose@example.edu"
+    assert list(Registration.objects.matching("ÑUÑEZ")) == [Registration.objects.get(pk=ana.pk)]
