@@ -328,3 +328,15 @@ def test_admin_pages_link_to_the_numbers(admin_client, term, series):
 
     assert reverse("reports:event", args=[term[0].pk]) in talk_page
     assert reverse("reports:series", args=[series.pk]) in series_page
+
+
+def test_an_online_talk_has_no_no_shows_to_wait_for(admin_client, make_event, sign_up):
+    talk = make_event(attendance_mode="online", venue=None)
+    sign_up(talk, attendance="online")
+    move_to_past(talk, 2)
+
+    response = admin_client.get(reverse("reports:event", args=[talk.pk]))
+
+    assert response.context["summary"]["no_shows"] is None
+    assert 'data-figure="no_shows">–<' in response.content.decode()
+    assert [row[0] for row in modes_table(response).rows] == ["Online"]
