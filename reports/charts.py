@@ -42,7 +42,8 @@ def _bars(axes, groups, series) -> None:
         positions = [p + offset for p, value in zip(range(len(groups)), values, strict=True) if value is not None]
         heights = [value for value in values if value is not None]
         axes.bar(positions, heights, width, label=_short(label), color=colours[index % len(colours)])
-    axes.legend(frameon=False)
+    # Beside the plot, never over a bar.
+    axes.legend(frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
 
 
 def _draw(table, axes) -> None:
