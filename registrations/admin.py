@@ -454,7 +454,7 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
         if refused:
             self.message_user(
                 request,
-                gettext("%(count)d not checked in: only confirmed registrations not yet checked in can be.")
+                gettext("%(count)d not checked in: only confirmed seats in the room not yet checked in can be.")
                 % {"count": refused},
                 messages.WARNING,
             )

@@ -12,7 +12,8 @@ def check_in(*, registration: Registration, actor=None) -> Registration:
     """Record that a confirmed registrant arrived.
 
     Raises RegistrationError ("not_confirmed") for a waitlisted or cancelled
-    registration and ("already_checked_in") when it was checked in before.
+    registration, ("online") for one attending online (checked in nowhere: only
+    the room has a door), and ("already_checked_in") when it was checked in before.
     """
     with transaction.atomic():
         current = Registration.objects.select_for_update().get(pk=registration.pk)
@@ -21,6 +22,10 @@ def check_in(*, registration: Registration, actor=None) -> Registration:
                 _("Only confirmed registrations can be checked in; this one is %(status)s.")
                 % {"status": current.get_status_display().lower()},
                 code="not_confirmed",
+            )
+        if current.is_online:
+            raise RegistrationError(
+                _("People attending online are not checked in: only a seat in the room is."), code="online"
             )
         if current.checked_in_at is not None:
             raise RegistrationError(_("This person is already checked in."), code="already_checked_in")

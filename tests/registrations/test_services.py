@@ -406,6 +406,17 @@ def test_check_in_refuses_waitlisted(make_event, sign_up):
     assert refused.value.code == "not_confirmed"
 
 
+def test_check_in_refuses_someone_attending_online(make_event, sign_up):
+    event = make_event(attendance_mode="hybrid", stream_url="https://zoom.example/j/1")
+    online = sign_up(event, attendance="online")
+
+    with pytest.raises(RegistrationError) as refused:
+        services.check_in(registration=online)
+
+    assert refused.value.code == "online"
+    assert Registration.objects.get(pk=online.pk).checked_in_at is None
+
+
 # Reminders
 
 
