@@ -55,7 +55,7 @@ def test_migrating_moves_queued_mail_to_the_outbox():
 
 def test_migrating_gives_existing_registrations_their_search_key(event):
     executor = MigrationExecutor(connection)
-    old = executor.migrate([("registrations", "0009_door_checkin")]).apps
+    old = executor.migrate([("registrations", "0010_registration_language")]).apps
     OldRegistration = old.get_model("registrations", "Registration")
     ana = OldRegistration.objects.create(
         event_id=event.pk, name="José Ñúñez", email="Jose@Example.edu", status="confirmed"
