@@ -102,6 +102,16 @@ class SeriesAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
                     ),
                 },
             ),
+            (
+                _("Weekly digest for followers"),
+                {
+                    "fields": [("digest_weekday", "digest_time")],
+                    "description": _(
+                        "Followers who asked for a digest get the coming week's talks on this day at this time "
+                        "(the default venue's time zone). No talks that week: no digest."
+                    ),
+                },
+            ),
         ]
 
     def get_queryset(self, request):
@@ -218,7 +228,7 @@ class EventAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
     save_on_top = True
     inlines = [QuestionInline]
     fieldsets = [
-        (None, {"fields": ["series", "title", "slug", "status"]}),
+        (None, {"fields": ["series", "title", "slug", "status", "announce_to_followers"]}),
         (_("Speakers and abstract"), {"fields": ["speakers", "abstract"]}),
         (
             _("When and where"),

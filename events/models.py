@@ -136,6 +136,16 @@ class Series(models.Model):
         blank=True,
         help_text=_("Empty: registration opens as soon as the talk is published."),
     )
+    # When followers who asked for it get the week's talks (in the series' time zone).
+    digest_weekday = models.PositiveSmallIntegerField(
+        _("digest weekday"), choices=WEEKDAYS, null=True, blank=True, help_text=_("Empty: no weekly digest.")
+    )
+    digest_time = models.TimeField(
+        _("digest time"),
+        null=True,
+        blank=True,
+        help_text=_("Local time of the default venue, e.g. 08:00. Sent only when the coming week has talks."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -148,6 +158,10 @@ class Series(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(default_weekday__isnull=True) | Q(default_weekday__lte=6), name="series_weekday_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(digest_weekday__isnull=True) | Q(digest_weekday__lte=6),
+                name="series_digest_weekday_valid",
             ),
         ]
 
@@ -164,6 +178,16 @@ class Series(models.Model):
         except ValidationError:
             return  # the field's validator reports it
         self.embed_origins = "\n".join(dict.fromkeys(origins))
+
+    @property
+    def local_time_zone(self) -> zoneinfo.ZoneInfo:
+        """The series' wall clock: its default venue's time zone, else the site's."""
+        venue = self.default_venue
+        return zoneinfo.ZoneInfo(venue.time_zone if venue else settings.TIME_ZONE)
+
+    @property
+    def has_digest(self) -> bool:
+        return self.digest_weekday is not None and self.digest_time is not None
 
     @property
     def embed_origin_list(self) -> list[str]:
@@ -407,6 +431,11 @@ class Event(models.Model):
         help_text=_("Empty: registrants see the link as soon as they register."),
     )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
+    announce_to_followers = models.BooleanField(
+        _("announce to followers"),
+        default=True,
+        help_text=_("When the talk is published, email the series' followers who asked for announcements."),
+    )
     # iCalendar SEQUENCE of the talk: raised whenever its time, place or
     # status changes so calendar clients replace what they stored.
     sequence = models.PositiveIntegerField(_("calendar sequence"), default=0, editable=False)
@@ -561,6 +590,9 @@ class Event(models.Model):
             ]
         changed, became_cancelled = self._calendar_changes()
         loaded = getattr(self, "_loaded_calendar_state", None) or {}
+        became_public = self.status == self.Status.PUBLISHED and (
+            self._state.adding or loaded.get("status", self.status) == self.Status.DRAFT
+        )
         previous_url = loaded.get("stream_url", self.stream_url)
         stream_changed = not self._state.adding and previous_url != self.stream_url and bool(self.stream_url)
         if changed or became_cancelled:
@@ -577,6 +609,9 @@ class Event(models.Model):
                 kwargs["update_fields"] = {*kwargs["update_fields"], *extra_fields}
         super().save(*args, **kwargs)
         self._remember_calendar_state()
+        if became_public:
+            # In this transaction: whatever receivers record commits or rolls back with the publish.
+            signals.event_published.send(sender=Event, event=self)
         if became_cancelled:
             self._announce(signals.event_cancelled)
         elif changed and self.status == self.Status.PUBLISHED and self.announce_changes:

@@ -1,15 +1,8 @@
 """A series' default schedule: where and when its next talk most likely is."""
 
 import datetime
-import zoneinfo
 
-from django.conf import settings
 from django.utils import timezone
-
-
-def _zone(series) -> zoneinfo.ZoneInfo:
-    venue = series.default_venue
-    return zoneinfo.ZoneInfo(venue.time_zone if venue else settings.TIME_ZONE)
 
 
 def next_slot(series, *, after=None) -> datetime.datetime | None:
@@ -21,7 +14,7 @@ def next_slot(series, *, after=None) -> datetime.datetime | None:
     """
     if series.default_weekday is None or series.default_start_time is None:
         return None
-    zone = _zone(series)
+    zone = series.local_time_zone
     after = after or timezone.now()
     last = series.events.order_by("-start").values_list("start", flat=True).first()
     if last is not None and last > after:

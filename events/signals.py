@@ -1,4 +1,4 @@
-"""What other apps may hear about a talk, sent only after the change is committed.
+"""What other apps may hear about a talk, sent only after the change is committed (but for event_published).
 
 `events` knows nothing about registrants: apps that do (registrations) connect
 receivers here and react, e.g. by emailing updated calendar invites.
@@ -16,3 +16,9 @@ event_cancelled = Signal()
 # The stream link of a published talk with online attendance was given or
 # changed. Arguments: event, previous_url ("" when there was none).
 stream_changed = Signal()
+
+# A talk became public: created published, or published from a draft. Unlike
+# the signals above it is sent inside the saving transaction, so a receiver's
+# rows (the followers' announcement) commit or roll back with the publish.
+# Argument: event.
+event_published = Signal()

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "reports",
     "checkin",
     "mailings",
+    "followers",
 ]
 
 MIDDLEWARE = [
@@ -222,6 +223,12 @@ RSVP_EMAIL = env.str("RSVP_EMAIL", default="")
 
 # Registrations of talks that ended longer ago are anonymized by `manage.py erase_old_registrations`.
 REGISTRATION_RETENTION_DAYS = env.int("REGISTRATION_RETENTION_DAYS", default=365)
+
+# Followers (series/<slug>/follow/): how long the link of the confirmation email
+# works, and how long the address of someone who stopped following is kept
+# before `manage.py erase_old_followers` erases it (also addresses never confirmed).
+FOLLOW_LINK_DAYS = env.int("FOLLOW_LINK_DAYS", default=7)
+FOLLOWER_RETENTION_DAYS = env.int("FOLLOWER_RETENTION_DAYS", default=30)
 
 TASKS = {
     "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")},

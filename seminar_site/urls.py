@@ -46,5 +46,6 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("checkin.urls")),
     path("", include("mailings.urls")),
+    path("", include("followers.urls")),
     path("", include("events.urls")),
 ]
