@@ -206,6 +206,11 @@ def queue_due_digests(*, now: datetime.datetime | None = None) -> int:
     """
     now = now or timezone.now()
     started = 0
+    # First the fan-outs whose task was lost (not those this run starts: theirs is queued on commit).
+    lost = Dispatch.objects.unfinished().filter(created_at__lte=now - FAN_OUT_GRACE)
+    for dispatch_id in lost.values_list("pk", flat=True):
+        enqueue_fan_out(dispatch_id)
+        started += 1
     for series in Series.objects.filter(digest_weekday__isnull=False, digest_time__isnull=False).select_related(
         "default_venue"
     ):
@@ -225,11 +230,6 @@ def queue_due_digests(*, now: datetime.datetime | None = None) -> int:
                 started += 1
             else:
                 Dispatch.objects.filter(pk=dispatch.pk).update(fanned_out_at=now, recipient_count=0)
-    for dispatch_id in (
-        Dispatch.objects.unfinished().filter(created_at__lte=now - FAN_OUT_GRACE).values_list("pk", flat=True)
-    ):
-        enqueue_fan_out(dispatch_id)
-        started += 1
     return started
 
 

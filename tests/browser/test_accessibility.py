@@ -175,6 +175,46 @@ def _lost_link_sent(make_event):
     return reverse("registrations:lost_link_sent")
 
 
+def _follower(make_event, *, confirmed=False):
+    from followers import services as following
+
+    series = make_event().series
+    follower = following.follow(series=series, email="ana@example.edu")
+    if confirmed:
+        follower = following.confirm(follower=follower, wants_announcements=True, wants_digest=True)
+    return follower
+
+
+@state("follow a series")
+def _follow(make_event):
+    return reverse("followers:follow", kwargs={"slug": make_event().series.slug})
+
+
+@state("follow a series, sent")
+def _follow_sent(make_event):
+    return reverse("followers:follow_sent", kwargs={"slug": make_event().series.slug})
+
+
+@state("follow a series, confirm")
+def _follow_confirm(make_event):
+    return _follower(make_event).confirm_path
+
+
+@state("follow a series, change what you get")
+def _follow_change(make_event):
+    return _follower(make_event, confirmed=True).confirm_path
+
+
+@state("unsubscribe")
+def _unsubscribe(make_event):
+    return _follower(make_event, confirmed=True).unsubscribe_path
+
+
+@state("follow link that does not work", status=404)
+def _follow_link_invalid(make_event):
+    return reverse("followers:confirm", kwargs={"token": "not-a-token"})
+
+
 @state("not found", status=404)
 def _not_found(make_event):
     return "/events/no-such-talk/"

@@ -42,9 +42,7 @@ def confirmed_follower(django_capture_on_commit_callbacks):
     def make(series, email, *, announcements=True, digest=True):
         with django_capture_on_commit_callbacks(execute=True):
             follower = services.follow(series=series, email=email)
-            follower = services.confirm(
-                follower=follower, wants_announcements=announcements, wants_digest=digest
-            )
+            follower = services.confirm(follower=follower, wants_announcements=announcements, wants_digest=digest)
         mail.outbox.clear()
         return Follower.objects.get(pk=follower.pk)
 

@@ -29,9 +29,7 @@ def test_the_cached_talk_page_gives_each_visitor_a_working_token(event):
     page = second.get(event.get_absolute_url()).content.decode()
     token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
 
-    response = second.post(
-        follow_url(event.series), {"follow-email": "ana@example.edu", "csrfmiddlewaretoken": token}
-    )
+    response = second.post(follow_url(event.series), {"follow-email": "ana@example.edu", "csrfmiddlewaretoken": token})
 
     assert response.status_code == 302
 
