@@ -67,11 +67,13 @@ def follow(*, series: Series, email: str) -> Follower | None:
             try:
                 with transaction.atomic():
                     follower = Follower.objects.create(
-                        series=series, email=email, language=translation.get_language() or ""
+                        series=series, email=email, language=translation.get_language() or "", confirmation_sent_at=now
                     )
             except IntegrityError:
                 # Another request for the same address won the race and sends the confirmation.
                 return None
+            outbox.queue_mail(kind=emails.CONFIRM, to=follower.email, about=follower)
+            return follower
         if follower.confirmed_at is not None:
             return follower
         if follower.confirmation_sent_at is not None and now - follower.confirmation_sent_at < (

@@ -63,3 +63,16 @@ def test_the_count_page_costs_a_fixed_number_of_queries(
     client.force_login(admin_user)
     with django_assert_max_num_queries(8):
         assert client.get(reverse(CHANGELIST)).status_code == 200
+
+
+def test_a_new_talk_is_announced_to_followers_unless_unticked(client, series, make_team_member):
+    client.force_login(make_team_member(series, "alice"))
+
+    form = client.get(reverse("admin:events_event_add") + f"?series={series.pk}").content.decode()
+
+    assert 'name="announce_to_followers"' in form
+    checkbox = (
+        form.split('name="announce_to_followers"')[0].rsplit("<input", 1)[1]
+        + form.split('name="announce_to_followers"')[1].split(">", 1)[0]
+    )
+    assert "checked" in checkbox

@@ -225,3 +225,11 @@ def test_public_pages_show_no_follower(confirmed_follower, client, event):
     for url in (event.series.get_absolute_url(), event.get_absolute_url(), follow_url(event.series)):
         assert "ana@example.edu" not in client.get(url).content.decode()
     assert mail.outbox == []
+
+
+def test_following_costs_a_fixed_number_of_queries(client, series, django_assert_max_num_queries):
+    # Ten of them count the rate limits in the database cache (Redis in production).
+    with django_assert_max_num_queries(19):
+        response = client.post(follow_url(series), {"follow-email": "ana@example.edu"})
+
+    assert response.status_code == 302
