@@ -433,6 +433,7 @@ def test_organizers_group_has_exactly_the_needed_permissions():
         "registrations.check_in_registration",
     }
     expected |= {f"mailings.{verb}_mailing" for verb in ("view", "add", "change", "delete")}
+    expected |= {"followers.view_seriesfollowing"}  # counts only
     assert perms == expected
 
 
