@@ -233,3 +233,17 @@ def test_following_costs_a_fixed_number_of_queries(client, series, django_assert
         response = client.post(follow_url(series), {"follow-email": "ana@example.edu"})
 
     assert response.status_code == 302
+
+
+def test_a_spanish_visitor_follows_in_spanish_and_gets_spanish_mail(client, event, django_capture_on_commit_callbacks):
+    spanish = {"HTTP_ACCEPT_LANGUAGE": "es"}
+    assert "Seguir esta serie" in client.get(event.get_absolute_url(), **spanish).content.decode()
+    refused = client.post(follow_url(event.series), {"follow-email": "no"}, **spanish)
+    assert refused.status_code == 400 and "Tu dirección de correo" in refused.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(follow_url(event.series), {"follow-email": "ana@example.edu"}, **spanish)
+
+    [message] = sent()
+    assert message["Subject"] == "Confirma que quieres seguir IFML Seminar"
+    assert Follower.objects.get().language == "es"
