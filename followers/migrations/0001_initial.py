@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('events', '0008_announce_to_followers_and_digest'),
+        ("events", "0009_announce_to_followers_and_digest"),
     ]
 
     operations = [

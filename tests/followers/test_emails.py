@@ -79,3 +79,15 @@ def test_what_a_mail_client_does_with_the_header_unsubscribes(bulk_mail, django_
 
     assert response.status_code == 200
     assert Follower.objects.get(pk=bulk_mail.pk).unsubscribed_at is not None
+
+
+def test_an_online_talk_without_a_venue_is_announced_as_online(
+    series, confirmed_follower, make_event, django_capture_on_commit_callbacks
+):
+    confirmed_follower(series, "ana@example.edu", digest=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_event(venue=None, attendance_mode="online", capacity=0)
+
+    [message] = sent()
+    assert "Online" in text_body(message) and "None" not in text_body(message)
+    assert "None" not in html_body(message)
