@@ -237,7 +237,7 @@ def test_following_costs_a_fixed_number_of_queries(client, series, django_assert
 
 def test_a_spanish_visitor_follows_in_spanish_and_gets_spanish_mail(client, event, django_capture_on_commit_callbacks):
     spanish = {"HTTP_ACCEPT_LANGUAGE": "es"}
-    assert "Seguir esta serie" in client.get(event.get_absolute_url(), **spanish).content.decode()
+    assert "Seguir este ciclo" in client.get(event.get_absolute_url(), **spanish).content.decode()
     refused = client.post(follow_url(event.series), {"follow-email": "no"}, **spanish)
     assert refused.status_code == 400 and "Tu dirección de correo" in refused.content.decode()
 
