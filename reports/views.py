@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from events.models import Event, Series
-from registrations.admin import csv_cell
+from registrations.admin.export import csv_cell
 from registrations.models import Registration
 
 from . import charts, figures

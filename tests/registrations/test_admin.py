@@ -14,7 +14,7 @@ from django.utils import timezone
 from events.models import Event, Question
 from outbox.models import OutgoingMail
 from registrations import services
-from registrations.admin import csv_cell
+from registrations.admin.export import csv_cell
 from registrations.models import MailKind, Registration, RegistrationLog
 from tests.admin_forms import event_form_data, inline_management_data
 from tests.mime import html_body, invite, sent

@@ -1,0 +1,119 @@
+"""The talk admin of `events` with seat counts, registrations, capacity changes and calendar updates."""
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from events.admin import EventAdmin
+from events.models import Event
+
+from .. import services
+from ..models import Registration
+from .forms import EventUpdateForm
+from .inlines import RegistrationInline
+
+
+class EventWithRegistrationsAdmin(EventAdmin):
+    """The talk admin of `events`, plus seat counts and the registrations (events knows no registrants)."""
+
+    form = EventUpdateForm
+    list_display = [*EventAdmin.list_display, "confirmed", "capacity", "waitlisted"]
+    inlines = [*EventAdmin.inlines, RegistrationInline]
+
+    def _registrant_count(self, obj) -> int:
+        return Registration.objects.filter(event=obj).confirmed().count() if obj is not None else 0
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self._registrant_count(obj):
+            return fieldsets
+        return [*fieldsets, (_("Registrants' calendars"), {"fields": ["send_update"]})]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"registrant_count": self._registrant_count(obj)})
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                confirmed_count=Count("registrations", filter=Q(registrations__status=Registration.Status.CONFIRMED)),
+                waitlisted_count=Count("registrations", filter=Q(registrations__status=Registration.Status.WAITLISTED)),
+            )
+        )
+
+    @admin.display(description=_("confirmed"), ordering="confirmed_count")
+    def confirmed(self, obj):
+        return obj.confirmed_count
+
+    @admin.display(description=_("waiting"), ordering="waitlisted_count")
+    def waitlisted(self, obj):
+        return obj.waitlisted_count
+
+    def save_model(self, request, obj, form, change):
+        if form.asks():
+            # The organizer answered; save_related acts on it once the speakers are saved too.
+            obj.announce_changes = False
+        # A new capacity goes through the service, under the event lock, so it
+        # is checked against the places taken now and promotes at once.
+        changes = {
+            field: (getattr(obj, field), change_capacity)
+            for field, change_capacity in (
+                ("capacity", services.change_capacity),
+                ("online_capacity", services.change_online_capacity),
+            )
+            if change and field in form.changed_data
+        }
+        for field in changes:
+            setattr(obj, field, form.initial[field])
+        super().save_model(request, obj, form, change)
+        for capacity, change_capacity in changes.values():
+            try:
+                promoted = change_capacity(event=obj, capacity=capacity, actor=request.user)
+            except services.RegistrationError as error:
+                self.message_user(
+                    request,
+                    gettext("The capacity was not changed: %(reason)s") % {"reason": error.message},
+                    messages.ERROR,
+                )
+            else:
+                if promoted:
+                    self.message_user(
+                        request,
+                        ngettext(
+                            "%(count)d registration promoted from the waiting list.",
+                            "%(count)d registrations promoted from the waiting list.",
+                            len(promoted),
+                        )
+                        % {"count": len(promoted)},
+                        messages.SUCCESS,
+                    )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not form.asks():
+            return
+        if form.sends_update():
+            event, changes = form.instance, form.invite_changes()
+            transaction.on_commit(
+                lambda: services.send_event_update(event=event, changed_fields=changes, actor=request.user)
+            )
+            self.message_user(
+                request,
+                ngettext(
+                    "An update of the talk goes to its %(count)d registrant.",
+                    "An update of the talk goes to its %(count)d registrants.",
+                    form.registrant_count,
+                )
+                % {"count": form.registrant_count},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(request, _("No update was sent: registrants' calendars show the talk as before."))
+
+
+admin.site.unregister(Event)
+admin.site.register(Event, EventWithRegistrationsAdmin)

@@ -1,0 +1,221 @@
+"""The registrations admin: the list, a registration's page, adding one, and the actions on a selection."""
+
+from collections import Counter
+
+from django.contrib import admin, messages
+from django.http import StreamingHttpResponse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from events.models import Event
+from events.scoping import SeriesScopedAdminMixin
+
+from .. import services
+from ..models import Registration
+from .export import csv_rows
+from .filters import CheckedInFilter
+from .forms import RegistrationAddForm, RegistrationAdminForm
+from .inlines import AnswerInline, RegistrationLogInline
+
+
+@admin.register(Registration)
+class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
+    form = RegistrationAdminForm
+    list_display = [
+        "name",
+        "email",
+        "event",
+        "status",
+        "attendance",
+        "position",
+        "affiliation",
+        "created_at",
+        "checked_in_at",
+    ]
+    list_filter = ["event", "status", "attendance", "position", CheckedInFilter]
+    list_select_related = ["event"]
+    search_fields = ["name", "email", "affiliation"]
+    date_hierarchy = "created_at"
+    fields = [
+        "event",
+        "status",
+        "attendance",
+        "name",
+        "email",
+        "affiliation",
+        "position",
+        "language",
+        "created_at",
+        "cancelled_at",
+        "checked_in_at",
+        "no_show_at",
+        "email_bounced_at",
+        "erased_at",
+    ]
+    # Seats change only through the actions below: editing the status here
+    # would bypass the seat counter and the waiting list.
+    readonly_fields = [
+        "event",
+        "status",
+        "attendance",
+        "language",  # the one they registered in: every email to them is written in it
+        "created_at",
+        "cancelled_at",
+        "checked_in_at",
+        "no_show_at",
+        "email_bounced_at",
+        "erased_at",
+    ]
+    inlines = [AnswerInline, RegistrationLogInline]
+    actions = ["cancel_registrations", "promote_from_waitlist", "check_in", "export_csv", "erase_personal_data"]
+
+    # Adding goes through services.register (see RegistrationAddForm): status
+    # and seat are the service's to decide, so the add form shows neither.
+    add_fields = ["event", "attendance", "name", "email", "affiliation", "position"]
+
+    def get_fields(self, request, obj=None):
+        return self.add_fields if obj is None else self.fields
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = type("RegistrationAddForm", (RegistrationAddForm,), {"actor": request.user})
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # The service saved it while validating the form.
+        if obj.status == Registration.Status.CONFIRMED:
+            self.message_user(
+                request, gettext("%(name)s has a seat; the confirmation email is on its way.") % {"name": obj.name}
+            )
+        else:
+            self.message_user(
+                request,
+                gettext(
+                    "The talk is full: %(name)s is number %(position)s on the waiting list and was told so by email."
+                )
+                % {"name": obj.name, "position": obj.waitlist_position()},
+                messages.WARNING,
+            )
+
+    def has_delete_permission(self, request, obj=None):
+        # A deleted row would leave its seat counted; cancelling frees it properly.
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        if obj.erased_at is not None:
+            # Nobody should type a person back into an erased registration.
+            return self.fields
+        return self.readonly_fields
+
+    @admin.action(
+        description=_("Cancel selected registrations (promotes from the waiting list)"), permissions=["change"]
+    )
+    def cancel_registrations(self, request, queryset):
+        cancelled, promoted, refusals = 0, 0, Counter()
+        for registration in queryset.order_by("created_at", "pk"):
+            try:
+                promoted += len(services.cancel_registration(registration=registration, actor=request.user))
+            except services.RegistrationError as error:
+                refusals[error.message] += 1
+            else:
+                cancelled += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Cancelled %(count)d registration; %(promoted)d promoted from the waiting list.",
+                "Cancelled %(count)d registrations; %(promoted)d promoted from the waiting list.",
+                cancelled,
+            )
+            % {"count": cancelled, "promoted": promoted},
+            messages.SUCCESS if cancelled else messages.WARNING,
+        )
+        for reason, count in refusals.items():
+            self.message_user(
+                request,
+                gettext("%(count)d left as they were: %(reason)s") % {"count": count, "reason": reason},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Fill free seats of these talks from the waiting list"), permissions=["change"])
+    def promote_from_waitlist(self, request, queryset):
+        promoted, refused = 0, []
+        for event in Event.objects.filter(pk__in=queryset.values("event")):
+            try:
+                promoted += len(services.promote_waitlist(event=event, actor=request.user))
+            except services.RegistrationError as error:
+                refused.append(f"{event}: {error.message}")
+        self.message_user(
+            request,
+            ngettext(
+                "Promoted %(count)d registration from the waiting list.",
+                "Promoted %(count)d registrations from the waiting list.",
+                promoted,
+            )
+            % {"count": promoted},
+            messages.SUCCESS,
+        )
+        for message in refused:
+            self.message_user(request, message, messages.WARNING)
+
+    @admin.action(description=_("Check in selected registrations"), permissions=["change"])
+    def check_in(self, request, queryset):
+        checked_in, refused = 0, 0
+        for registration in queryset:
+            try:
+                services.check_in(registration=registration, actor=request.user)
+            except services.RegistrationError:
+                refused += 1
+            else:
+                checked_in += 1
+        self.message_user(
+            request,
+            ngettext("Checked in %(count)d registration.", "Checked in %(count)d registrations.", checked_in)
+            % {"count": checked_in},
+            messages.SUCCESS,
+        )
+        if refused:
+            self.message_user(
+                request,
+                gettext("%(count)d not checked in: only confirmed seats in the room not yet checked in can be.")
+                % {"count": refused},
+                messages.WARNING,
+            )
+
+    @admin.action(
+        description=_("Erase personal data (cancels registrations for talks not yet over)"), permissions=["change"]
+    )
+    def erase_personal_data(self, request, queryset):
+        selected = queryset.count()
+        erased = services.erase_personal_data(
+            registrations=queryset, actor=request.user, note=gettext("Erased on request.")
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "Erased the personal data of %(count)d registration.",
+                "Erased the personal data of %(count)d registrations.",
+                erased,
+            )
+            % {"count": erased},
+            messages.SUCCESS,
+        )
+        if selected > erased:
+            self.message_user(
+                request,
+                gettext("%(count)d were erased already and were left alone.") % {"count": selected - erased},
+                messages.INFO,
+            )
+
+    @admin.action(description=_("Export selected registrations as CSV"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        response = StreamingHttpResponse(csv_rows(queryset), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="registrations.csv"'
+        return response
