@@ -1,0 +1,19 @@
+"""The registrations changelist in tests: its URL, an action run on a selection, the CSV it streams."""
+
+import csv
+import io
+
+REGISTRATIONS = "/admin/registrations/registration/"
+
+
+def run_action(client, action, registrations):
+    return client.post(
+        REGISTRATIONS,
+        {"action": action, "_selected_action": [r.pk for r in registrations]},
+        follow=action != "export_csv",
+    )
+
+
+def read_csv(response):
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(body)))

@@ -1,0 +1,282 @@
+import datetime
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from events.models import Event
+from registrations import services
+from registrations.models import Registration, RegistrationLog
+from tests.registrations.admin.changelist import REGISTRATIONS, read_csv, run_action
+
+pytestmark = pytest.mark.django_db
+
+
+# The registration list, a registration's page and the actions
+
+
+def test_registration_changelist_filters_and_search(admin_client, make_event, sign_up):
+    event = make_event(capacity=1)
+    other = make_event(title="Other talk")
+    ana = sign_up(event, name="Ana López", email="ana@ut.edu", affiliation="Oden Institute", position="student")
+    bob = sign_up(event, name="Bob", email="bob@example.com", position="faculty")
+    carla = sign_up(other, name="Carla", email="carla@example.com")
+    services.check_in(registration=carla)
+
+    def names(query):
+        response = admin_client.get(REGISTRATIONS + query)
+        assert response.status_code == 200
+        return {r.name for r in response.context["cl"].result_list}
+
+    assert names("") == {"Ana López", "Bob", "Carla"}
+    assert names(f"?event__id__exact={event.pk}") == {"Ana López", "Bob"}
+    assert names("?status__exact=waitlisted") == {"Bob"}
+    assert names("?position__exact=student") == {"Ana López"}
+    assert names("?checked_in=yes") == {"Carla"}
+    assert names("?checked_in=no") == {"Ana López", "Bob"}
+    assert names("?q=oden") == {"Ana López"}
+    assert names("?q=BOB@EXAMPLE") == {"Bob"}
+    assert ana and bob
+
+
+def test_registration_page_shows_history_and_escapes(admin_client, make_event, sign_up):
+    event = make_event(capacity=1)
+    holder = sign_up(event)
+    waiting = sign_up(event, name='<img src=x onerror="alert(1)">')
+    services.cancel_registration(registration=holder)
+
+    page = admin_client.get(f"{REGISTRATIONS}{waiting.pk}/change/").content.decode()
+
+    assert "Joined the waiting list" in page
+    assert "Promoted from the waiting list" in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    assert '<img src=x onerror="alert(1)">' not in page
+    assert 'name="status"' not in page
+    listing = admin_client.get(REGISTRATIONS).content.decode()
+    assert '<img src=x onerror="alert(1)">' not in listing
+
+
+def test_registration_page_query_count_does_not_depend_on_its_history(admin_client, event, sign_up):
+    def history_page_queries(registration, organizers):
+        for n in range(organizers):
+            actor = get_user_model().objects.create_user(f"organizer-{registration.pk}-{n}", is_staff=True)
+            RegistrationLog.objects.create(
+                registration=registration, action=RegistrationLog.Action.CHECKED_IN, actor=actor, note="at the door"
+            )
+        with CaptureQueriesContext(connection) as queries:
+            response = admin_client.get(f"{REGISTRATIONS}{registration.pk}/change/")
+        assert response.status_code == 200
+        assert response.content.decode().count("at the door") == organizers
+        return len(queries)
+
+    history_page_queries(sign_up(event), 0)  # fills the content type cache, which other tests may have filled
+    assert history_page_queries(sign_up(event), 1) == history_page_queries(sign_up(event), 6)
+
+
+def test_registrations_cannot_be_deleted_in_admin(admin_client, event, sign_up):
+    registration = sign_up(event)
+
+    assert admin_client.get(f"{REGISTRATIONS}{registration.pk}/delete/").status_code == 403
+    assert "delete_selected" not in admin_client.get(REGISTRATIONS).content.decode()
+
+
+def test_cancel_action_says_why_a_past_talk_is_left_alone(admin_client, event, sign_up):
+    registration = sign_up(event)
+    Event.objects.filter(pk=event.pk).update(
+        start=timezone.now() - datetime.timedelta(hours=2), end=timezone.now() - datetime.timedelta(hours=1)
+    )
+
+    response = run_action(admin_client, "cancel_registrations", [registration])
+
+    page = response.content.decode()
+    assert "Cancelled 0 registrations" in page
+    assert "1 left as they were: This talk has already taken place." in page
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.CONFIRMED
+
+
+def test_cancel_action_promotes(admin_client, make_event, sign_up):
+    event = make_event(capacity=2)
+    confirmed = [sign_up(event), sign_up(event)]
+    waiting = [sign_up(event), sign_up(event), sign_up(event)]
+    services.cancel_registration(registration=waiting[2])
+
+    response = run_action(admin_client, "cancel_registrations", [*confirmed, waiting[2]])
+
+    page = response.content.decode()
+    assert "Cancelled 2 registrations; 2 promoted from the waiting list." in page
+    assert "1 left as they were: This registration is already cancelled." in page
+    assert list(Registration.objects.filter(event=event).confirmed()) == waiting[:2]
+    event.refresh_from_db()
+    assert event.seats_taken == 2
+    assert RegistrationLog.objects.get(registration=confirmed[0], action="cancelled").actor.username == "admin"
+
+
+def test_promote_action_fills_free_seats(admin_client, make_event, sign_up):
+    event = make_event(capacity=1)
+    sign_up(event)
+    waiting = [sign_up(event), sign_up(event)]
+    Event.objects.filter(pk=event.pk).update(capacity=2)
+
+    response = run_action(admin_client, "promote_from_waitlist", waiting[1:])
+
+    assert "Promoted 1 registration from the waiting list." in response.content.decode()
+    assert Registration.objects.get(pk=waiting[0].pk).status == "confirmed"
+    assert Registration.objects.get(pk=waiting[1].pk).status == "waitlisted"
+
+
+def test_check_in_action(admin_client, make_event, sign_up):
+    event = make_event(capacity=1)
+    confirmed = sign_up(event)
+    waiting = sign_up(event)
+
+    response = run_action(admin_client, "check_in", [confirmed, waiting])
+
+    page = response.content.decode()
+    assert "Checked in 1 registration." in page
+    assert "1 not checked in" in page
+    assert Registration.objects.get(pk=confirmed.pk).checked_in_at is not None
+    assert Registration.objects.get(pk=waiting.pk).checked_in_at is None
+
+
+def test_registration_page_shows_the_answers(admin_client, event, ask):
+    diet = ask(event, "Dietary restrictions?")
+    lunch = ask(event, "Lunch?", kind="yes_no")
+    registration = services.register(
+        event=event, name="Ana", email="ana@example.edu", answers={diet.pk: "<i>none</i>", lunch.pk: "no"}
+    ).registration
+
+    page = admin_client.get(f"{REGISTRATIONS}{registration.pk}/change/").content.decode()
+
+    assert "Answers to the talk&#x27;s questions" in page
+    assert "&lt;i&gt;none&lt;/i&gt;" in page
+    assert "Dietary restrictions?" in page
+    assert ">No<" in page
+
+
+def test_the_registration_page_shows_the_language_its_emails_are_written_in(admin_client, event, sign_up):
+    registration = sign_up(event, language="es")
+
+    page = admin_client.get(f"{REGISTRATIONS}{registration.pk}/change/").content.decode()
+
+    assert re.search(r"Language:</label>\s*<div class=\"readonly\">Español</div>", page)
+
+
+# The Organizers group
+
+
+def test_organizers_group_has_exactly_the_needed_permissions():
+    perms = {f"{p.content_type.app_label}.{p.codename}" for p in Group.objects.get(name="Organizers").permissions.all()}
+
+    expected = {
+        f"events.{verb}_{model}"
+        for model in ("series", "speaker", "venue", "event", "question")
+        for verb in ("view", "add", "change", "delete")
+    }
+    expected |= {
+        "registrations.view_registration",
+        "registrations.add_registration",
+        "registrations.change_registration",
+        "registrations.view_registrationlog",
+        "registrations.view_answer",
+        "outbox.view_outgoingmail",
+        "outbox.change_outgoingmail",
+        "registrations.check_in_registration",
+    }
+    expected |= {f"mailings.{verb}_mailing" for verb in ("view", "add", "change", "delete")}
+    expected |= {"followers.view_seriesfollowing"}  # counts only
+    assert perms == expected
+
+
+def test_organizer_role_set_on_a_series_makes_a_staff_member_of_the_organizers_group(organizer):
+    assert organizer.is_staff
+    assert list(organizer.groups.values_list("name", flat=True)) == ["Organizers"]
+
+
+def test_organizer_can_manage_registrations(organizer, client, make_event, sign_up):
+    event = make_event(capacity=1)
+    holder = sign_up(event)
+    waiting = sign_up(event)
+
+    assert client.get(REGISTRATIONS).status_code == 200
+    assert client.get(f"{REGISTRATIONS}{holder.pk}/change/").status_code == 200
+    assert client.get(f"/admin/events/event/{event.pk}/change/").status_code == 200
+    response = run_action(client, "cancel_registrations", [holder])
+
+    assert "Cancelled 1 registration; 1 promoted" in response.content.decode()
+    assert Registration.objects.get(pk=waiting.pk).status == "confirmed"
+    assert organizer.has_perm("events.add_event")
+
+
+def test_organizer_cannot_manage_users_or_groups(organizer, client):
+    assert client.get("/admin/auth/user/").status_code == 403
+    assert client.get("/admin/auth/user/add/").status_code == 403
+    assert client.get("/admin/auth/group/").status_code == 403
+    assert not organizer.has_perm("auth.add_user")
+    assert not organizer.has_perm("auth.change_user")
+    assert not organizer.has_perm("auth.view_user")
+    assert not organizer.is_superuser
+
+
+# Erasing personal data
+
+
+def test_organizer_erases_personal_data_with_the_action(organizer, client, make_event, sign_up):
+    past = make_event(title="Past talk")
+    old = sign_up(past, name="<script>alert(1)</script> Zoë", email="zoe@example.edu", affiliation="UT Austin")
+    Event.objects.filter(pk=past.pk).update(
+        start=timezone.now() - datetime.timedelta(days=400), end=timezone.now() - datetime.timedelta(days=399)
+    )
+    upcoming = make_event(capacity=1)
+    holder = sign_up(upcoming, name="王小明", email="wang@example.edu")
+    waiting = sign_up(upcoming)
+
+    response = run_action(client, "erase_personal_data", [old, holder])
+
+    page = response.content.decode()
+    assert "Erased the personal data of 2 registrations." in page
+    assert "zoe@example.edu" not in page and "王小明" not in page
+    assert Registration.objects.get(pk=waiting.pk).status == "confirmed"
+    assert Registration.objects.get(pk=holder.pk).status == "cancelled"
+    entry = RegistrationLog.objects.get(registration=old, action="erased")
+    assert (entry.actor, entry.note) == (organizer, "Erased on request.")
+
+    again = run_action(client, "erase_personal_data", [old, holder]).content.decode()
+    assert "Erased the personal data of 0 registrations." in again
+    assert "2 were erased already and were left alone." in again
+    assert RegistrationLog.objects.filter(action="erased").count() == 2
+
+
+def test_erased_registrations_show_as_erased_in_admin_and_csv(admin_client, event, sign_up):
+    erased = sign_up(event, name="Zoë Ñúñez", email="zoe@example.edu", affiliation="=cmd", position="faculty")
+    services.erase_personal_data(registrations=[erased])
+
+    listing = admin_client.get(REGISTRATIONS).content.decode()
+    detail = admin_client.get(f"{REGISTRATIONS}{erased.pk}/change/")
+    talk_page = admin_client.get(f"/admin/events/event/{event.pk}/change/").content.decode()
+    rows = read_csv(run_action(admin_client, "export_csv", [erased]))
+
+    assert "Erased" in listing and "zoe@example.edu" not in listing
+    assert detail.status_code == 200
+    assert "Erased" in detail.content.decode()
+    # Nothing editable is left: nobody types a person back in.
+    assert 'name="name"' not in detail.content.decode() and 'name="email"' not in detail.content.decode()
+    assert "Erased" in talk_page and "Zoë" not in talk_page
+    assert rows[1][2:7] == ["Erased", f"erased-{erased.pk}@erased.invalid", "", "Faculty", "Cancelled"]
+
+
+def test_erase_action_needs_change_permission(client, event, sign_up):
+    viewer = get_user_model().objects.create_user("viewer", is_staff=True)
+    viewer.user_permissions.add(*Permission.objects.filter(codename="view_registration"))
+    client.force_login(viewer)
+    registration = sign_up(event, name="Ana")
+
+    response = run_action(client, "erase_personal_data", [registration])
+
+    assert response.status_code == 200
+    assert "Erased the personal data" not in response.content.decode()
+    assert Registration.objects.get(pk=registration.pk).name == "Ana"
