@@ -5,7 +5,7 @@ import os
 import uuid
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from events.models import Event, Question, Series, SeriesMember, Speaker, Venue
 from registrations import services
@@ -18,6 +18,16 @@ def _test_mailer(settings):
     # The anymail test backend records each message exactly as a provider would receive it.
     settings.MAILERS = {"default": {"BACKEND": "anymail.backends.test.EmailBackend"}}
     settings.SITE_URL = "https://seminars.example.edu"
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    # LocaleMiddleware activates each request's language in the thread and nothing
+    # deactivates it: without this, a test that asked for a page in Spanish would
+    # leave the next test speaking Spanish.
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
