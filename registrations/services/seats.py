@@ -154,6 +154,13 @@ def _active_with_email(event_id: int, email: str):
     )
 
 
+def _waitlisted_count(event: Event, attendance: str) -> int:
+    # What decide_status needs: the waiting list's length, only when it is full and limited.
+    if has_free_place(event, attendance) or event.waitlist_limit is None:
+        return 0
+    return Registration.objects.waitlisted().filter(event_id=event.pk, attendance=attendance).count()
+
+
 def _take_seats(event_id: int, count: int, attendance: str = IN_PERSON) -> None:
     if count:
         counter = _COUNTERS[attendance]
@@ -238,45 +245,50 @@ def register(
         )
         raise RegistrationError(message, code="invalid") from None
 
-    with transaction.atomic():
-        locked = lock_event(event.pk)
-        if at_door:
-            check_door_open(event=locked, now=now)
-        else:
-            check_registration_open(event=locked, now=now)
-        existing = _active_with_email(locked.pk, email).first()
-        if existing is not None:
-            return _already_registered(existing, actor=actor)
-
-        check_attendance_offered(event=locked, attendance=attendance)
-        waitlisted_count = (
-            0
-            if has_free_place(locked, attendance)
-            else Registration.objects.waitlisted().filter(event_id=locked.pk, attendance=attendance).count()
-        )
-        registration.status = decide_status(event=locked, waitlisted_count=waitlisted_count, attendance=attendance)
-        try:
-            # A savepoint, so that losing the race against an identical
-            # submission leaves the outer transaction usable.
-            with transaction.atomic():
-                registration.save(force_insert=True)
-        except IntegrityError:
+    try:
+        with transaction.atomic():
+            locked = lock_event(event.pk)
+            if at_door:
+                check_door_open(event=locked, now=now)
+            else:
+                check_registration_open(event=locked, now=now)
+            try:
+                check_attendance_offered(event=locked, attendance=attendance)
+                registration.status = decide_status(
+                    event=locked,
+                    waitlisted_count=_waitlisted_count(locked, attendance),
+                    attendance=attendance,
+                )
+            except RegistrationError:
+                # Someone already registered is told so, whatever else has changed.
+                existing = _active_with_email(locked.pk, email).first()
+                if existing is None:
+                    raise
+                return _already_registered(existing, actor=actor)
+            # No look-up of the address first: the unique constraint finds an
+            # active registration of it (the IntegrityError below). Under the
+            # talk's lock every statement makes all other sign-ups wait.
+            registration.save(force_insert=True)
+            Answer.objects.bulk_create(
+                Answer(registration=registration, question_id=question_id, value=value)
+                for question_id, value in answers.items()
+            )
+            if registration.status == Registration.Status.CONFIRMED:
+                _take_seats(locked.pk, 1, attendance)
+                log_action(registration, RegistrationLog.Action.REGISTERED, actor=actor)
+                queue(registration=registration, kind=MailKind.CONFIRMATION)
+            else:
+                log_action(registration, RegistrationLog.Action.WAITLISTED, actor=actor)
+                queue(registration=registration, kind=MailKind.WAITLISTED)
+    except IntegrityError:
+        # The transaction is rolled back (nothing of it was written): the address
+        # is registered already, by an earlier or an identical simultaneous submission.
+        with transaction.atomic():
+            locked = lock_event(event.pk)
             existing = _active_with_email(locked.pk, email).first()
             if existing is None:
                 raise
             return _already_registered(existing, actor=actor)
-
-        Answer.objects.bulk_create(
-            Answer(registration=registration, question_id=question_id, value=value)
-            for question_id, value in answers.items()
-        )
-        if registration.status == Registration.Status.CONFIRMED:
-            _take_seats(locked.pk, 1, attendance)
-            log_action(registration, RegistrationLog.Action.REGISTERED, actor=actor)
-            queue(registration=registration, kind=MailKind.CONFIRMATION)
-        else:
-            log_action(registration, RegistrationLog.Action.WAITLISTED, actor=actor)
-            queue(registration=registration, kind=MailKind.WAITLISTED)
     return RegistrationResult(registration=registration, created=True)
 
 

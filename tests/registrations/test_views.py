@@ -521,14 +521,30 @@ def test_register_post_query_count_is_constant(make_event, sign_up, client, djan
     assert response.status_code == 302
 
 
+@pytest.mark.parametrize("limit", [None, 5])
+def test_joining_the_waiting_list_counts_it_only_when_it_has_a_limit(
+    make_event, sign_up, client, django_assert_num_queries, limit
+):
+    event = make_event(capacity=1, waitlist_enabled=True, waitlist_limit=limit)
+    sign_up(event)
+
+    # No seat counter to move; the waiting list counted only to hold it to its limit.
+    with django_assert_num_queries(REGISTER_POST_QUERIES - 1 + (limit is not None)):
+        response = client.post(register_url(event), form_data(email="new@example.edu"))
+
+    assert response.status_code == 302
+    assert Registration.objects.get(email="new@example.edu").status == Registration.Status.WAITLISTED
+
+
 # Talk page: the event with series and venue, its speakers, its questions, the panel's waiting-list count.
 TALK_PAGE_QUERIES = 4
 # Two rate-limit counters in the database cache (per address and talk, per email address),
 # each new this window: entry count, savepoint, look-up, insert, release. The talk, its
-# questions; then the transaction (a savepoint inside the test's own): lock, duplicate check,
-# savepoint, insert, release, seat counter, history entry, outbox row, release. On commit,
-# the talk page's new token in the database cache: entry count, (savepoint,) look-up, update(, release).
-REGISTER_POST_QUERIES = 2 * 5 + 12 + 5
+# questions; then the transaction (a savepoint inside the test's own): lock, insert (no look-up
+# of the address before it: the unique constraint answers that), seat counter, history entry,
+# outbox row, release. On commit, the talk page's new token in the database cache: entry count,
+# (savepoint,) look-up, update(, release).
+REGISTER_POST_QUERIES = 2 * 5 + 9 + 5
 
 
 # Lost your link?
