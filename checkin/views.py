@@ -49,7 +49,10 @@ def _door_event(request, pk) -> Event:
 
 
 def _registration(event, pk) -> Registration:
-    return get_object_or_404(Registration.objects.filter(event=event), pk=pk)
+    registration = get_object_or_404(Registration.objects.filter(event=event), pk=pk)
+    # The talk was just read with the door's checks: no second read of it (services use registration.event).
+    registration.event = event
+    return registration
 
 
 def _back(request, event):

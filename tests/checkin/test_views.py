@@ -356,6 +356,24 @@ def test_door_page_queries_do_not_grow_with_the_audience(client, big_talk, dora,
     assert response.context["counts"]["matching"] == 1000
 
 
+def test_a_check_in_reads_the_talk_once(client, big_talk, dora, django_assert_num_queries):
+    crowd(big_talk, 10)
+    arriving = Registration.objects.get(event=big_talk, email="p3@example.edu")
+    client.force_login(dora)
+    back = reverse("checkin:event", args=[big_talk.pk]) + "?q=p3%40"
+
+    # The session and the staff member, their permissions (their own, their role's group), the talk
+    # within their series, the registration; then a savepoint (inside the test's transaction), the
+    # registration locked, its check-in time, the history entry, release.
+    with django_assert_num_queries(11):
+        response = client.post(reverse("checkin:check_in", args=[big_talk.pk, arriving.pk]), {"next": back})
+
+    assert response.status_code == 302
+    assert response["Location"] == back
+    arriving.refresh_from_db()
+    assert arriving.checked_in_at is not None
+
+
 def test_a_big_door_list_is_shown_in_part_with_the_total(client, big_talk, dora):
     from checkin.views import DOOR_LIST_LIMIT
 
