@@ -33,7 +33,7 @@ class Sample:
 class Staff:
     """A logged-in organizer's browser behind the proxy (cookies sent by hand: they are Secure)."""
 
-    def __init__(self, url: str, username: str, password: str):
+    def __init__(self, url: str, username: str, password: str, *, first_page: str = ""):
         self.url = url
         self.session = requests.Session()
         login = reverse("admin:login")
@@ -50,7 +50,7 @@ class Staff:
         assert response.status_code == 302, f"admin login failed: {response.status_code}"
         self.cookies.update(response.cookies.get_dict())
         # Logging in rotates the CSRF secret: take the token the next page carries.
-        page = self.get(reverse("admin:registrations_registration_changelist"))
+        page = self.get(first_page or reverse("admin:registrations_registration_changelist"))
         self.token = TOKEN.search(page.text)[1]
 
     def headers(self) -> dict[str, str]:

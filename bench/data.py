@@ -16,6 +16,7 @@ from registrations.models import Answer, Registration
 from seminar_site import pagecache
 
 ADMIN_USERNAME = "bench-admin"
+DOOR_USERNAME = "bench-door"
 ADMIN_PASSWORD = "bench-admin-password-not-secret"  # noqa: S105 - a throw-away database
 
 
@@ -185,3 +186,15 @@ def superuser():
     if not User.objects.filter(username=ADMIN_USERNAME).exists():
         User.objects.create_superuser(ADMIN_USERNAME, "bench-admin@example.edu", ADMIN_PASSWORD)
     return ADMIN_USERNAME, ADMIN_PASSWORD
+
+
+def door_staff(event: Event):
+    """A door staff member of the talk's series (check-in only, no superuser), as set in the admin's team inline."""
+    from events.models import SeriesMember
+
+    User = get_user_model()
+    user = User.objects.filter(username=DOOR_USERNAME).first()
+    if user is None:
+        user = User.objects.create_user(DOOR_USERNAME, "bench-door@example.edu", ADMIN_PASSWORD)
+        SeriesMember.objects.create(series=event.series, user=user, role=SeriesMember.Role.DOOR)
+    return DOOR_USERNAME, ADMIN_PASSWORD

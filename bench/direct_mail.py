@@ -1,10 +1,11 @@
 """The email worker's baseline: build and send the same messages without the queue.
 
-`python -m bench.direct_mail <event id>` (run by the harness with the
-benchmark environment) builds every queued message about the talk with
-the same builder the outbox uses and hands it to the same mailer, one by one,
-with no claim, no status and no task: what sending costs by itself. The rows
-stay pending, so the worker sends the very same messages afterwards.
+`python -m bench.direct_mail <event id> [<part> <parts>]` (run by the harness
+with the benchmark environment) builds every queued message about the talk
+(or the `part`-th of `parts` equal slices of them, from 0) with the same
+builder the outbox uses and hands it to the same mailer, one by one, with no
+claim, no status and no task: what sending costs by itself. The rows stay
+pending, so the worker sends the very same messages.
 """
 
 import json
@@ -14,7 +15,7 @@ import time
 import django
 
 
-def main(event_id: int) -> None:
+def main(event_id: int, part: int = 0, parts: int = 1) -> None:
     django.setup()
     from django.core.mail import DEFAULT_MAILER_ALIAS, mailers
 
@@ -24,6 +25,8 @@ def main(event_id: int) -> None:
 
     # Sent or not: the same messages as the worker's, whichever of the two runs first.
     mails = list(OutgoingMail.objects.about(Registration.objects.filter(event_id=event_id)).order_by("pk"))
+    size = -(-len(mails) // parts)
+    mails = mails[part * size : (part + 1) * size]
     mailer = mailers[DEFAULT_MAILER_ALIAS]
     stamps = []
     for mail in mails:
@@ -35,4 +38,4 @@ def main(event_id: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main(*(int(argument) for argument in sys.argv[1:4]))

@@ -9,6 +9,8 @@ MIB = 2**20
 # Export time is "linear" when a row costs at most this much more at the largest size than at the smallest.
 LINEAR_SLACK = 1.5
 MEMORY_BUDGET = 50 * MIB
+# The door page's list (checkin.views.DOOR_LIST_LIMIT; the check-in app may be absent).
+DOOR_LIST_LIMIT = 50
 
 
 def _verdict(ok: bool) -> str:
@@ -69,10 +71,13 @@ def rows(run) -> list[dict]:
                 "why": ""
                 if ratio >= 0.5
                 else (
-                    f"A registration is a form with validation, {run.queries['register']} SQL statements and three "
-                    "commits (the registration with its seat, history entry and queued email; then, once it "
-                    "commits, the email's task and the page cache's new token), all under the talk's seat lock, "
-                    "so two workers take turns; the baseline writes one row in one commit."
+                    f"A registration is a form with validation and {run.queries['register']} SQL statements "
+                    "(one confirmed sign-up, counted in this process): the talk and its questions; then, under "
+                    "the talk's seat lock, where two workers take turns, the lock, the insert, the seat, the "
+                    "history entry and the queued email, and the commit; once that commits, the email's task and "
+                    "the page cache's new token (with the database as the cache: its entry count, then a read "
+                    "and a write of the token in a transaction of their own). The baseline writes one row in one "
+                    "commit, without a lock."
                 ),
             }
         )
@@ -102,7 +107,7 @@ def rows(run) -> list[dict]:
         table.append(
             {
                 "scenario": f"check-in page: search and check in, {run.sizes.door:,} confirmed, "
-                f"{scenarios.DOOR_STAFF} staff at once",
+                f"{scenarios.DOOR_STAFF} door staff at once",
                 "subject": f"p50 {door.p50_ms:.1f} ms, p99 {door.p99_ms:.1f} ms "
                 f"({door.searches:,} searches, {door.checkins:,} check-ins)",
                 "baseline": f"talk page at the same concurrency: p50 {talk_p50:.1f} ms, p99 {talk_p99:.1f} ms",
@@ -180,9 +185,12 @@ def _page_why(run, name) -> str:
 def _door_why(run, talk_p99) -> str:
     door = run.door_run
     return (
-        f"Each search is a signed-in staff request: the session and the user from the database, the talk checked "
-        f"against the staff member's series, the counts, a case-insensitive search of the talk's registrations "
-        f"(no index serves it) and the page rendered; each check-in writes and logs. With {scenarios.DOOR_STAFF} "
+        f"Each search is a signed-in door staff request: the session, the user and their "
+        f"permissions (their own, their role's group), the talk within their series, the counts and at most "
+        f"{DOOR_LIST_LIMIT} matching people (the folded name and email scanned within the talk's registrations), and "
+        f"the page rendered; each check-in makes the same checks, reads the registration, then locks, writes and "
+        f"logs it in one transaction. With "
+        f"{scenarios.DOOR_STAFF} "
         f"phones at once on two sync workers a request also waits for those ahead of it (p50 {door.p50_ms:.0f} ms; "
         f"the talk page at the same concurrency: p99 {talk_p99:.0f} ms). Load average at the start of the run "
         f"{run.facts.get('load average at start', '?')}, at its end {run.facts.get('load average at end', '?')}: "
@@ -271,13 +279,40 @@ def render(run) -> str:
         )
     if run.durations:
         lines += ["", "## How long each part took", ""]
-        lines += [f"- {name}: {seconds:,.0f} s" for name, seconds in run.durations.items()]
+        what = _what_ran(run)
+        lines += [
+            f"- {name}: {seconds:,.0f} s" + (f" ({what[name]})" if name in what else "")
+            for name, seconds in run.durations.items()
+        ]
+        lines.append(f"- total: {run.elapsed:,.0f} s ({run.elapsed / 60:.1f} minutes; the budget is 10 minutes)")
     lines += ["", "## Machine and versions", ""]
     lines += [f"- {name}: {value}" for name, value in run.facts.items()]
     lines += ["", "## How it runs", "", *HOW, ""]
     if run.problems:
         lines += ["## Wrong counts", "", *(f"- {problem}" for problem in run.problems), ""]
     return "\n".join(lines)
+
+
+def _what_ran(run) -> dict[str, str]:
+    """What each timed part of the run consists of, rounds times seconds, so its figures can be weighed."""
+    sizes = run.sizes
+    subjects = len(run.pages) - 1 if run.pages else 4
+    what = {
+        "talk and home pages": f"both servers started; a 1 s warm-up per URL, then {sizes.rounds} rounds × "
+        f"({subjects} subjects + the bare view twice) × {sizes.seconds:g} s of wrk",
+        "registration burst": f"{sizes.attendees:,} attendees load the talk page; then {sizes.burst_rounds} rounds, "
+        f"each {sizes.attendees:,} registrations and {sizes.attendees:,} baseline inserts (order reversed in "
+        "every other round)",
+        "admin": f"{len(sizes.admin)} sizes, {'once' if run.smoke else 'twice (growing, then shrinking)'}: "
+        f"{sizes.admin_repeat} changelist loads and 1 export each",
+        "check-in page": f"the talk page {sizes.seconds:g} s before and after; {sizes.door:,} searches and "
+        f"{sizes.door:,} check-ins",
+        "email worker": f"{sizes.mail_rounds} round(s): {sizes.mails:,} registrations queue their confirmations; "
+        "half of them sent directly, all of them by the worker, the other half directly",
+        "costs": "in this process, the CPU time of a cached page's parts (the least of 5 × 200 calls each), for the "
+        "reasons given above",
+    }
+    return what
 
 
 HOW = [
@@ -289,15 +324,17 @@ HOW = [
     "  `/__bench__/insert/`, which exist in that settings module's URLconf only). 2 sync workers each,",
     "  `GUNICORN_MAX_REQUESTS=0` so no worker restarts during a measurement. The second runs with",
     "  `PAGE_CACHE=off`. Requests carry `X-Forwarded-Proto: https`, as from the proxy in front.",
-    "- Pages: wrk, 2 threads, 16 connections, each figure a few seconds; every round runs the bare view first",
+    '- Pages: wrk, 2 threads, 16 connections, each figure a few seconds (rounds × seconds below, under "How long'
+    ' each part took"); every round runs the bare view first',
     "  and last and the subjects between, in reversed order every other round; a ratio is a subject's requests/s",
     "  over the bare view's in its own round, and the table gives the median over rounds.",
     "- Burst: each attendee first loads the talk page (its own CSRF cookie and token), then wrk (one thread, 64",
     "  connections, `bench/burst.lua`) posts every attendee's form once; the time runs from the first post to",
     "  the last answer. The baseline takes the same posts (same CSRF checks) and inserts one row each.",
-    "- Email: registrations queue the confirmations (with invites); then `manage.py db_worker --batch` sends",
-    "  them to a local SMTP sink (aiosmtpd), and `bench/direct_mail.py` builds and sends the same messages",
-    "  without the queue. Both are timed from the first message sent to the last.",
+    "- Email: registrations queue the confirmations (with invites); `bench/direct_mail.py` builds and sends the",
+    "  first half of the same messages without the queue, then `manage.py db_worker --batch` sends all of them",
+    "  to a local SMTP sink (aiosmtpd), then `bench/direct_mail.py` the second half: the baseline on both ends.",
+    "  Each is timed from its first message sent to its last; the baseline's rate is over both halves.",
     "- Admin: an organizer logged in over HTTP opens the registrations changelist of one talk and downloads its",
     "  CSV export (the admin action, streamed); memory is the gunicorn workers' peak RSS (VmHWM, reset before",
     "  each export) and how far above the RSS before it the export pushed it. Query counts come from the same",

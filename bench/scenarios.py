@@ -46,6 +46,14 @@ class Run:
         self.costs: dict[str, float] = {}
         # Wall-clock seconds of each part of the run, for the 10-minute budget.
         self.durations: dict[str, float] = {}
+        self.started = self.lap_started = time.monotonic()
+
+    def lap(self, name: str) -> None:
+        """The part called `name` ends now: keep and print how long it took, and the run so far."""
+        now = time.monotonic()
+        self.durations[name] = now - self.lap_started
+        self.lap_started = now
+        print(f"  ({name}: {self.durations[name]:.0f} s; {now - self.started:.0f} s so far)", flush=True)
 
     def check(self, condition: bool, problem: str) -> None:
         if not condition:
@@ -57,9 +65,9 @@ class Run:
         call_command("migrate", run_syncdb=True, interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         self.facts = machine_facts(self.database, smoke=self.smoke)
+        self.lap("database and static files")
 
     def all(self) -> None:
-        parts = time.monotonic()
         step("data: the demo talk, upcoming talks")
         self.demo = data.demo_talk()
         small, large = self.sizes.upcoming
@@ -81,30 +89,25 @@ class Run:
         self.queries["register"] = register_queries()
         door_event = data.door_talk("door", self.sizes.door) if apps.is_installed("checkin") else None
         connection.close()
-
-        def lap(name):
-            nonlocal parts
-            now = time.monotonic()
-            self.durations[name] = now - parts
-            parts = now
-
-        lap("data")
+        self.lap("data")
         with (
             stack.gunicorn(self.env) as host,
             stack.gunicorn(self.env | {"PAGE_CACHE": "off"}, "web-uncached") as uncached,
         ):
             self.run_pages(host, uncached)
-            lap("talk and home pages")
+            self.lap("talk and home pages")
             self.run_burst(host, burst_events)
-            lap("registration burst")
+            self.lap("registration burst")
             self.run_admin(host, admin_events)
-            lap("admin")
+            self.lap("admin")
             if door_event is not None:
                 self.run_door(host, door_event)
-                lap("check-in page")
+                self.lap("check-in page")
         self.run_mail()
-        lap("email worker")
+        self.lap("email worker")
+        step("where a cached page's time goes, in this process")
         self.costs = costs(self.demo)
+        self.lap("costs")
         self.facts["load average at end"] = " ".join(f"{value:.2f}" for value in os.getloadavg())
 
     def run_pages(self, host, uncached) -> None:
@@ -189,9 +192,10 @@ class Run:
         from django.urls import reverse
 
         n = self.sizes.door
-        step(f"check-in page: {DOOR_STAFF} staff search for and check in {n:,} confirmed people")
-        username, password = data.superuser()
-        staff = admin_pages.Staff(host.url, username, password)
+        step(f"check-in page: {DOOR_STAFF} door staff search for and check in {n:,} confirmed people")
+        # Door staff, not a superuser: their permissions and their series are looked up as at a real door.
+        username, password = data.door_staff(event)
+        staff = admin_pages.Staff(host.url, username, password, first_page=reverse("checkin:event", args=[event.pk]))
         lines = []
         for registration in Registration.objects.filter(event=event).order_by("pk"):
             search = reverse("checkin:event", args=[event.pk]) + f"?q={quote(registration.email.split('@')[0])}%40"
@@ -213,7 +217,10 @@ class Run:
         print(f"  door p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms; {here} checked in", flush=True)
 
     def run_mail(self) -> None:
-        step(f"email worker: {self.sizes.mails} confirmations with invites, one worker, against sending directly")
+        step(
+            f"email worker: {self.sizes.mails} confirmations with invites, one worker, against sending directly "
+            "(half of them before the worker, half after)"
+        )
         for number in range(self.sizes.mail_rounds):
             mail.set_aside_queued_mail()
             event = data.open_talk(f"mail-{number}", capacity=self.sizes.mails)
@@ -221,20 +228,20 @@ class Run:
             connection.close()
             with stack.smtp_sink() as port:
                 env = self.env | {"BENCH_SMTP_PORT": str(port)}
-                order = ["direct", "worker"] if number % 2 == 0 else ["worker", "direct"]
-                results = {}
-                for which in order:
-                    if which == "direct":
-                        results[which] = mail.direct(env, event)
-                    else:
-                        results[which] = mail.worker(env, event, self.sizes.mails)
-            self.mail_runs.append((results["worker"], results["direct"]))
-            for which, (messages, _) in results.items():
+                # The baseline on both ends of the worker's run, as for the pages: each half
+                # of the messages built and sent directly, the worker sending all of them between.
+                before = mail.direct(env, event, part=0, parts=2)
+                worker = mail.worker(env, event, self.sizes.mails)
+                after = mail.direct(env, event, part=1, parts=2)
+            built = before[0] + after[0]
+            # Each half is timed from its first message sent to its last: one interval fewer than messages.
+            direct = (built - 1, before[1] + after[1])
+            self.mail_runs.append((worker, direct))
+            for which, messages in (("worker", worker[0]), ("direct", built)):
                 self.check(messages == self.sizes.mails, f"email {which}: {messages} of {self.sizes.mails} sent")
-            (sent, worker_seconds), (built, direct_seconds) = results["worker"], results["direct"]
             print(
-                f"  round {number + 1}: worker {rate(sent, worker_seconds):.0f}/s, "
-                f"direct {rate(built, direct_seconds):.0f}/s",
+                f"  round {number + 1}: worker {rate(*worker):.0f}/s, direct {rate(*direct):.0f}/s "
+                f"({before[0]} before the worker, {after[0]} after)",
                 flush=True,
             )
 
@@ -250,7 +257,7 @@ def costs(demo) -> dict[str, float]:
     from outbox.models import OutgoingMail
     from seminar_site import pagecache
 
-    def timed(operation, times=500):
+    def timed(operation, times=200):
         # CPU time of this process, the least of five: other processes on the machine do not count.
         for _ in range(20):
             operation()
