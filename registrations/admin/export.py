@@ -68,6 +68,11 @@ def waitlist_places(queryset) -> dict[int, int]:
     return places
 
 
+def _choice_labels(field_name: str) -> dict[str, str]:
+    """What get_<field>_display() shows for each value of a Registration field, in the active language."""
+    return {value: str(label) for value, label in Registration._meta.get_field(field_name).flatchoices}
+
+
 # The export's order; its answers are read in the same order and matched as both streams go.
 EXPORT_ORDER = ("event__start", "created_at", "pk")
 
@@ -87,6 +92,9 @@ def csv_rows(queryset):
     )
     answer = next(answers, None)
     talk_times = {}
+    # Labels of the choices, translated once per export rather than once per row
+    # (get_FOO_display hashes every choice of the field again on each call).
+    positions, statuses, attendances = (_choice_labels(name) for name in ("position", "status", "attendance"))
     for registration in registrations:
         given = {}
         while answer is not None and answer.registration_id == registration.pk:
@@ -104,13 +112,13 @@ def csv_rows(queryset):
                     registration.name,
                     registration.email,
                     registration.affiliation,
-                    registration.get_position_display(),
-                    registration.get_status_display(),
+                    positions.get(registration.position, registration.position),
+                    statuses.get(registration.status, registration.status),
                     places.get(registration.pk),
                     moment_text(event, registration.created_at, style=CSV),
                     moment_text(event, registration.checked_in_at, style=CSV),
                     moment_text(event, registration.cancelled_at, style=CSV),
-                    registration.get_attendance_display(),
+                    attendances.get(registration.attendance, registration.attendance),
                     *("; ".join(given.get(label, [])) for label in questions),
                 )
             ]
