@@ -93,6 +93,9 @@ def environment(database: Database, **overrides) -> dict[str, str]:
         WEB_CONCURRENCY="2",
         GUNICORN_THREADS="1",
         GUNICORN_MAX_REQUESTS="0",
+        # The shipped default (the tests' servers open a connection per request so
+        # their test database can be dropped; production keeps one per worker).
+        CONN_MAX_AGE="60",
         LOG_LEVEL="WARNING",
         # A key space of its own: a run never reads another run's cached pages.
         CACHE_KEY_PREFIX=f"bench-{uuid.uuid4().hex[:12]}",
