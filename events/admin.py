@@ -154,14 +154,39 @@ class SharedWithOtherSeriesMixin:
         return not self._used_elsewhere(request, obj)
 
 
+class SpeakerForm(forms.ModelForm):
+    remove_photo = forms.BooleanField(
+        label=_("Remove the uploaded photo"),
+        required=False,
+        help_text=_("The photo URL, if any, is shown instead."),
+    )
+
+    class Meta:
+        model = Speaker
+        fields = ["name", "position", "affiliation", "bio", "photo_url", "website"]
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("remove_photo"):
+            self.instance.photo = None
+        return super().save(commit)
+
+
 @admin.register(Speaker)
 class SpeakerAdmin(SeriesScopedAdminMixin, SharedWithOtherSeriesMixin, admin.ModelAdmin):
+    form = SpeakerForm
     list_display = ["name", "position", "affiliation"]
     search_fields = ["name", "affiliation"]
+    readonly_fields = ["uploaded_photo"]
     fieldsets = [
         (None, {"fields": ["name", "position", "affiliation"]}),
-        (_("Profile"), {"fields": ["bio", "photo_url", "website"]}),
+        (_("Profile"), {"fields": ["bio", "photo_url", "uploaded_photo", "remove_photo", "website"]}),
     ]
+
+    @admin.display(description=_("uploaded photo"))
+    def uploaded_photo(self, obj):
+        if not obj.photo_id:
+            return _("None")
+        return format_html('<img src="{}" alt="" width="120">', obj.photo_src)
 
 
 @admin.register(Venue)

@@ -113,13 +113,13 @@ def event_description(event, speakers) -> str:
 
 
 def event_preview(event, speakers) -> Preview:
-    photo = next((speaker for speaker in speakers if speaker.photo_url), None)
+    photo = next((speaker for speaker in speakers if speaker.photo_src), None)
     names = ", ".join(speaker.name for speaker in speakers)
     return Preview(
         title=f"{event.title} – {names}" if names else event.title,
         description=event_description(event, speakers),
         url=absolute_url(event.get_absolute_url()),
-        image=photo.photo_url if photo else absolute_url(static(FALLBACK_IMAGE)),
+        image=photo.photo_absolute_url if photo else absolute_url(static(FALLBACK_IMAGE)),
         image_alt=_("Photo of %(name)s") % {"name": photo.name} if photo else settings.SITE_NAME,
         has_photo=photo is not None,
     )
@@ -184,8 +184,8 @@ def _person(speaker) -> dict:
         person["jobTitle"] = speaker.position
     if speaker.affiliation:
         person["affiliation"] = {"@type": "Organization", "name": speaker.affiliation}
-    if speaker.photo_url:
-        person["image"] = speaker.photo_url
+    if speaker.photo_src:
+        person["image"] = speaker.photo_absolute_url
     if speaker.website:
         person["url"] = speaker.website
     return person
@@ -227,7 +227,7 @@ def event_json_ld(event, speakers, *, now=None) -> dict:
         data["description"] = event.abstract.strip()
     if speakers:
         data["performer"] = [_person(speaker) for speaker in speakers]
-    photos = [speaker.photo_url for speaker in speakers if speaker.photo_url]
+    photos = [speaker.photo_absolute_url for speaker in speakers if speaker.photo_src]
     if photos:
         data["image"] = photos
     return data

@@ -11,4 +11,5 @@ urlpatterns = [
     path("events/<slug:slug>/event.ics", views.event_ics, name="event_ics"),
     path("series/<slug:slug>/", views.SeriesDetailView.as_view(), name="series_detail"),
     path("series/<slug:slug>/calendar.ics", views.series_calendar, name="series_calendar"),
+    path("speakers/photos/<str:digest>.jpg", views.speaker_photo, name="speaker_photo"),
 ]

@@ -8,7 +8,7 @@ from django.views.generic import DetailView, ListView
 from seminar_site import pagecache
 
 from . import ical, sharing
-from .models import Event, Series
+from .models import Event, Series, SpeakerPhoto
 
 
 class EventListView(ListView):
@@ -115,3 +115,14 @@ def series_calendar(request, slug):
     series = get_object_or_404(Series, slug=slug)
     events = Event.objects.filter(series=series).published().with_related().order_by("start", "pk")
     return _calendar_response(ical.series_calendar(series, events), f"{series.slug}.ics")
+
+
+def speaker_photo(request, digest):
+    """An uploaded speaker photo. Its URL names its bytes, so anyone may keep it for a year."""
+    photo = get_object_or_404(SpeakerPhoto.objects.only("data"), digest=digest)
+    response = HttpResponse(bytes(photo.data), content_type=SpeakerPhoto.CONTENT_TYPE)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["ETag"] = f'"{digest}"'
+    # Other sites show it too (the JSON listing, link previews).
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response

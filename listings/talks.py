@@ -114,7 +114,12 @@ def talk_data(event: Event, *, now: datetime.datetime | None = None) -> dict:
         "url": absolute_url(event.get_absolute_url()),
         "series": {"name": event.series.name, "url": absolute_url(event.series.get_absolute_url())},
         "speakers": [
-            {"name": speaker.name, "affiliation": speaker.affiliation, "position": speaker.position}
+            {
+                "name": speaker.name,
+                "affiliation": speaker.affiliation,
+                "position": speaker.position,
+                "photo": speaker.photo_absolute_url,
+            }
             for speaker in event.speakers.all()
         ],
         "start": event.local_start.isoformat(),

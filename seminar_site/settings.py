@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "checkin",
     "mailings",
     "followers",
+    "speaker_edits",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,12 @@ REGISTRATION_RETENTION_DAYS = env.int("REGISTRATION_RETENTION_DAYS", default=365
 # before `manage.py erase_old_followers` erases it (also addresses never confirmed).
 FOLLOW_LINK_DAYS = env.int("FOLLOW_LINK_DAYS", default=7)
 FOLLOWER_RETENTION_DAYS = env.int("FOLLOWER_RETENTION_DAYS", default=30)
+# Speakers editing their own talk (speaker_edits): how long a link lives unless
+# the organizer picks another deadline, and what an uploaded photo may be.
+SPEAKER_EDIT_LINK_DAYS = env.int("SPEAKER_EDIT_LINK_DAYS", default=14)
+SPEAKER_PHOTO_MAX_BYTES = env.int("SPEAKER_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+SPEAKER_PHOTO_MAX_PIXELS = env.int("SPEAKER_PHOTO_MAX_PIXELS", default=40_000_000)
+SPEAKER_PHOTO_MAX_SIDE = env.int("SPEAKER_PHOTO_MAX_SIDE", default=800)
 
 TASKS = {
     "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")},

@@ -47,5 +47,6 @@ urlpatterns = [
     path("", include("checkin.urls")),
     path("", include("mailings.urls")),
     path("", include("followers.urls")),
+    path("", include("speaker_edits.urls")),
     path("", include("events.urls")),
 ]

@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SpeakerEditsConfig(AppConfig):
+    name = "speaker_edits"
+    verbose_name = _("Speakers' own edits")
+
+    def ready(self):
+        from events.admin import link_staff_page
+        from outbox import registry
+
+        from . import emails
+
+        registry.register_kind(
+            emails.INVITATION,
+            label=_("Link for a speaker to edit their talk"),
+            build=emails.build_invitation,
+            still_wanted=emails.invitation_still_wanted,
+        )
+        registry.register_kind(emails.CHANGED, label=_("A speaker changed their talk"), build=emails.build_changed)
+        registry.register_scope(emails.staff_scope)
+        link_staff_page("event", _("Speaker's own edits"), "speaker_edits:event")

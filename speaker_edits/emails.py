@@ -1,0 +1,110 @@
+"""The emails of speaker edits as the outbox sends them: the link to the speaker, the changes to the organizers."""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from events.models import photo_path
+from events.when import SHORT, talk_when
+from outbox.compose import compose, mailbox
+from registrations.models import Registration
+
+from .fields import FIELD_LABELS, FIELDS
+from .models import SpeakerEdit, SpeakerInvitation
+
+INVITATION = "speaker_edits.invitation"
+CHANGED = "speaker_edits.changed"
+
+
+def _series_reply_to(event) -> list[str]:
+    return [mailbox(event.series.organizer_name, event.series.organizer_email)]
+
+
+def build_invitation(mail):
+    invitation = SpeakerInvitation.objects.select_related("event__series", "event__venue", "speaker").get(
+        pk=mail.about_id
+    )
+    event = invitation.event
+    context = {
+        "invitation": invitation,
+        "event": event,
+        "series": event.series,
+        "speaker": invitation.speaker,
+        "when": talk_when(event),
+        "deadline": timezone.localtime(invitation.expires_at, event.local_time_zone),
+        "edit_url": invitation.url,
+        "site_url": settings.SITE_URL,
+    }
+    return compose(
+        to=[mailbox(invitation.speaker.name, invitation.email)],
+        reply_to=_series_reply_to(event),
+        subject=_("Your talk at the %(series)s: check its details") % {"series": event.series.name},
+        text=render_to_string("speaker_edits/email/invitation.txt", context),
+        html=render_to_string("speaker_edits/email/invitation.html", context),
+    )
+
+
+def invitation_still_wanted(mail) -> str:
+    invitation = mail.about
+    if invitation is None or invitation.revoked_at is not None:
+        return str(_("The link was revoked before this message went out."))
+    if not invitation.is_usable():
+        return str(_("The link expired before this message went out."))
+    return ""
+
+
+def change_rows(edit: SpeakerEdit, *, absolute: bool = True) -> list[dict]:
+    """What changed, field by field, for the organizers' email (`absolute` photo URLs) and the staff page."""
+    prefix = settings.SITE_URL if absolute else ""
+    rows = []
+    for name in FIELDS:
+        if name not in edit.after:
+            continue
+        before, after = edit.before.get(name, ""), edit.after[name]
+        if name == "photo":
+            before = prefix + photo_path(before) if before else ""
+            after = prefix + photo_path(after) if after else ""
+        rows.append({"name": name, "label": FIELD_LABELS[name], "before": before, "after": after})
+    return rows
+
+
+def build_changed(mail):
+    edit = SpeakerEdit.objects.select_related("event__series", "event__venue", "speaker").get(pk=mail.about_id)
+    event = edit.event
+    context = {
+        "edit": edit,
+        "event": event,
+        "series": event.series,
+        "speaker": edit.speaker,
+        "when": talk_when(event),
+        "rows": change_rows(edit),
+        "pending": edit.invite_update == SpeakerEdit.InviteUpdate.PENDING,
+        "registrant_count": Registration.objects.filter(event=event).confirmed().count(),
+        "staff_url": settings.SITE_URL + reverse("speaker_edits:event", args=[event.pk]),
+        "event_url": settings.SITE_URL + event.get_absolute_url(),
+        "site_url": settings.SITE_URL,
+    }
+    return compose(
+        to=[mail.recipient],
+        subject=_("%(speaker)s changed %(talk)s (%(when)s)")
+        % {"speaker": edit.speaker.name, "talk": event.title, "when": talk_when(event, style=SHORT)},
+        text=render_to_string("speaker_edits/email/changed.txt", context),
+        html=render_to_string("speaker_edits/email/changed.html", context),
+    )
+
+
+def staff_scope(user, roles) -> Q:
+    """Links sent to the speakers of the user's series' talks, and the change reports about those talks."""
+    return Q(
+        kind=INVITATION,
+        about_type=ContentType.objects.get_for_model(SpeakerInvitation),
+        about_id__in=SpeakerInvitation.objects.managed_by(user, roles=roles).values("pk"),
+    ) | Q(
+        kind=CHANGED,
+        about_type=ContentType.objects.get_for_model(SpeakerEdit),
+        about_id__in=SpeakerEdit.objects.managed_by(user, roles=roles).values("pk"),
+    )
