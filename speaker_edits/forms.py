@@ -31,7 +31,9 @@ def _paragraphs(value: str) -> str:
 class SpeakerForm(forms.Form):
     """What a speaker may change through their link; nothing else is read from the request."""
 
-    title = forms.CharField(label=_("Title of the talk"), max_length=TITLE_MAX)
+    title = forms.CharField(
+        label=_("Title of the talk"), max_length=TITLE_MAX, error_messages={"required": _("Give the talk a title.")}
+    )
     abstract = forms.CharField(
         label=_("Abstract"),
         max_length=ABSTRACT_MAX,

@@ -1,0 +1,353 @@
+import io
+import json
+import re
+from html import unescape
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from PIL import Image
+
+from events.models import Event, Speaker, SpeakerPhoto
+from outbox.models import OutgoingMail
+from registrations.models import MailKind
+from speaker_edits import emails, services
+from speaker_edits.models import SpeakerEdit, SpeakerInvitation
+from tests.html import parse_head
+from tests.mime import sent, text_body
+
+from .conftest import gps_exif, jpeg_bytes, png_declaring
+
+pytestmark = pytest.mark.django_db
+
+
+def edit_url(invitation):
+    return reverse("speaker_edits:edit", kwargs={"event_id": invitation.event_id, "token": invitation.token})
+
+
+def hidden(page: str, name: str) -> str:
+    return unescape(re.search(rf'name="{name}" value="([^"]*)"', page).group(1))
+
+
+def form_data(page: str, **changes) -> dict:
+    """What the speaker's form posts when the speaker changes only `changes`."""
+    current = {
+        "title": unescape(re.search(r'name="title"[^>]*value="([^"]*)"', page).group(1)),
+        "abstract": unescape(re.search(r'name="abstract"[^>]*>\n?(.*?)</textarea>', page, re.S).group(1)),
+        "affiliation": unescape(re.search(r'name="affiliation"[^>]*value="([^"]*)"', page).group(1)),
+        "website": "",
+        "bio": unescape(re.search(r'name="bio"[^>]*>\n?(.*?)</textarea>', page, re.S).group(1)),
+    }
+    return {"state": hidden(page, "state"), "action": "preview", **current, **changes}
+
+
+def preview(client, invitation, **changes):
+    page = client.get(edit_url(invitation)).content.decode()
+    return client.post(edit_url(invitation), form_data(page, **changes))
+
+
+def confirm(client, invitation, preview_response):
+    draft = hidden(preview_response.content.decode(), "draft")
+    return client.post(edit_url(invitation), {"draft": draft, "action": "confirm"})
+
+
+def photo_upload(data=None, name="me.jpg"):
+    return SimpleUploadedFile(name, data if data is not None else jpeg_bytes(), content_type="image/jpeg")
+
+
+@pytest.fixture
+def invitation(event, invite):
+    invitation = invite(event)
+    mail.outbox.clear()
+    return invitation
+
+
+def test_the_speaker_edits_previews_and_saves_and_the_talk_page_shows_it_at_once(
+    client, event, invitation, django_capture_on_commit_callbacks
+):
+    talk_page = client.get(event.get_absolute_url()).content.decode()  # now in the page cache
+    assert "Video Generation, Two Years On" not in talk_page
+
+    response = preview(client, invitation, title="Video Generation, Two Years On")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Preview of your changes" in page and "Video Generation, Two Years On" in page
+    assert Event.objects.get(pk=event.pk).title != "Video Generation, Two Years On"  # nothing saved yet
+
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = confirm(client, invitation, response)
+    assert saved.status_code == 302
+    assert saved["Location"].endswith("/saved/")
+    assert "Your changes are saved" in client.get(saved["Location"]).content.decode()
+
+    assert "Video Generation, Two Years On" in client.get(event.get_absolute_url()).content.decode()
+    assert len(mail.outbox) == 2  # the organizers
+
+
+def test_the_speaker_pages_are_private(client, invitation):
+    response = client.get(edit_url(invitation))
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_posting_the_same_preview_twice_saves_once(client, invitation, django_capture_on_commit_callbacks):
+    response = preview(client, invitation, title="Said Once")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert confirm(client, invitation, response).status_code == 302
+        assert confirm(client, invitation, response).status_code == 302
+    assert SpeakerEdit.objects.count() == 1
+    assert len(mail.outbox) == 2
+
+
+def test_going_back_from_the_preview_keeps_what_was_typed_and_the_new_photo(client, invitation):
+    page = client.get(edit_url(invitation)).content.decode()
+    response = client.post(edit_url(invitation), form_data(page, title="Draft Title", photo=photo_upload()))
+    back = client.post(edit_url(invitation), {"draft": hidden(response.content.decode(), "draft"), "action": "change"})
+    page = back.content.decode()
+    assert 'value="Draft Title"' in page
+    (photo,) = SpeakerPhoto.objects.all()
+    assert f"/speakers/photos/{photo.digest}.jpg" in page
+    # Previewed again without uploading it again: the photo is still the new one.
+    again = client.post(edit_url(invitation), form_data(page))
+    assert f"/speakers/photos/{photo.digest}.jpg" in again.content.decode()
+    confirm(client, invitation, again)
+    assert Speaker.objects.get(pk=invitation.speaker_id).photo_id == photo.digest
+
+
+def test_script_in_the_bio_is_shown_as_text_everywhere(client, event, invitation):
+    script = "<script>alert('bio')</script>"
+    response = preview(client, invitation, bio=f"I study XSS. {script}")
+    assert script not in response.content.decode()
+    assert "&lt;script&gt;alert(&#x27;bio&#x27;)&lt;/script&gt;" in response.content.decode()
+    confirm(client, invitation, response)
+    talk_page = client.get(event.get_absolute_url()).content.decode()
+    assert script not in talk_page and "&lt;script&gt;" in talk_page
+
+
+def test_line_breaks_in_the_title_are_folded(client, event, invitation):
+    confirm(client, invitation, preview(client, invitation, title="Part one\r\nBcc: victim@example.com\rPart two"))
+    assert Event.objects.get(pk=event.pk).title == "Part one Bcc: victim@example.com Part two"
+
+
+@pytest.mark.parametrize(("field", "limit"), [("title", 300), ("abstract", 5000), ("bio", 3000), ("affiliation", 200)])
+def test_a_10_kb_field_is_refused_with_its_limit_and_nothing_changes(client, event, invitation, field, limit):
+    response = preview(client, invitation, **{field: "é" * 10_000})
+    assert response.status_code == 400
+    assert f"Ensure this value has at most {limit} characters (it has 10000)." in response.content.decode()
+    assert not SpeakerEdit.objects.exists()
+
+
+def test_a_website_must_be_a_web_address(client, invitation):
+    response = preview(client, invitation, website="javascript:alert(1)")
+    assert response.status_code == 400
+    assert "Enter a valid URL." in response.content.decode()
+
+
+def test_an_empty_title_is_refused(client, invitation):
+    response = preview(client, invitation, title=" \r\n ")
+    assert response.status_code == 400
+    assert "Give the talk a title." in response.content.decode()
+
+
+def test_a_preview_without_changes_says_so(client, invitation):
+    response = preview(client, invitation)
+    assert response.status_code == 400
+    assert "Nothing is changed yet" in response.content.decode()
+
+
+def test_a_non_image_upload_is_refused_with_a_clear_message(client, invitation):
+    response = preview(client, invitation, photo=photo_upload(b"MZ\x90\x00 this is a program", "me.jpg"))
+    assert response.status_code == 400
+    assert "This file is not a photo we can read. Upload a JPEG, PNG, WebP or GIF image." in response.content.decode()
+    assert not SpeakerPhoto.objects.exists()
+
+
+def test_a_huge_image_is_refused_with_a_clear_message(client, invitation):
+    response = preview(client, invitation, photo=photo_upload(png_declaring(60_000, 60_000), "huge.png"))
+    assert response.status_code == 400
+    assert "This image has too many pixels" in response.content.decode()
+    assert not SpeakerPhoto.objects.exists()
+
+
+def test_the_uploaded_photo_is_served_without_exif_and_preferred_everywhere(client, event, invitation, speaker):
+    speaker.photo_url = "https://www.cs.utexas.edu/photos/atlas-wang.jpg"
+    speaker.save()
+    confirm(
+        client, invitation, preview(client, invitation, photo=photo_upload(jpeg_bytes((3000, 2000), exif=gps_exif())))
+    )
+
+    speaker.refresh_from_db()
+    path = f"/speakers/photos/{speaker.photo_id}.jpg"
+    served = client.get(path)
+    assert served.status_code == 200
+    assert served["Content-Type"] == "image/jpeg"
+    assert "immutable" in served["Cache-Control"]
+    stored = Image.open(io.BytesIO(served.content))
+    assert stored.size == (800, 533)
+    assert stored.getexif().get_ifd(0x8825) == {} and dict(stored.getexif()) == {}
+
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert f'src="{path}"' in page and 'atlas-wang.jpg" alt' not in page
+    head = parse_head(page)
+    assert head.one("og:image") == f"https://seminars.example.edu{path}"
+    listing = json.loads(client.get("/talks.json").content)
+    assert listing["talks"][0]["speakers"][0]["photo"] == f"https://seminars.example.edu{path}"
+
+
+def test_an_unknown_photo_is_not_found(client):
+    assert client.get(f"/speakers/photos/{'0' * 64}.jpg").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("spoil", "status", "message"),
+    [
+        (lambda invitation: services.revoke_invitation(invitation=invitation), 410, "withdrawn this link"),
+        (
+            lambda invitation: SpeakerInvitation.objects.filter(pk=invitation.pk).update(
+                expires_at=invitation.created_at
+            ),
+            410,
+            "This link expired",
+        ),
+    ],
+    ids=["revoked", "expired"],
+)
+def test_a_revoked_or_expired_link_shows_why_and_saves_nothing(client, event, invitation, spoil, status, message):
+    response = preview(client, invitation, title="Never Saved")
+    spoil(invitation)
+    for answer in (client.get(edit_url(invitation)), confirm(client, invitation, response)):
+        assert answer.status_code == status
+        assert message in answer.content.decode()
+    assert Event.objects.get(pk=event.pk).title != "Never Saved"
+
+
+def test_a_tampered_link_or_one_for_another_talk_is_not_found(client, make_event, invite):
+    first, second = make_event(), make_event()
+    invitation = invite(first)
+    for url in (
+        reverse("speaker_edits:edit", kwargs={"event_id": second.pk, "token": invitation.token}),
+        reverse("speaker_edits:edit", kwargs={"event_id": first.pk, "token": invitation.token[:-2] + "zz"}),
+    ):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert "This link is not valid" in response.content.decode()
+
+
+def test_a_draft_signed_for_one_link_does_not_save_through_another(client, make_event, invite):
+    first, second = make_event(), make_event()
+    mine, other = invite(first), invite(second)
+    response = preview(client, mine, title="Hijacked")
+    draft = hidden(response.content.decode(), "draft")
+    answer = client.post(edit_url(other), {"draft": draft, "action": "confirm"})
+    assert "This page was open too long" in answer.content.decode()
+    assert not Event.objects.filter(title="Hijacked").exists()
+
+
+def test_the_speaker_form_needs_csrf(event, invitation):
+    csrf_client = Client(enforce_csrf_checks=True)
+    page = csrf_client.get(edit_url(invitation)).content.decode()
+    response = csrf_client.post(edit_url(invitation), form_data(page, title="No Token"))
+    assert response.status_code == 403
+
+
+def test_the_speaker_form_page_runs_a_fixed_number_of_queries(client, invitation, django_assert_max_num_queries):
+    with django_assert_max_num_queries(6):
+        assert client.get(edit_url(invitation)).status_code == 200
+
+
+# The organizers' page
+
+
+def staff_page(event):
+    return reverse("speaker_edits:event", args=[event.pk])
+
+
+def test_the_talk_admin_links_the_speaker_edits_page(client, event, organizer):
+    client.force_login(organizer)
+    page = client.get(reverse("admin:events_event_change", args=[event.pk])).content.decode()
+    assert f'href="{staff_page(event)}"' in page
+
+
+def test_an_organizer_sends_and_revokes_a_link_from_the_staff_page(
+    client, event, organizer, speaker, django_capture_on_commit_callbacks
+):
+    client.force_login(organizer)
+    page = client.get(staff_page(event)).content.decode()
+    assert "Invite the speaker to edit" in page
+    deadline = re.search(r'name="expires_at" value="([^"]+)"', page).group(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            staff_page(event), {"speaker": speaker.pk, "email": "atlas@example.edu", "expires_at": deadline}
+        )
+    assert response.status_code == 302
+    invitation = SpeakerInvitation.objects.get()
+    assert invitation.url in text_body(sent()[0])
+
+    client.post(reverse("speaker_edits:revoke", args=[event.pk, invitation.pk]))
+    assert SpeakerInvitation.objects.get().revoked_at is not None
+    assert Client().get(edit_url(invitation)).status_code == 410
+
+
+def test_the_staff_page_refuses_a_deadline_in_the_past(client, event, organizer, speaker):
+    client.force_login(organizer)
+    response = client.post(
+        staff_page(event), {"speaker": speaker.pk, "email": "atlas@example.edu", "expires_at": "2020-01-01T10:00"}
+    )
+    assert response.status_code == 400
+    assert "Choose a deadline in the future." in response.content.decode()
+    assert not SpeakerInvitation.objects.exists()
+
+
+def test_another_series_organizer_sees_nothing(client, event, invitation, make_team_member):
+    from events.models import Series
+
+    other_series = Series.objects.create(
+        name="Other", slug="other", organizer_name="O", organizer_email="o@example.edu"
+    )
+    outsider = make_team_member(other_series, "outsider")
+    client.force_login(outsider)
+    assert client.get(staff_page(event)).status_code == 404
+    assert client.post(reverse("speaker_edits:revoke", args=[event.pk, invitation.pk])).status_code == 404
+    assert client.post(reverse("speaker_edits:decide_update", args=[event.pk]), {"send": "yes"}).status_code == 404
+    assert SpeakerInvitation.objects.get().revoked_at is None
+    changelist = client.get(reverse("admin:speaker_edits_speakerinvitation_changelist"))
+    assert "atlas@example.edu" not in changelist.content.decode()
+    assert not OutgoingMail.objects.managed_by(outsider).filter(kind=emails.INVITATION).exists()
+    assert (
+        OutgoingMail.objects.managed_by(make_team_member(event.series, "insider"))
+        .filter(kind=emails.INVITATION)
+        .exists()
+    )
+
+
+def test_the_history_shows_both_versions_and_the_pending_update_is_decided_there(
+    client, event, invitation, organizer, sign_up, django_capture_on_commit_callbacks
+):
+    sign_up(event, email="ana@example.edu")
+    old_title = event.title
+    confirm(Client(), invitation, preview(Client(), invitation, title="Renamed By The Speaker"))
+
+    client.force_login(organizer)
+    page = client.get(staff_page(event)).content.decode()
+    assert old_title in page and "Renamed By The Speaker" in page
+    assert "Send an update to the 1 registrant?" in page
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("speaker_edits:decide_update", args=[event.pk]), {"send": "yes"})
+    assert response.status_code == 302
+    assert OutgoingMail.objects.filter(kind=MailKind.EVENT_CHANGED).count() == 1
+    assert [message["To"].addresses[0].addr_spec for message in sent()] == ["ana@example.edu"]
+    assert "Send an update" not in client.get(staff_page(event)).content.decode()
+
+
+def test_the_edit_history_is_in_the_admin(client, event, invitation, organizer):
+    confirm(client, invitation, preview(client, invitation, bio="A new bio."))
+    client.force_login(organizer)
+    edit = SpeakerEdit.objects.get()
+    page = client.get(reverse("admin:speaker_edits_speakeredit_change", args=[edit.pk])).content.decode()
+    assert "A new bio." in page and "Atlas Wang is an associate professor at UT Austin." in page
