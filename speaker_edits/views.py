@@ -42,9 +42,10 @@ def _unsign(invitation, what, text):
 
 
 def _private(response):
-    # The address holds the link's token: never cached, indexed or sent on as a referrer.
+    # The address holds the link's token: never cached (never_cache) or indexed. The site's
+    # Referrer-Policy (same-origin) keeps it from other sites; "no-referrer" would make
+    # browsers send "Origin: null" with the form, which CSRF protection rightly refuses.
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
     return response
 
 

@@ -74,7 +74,12 @@ def test_a_talk_has_its_public_facts_and_nothing_else(client, make_event, venue)
     assert talk["calendar"] == f"https://seminars.example.edu/events/{event.slug}/event.ics"
     assert talk["series"] == {"name": "IFML Seminar", "url": "https://seminars.example.edu/series/ifml-seminar/"}
     assert talk["speakers"] == [
-        {"name": "Atlas Wang", "affiliation": "The University of Texas at Austin", "position": "Associate Professor"}
+        {
+            "name": "Atlas Wang",
+            "affiliation": "The University of Texas at Austin",
+            "position": "Associate Professor",
+            "photo": "",
+        }
     ]
     # Wall-clock time at the venue with its offset: one instant, readable as is.
     assert talk["start"] == "2031-07-14T11:00:00-05:00"
