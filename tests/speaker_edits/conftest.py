@@ -51,7 +51,7 @@ def gps_exif() -> Image.Exif:
 
 
 def png_declaring(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims `width` × `height` pixels: a decompression bomb as far as its header goes."""
+    """A tiny PNG whose header claims `width` by `height` pixels: a decompression bomb as far as its header goes."""
     out = io.BytesIO()
     Image.new("L", (1, 1)).save(out, format="PNG")
     data = bytearray(out.getvalue())
