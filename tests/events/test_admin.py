@@ -153,3 +153,26 @@ def test_admin_adds_an_online_talk_without_venue_but_not_a_hybrid_one(admin_clie
     event = Event.objects.get()
     assert (event.venue, event.attendance_mode) == (None, "online")
     assert "Online" in admin_client.get("/admin/events/event/").content.decode()
+
+
+def test_the_speaker_admin_shows_and_removes_an_uploaded_photo(admin_client, speaker):
+    from events.models import SpeakerPhoto
+
+    photo = SpeakerPhoto.objects.create(digest="a" * 64, data=b"\xff\xd8", width=1, height=1)
+    speaker.photo = photo
+    speaker.save()
+    url = f"/admin/events/speaker/{speaker.pk}/change/"
+    assert f'src="/speakers/photos/{"a" * 64}.jpg"' in admin_client.get(url).content.decode()
+
+    data = {
+        "name": speaker.name,
+        "position": speaker.position,
+        "affiliation": speaker.affiliation,
+        "bio": speaker.bio,
+        "photo_url": "",
+        "website": "",
+    }
+    admin_client.post(url, data)
+    assert Speaker.objects.get(pk=speaker.pk).photo_id == "a" * 64  # kept unless asked
+    admin_client.post(url, data | {"remove_photo": "on"})
+    assert Speaker.objects.get(pk=speaker.pk).photo_id is None
