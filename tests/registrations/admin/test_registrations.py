@@ -189,6 +189,8 @@ def test_organizers_group_has_exactly_the_needed_permissions():
     }
     expected |= {f"mailings.{verb}_mailing" for verb in ("view", "add", "change", "delete")}
     expected |= {"followers.view_seriesfollowing"}  # counts only
+    # Links and edits are made on their own pages; the admin lists them (and revokes, with change_event).
+    expected |= {"speaker_edits.view_speakerinvitation", "speaker_edits.view_speakeredit"}
     assert perms == expected
 
 
