@@ -78,3 +78,73 @@ def test_one_address_alternating_between_hosts_meets_the_shared_limit_in_the_def
     hosts = two_hosts(REGISTRATION_RATE_LIMIT="5/h")  # no CACHE_URL: the database cache
 
     assert_one_address_is_stopped_across_hosts(hosts, event)
+
+
+def test_a_photo_uploaded_through_one_host_is_served_by_the_other(two_hosts, shared_redis, make_event):
+    import datetime
+    import html
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from speaker_edits import services as speaker_edits
+    from tests.servers import REQUEST_TIMEOUT
+    from tests.speaker_edits.conftest import gps_exif, jpeg_bytes
+
+    event = make_event()
+    # The hosts sign with the test's key, so the link made here opens there.
+    hosts = two_hosts(CACHE_URL=shared_redis, SECRET_KEY=settings.SECRET_KEY)
+    invitation = speaker_edits.invite_speaker(
+        event=event,
+        speaker=event.speakers.get(),
+        email="atlas@example.edu",
+        expires_at=timezone.now() + datetime.timedelta(days=7),
+    )
+    path = f"/speaker/talks/{event.pk}/{invitation.token}/"
+    proxy = {"X-Forwarded-Proto": "https"}
+    first, second = hosts
+    form = first.session.get(f"{first.url}{path}", headers=proxy, timeout=REQUEST_TIMEOUT)
+    assert form.status_code == 200, form.text[:2000]
+    cookie = f"csrftoken={form.cookies['csrftoken']}"
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)[1]
+    state = html.unescape(re.search(r'name="state" value="([^"]+)"', form.text)[1])
+
+    def headers(host):
+        origin = host.url.replace("http://", "https://")
+        return proxy | {"Cookie": cookie, "Origin": origin, "Referer": f"{origin}{path}"}
+
+    preview = first.session.post(
+        f"{first.url}{path}",
+        data={
+            "csrfmiddlewaretoken": token,
+            "state": state,
+            "action": "preview",
+            "title": event.title,
+            "abstract": event.abstract,
+            "affiliation": "UT Austin",
+            "website": "",
+            "bio": "",
+        },
+        files={"photo": ("me.jpg", jpeg_bytes((1600, 1200), exif=gps_exif()), "image/jpeg")},
+        headers=headers(first),
+        timeout=REQUEST_TIMEOUT,
+    )
+    assert preview.status_code == 200, preview.text[:2000]
+    photo_path = re.search(r'src="(/speakers/photos/[0-9a-f]{64}\.jpg)"', preview.text)[1]
+    draft = html.unescape(re.search(r'name="draft" value="([^"]+)"', preview.text)[1])
+
+    saved = second.session.post(
+        f"{second.url}{path}",
+        data={"csrfmiddlewaretoken": token, "draft": draft, "action": "confirm"},
+        headers=headers(second),
+        allow_redirects=False,
+        timeout=REQUEST_TIMEOUT,
+    )
+    assert saved.status_code == 302, saved.text[:2000]
+
+    served = [host.session.get(f"{host.url}{photo_path}", headers=proxy, timeout=REQUEST_TIMEOUT) for host in hosts]
+    assert [response.status_code for response in served] == [200, 200]
+    assert served[0].content == served[1].content
+    assert served[1].headers["Content-Type"] == "image/jpeg"
+    talk_page = second.session.get(f"{second.url}{event.get_absolute_url()}", headers=proxy, timeout=REQUEST_TIMEOUT)
+    assert f'src="{photo_path}"' in talk_page.text
