@@ -12,6 +12,7 @@ from events.models import photo_path
 from events.when import SHORT, talk_when
 from outbox.compose import compose, mailbox
 from registrations.models import Registration
+from seminar_site.i18n import in_language
 
 from .fields import FIELD_LABELS, FIELDS
 from .models import SpeakerEdit, SpeakerInvitation
@@ -25,6 +26,12 @@ def _series_reply_to(event) -> list[str]:
 
 
 def build_invitation(mail):
+    """In the language the organizer used when sending it (the speaker's page then follows their browser)."""
+    with in_language(mail.data.get("language")):
+        return _invitation(mail)
+
+
+def _invitation(mail):
     invitation = SpeakerInvitation.objects.select_related("event__series", "event__venue", "speaker").get(
         pk=mail.about_id
     )
@@ -73,6 +80,12 @@ def change_rows(edit: SpeakerEdit, *, absolute: bool = True) -> list[dict]:
 
 
 def build_changed(mail):
+    """In the site's language (LANGUAGE_CODE): organizers share the staff side's language, whoever the speaker is."""
+    with in_language(mail.data.get("language")):
+        return _changed(mail)
+
+
+def _changed(mail):
     edit = SpeakerEdit.objects.select_related("event__series", "event__venue", "speaker").get(pk=mail.about_id)
     event = edit.event
     context = {

@@ -13,6 +13,7 @@ from events.models import Event, SeriesMember, Speaker, SpeakerPhoto
 from outbox.services import queue_mail
 from registrations.models import Registration
 from registrations.services import send_event_update
+from seminar_site import i18n
 
 from . import emails
 from .fields import EVENT_FIELDS, FIELDS, INVITE_FIELDS, SPEAKER_FIELDS
@@ -81,7 +82,7 @@ def invite_speaker(
         invitation = SpeakerInvitation.objects.create(
             event=event, speaker=speaker, email=email.strip(), expires_at=expires_at, created_by=actor
         )
-        queue_mail(kind=emails.INVITATION, to=invitation.email, about=invitation)
+        queue_mail(kind=emails.INVITATION, to=invitation.email, about=invitation, data={"language": i18n.current()})
     return invitation
 
 

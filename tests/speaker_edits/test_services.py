@@ -287,3 +287,18 @@ def test_organizer_addresses_come_once_whatever_their_case(event, organizer, mak
     other.email = "IFML-Seminar@Example.edu"
     other.save()
     assert services.organizer_addresses(event) == ["ifml-seminar@example.edu", "olga@example.edu"]
+
+
+def test_the_speakers_link_is_written_in_the_language_the_organizer_sent_it_in(
+    event, invite, django_capture_on_commit_callbacks
+):
+    from django.utils import translation
+
+    with translation.override("es"), django_capture_on_commit_callbacks(execute=True):
+        invitation = invite(event)
+
+    (message,) = sent()
+    assert message["Subject"] == "Tu charla en el ciclo IFML Seminar: revisa sus datos"
+    assert "Edita los datos de tu charla" in text_body(message)
+    assert 'lang="es"' in html_body(message)
+    assert invitation.url in text_body(message)
