@@ -302,3 +302,11 @@ def test_the_speakers_link_is_written_in_the_language_the_organizer_sent_it_in(
     assert "Edita los datos de tu charla" in text_body(message)
     assert 'lang="es"' in html_body(message)
     assert invitation.url in text_body(message)
+
+
+def test_an_online_talk_without_a_room_is_announced_as_online(make_event, invite, django_capture_on_commit_callbacks):
+    event = make_event(attendance_mode="online", venue=None, stream_url="https://zoom.us/j/1")
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(event)
+    body = text_body(sent()[0])
+    assert ", Online\n" in body and "None" not in body
