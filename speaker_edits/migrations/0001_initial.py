@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('events', '0009_speaker_photo'),
+        ('events', '0010_speaker_photo'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
