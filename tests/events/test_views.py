@@ -4,7 +4,7 @@ import zoneinfo
 import pytest
 from django.utils import timezone
 
-from events.models import Event, Speaker
+from events.models import Event, Speaker, SpeakerPhoto
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 
@@ -137,6 +137,27 @@ def test_a_bad_page_number_is_a_404_not_a_crash(client, event, page):
 
 
 # The talk page
+
+
+def test_the_talk_page_shows_an_uploaded_photo_and_loads_none_from_other_hosts(client, make_event, speaker):
+    # photo_url is another host's image: the page's CSP would block it and the
+    # visitor's address would go there; it stays for link previews only.
+    speaker.photo_url = "https://www.cs.utexas.edu/photos/atlas-wang.jpg"
+    speaker.save()
+    event = make_event()
+
+    page = html(client.get(f"/events/{event.slug}/"))
+
+    assert 'src="https://www.cs.utexas.edu' not in page
+    assert 'class="speaker__photo"' not in page
+    assert 'content="https://www.cs.utexas.edu/photos/atlas-wang.jpg"' in page  # the link preview keeps it
+
+    speaker.photo = SpeakerPhoto.objects.create(digest="a" * 64, data=b"jpeg", width=120, height=120)
+    speaker.save()
+
+    page = html(client.get(f"/events/{event.slug}/"))
+
+    assert f'<img class="speaker__photo" src="/speakers/photos/{"a" * 64}.jpg"' in page
 
 
 def test_talk_page_shows_everything_an_attendee_needs(client, make_event, venue, speaker):
