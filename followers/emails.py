@@ -8,13 +8,13 @@ link. A mail client's one-click unsubscribe POSTs to that URL with no cookie.
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from events.models import Event
 from events.schedule import shift_local
 from events.when import talk_when
 from outbox.compose import compose
+from seminar_site.i18n import in_language
 
 from .models import Dispatch, Follower
 
@@ -65,10 +65,6 @@ def digest_talks(dispatch: Dispatch):
     )
 
 
-def _language(follower: Follower):
-    return translation.override(follower.language or settings.LANGUAGE_CODE)
-
-
 def _base_context(follower: Follower) -> dict:
     series = follower.series
     return {
@@ -81,7 +77,7 @@ def _base_context(follower: Follower) -> dict:
 
 def build_confirmation(mail):
     follower = mail.about
-    with _language(follower):
+    with in_language(follower.language):
         context = _base_context(follower) | {"confirm_url": absolute(follower.confirm_path)}
         text, html = _render("confirm", context)
         return compose(
@@ -95,7 +91,7 @@ def build_confirmation(mail):
 def build_announcement(mail):
     follower = mail.about
     dispatch = Dispatch.objects.select_related("series", "event__venue").get(pk=mail.data["dispatch"])
-    with _language(follower):
+    with in_language(follower.language):
         context = _base_context(follower) | {"talk": _talk(dispatch.event)}
         text, html = _render("announcement", context)
         return compose(
@@ -110,7 +106,7 @@ def build_announcement(mail):
 def build_digest(mail):
     follower = mail.about
     dispatch = Dispatch.objects.select_related("series__default_venue").get(pk=mail.data["dispatch"])
-    with _language(follower):
+    with in_language(follower.language):
         talks = [_talk(event) for event in digest_talks(dispatch)]
         context = _base_context(follower) | {"talks": talks}
         text, html = _render("digest", context)

@@ -13,13 +13,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from events.models import Event, Series
 from events.schedule import shift_local
 from outbox import services as outbox
 from outbox.models import OutgoingMail
+from seminar_site import i18n
 
 from . import emails
 from .models import Dispatch, Follower
@@ -67,7 +68,7 @@ def follow(*, series: Series, email: str) -> Follower | None:
             try:
                 with transaction.atomic():
                     follower = Follower.objects.create(
-                        series=series, email=email, language=translation.get_language() or "", confirmation_sent_at=now
+                        series=series, email=email, language=i18n.current(), confirmation_sent_at=now
                     )
             except IntegrityError:
                 # Another request for the same address won the race and sends the confirmation.
