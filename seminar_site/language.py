@@ -9,6 +9,7 @@ pages (or CSRF_TRUSTED_ORIGINS) is refused, exactly as a missing token would be.
 """
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from django.views.csrf import csrf_failure
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -26,5 +27,5 @@ def same_origin(request) -> bool:
 def switch_language(request):
     """Remember the chosen language (a year, in a cookie), then back to the page (`next`) in it."""
     if not same_origin(request):
-        return csrf_failure(request, reason="The language switch did not come from this site.")
+        return csrf_failure(request, reason=_("The language switch did not come from this site."))
     return set_language(request)
