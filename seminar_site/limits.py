@@ -26,6 +26,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django_ratelimit.core import get_usage
 
+from . import outage
+
 logger = logging.getLogger(__name__)
 
 RATE_SETTINGS = ("REGISTRATION_RATE_LIMIT", "EMAIL_RATE_LIMIT", "EMAIL_ADDRESS_RATE_LIMIT", "LOGIN_RATE_LIMIT")
@@ -141,9 +143,10 @@ def _over_limit(request, *, group: str, rate_setting: str, key: str) -> int | No
         return None
     try:
         usage = get_usage(request, group=group, key=lambda group, request: key, rate=rate, increment=True)
-    except Exception:
+    except Exception as error:
         # The store is down: letting people register beats refusing everyone.
-        logger.exception("Rate limit %s could not be counted; letting the request through", group)
+        if not outage.database_unavailable(error):  # the view's own queries will meet it too: logged there
+            logger.exception("Rate limit %s could not be counted; letting the request through", group)
         return None
     if usage is None or not usage["should_limit"]:
         return None

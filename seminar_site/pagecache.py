@@ -46,6 +46,8 @@ from django.http import HttpResponse
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils import timezone, translation
 
+from . import outage
+
 logger = logging.getLogger(__name__)
 
 # Anything public pages show of talks, series, speakers, venues and questions.
@@ -172,8 +174,9 @@ def serve(
             return _respond(request, recent)
         # Changed since this process served it: another may have stored the new one.
         shared = found.get(entry_key) if recent is None else cache.get(entry_key)
-    except Exception:
-        logger.exception("The page cache could not be read; rendering %s", key)
+    except Exception as error:
+        if not outage.database_unavailable(error):  # the page's own queries will meet it too: logged there
+            logger.exception("The page cache could not be read; rendering %s", key)
         return render()
     if _current(shared, tokens):
         _recent.put(entry_key, shared)
