@@ -12,6 +12,9 @@ from gunicorn.glogging import Logger as GunicornLogger
 
 request_id = contextvars.ContextVar("request_id", default="-")
 
+# A request whose WSGI environ (request.META) holds this key writes no access-log line.
+NO_ACCESS_LOG = "seminar_site.no_access_log"
+
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 # django.core.signing values ("value:signature", with a timestamp part for
 # TimestampSigner): the signature is 27 or more URL-safe base64 characters.
@@ -62,10 +65,11 @@ class OneLineFormatter(logging.Formatter):
 
 
 class AccessLogger(GunicornLogger):
-    """gunicorn's logger (gunicorn.conf.py): no access line for /healthz, nothing personal in the others."""
+    """gunicorn's logger (gunicorn.conf.py): no access line for /healthz or a
+    metrics scrape (NO_ACCESS_LOG), nothing personal in the others."""
 
     def access(self, resp, req, environ, request_time):
-        if environ.get("PATH_INFO") == "/healthz":
+        if environ.get("PATH_INFO") == "/healthz" or environ.get(NO_ACCESS_LOG):
             return
         super().access(resp, req, environ, request_time)
 
