@@ -9,6 +9,7 @@ class MonitoringConfig(AppConfig):
     verbose_name = _("Monitoring")
 
     def ready(self):
-        from . import checks, collectors, registry  # noqa: F401 - checks registers the system checks
+        from . import checks, collectors, errors, registry  # noqa: F401 - checks registers the system checks
 
         registry.register_collector(collectors.collect_task_queue, name="task queue")
+        errors.start_reporting()

@@ -15,16 +15,21 @@ request_id = contextvars.ContextVar("request_id", default="-")
 # A request whose WSGI environ (request.META) holds this key writes no access-log line.
 NO_ACCESS_LOG = "seminar_site.no_access_log"
 
-_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# Each rule also finds what it masks URL-encoded in a query string ("%40" for
+# "@", "%3A" for ":", "%2F" for "/"), as an access line or an error report shows it.
+# The local part leaves out "/", "?", "&" and "=", which addresses almost never
+# hold and URLs always do: "?q=ana@example.edu" keeps its path and parameter name.
+_EMAIL = re.compile(r"[\w.!#$%'*+^`{|}~-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+")
 # django.core.signing values ("value:signature", with a timestamp part for
 # TimestampSigner): the signature is 27 or more URL-safe base64 characters.
-_SIGNED = re.compile(r"[\w-]{6,}(?::[\w-]+)*:[\w-]{27,}")
+_COLON = r"(?::|%3[Aa])"
+_SIGNED = re.compile(rf"[\w-]{{6,}}(?:{_COLON}[\w-]+)*{_COLON}[\w-]{{27,}}")
 # Self-service paths, whatever follows in them.
-_TOKEN_PATH = re.compile(r"(/r/)[^/\s?\"]+")
+_TOKEN_PATH = re.compile(r"(/r/)[^/\s?\"]+|(%2[Ff]r%2[Ff])(?:(?!%2[Ff])[^/\s?\"&])+")
 
 
 def redact(text: str) -> str:
-    text = _TOKEN_PATH.sub(r"\1[token]", text)
+    text = _TOKEN_PATH.sub(lambda match: f"{match[1] or match[2]}[token]", text)
     text = _SIGNED.sub("[token]", text)
     return _EMAIL.sub("[email]", text)
 
