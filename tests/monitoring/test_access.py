@@ -112,6 +112,14 @@ def test_a_scrape_is_not_counted_nor_logged(client, metrics_token, caplog):
     assert not caplog.records
 
 
+def test_malformed_networks_refuse_every_scrape(client, settings, caplog):
+    settings.METRICS_TOKEN = ""
+    settings.METRICS_ALLOWED_NETWORKS = ["127.0.0.0/8", "not-a-network"]
+
+    assert_refused_like_an_unknown_page(client, client.get("/metrics", REMOTE_ADDR="127.0.0.1"))
+    assert "METRICS_ALLOWED_NETWORKS" in caplog.text
+
+
 def test_malformed_networks_stop_the_site_at_its_checks(settings):
     from monitoring.checks import check_metrics_networks
 
