@@ -6,6 +6,8 @@ Every value can be set from the environment; the defaults suit one host.
 import multiprocessing
 import os
 
+from monitoring import gunicorn as metrics_directory
+
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # The usual rule for sync workers: two per core plus one.
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
@@ -13,8 +15,18 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() *
 threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 # A request running longer than this is stuck: the worker is restarted.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
-# On SIGTERM (deploys, scaling in), requests in flight get this long to finish.
+# On SIGTERM (deploys, scaling in), requests in flight get this long to finish;
+# so do the old workers' requests on SIGHUP and the old master's after SIGUSR2.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT") or 30)
+# Each worker imports the site itself, so SIGHUP (new workers, then the old ones
+# stopped gracefully) loads a new release's code. With preload_app the master
+# would hold the old code and HUP would restart the old release.
+preload_app = False
+# One listening socket, opened by the master and shared by old and new workers
+# (and handed to a new master on SIGUSR2): connections wait in its queue while
+# workers change, and none is refused. With SO_REUSEPORT every process could
+# have a queue of its own, and the connections waiting in a closing one are reset.
+reuse_port = False
 # Above the proxy's idle timeout towards us is not needed; below it avoids resets.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
 # Recycle workers now and then so a slow leak never grows; jitter keeps them from restarting together.
@@ -28,3 +40,9 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 logger_class = "seminar_site.logs.AccessLogger"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s] "%(a)s"'
+
+# prometheus_client's multiprocess mode: every worker writes its counts to one
+# directory, which a scrape of /metrics adds up (monitoring/gunicorn.py).
+on_starting = metrics_directory.on_starting
+child_exit = metrics_directory.child_exit
+on_exit = metrics_directory.on_exit

@@ -7,4 +7,8 @@ class OutboxConfig(AppConfig):
     verbose_name = _("Email delivery")
 
     def ready(self):
-        from . import checks, receivers  # noqa: F401
+        from monitoring import registry
+
+        from . import checks, metrics, receivers  # noqa: F401
+
+        registry.register_collector(metrics.collect, name="outbox")

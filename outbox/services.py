@@ -6,7 +6,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Case, F, QuerySet, TextField, Value, When
 from django.utils import timezone
 
-from . import registry, signals
+from . import metrics, registry, signals
 from .delivery import enqueue_delivery
 from .models import OutgoingMail
 
@@ -119,4 +119,5 @@ def record_bounce(*, provider_message_id: str, event_type: str, description: str
             mail.bounce_detail = description[:2000]
             mail.save(update_fields=["bounced_at", "bounce_type", "bounce_detail"])
         signals.mail_bounced.send(sender=OutgoingMail, mail=mail, event_type=event_type, description=description)
+    metrics.count_bounce(event_type)
     return mail

@@ -7,9 +7,10 @@ class RegistrationsConfig(AppConfig):
     verbose_name = _("Registrations")
 
     def ready(self):
+        from monitoring import registry as metrics_registry
         from outbox import registry
 
-        from . import emails, mail, receivers, services  # noqa: F401
+        from . import emails, mail, metrics, receivers, services  # noqa: F401
         from .models import MailKind
 
         for kind in MailKind:
@@ -19,3 +20,4 @@ class RegistrationsConfig(AppConfig):
         registry.register_due_mail(services.queue_due_reminders, label=_("reminders"))
         registry.register_due_mail(services.queue_due_stream_links, label=_("links to join online"))
         registry.register_scope(mail.staff_scope)
+        metrics_registry.register_collector(metrics.collect, name="registrations")

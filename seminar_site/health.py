@@ -1,11 +1,9 @@
 """/healthz for load balancers: 200 when the database answers, 503 when it does not."""
 
-import logging
-
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
 
-logger = logging.getLogger(__name__)
+from . import outage
 
 PATH = "/healthz"
 
@@ -16,7 +14,8 @@ def database_answers() -> bool:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError as error:
-        logger.warning("Health check: the database does not answer: %s", error)
+        # Logged once per outage, not on every probe.
+        outage.noticed(error)
         # A broken persistent connection must not be reused by the next probe.
         connection.close()
         return False

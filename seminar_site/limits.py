@@ -25,8 +25,15 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone
 from django_ratelimit.core import get_usage
+from prometheus_client import Counter
+
+from . import outage
 
 logger = logging.getLogger(__name__)
+
+_REFUSALS = Counter(
+    "seminar_rate_limit_refusals_total", "Requests refused with 429 by a rate limit, by limit (its group).", ["limit"]
+)
 
 RATE_SETTINGS = ("REGISTRATION_RATE_LIMIT", "EMAIL_RATE_LIMIT", "EMAIL_ADDRESS_RATE_LIMIT", "LOGIN_RATE_LIMIT")
 # Shared by every endpoint that emails a typed address, so a victim's inbox has one budget.
@@ -141,13 +148,15 @@ def _over_limit(request, *, group: str, rate_setting: str, key: str) -> int | No
         return None
     try:
         usage = get_usage(request, group=group, key=lambda group, request: key, rate=rate, increment=True)
-    except Exception:
+    except Exception as error:
         # The store is down: letting people register beats refusing everyone.
-        logger.exception("Rate limit %s could not be counted; letting the request through", group)
+        if not outage.database_unavailable(error):  # the view's own queries will meet it too: logged there
+            logger.exception("Rate limit %s could not be counted; letting the request through", group)
         return None
     if usage is None or not usage["should_limit"]:
         return None
     logger.warning("Rate limit %s reached (%s)", group, rate_setting)
+    _REFUSALS.labels(group).inc()
     return max(int(usage["time_left"]), 1)
 
 

@@ -12,16 +12,24 @@ from gunicorn.glogging import Logger as GunicornLogger
 
 request_id = contextvars.ContextVar("request_id", default="-")
 
-_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# A request whose WSGI environ (request.META) holds this key writes no access-log line.
+NO_ACCESS_LOG = "seminar_site.no_access_log"
+
+# Each rule also finds what it masks URL-encoded in a query string ("%40" for
+# "@", "%3A" for ":", "%2F" for "/"), as an access line or an error report shows it.
+# The local part leaves out "/", "?", "&" and "=", which addresses almost never
+# hold and URLs always do: "?q=ana@example.edu" keeps its path and parameter name.
+_EMAIL = re.compile(r"[\w.!#$%'*+^`{|}~-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+")
 # django.core.signing values ("value:signature", with a timestamp part for
 # TimestampSigner): the signature is 27 or more URL-safe base64 characters.
-_SIGNED = re.compile(r"[\w-]{6,}(?::[\w-]+)*:[\w-]{27,}")
+_COLON = r"(?::|%3[Aa])"
+_SIGNED = re.compile(rf"[\w-]{{6,}}(?:{_COLON}[\w-]+)*{_COLON}[\w-]{{27,}}")
 # Self-service paths, whatever follows in them.
-_TOKEN_PATH = re.compile(r"(/r/)[^/\s?\"]+")
+_TOKEN_PATH = re.compile(r"(/r/)[^/\s?\"]+|(%2[Ff]r%2[Ff])(?:(?!%2[Ff])[^/\s?\"&])+")
 
 
 def redact(text: str) -> str:
-    text = _TOKEN_PATH.sub(r"\1[token]", text)
+    text = _TOKEN_PATH.sub(lambda match: f"{match[1] or match[2]}[token]", text)
     text = _SIGNED.sub("[token]", text)
     return _EMAIL.sub("[email]", text)
 
@@ -62,10 +70,11 @@ class OneLineFormatter(logging.Formatter):
 
 
 class AccessLogger(GunicornLogger):
-    """gunicorn's logger (gunicorn.conf.py): no access line for /healthz, nothing personal in the others."""
+    """gunicorn's logger (gunicorn.conf.py): no access line for /healthz or a
+    metrics scrape (NO_ACCESS_LOG), nothing personal in the others."""
 
     def access(self, resp, req, environ, request_time):
-        if environ.get("PATH_INFO") == "/healthz":
+        if environ.get("PATH_INFO") == "/healthz" or environ.get(NO_ACCESS_LOG):
             return
         super().access(resp, req, environ, request_time)
 

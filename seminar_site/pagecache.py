@@ -45,8 +45,17 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils import timezone, translation
+from prometheus_client import Counter
+
+from . import outage
 
 logger = logging.getLogger(__name__)
+
+_LOOKUPS = Counter(
+    "seminar_page_cache_requests_total",
+    "Public pages asked of the page cache, by page (talk, events:upcoming...) and result (hit or miss).",
+    ["page", "result"],
+)
 
 # Anything public pages show of talks, series, speakers, venues and questions.
 CONTENT = "content"
@@ -169,16 +178,26 @@ def serve(
         found = cache.get_many(tag_keys if recent else [*tag_keys, entry_key])
         tokens = _tokens(tag_keys, found)
         if _current(recent, tokens):
+            _LOOKUPS.labels(_page_name(key), "hit").inc()
             return _respond(request, recent)
         # Changed since this process served it: another may have stored the new one.
         shared = found.get(entry_key) if recent is None else cache.get(entry_key)
-    except Exception:
-        logger.exception("The page cache could not be read; rendering %s", key)
+    except Exception as error:
+        _LOOKUPS.labels(_page_name(key), "miss").inc()
+        if not outage.database_unavailable(error):  # the page's own queries will meet it too: logged there
+            logger.exception("The page cache could not be read; rendering %s", key)
         return render()
     if _current(shared, tokens):
+        _LOOKUPS.labels(_page_name(key), "hit").inc()
         _recent.put(entry_key, shared)
         return _respond(request, shared)
+    _LOOKUPS.labels(_page_name(key), "miss").inc()
     return _render_and_store(request, entry_key, tokens, render, valid_until)
+
+
+def _page_name(key: str) -> str:
+    """The metrics' name of a page: its key without the last part ("talk:<slug>" → "talk")."""
+    return key.rsplit(":", 1)[0]
 
 
 def _current(entry, tokens: tuple[str, ...]) -> bool:

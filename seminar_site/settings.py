@@ -79,11 +79,14 @@ INSTALLED_APPS = [
     "mailings",
     "followers",
     "speaker_edits",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
     # First: the load balancer's probe skips host checks, redirects, sessions and logging.
     "seminar_site.health.HealthCheckMiddleware",
+    # Next: counts and times every other request; answers Prometheus' scrapes of /metrics.
+    "monitoring.middleware.MetricsMiddleware",
     "seminar_site.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # SECURE_CSP below, and per-view overrides (the embeddable listing's frame-ancestors).
@@ -361,3 +364,14 @@ LOGGING = {
     # Replaces Django's own "django" logger setup, which would print every line twice.
     "loggers": {"django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}},
 }
+
+# Metrics for Prometheus at /metrics (monitoring/): readable with the bearer
+# token, from the networks listed, or only with both when both are set; with
+# neither, the address answers 404 like any unknown page.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+
+# Error reports to Sentry when SENTRY_DSN is set, masked like the logs (monitoring/errors.py).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)

@@ -293,3 +293,25 @@ def two_hosts(require_postgres, static_root, tmp_path):
 
         yield start
     connection.close()
+
+
+@pytest.fixture
+def one_host(require_postgres, static_root, tmp_path):
+    """`one_host(**environment)` starts one gunicorn host on the test database (production mode), stopped
+    when the test ends; DATABASE_URL in `environment` points it elsewhere (a proxy, a restored copy)."""
+    from django.db import connection
+
+    from tests.servers import production_environment, serve
+
+    with contextlib.ExitStack() as running:
+
+        def start(name="host", **environment):
+            base = production_environment(
+                DATABASE_URL=_test_database_url(),
+                STATIC_ROOT=str(static_root),
+                CACHE_KEY_PREFIX=f"test-{uuid.uuid4().hex}",
+            )
+            return running.enter_context(serve(base | environment, tmp_path / f"{name}.log"))
+
+        yield start
+    connection.close()

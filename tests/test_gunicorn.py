@@ -122,7 +122,7 @@ def test_healthz_answers_503_within_seconds_when_the_database_hangs(static_root,
     assert response.status_code == 503
 
 
-def test_the_500_page_shows_in_the_site_look_when_the_database_is_down(static_root, tmp_path, closed_port):
+def test_the_503_page_shows_in_the_site_look_when_the_database_is_down(static_root, tmp_path, closed_port):
     environment = production_environment(
         DATABASE_URL=f"postgres://postgres@127.0.0.1:{closed_port}/seminars", STATIC_ROOT=str(static_root)
     )
@@ -131,13 +131,15 @@ def test_the_500_page_shows_in_the_site_look_when_the_database_is_down(static_ro
         time.sleep(1)
         log = host.log()
 
-    assert response.status_code == 500
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "10"
     assert 'class="site-header"' in response.text
-    assert re.search(r"<h1>\s*Something went wrong\s*</h1>", response.text)
+    assert re.search(r"<h1>\s*Back in a moment\s*</h1>", response.text)
     assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
-    # The error is logged on one line, with its request id.
-    error_line = next(line for line in log.splitlines() if "Internal Server Error: /" in line)
+    # The outage is logged on one line, with its request id, and no traceback.
+    error_line = next(line for line in log.splitlines() if "The database cannot be reached" in line)
     assert f"[{response.headers['X-Request-ID']}]" in error_line
+    assert "Traceback" not in log
 
 
 def test_simultaneous_registrations_on_sqlite_all_go_through(sqlite_site, tmp_path):

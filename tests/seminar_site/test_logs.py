@@ -84,3 +84,16 @@ def test_the_development_server_does_not_log_health_checks(console):
 
     assert "/healthz" not in console.getvalue()
     assert '"GET / HTTP/1.1" 200 3206' in console.getvalue()
+
+
+def test_redact_masks_an_address_written_into_a_query_string():
+    line = '"GET /admin/registrations/registration/?q=ana.lopez%40cs.utexas.edu HTTP/1.1" 200'
+    assert redact(line) == '"GET /admin/registrations/registration/?q=[email] HTTP/1.1" 200'
+
+
+def test_redact_masks_a_self_service_path_and_a_token_written_into_a_query_string():
+    token = "gY4w2s0c9hKQ0xV1bT3nq8eJm2LpZr7A:Vg3kq9XoR8l1c2mW5nB0pYzQhT4uJ6aKfE7dS1xC2vB"
+    encoded = token.replace(":", "%3A")
+    line = f'"GET /language/?next=%2Fr%2F{encoded}%2Fcancel%2F&token={encoded}&page=2 HTTP/1.1" 302'
+
+    assert redact(line) == '"GET /language/?next=%2Fr%2F[token]%2Fcancel%2F&token=[token]&page=2 HTTP/1.1" 302'

@@ -1,0 +1,71 @@
+"""Error reports to Sentry when SENTRY_DSN is set, with nothing personal in them.
+
+Every string of an event (message, exception, URL, query string, headers,
+breadcrumbs, tags) is masked by the rules of the logs (seminar_site.logs.redact:
+email addresses, signed tokens, self-service paths), so what Sentry holds is
+what the log lines hold. Request bodies, local variables and query parameters
+of SQL are never sent: they are what people typed. Nor are cookies, client
+addresses or user details (sentry-sdk's data_collection option).
+
+A database outage is not an error of the site: the requests it fails are
+answered 503 and counted in the metrics, and each process logs it once (an
+ERROR line, which Sentry's logging integration reports once). The per-request
+exceptions are dropped here.
+"""
+
+import sentry_sdk
+from django.conf import settings
+from sentry_sdk.integrations.django import DjangoIntegration
+
+from seminar_site import outage
+from seminar_site.logs import redact
+
+
+def start_reporting(*, transport=None) -> bool:
+    """Send errors to the Sentry project of SENTRY_DSN from now on; False (and nothing sent) without one.
+
+    `transport` replaces the HTTP transport (tests capture events with it).
+    """
+    if not settings.SENTRY_DSN:
+        return False
+    sentry_sdk.init(
+        dsn=settings.SENTRY_DSN,
+        environment=settings.SENTRY_ENVIRONMENT,
+        traces_sample_rate=settings.SENTRY_TRACES_SAMPLE_RATE,
+        integrations=[DjangoIntegration()],
+        data_collection={
+            "user_info": False,
+            "cookies": {"mode": "off"},
+            # Besides the SDK's own list (Authorization, anything with token, key, session...):
+            # client addresses, the proxies' and gunicorn's.
+            "http_headers": {"request": {"mode": "denylist", "terms": ["forwarded", "-ip", "remote-", "via"]}},
+            "http_bodies": [],
+            "url_query_params": {"mode": "denylist"},
+            "database_query_data": False,
+            "queues": False,
+            "stack_frame_variables": False,
+        },
+        max_request_body_size="never",
+        before_send=scrub,
+        before_send_transaction=scrub,
+        transport=transport,
+    )
+    return True
+
+
+def scrub(event: dict, hint: dict) -> dict | None:
+    """The event with every string masked; None (not sent) for a request failed by a database outage."""
+    exc_info = (hint or {}).get("exc_info")
+    if exc_info and outage.database_unavailable(exc_info[1]):
+        return None
+    return _masked(event)
+
+
+def _masked(value):
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {_masked(key): _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
+    return value
