@@ -1,11 +1,14 @@
 import datetime
 import io
+import os
+import signal
 
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
 from outbox import registry
+from outbox.management.commands import send_queued_mail as send_queued_mail_command
 from outbox.models import OutgoingMail
 
 from .conftest import NOTE
@@ -41,3 +44,24 @@ def test_send_queued_mail_runs_every_apps_due_mail_first(note_kind, monkeypatch)
 
     assert send_queued_mail().startswith("3 notes queued, 0 messages handed to the worker")
     assert len(calls) == 1
+
+
+def test_send_queued_mail_every_stops_after_the_sweep_under_way_on_sigterm(db, monkeypatch):
+    # What a deploy sends; in a container the command is PID 1, which dies of no unhandled signal.
+    sweeps = []
+
+    def sweep_interrupted_by_sigterm():
+        assert not sweeps, "swept again after SIGTERM"
+        sweeps.append(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return {"enqueued": 1, "abandoned": 0}
+
+    monkeypatch.setattr(send_queued_mail_command, "sweep", sweep_interrupted_by_sigterm)
+    before = signal.getsignal(signal.SIGTERM)
+    out = io.StringIO()
+
+    call_command("send_queued_mail", "--every", "3600", stdout=out)
+
+    assert sweeps == [1]
+    assert "1 messages handed to the worker" in out.getvalue()
+    assert signal.getsignal(signal.SIGTERM) is before

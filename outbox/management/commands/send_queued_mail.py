@@ -1,4 +1,5 @@
-import time
+import signal
+import threading
 
 from django.core.management.base import BaseCommand
 
@@ -10,21 +11,33 @@ class Command(BaseCommand):
     help = (
         "Queue the mail that has come due (reminders, digests), give up on messages a dead worker left "
         "half-sent, and hand due messages to the task worker. Run it every minute (cron), or with "
-        "--every 60 as a process."
+        "--every 60 as a process, which stops between two sweeps on SIGTERM."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--every", type=int, default=0, metavar="SECONDS", help="Repeat forever at this interval.")
 
     def handle(self, *args, every=0, **options):
-        while True:
-            queued = [(due.label, due.queue()) for due in registry.due_mail()]
-            result = sweep()
-            if any(count for _, count in queued) or any(result.values()) or not every:
-                parts = [f"{count} {label} queued" for label, count in queued]
-                parts.append(f"{result['enqueued']} messages handed to the worker")
-                parts.append(f"{result['abandoned']} half-sent messages marked failed")
-                self.stdout.write(", ".join(parts) + ".")
-            if not every:
-                return
-            time.sleep(every)
+        stopping = threading.Event()
+        if every:
+            # A deploy stops the sweeper with SIGTERM. As a container's first process it
+            # would not even die of it (PID 1 ignores signals it has no handler for), so
+            # it is handled: the sweep under way finishes, and no other starts.
+            previous = signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+        try:
+            while True:
+                self.sweep_once(verbose=not every)
+                if not every or stopping.wait(every):
+                    return
+        finally:
+            if every:
+                signal.signal(signal.SIGTERM, previous)
+
+    def sweep_once(self, *, verbose):
+        queued = [(due.label, due.queue()) for due in registry.due_mail()]
+        result = sweep()
+        if verbose or any(count for _, count in queued) or any(result.values()):
+            parts = [f"{count} {label} queued" for label, count in queued]
+            parts.append(f"{result['enqueued']} messages handed to the worker")
+            parts.append(f"{result['abandoned']} half-sent messages marked failed")
+            self.stdout.write(", ".join(parts) + ".")
