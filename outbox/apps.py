@@ -7,4 +7,6 @@ class OutboxConfig(AppConfig):
     verbose_name = _("Email delivery")
 
     def ready(self):
-        from . import checks, receivers  # noqa: F401
+        from . import checks, dashboard, receivers  # noqa: F401
+
+        dashboard.register()

@@ -9,7 +9,7 @@ class RegistrationsConfig(AppConfig):
     def ready(self):
         from outbox import registry
 
-        from . import emails, mail, receivers, services  # noqa: F401
+        from . import dashboard, emails, mail, receivers, services  # noqa: F401
         from .models import MailKind
 
         for kind in MailKind:
@@ -19,3 +19,4 @@ class RegistrationsConfig(AppConfig):
         registry.register_due_mail(services.queue_due_reminders, label=_("reminders"))
         registry.register_due_mail(services.queue_due_stream_links, label=_("links to join online"))
         registry.register_scope(mail.staff_scope)
+        dashboard.register()
