@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "mailings",
     "followers",
     "speaker_edits",
+    "doorscreen",
 ]
 
 MIDDLEWARE = [
@@ -238,6 +239,9 @@ SPEAKER_EDIT_LINK_DAYS = env.int("SPEAKER_EDIT_LINK_DAYS", default=14)
 SPEAKER_PHOTO_MAX_BYTES = env.int("SPEAKER_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 SPEAKER_PHOTO_MAX_PIXELS = env.int("SPEAKER_PHOTO_MAX_PIXELS", default=40_000_000)
 SPEAKER_PHOTO_MAX_SIDE = env.int("SPEAKER_PHOTO_MAX_SIDE", default=800)
+
+# The screen by the door (doorscreen): how often an open screen asks for news, in seconds.
+DOOR_SCREEN_REFRESH_SECONDS = env.int("DOOR_SCREEN_REFRESH_SECONDS", default=30)
 
 TASKS = {
     "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")},
