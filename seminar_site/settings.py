@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "followers",
     "speaker_edits",
     "doorscreen",
+    "posters",
 ]
 
 MIDDLEWARE = [
@@ -242,6 +243,9 @@ SPEAKER_PHOTO_MAX_SIDE = env.int("SPEAKER_PHOTO_MAX_SIDE", default=800)
 
 # The screen by the door (doorscreen): how often an open screen asks for news, in seconds.
 DOOR_SCREEN_REFRESH_SECONDS = env.int("DOOR_SCREEN_REFRESH_SECONDS", default=30)
+
+# Posters (posters): the paper size offered first, "letter" or "a4".
+POSTER_PAPER = env.str("POSTER_PAPER", default="letter")
 
 TASKS = {
     "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")},

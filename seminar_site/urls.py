@@ -49,5 +49,6 @@ urlpatterns = [
     path("", include("followers.urls")),
     path("", include("speaker_edits.urls")),
     path("", include("doorscreen.urls")),
+    path("", include("posters.urls")),
     path("", include("events.urls")),
 ]
