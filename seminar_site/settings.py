@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "speaker_edits",
     "doorscreen",
     "posters",
+    "terms",
 ]
 
 MIDDLEWARE = [

@@ -50,5 +50,6 @@ urlpatterns = [
     path("", include("speaker_edits.urls")),
     path("", include("doorscreen.urls")),
     path("", include("posters.urls")),
+    path("", include("terms.urls")),
     path("", include("events.urls")),
 ]
