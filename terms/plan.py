@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
+from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
@@ -386,8 +387,6 @@ def _read_times(plan, series) -> None:
 
 
 def _count_registrations(lookups, plans) -> None:
-    from django.db.models import Count, Q
-
     ids = {event.pk for event in [*lookups.by_slug.values(), *lookups.by_start.values()]}
     if ids:
         rows = (

@@ -15,7 +15,7 @@ from .axe import assert_accessible
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TV = {"viewport": {"width": 1920, "height": 1080}, "device_scale_factor": 1}
-REFRESH = 2  # seconds
+REFRESH = 1  # second
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from events.models import Event, Series, SeriesMember
+from tests.staff import member
 
 
 class _Tables(HTMLParser):
@@ -82,13 +83,13 @@ def other_series(db):
 
 
 @pytest.fixture
-def team(series, other_series, make_team_member, django_user_model):
+def team(series, other_series, django_user_model):
     """Two organizers of two series, door staff of the first, and a superuser."""
     return {
-        "ana": make_team_member(series, "ana"),
-        "bo": make_team_member(other_series, "bo"),
-        "door": make_team_member(series, "door", role=SeriesMember.Role.DOOR),
-        "root": django_user_model.objects.create_superuser("root", "root@example.edu", "pw-root-1"),
+        "ana": member(series, "ana"),
+        "bo": member(other_series, "bo"),
+        "door": member(series, "door", role=SeriesMember.Role.DOOR),
+        "root": django_user_model.objects.create_superuser("root", "root@example.edu", None),
     }
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from doorscreen import services
 from doorscreen.models import DoorScreen
 from events.models import Event, SeriesMember
+from tests.staff import member
 
 pytestmark = pytest.mark.django_db
 
@@ -117,8 +118,8 @@ def test_the_qr_code_is_an_svg_of_a_published_talk_of_the_series(client, screen,
     assert client.get(reverse("doorscreen:qr", args=[screen.key, draft.slug])).status_code == 404
 
 
-def test_organizers_make_rotate_and_switch_off_their_screen_link(client, series, make_team_member):
-    organizer = make_team_member(series, "ana")
+def test_organizers_make_rotate_and_switch_off_their_screen_link(client, series):
+    organizer = member(series, "ana")
     client.force_login(organizer)
     url = reverse("doorscreen:manage", args=[series.pk])
     assert "no screen link yet" in client.get(url).content.decode()
@@ -133,12 +134,12 @@ def test_organizers_make_rotate_and_switch_off_their_screen_link(client, series,
     assert client.get(reverse("doorscreen:json", args=[second.key])).status_code == 404
 
 
-def test_other_staff_cannot_see_or_change_the_link(client, series, screen, make_team_member):
+def test_other_staff_cannot_see_or_change_the_link(client, series, screen):
     from events.models import Series
 
     other = Series.objects.create(name="Other", slug="other", organizer_name="O", organizer_email="o@example.edu")
     url = reverse("doorscreen:manage", args=[series.pk])
-    for user in (make_team_member(other, "bo"), make_team_member(series, "door", role=SeriesMember.Role.DOOR)):
+    for user in (member(other, "bo"), member(series, "door", role=SeriesMember.Role.DOOR)):
         client.force_login(user)
         assert client.get(url).status_code == 404
         assert client.post(url, {"action": "rotate"}).status_code == 404

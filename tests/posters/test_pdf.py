@@ -9,6 +9,7 @@ from django.utils import timezone
 from events import when
 from events.models import Event, Series, SeriesMember, Speaker, SpeakerPhoto
 from posters import pdf
+from tests.staff import member
 
 from .conftest import pdf_text, qr_codes, read_pdf, render
 
@@ -95,9 +96,9 @@ def test_the_term_page_lists_the_published_talks_of_its_dates(make_event, series
     assert qr_codes(render(content, tmp_path)) == ["https://seminars.example.edu" + series.get_absolute_url()]
 
 
-def test_organizers_get_their_posters_others_a_404(client, talk, series, make_team_member):
+def test_organizers_get_their_posters_others_a_404(client, talk, series):
     other = Series.objects.create(name="Other", slug="other", organizer_name="O", organizer_email="o@example.edu")
-    client.force_login(make_team_member(series, "ana"))
+    client.force_login(member(series, "ana"))
     response = client.get(reverse("posters:talk", args=[talk.pk]) + "?paper=a4")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert "Generating a Video" in pdf_text(response.content)
@@ -110,7 +111,7 @@ def test_organizers_get_their_posters_others_a_404(client, talk, series, make_te
     bad = client.get(reverse("posters:term", args=[series.pk]), {"start": "2026-12-31", "end": "2026-01-01"})
     assert bad.status_code == 400 and "The end date comes before the start date." in bad.content.decode()
 
-    for user in (make_team_member(other, "bo"), make_team_member(series, "door", role=SeriesMember.Role.DOOR)):
+    for user in (member(other, "bo"), member(series, "door", role=SeriesMember.Role.DOOR)):
         client.force_login(user)
         assert client.get(reverse("posters:talk", args=[talk.pk])).status_code == 404
         assert client.get(reverse("posters:series", args=[series.pk])).status_code == 404

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from terms.columns import NAMES
+from tests.staff import member
 
 
 def csv_bytes(rows: list[dict], headers=NAMES) -> bytes:
@@ -37,8 +38,8 @@ def term_rows(count: int, **overrides) -> list[dict]:
 
 
 @pytest.fixture
-def organizer(client, series, make_team_member, venue, speaker):
-    user = make_team_member(series, "ana")
+def organizer(client, series, venue, speaker):
+    user = member(series, "ana")
     client.force_login(user)
     return user
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from events.models import Event, Series, SeriesMember, Speaker, Venue
 from terms import services
 from terms.reading import Row, read
+from tests.staff import member
 
 from .conftest import csv_bytes, term_rows
 
@@ -205,9 +206,9 @@ def test_a_tampered_preview_imports_nothing(client, upload, series):
     assert not Event.objects.exists()
 
 
-def test_a_preview_cannot_be_replayed_into_another_series(client, upload, series, make_team_member, confirm):
+def test_a_preview_cannot_be_replayed_into_another_series(client, upload, series, confirm):
     other = Series.objects.create(name="Other", slug="other", organizer_name="O", organizer_email="o@example.edu")
-    make_team_member(other, "ana")
+    member(other, "ana")
     preview = upload(csv_bytes(term_rows(2)))
     client.post(reverse("terms:import", args=[other.pk]), {"rows": preview.context["payload"], "confirm": "1"})
     assert not Event.objects.exists()
@@ -229,9 +230,9 @@ def test_files_that_are_not_a_term_are_refused_with_a_reason(upload):
     assert not Event.objects.exists()
 
 
-def test_only_the_series_organizers_import(client, series, make_team_member):
+def test_only_the_series_organizers_import(client, series):
     other = Series.objects.create(name="Other", slug="other", organizer_name="O", organizer_email="o@example.edu")
-    for user in (make_team_member(other, "bo"), make_team_member(series, "door", role=SeriesMember.Role.DOOR)):
+    for user in (member(other, "bo"), member(series, "door", role=SeriesMember.Role.DOOR)):
         client.force_login(user)
         assert client.get(reverse("terms:import", args=[series.pk])).status_code == 404
         assert client.get(reverse("terms:export", args=[series.pk])).status_code == 404
