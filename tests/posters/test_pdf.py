@@ -71,7 +71,9 @@ def test_drafts_and_cancelled_talks_say_so_on_the_poster(talk):
 
 
 def test_a_long_title_and_an_online_talk_still_fit_one_page(make_event, tmp_path):
-    event = make_event(title=("Very long title " * 18).strip(), attendance_mode="online", venue=None, abstract="x " * 3000)
+    event = make_event(
+        title=("Very long title " * 18).strip(), attendance_mode="online", venue=None, abstract="x " * 3000
+    )
     content = pdf.talk_poster(event, paper="a4")
     assert len(read_pdf(content).pages) == 1
     assert "Online" in pdf_text(content)
