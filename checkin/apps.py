@@ -7,6 +7,11 @@ class CheckinConfig(AppConfig):
     verbose_name = _("Check-in")
 
     def ready(self):
+        from dashboard import registry
         from events.admin import link_staff_page
+        from events.scoping import CHECK_IN_ROLES
 
         link_staff_page("event", _("Check-in"), "checkin:event")
+        registry.register_talk_link(
+            "checkin.door", label=_("Door"), url_name="checkin:event", order=10, roles=CHECK_IN_ROLES
+        )

@@ -9,7 +9,7 @@ class FollowersConfig(AppConfig):
     def ready(self):
         from outbox import registry
 
-        from . import emails, receivers, services  # noqa: F401
+        from . import dashboard, emails, receivers, services  # noqa: F401
 
         registry.register_kind(
             emails.CONFIRM,
@@ -32,3 +32,4 @@ class FollowersConfig(AppConfig):
         # No staff scope: the outbox admin shows addresses, and organizers see
         # only how many follow their series (superusers see the messages).
         registry.register_due_mail(services.queue_due_digests, label=_("weekly digests"))
+        dashboard.register()

@@ -7,6 +7,7 @@ class MailingsConfig(AppConfig):
     verbose_name = _("Messages to registrants")
 
     def ready(self):
+        from dashboard import registry as dashboard_registry
         from events.admin import link_staff_page
         from outbox import registry
 
@@ -18,3 +19,6 @@ class MailingsConfig(AppConfig):
         registry.register_kind(emails.TEST, label=_("Message from the organizers (test)"), build=emails.build_test)
         registry.register_scope(emails.staff_scope)
         link_staff_page("event", _("Message registrants"), "mailings:compose")
+        dashboard_registry.register_talk_link(
+            "mailings.message", label=_("Message"), url_name="mailings:compose", order=20
+        )

@@ -9,6 +9,7 @@ class OutboxConfig(AppConfig):
     def ready(self):
         from monitoring import registry
 
-        from . import checks, metrics, receivers  # noqa: F401
+        from . import checks, dashboard, metrics, receivers  # noqa: F401
 
         registry.register_collector(metrics.collect, name="outbox")
+        dashboard.register()

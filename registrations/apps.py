@@ -10,7 +10,7 @@ class RegistrationsConfig(AppConfig):
         from monitoring import registry as metrics_registry
         from outbox import registry
 
-        from . import emails, mail, metrics, receivers, services  # noqa: F401
+        from . import dashboard, emails, mail, metrics, receivers, services  # noqa: F401
         from .models import MailKind
 
         for kind in MailKind:
@@ -21,3 +21,4 @@ class RegistrationsConfig(AppConfig):
         registry.register_due_mail(services.queue_due_stream_links, label=_("links to join online"))
         registry.register_scope(mail.staff_scope)
         metrics_registry.register_collector(metrics.collect, name="registrations")
+        dashboard.register()

@@ -118,7 +118,7 @@ class Registration(models.Model):
         INDUSTRY = "industry", _("Industry")
         OTHER = "other", _("Other")
 
-    event = models.ForeignKey(Event, models.CASCADE, related_name="registrations", verbose_name=_("event"))
+    event = models.ForeignKey(Event, models.CASCADE, related_name="registrations", verbose_name=_("talk"))
     name = models.CharField(_("name"), max_length=200, validators=[validate_single_line])
     email = models.EmailField(_("email"), max_length=254)
     affiliation = models.CharField(_("affiliation"), max_length=200, blank=True, validators=[validate_single_line])

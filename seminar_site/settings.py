@@ -60,7 +60,8 @@ SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ADMIN_PATH = env.str("ADMIN_PATH", default="admin/").strip("/") + "/"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, with the dashboard as its home page (dashboard/sites.py).
+    "dashboard.apps.SiteAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "anymail",
     "seminar_site",
     "events",
+    "dashboard",
     "outbox",
     "registrations",
     "listings",
@@ -80,6 +82,9 @@ INSTALLED_APPS = [
     "followers",
     "speaker_edits",
     "monitoring",
+    "doorscreen",
+    "posters",
+    "terms",
 ]
 
 MIDDLEWARE = [
@@ -239,6 +244,12 @@ SPEAKER_EDIT_LINK_DAYS = env.int("SPEAKER_EDIT_LINK_DAYS", default=14)
 SPEAKER_PHOTO_MAX_BYTES = env.int("SPEAKER_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 SPEAKER_PHOTO_MAX_PIXELS = env.int("SPEAKER_PHOTO_MAX_PIXELS", default=40_000_000)
 SPEAKER_PHOTO_MAX_SIDE = env.int("SPEAKER_PHOTO_MAX_SIDE", default=800)
+
+# The screen by the door (doorscreen): how often an open screen asks for news, in seconds.
+DOOR_SCREEN_REFRESH_SECONDS = env.int("DOOR_SCREEN_REFRESH_SECONDS", default=30)
+
+# Posters (posters): the paper size offered first, "letter" or "a4".
+POSTER_PAPER = env.str("POSTER_PAPER", default="letter")
 
 TASKS = {
     "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")},

@@ -48,5 +48,8 @@ urlpatterns = [
     path("", include("mailings.urls")),
     path("", include("followers.urls")),
     path("", include("speaker_edits.urls")),
+    path("", include("doorscreen.urls")),
+    path("", include("posters.urls")),
+    path("", include("terms.urls")),
     path("", include("events.urls")),
 ]

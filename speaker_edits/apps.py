@@ -10,7 +10,7 @@ class SpeakerEditsConfig(AppConfig):
         from events.admin import link_staff_page
         from outbox import registry
 
-        from . import emails
+        from . import dashboard, emails
 
         registry.register_kind(
             emails.INVITATION,
@@ -21,3 +21,4 @@ class SpeakerEditsConfig(AppConfig):
         registry.register_kind(emails.CHANGED, label=_("A speaker changed their talk"), build=emails.build_changed)
         registry.register_scope(emails.staff_scope)
         link_staff_page("event", _("Speaker's own edits"), "speaker_edits:event")
+        dashboard.register()

@@ -147,8 +147,8 @@ class Event(models.Model):
     objects = EventQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("event")
-        verbose_name_plural = _("events")
+        verbose_name = _("talk")
+        verbose_name_plural = _("talks")
         ordering = ["start", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="event_end_after_start"),

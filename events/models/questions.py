@@ -38,7 +38,7 @@ class Question(models.Model):
     CHOICE_KINDS = (Kind.SINGLE_CHOICE, Kind.MULTIPLE_CHOICE)
     MAX_CHOICE_LENGTH = 200
 
-    event = models.ForeignKey(Event, models.CASCADE, related_name="questions", verbose_name=_("event"))
+    event = models.ForeignKey(Event, models.CASCADE, related_name="questions", verbose_name=_("talk"))
     label = models.CharField(_("question"), max_length=300)
     help_text = models.CharField(_("help text"), max_length=500, blank=True, help_text=_("Shown under the question."))
     kind = models.CharField(_("kind of answer"), max_length=20, choices=Kind, default=Kind.SHORT_TEXT)

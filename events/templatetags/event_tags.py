@@ -13,6 +13,12 @@ def event_when(event):
 
 
 @register.filter
+def event_when_short(event):
+    """The start alone, for lists: "Tue 15 Dec 2026, 11:00 AM CST" (events.when.talk_when, SHORT)."""
+    return when.talk_when(event, style=when.SHORT)
+
+
+@register.filter
 def event_date(event):
     """Short local date for lists: "Mon, Dec 7, 2026" (the time beside it names the zone)."""
     return dateformat.format(event.local_start, "D, M j, Y")

@@ -58,7 +58,7 @@ def test_the_admin_works_with_no_csp_violation(watched_page, make_event, live_se
     page.get_by_label("Username:").fill("admin")
     page.get_by_label("Password:").fill("correct horse battery")
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     assert page.violations() == []
 
     page.goto(reverse("admin:events_event_change", args=[event.pk]))

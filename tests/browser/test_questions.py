@@ -136,8 +136,8 @@ def test_organizer_adds_a_question_then_downloads_the_answers(page, make_event, 
     page.get_by_label("Password:").fill("a long organizer passphrase")
     page.get_by_role("button", name="Log in").click()
 
-    page.get_by_role("link", name="Events").click()
-    page.get_by_role("link", name="Generating a Video").click()
+    # From the dashboard's row of the talk to its page.
+    page.get_by_role("row").filter(has_text="Generating a Video").get_by_role("link", name="Edit").click()
     page.get_by_text("Add another Question").click()
     question = page.locator("#questions-0")
     question.get_by_label("Question:").fill("Dietary restrictions for lunch?")

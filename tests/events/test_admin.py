@@ -120,7 +120,7 @@ def test_admin_refuses_a_duplicate_slug(admin_client, event, series, venue, spea
     response = admin_client.post(url, data)
 
     assert response.status_code == 200
-    assert "Event with this Slug already exists." in response.content.decode()
+    assert "Talk with this Slug already exists." in response.content.decode()
     assert Event.objects.count() == 1
 
 

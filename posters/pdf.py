@@ -1,0 +1,278 @@
+"""Printable posters as PDF, drawn with ReportLab: one per talk, and one page listing a term's talks.
+
+Text is set in DejaVu Sans, embedded (subset) in each PDF so that every name
+prints as typed, accents included; the font files come with matplotlib,
+which the site already installs for its charts, so no system font is needed.
+The QR code (segno) is drawn as vector squares: sharp at any printer's resolution.
+"""
+
+import datetime
+import io
+from functools import cache
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import matplotlib
+import segno
+from django.conf import settings
+from django.utils import dateformat
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import inch
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from events import when
+
+PAPERS = {"letter": LETTER, "a4": A4}
+ACCENT = colors.HexColor("#bf5700")
+INK = colors.HexColor("#1b1f24")
+MUTED = colors.HexColor("#4a5360")
+# The abstract's excerpt on a talk's poster, in characters (the full text is one scan away).
+EXCERPT = 900
+FONT, BOLD = "PosterSans", "PosterSans-Bold"
+
+
+@cache
+def _register_fonts() -> None:
+    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    pdfmetrics.registerFont(TTFont(FONT, str(fonts / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, str(fonts / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+
+
+def _style(size, *, bold=False, color=INK, leading=1.2, **options) -> ParagraphStyle:
+    return ParagraphStyle(
+        "poster", fontName=BOLD if bold else FONT, fontSize=size, leading=size * leading, textColor=color, **options
+    )
+
+
+def _text(value: str) -> str:
+    """Plain text as Paragraph markup: escaped, line breaks kept."""
+    return escape(value or "").replace("\n", "<br/>")
+
+
+def _draw_paragraph(pdf, text, style, x, top, width) -> float:
+    """Draw `text` with its top at `top`; return the y below it."""
+    paragraph = Paragraph(text, style)
+    _width, height = paragraph.wrap(width, 10_000)
+    paragraph.drawOn(pdf, x, top - height)
+    return top - height
+
+
+def _fitting(text, width, max_height, *, largest, smallest, bold=True) -> tuple[Paragraph, float]:
+    """The largest size from `largest` down to `smallest` at which `text` fits the box."""
+    size = largest
+    while True:
+        paragraph = Paragraph(text, _style(size, bold=bold, leading=1.12))
+        _width, height = paragraph.wrap(width, 10_000)
+        if height <= max_height or size <= smallest:
+            return paragraph, height
+        size -= 2
+
+
+def draw_qr(pdf, data: str, x, y, size) -> None:
+    """A QR code of `data`, its quiet zone included, as a `size`-point square with its lower left at (x, y)."""
+    code = segno.make(data, error="m", micro=False)
+    matrix = list(code.matrix_iter(scale=1, border=4))
+    module = size / len(matrix)
+    pdf.setFillColor(colors.white)
+    pdf.rect(x, y, size, size, stroke=0, fill=1)
+    pdf.setFillColor(colors.black)
+    for row, line in enumerate(matrix):
+        for column, dark in enumerate(line):
+            if dark:
+                # A hair of overlap, so that no viewer draws seams between modules.
+                pdf.rect(
+                    x + column * module, y + size - (row + 1) * module, module + 0.05, module + 0.05, stroke=0, fill=1
+                )
+
+
+def talk_url(event) -> str:
+    return settings.SITE_URL + event.get_absolute_url()
+
+
+def _speaker_lines(speaker) -> str:
+    details = ", ".join(part for part in (speaker.position, speaker.affiliation) if part)
+    line = f"<b>{_text(speaker.name)}</b>"
+    return line + (f"<br/><font size='-4' color='#4a5360'>{_text(details)}</font>" if details else "")
+
+
+def _photo(speaker):
+    if not speaker.photo_id:
+        return None
+    return ImageReader(io.BytesIO(bytes(speaker.photo.data)))
+
+
+def _place(event) -> str:
+    if not event.has_in_person:
+        return _("Online")
+    place = str(event.venue)
+    return _("%(room)s, and online") % {"room": place} if event.has_online else place
+
+
+def talk_poster(event, *, paper: str = "letter") -> bytes:
+    """The poster of one talk: series, title, speakers with photos, time with its zone, room, abstract, QR code.
+
+    Raises KeyError for a paper size other than "letter" or "a4".
+    """
+    _register_fonts()
+    width, height = PAPERS[paper]
+    margin = 0.6 * inch
+    inner = width - 2 * margin
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=(width, height), pageCompression=1)
+    pdf.setTitle(f"{event.series.name}: {event.title}")
+    pdf.setAuthor(event.series.name)
+    pdf.setCreator(settings.SITE_NAME)
+
+    band = 1.15 * inch
+    pdf.setFillColor(ACCENT)
+    pdf.rect(0, height - band, width, band, stroke=0, fill=1)
+    _draw_paragraph(
+        pdf, _text(event.series.name), _style(24, bold=True, color=colors.white), margin, height - 0.42 * inch, inner
+    )
+    if event.status != event.Status.PUBLISHED:
+        label = _("CANCELLED") if event.is_cancelled else _("DRAFT: not published yet")
+        _draw_paragraph(
+            pdf, _text(label), _style(14, bold=True, color=colors.white), margin, height - 0.85 * inch, inner
+        )
+
+    top = height - band - 0.45 * inch
+    title, title_height = _fitting(_text(event.title), inner, 2.6 * inch, largest=40, smallest=20)
+    title.drawOn(pdf, margin, top - title_height)
+    top -= title_height + 0.3 * inch
+
+    photo_size = 1.3 * inch
+    for speaker in event.speakers.all():
+        photo = _photo(speaker)
+        text_x = margin + (photo_size + 0.25 * inch if photo else 0)
+        bottom = _draw_paragraph(pdf, _speaker_lines(speaker), _style(20), text_x, top, inner - (text_x - margin))
+        if photo:
+            pdf.drawImage(photo, margin, top - photo_size, photo_size, photo_size, preserveAspectRatio=True, anchor="n")
+            bottom = min(bottom, top - photo_size)
+        top = bottom - 0.2 * inch
+
+    top -= 0.1 * inch
+    top = _draw_paragraph(pdf, _text(when.talk_when(event)), _style(17, bold=True), margin, top, inner)
+    top = _draw_paragraph(pdf, _text(_place(event)), _style(16, color=MUTED), margin, top - 4, inner)
+    if event.has_in_person and event.venue.address:
+        top = _draw_paragraph(pdf, _text(event.venue.address), _style(12, color=MUTED), margin, top - 2, inner)
+
+    qr_size = 2.1 * inch
+    footer = margin + qr_size
+    abstract = Truncator(" ".join(event.abstract.split())).chars(EXCERPT)
+    if abstract:
+        paragraph = Paragraph(_text(abstract), _style(12, leading=1.35))
+        available = top - 0.3 * inch - (footer + 0.3 * inch)
+        _width, needed = paragraph.wrap(inner, 10_000)
+        if needed > available:
+            # Fewer characters until it fits above the footer.
+            for length in range(EXCERPT, 0, -100):
+                paragraph = Paragraph(_text(Truncator(abstract).chars(length)), _style(12, leading=1.35))
+                _width, needed = paragraph.wrap(inner, 10_000)
+                if needed <= available:
+                    break
+        if needed <= available:
+            paragraph.drawOn(pdf, margin, top - 0.3 * inch - needed)
+
+    draw_qr(pdf, talk_url(event), width - margin - qr_size, margin, qr_size)
+    pdf.setStrokeColor(ACCENT)
+    pdf.setLineWidth(2)
+    pdf.line(margin, footer + 0.15 * inch, width - margin, footer + 0.15 * inch)
+    caption = (
+        f"<b>{_text(_('Details and registration'))}</b><br/>"
+        f"<font size='11' color='#4a5360'>{_text(talk_url(event))}</font><br/>"
+        f"<font size='11' color='#4a5360'>{_text(_('Scan the code with a phone camera.'))}</font>"
+    )
+    _draw_paragraph(pdf, caption, _style(16, leading=1.4), margin, footer - 0.1 * inch, inner - qr_size - 0.3 * inch)
+    pdf.showPage()
+    pdf.save()
+    return out.getvalue()
+
+
+def term_poster(series, events, *, start: datetime.date, end: datetime.date, paper: str = "letter") -> bytes:
+    """One page (more if it must) listing `events` of `series` from `start` to `end`, with a QR code of the series.
+
+    Raises KeyError for a paper size other than "letter" or "a4".
+    """
+    _register_fonts()
+    width, height = PAPERS[paper]
+    margin = 0.6 * inch
+    out = io.BytesIO()
+    series_url = settings.SITE_URL + series.get_absolute_url()
+    qr_size = 1.2 * inch
+
+    def decorate(pdf, document):
+        pdf.saveState()
+        pdf.setFillColor(ACCENT)
+        pdf.rect(0, height - 1.0 * inch, width, 1.0 * inch, stroke=0, fill=1)
+        _draw_paragraph(
+            pdf, _text(series.name), _style(24, bold=True, color=colors.white), margin, height - 0.35 * inch, width
+        )
+        draw_qr(pdf, series_url, width - margin - qr_size, margin, qr_size)
+        caption = (
+            f"<b>{_text(_('All talks and registration'))}</b><br/><font color='#4a5360'>{_text(series_url)}</font>"
+        )
+        _draw_paragraph(
+            pdf, caption, _style(12, leading=1.4), margin, margin + qr_size * 0.7, width - 3 * margin - qr_size
+        )
+        pdf.restoreState()
+
+    document = SimpleDocTemplate(
+        out,
+        pagesize=(width, height),
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=1.35 * inch,
+        bottomMargin=margin + qr_size + 0.3 * inch,
+        title=f"{series.name}: {_('talks')}",
+        author=series.name,
+        creator=settings.SITE_NAME,
+    )
+    date_format = _("D j M")  # Tue 15 Dec
+    period = _("Talks from %(start)s to %(end)s") % {
+        "start": dateformat.format(start, _("F j, Y")),
+        "end": dateformat.format(end, _("F j, Y")),
+    }
+    heading = [Paragraph(_text(period), _style(18, bold=True)), Spacer(1, 0.2 * inch)]
+    cell, cell_bold, small = _style(10.5), _style(10.5, bold=True), _style(9.5, color=MUTED)
+    rows = [[Paragraph(f"<b>{_text(label)}</b>", cell) for label in (_("Date"), _("Time"), _("Talk"), _("Room"))]]
+    for event in events:
+        speakers = ", ".join(speaker.name for speaker in event.speakers.all())
+        talk = f"<b>{_text(event.title)}</b>" + (
+            f"<br/><font color='#4a5360'>{_text(speakers)}</font>" if speakers else ""
+        )
+        if event.is_cancelled:
+            talk = f"<strike>{talk}</strike> ({_text(_('cancelled'))})"
+        rows.append(
+            [
+                Paragraph(_text(dateformat.format(event.local_start, date_format)), cell_bold),
+                Paragraph(_text(when.talk_when(event, style=when.TIME)), small),
+                Paragraph(talk, cell),
+                Paragraph(_text(event.short_place), small),
+            ]
+        )
+    if len(rows) == 1:
+        rows.append([Paragraph(_text(_("No talks in these dates yet.")), cell), "", "", ""])
+    inner = width - 2 * margin
+    table = Table(rows, colWidths=[0.95 * inch, 1.45 * inch, inner - 3.6 * inch, 1.2 * inch], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, 0), 1.5, ACCENT),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.4, colors.HexColor("#c8ccd2")),
+                ("TOPPADDING", (0, 0), (-1, -1), 5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
+    document.build([*heading, table], onFirstPage=decorate, onLaterPages=decorate)
+    return out.getvalue()

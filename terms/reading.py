@@ -1,0 +1,184 @@
+"""A term's file as rows of text: CSV and XLSX through tablib, .ics through icalendar.
+
+Every row keeps its number as the organizer sees it (the spreadsheet's row,
+the header being row 1; in an .ics file, the line its event starts on) and,
+for each value, where it came from (a column letter, or a property name), so
+that an error names both.
+"""
+
+import datetime
+import io
+from dataclasses import dataclass, field
+
+import icalendar
+import tablib
+from django.conf import settings
+from django.urls import NoReverseMatch, resolve
+from django.utils.translation import gettext as _
+
+from .columns import NAMES, REQUIRED
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 500
+FORMATS = {"csv": "CSV", "xlsx": "XLSX", "ics": "iCalendar (.ics)"}
+
+
+class FileError(ValueError):
+    """The file as a whole cannot be read: a message for the organizer."""
+
+
+@dataclass
+class Row:
+    number: int
+    cells: dict[str, str] = field(default_factory=dict)
+    # Where each value is in the file: "D" (a spreadsheet column) or "DTSTART".
+    places: dict[str, str] = field(default_factory=dict)
+
+    def as_data(self) -> dict:
+        return {"number": self.number, "cells": self.cells, "places": self.places}
+
+    @classmethod
+    def from_data(cls, data: dict) -> "Row":
+        return cls(int(data["number"]), dict(data["cells"]), dict(data["places"]))
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def file_format(name: str, content: bytes) -> str:
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension in FORMATS:
+        return extension
+    if content.startswith(b"PK"):
+        return "xlsx"
+    if content.lstrip().upper().startswith(b"BEGIN:VCALENDAR"):
+        return "ics"
+    return "csv"
+
+
+def read(name: str, content: bytes) -> tuple[str, list[Row]]:
+    """(format, rows) of an uploaded file. Raises FileError when it cannot be read as a term."""
+    if len(content) > MAX_BYTES:
+        raise FileError(_("The file is larger than 2 MB: split the term into smaller files."))
+    kind = file_format(name, content)
+    rows = _read_ics(content) if kind == "ics" else _read_table(kind, content)
+    if not rows:
+        raise FileError(_("The file has no talks in it."))
+    if len(rows) > MAX_ROWS:
+        raise FileError(_("The file has more than %(max)s talks: split it.") % {"max": MAX_ROWS})
+    return kind, rows
+
+
+def _text(value) -> str:
+    """A cell as text: spreadsheets give dates, times and numbers as such."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if (value.hour, value.minute) != (0, 0) else value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, datetime.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    # An exported cell protected from spreadsheet formulas ("'=...") reads as typed.
+    if text[:2] in ("'=", "'+", "'-", "'@"):
+        text = text[1:]
+    return text
+
+
+def _read_table(kind: str, content: bytes) -> list[Row]:
+    try:
+        if kind == "csv":
+            text = content.decode("utf-8-sig")
+            dataset = tablib.Dataset().load(text, format="csv")
+        else:
+            dataset = tablib.Dataset().load(io.BytesIO(content), format="xlsx")
+    except UnicodeDecodeError:
+        raise FileError(_("The CSV file is not UTF-8 text: save it as “CSV UTF-8”.")) from None
+    except Exception as error:  # tablib and openpyxl raise many kinds for a damaged file
+        raise FileError(
+            _("This %(format)s file cannot be read (%(reason)s).") % {"format": FORMATS[kind], "reason": error}
+        ) from None
+    headers = [_text(header).lower() for header in (dataset.headers or [])]
+    unknown = [header for header in headers if header and header not in NAMES]
+    if unknown:
+        raise FileError(
+            _("Unknown columns: %(unknown)s. The columns are: %(names)s.")
+            % {"unknown": ", ".join(unknown), "names": ", ".join(NAMES)}
+        )
+    missing = [name for name in REQUIRED if name not in headers]
+    if missing:
+        raise FileError(_("Columns missing: %(missing)s.") % {"missing": ", ".join(missing)})
+    places = {header: column_letter(index) for index, header in enumerate(headers) if header}
+    rows = []
+    for index, values in enumerate(dataset, start=2):
+        cells = {header: _text(value) for header, value in zip(headers, values, strict=False) if header}
+        if any(cells.values()):
+            rows.append(Row(index, cells, places))
+    return rows
+
+
+def _talk_slug(url: str) -> str:
+    """The slug of a talk page of this site named by an event's URL, or ""."""
+    site = settings.SITE_URL
+    if not url.startswith(site + "/"):
+        return ""
+    try:
+        match = resolve(url.removeprefix(site))
+    except (NoReverseMatch, Exception):
+        return ""
+    return match.kwargs.get("slug", "") if match.view_name == "events:event_detail" else ""
+
+
+def _read_ics(content: bytes) -> list[Row]:
+    try:
+        calendar = icalendar.Calendar.from_ical(content.decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise FileError(_("This .ics file cannot be read (%(reason)s).") % {"reason": error}) from None
+    starts = [
+        number
+        for number, line in enumerate(content.decode("utf-8-sig").splitlines(), 1)
+        if line.strip() == "BEGIN:VEVENT"
+    ]
+    rows = []
+    for index, component in enumerate(calendar.walk("VEVENT")):
+        number = starts[index] if index < len(starts) else index + 1
+        row = Row(number)
+
+        def put(name, value, prop, row=row):
+            row.cells[name], row.places[name] = value, prop
+
+        put("title", " ".join(str(component.get("summary", "")).split()), "SUMMARY")
+        put("abstract", str(component.get("description", "")).strip(), "DESCRIPTION")
+        for name, prop in (("start", "DTSTART"), ("end", "DTEND")):
+            value = component.get(prop)
+            moment = value.dt if value is not None else None
+            if isinstance(moment, datetime.datetime):
+                put(f"{name}_at", moment.isoformat(), prop)
+                put(name, moment.strftime("%H:%M"), prop)
+                if name == "start":
+                    put("date", moment.date().isoformat(), prop)
+            elif isinstance(moment, datetime.date):
+                put(name, "", prop)  # a whole day: no time to take
+                if name == "start":
+                    put("date", moment.isoformat(), prop)
+            elif name == "start":
+                put("date", "", prop)
+        location = " ".join(str(component.get("location", "")).split())
+        room, _comma, building = location.partition(",")
+        put("room", room.strip(), "LOCATION")
+        put("building", building.strip(), "LOCATION")
+        slug = _talk_slug(str(component.get("url", "")))
+        if slug:
+            put("slug", slug, "URL")
+        rows.append(row)
+    return rows

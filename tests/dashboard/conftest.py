@@ -1,0 +1,113 @@
+import datetime
+from html.parser import HTMLParser
+
+import pytest
+from django.utils import timezone
+
+from events.models import Event, Series, SeriesMember
+from tests.staff import member
+
+
+class _Tables(HTMLParser):
+    """Rows of the dashboard's talk tables: {talk title: {column heading: cell text}}, per series heading."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.series = {}
+        self._series = None
+        self._in_h2 = False
+        self._headings = []
+        self._row = None
+        self._cell = None
+        self._in_title = False
+        self._in_table = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if tag == "h2" and (attrs.get("id") or "").startswith("series-"):
+            self._in_h2, self._series = True, ""
+        elif tag == "table" and "dash-talks" in classes:
+            self._in_table, self._headings = True, []
+        elif self._in_table and tag == "tr":
+            self._row = []
+        elif self._in_table and tag in ("th", "td") and self._row is not None:
+            self._cell = []
+        elif tag == "span" and "dash-talk__title" in classes:
+            self._in_title = True
+            self._title = []
+
+    def handle_data(self, data):
+        if self._in_h2:
+            self._series += data
+        if self._in_title:
+            self._title.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "h2" and self._in_h2:
+            self._in_h2 = False
+            self.series[self._series.strip()] = {}
+        elif tag == "span" and self._in_title:
+            self._in_title = False
+            self._row_title = "".join(self._title).strip()
+        elif tag in ("th", "td") and self._cell is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            if not self._headings:
+                self._headings = self._row
+            else:
+                cells = dict(zip(self._headings[1:-1], self._row[1:-1], strict=True))
+                self.series[self._series.strip()][self._row_title] = cells
+            self._row = None
+        elif tag == "table":
+            self._in_table = False
+
+
+def talk_tables(html: str) -> dict:
+    parser = _Tables()
+    parser.feed(html)
+    return parser.series
+
+
+@pytest.fixture
+def other_series(db):
+    return Series.objects.create(
+        name="Robotics Colloquium",
+        slug="robotics",
+        organizer_name="Robotics",
+        organizer_email="robotics@example.edu",
+    )
+
+
+@pytest.fixture
+def team(series, other_series, django_user_model):
+    """Two organizers of two series, door staff of the first, and a superuser."""
+    return {
+        "ana": member(series, "ana"),
+        "bo": member(other_series, "bo"),
+        "door": member(series, "door", role=SeriesMember.Role.DOOR),
+        "root": django_user_model.objects.create_superuser("root", "root@example.edu", None),
+    }
+
+
+@pytest.fixture
+def talks(make_event, series, other_series):
+    """Coming talks in both series, a draft of each, and a talk that is over."""
+    soon = timezone.now() + datetime.timedelta(days=3)
+    made = {
+        "ifml": make_event(title="Video generation", slug="video", start=soon, capacity=3),
+        "ifml_hybrid": make_event(
+            title="Hybrid talk", slug="hybrid", start=soon + datetime.timedelta(days=7), attendance_mode="hybrid"
+        ),
+        "robotics": make_event(series=other_series, title="Robot hands", slug="hands", start=soon),
+        "ifml_draft": make_event(title="Draft talk", slug="draft", status=Event.Status.DRAFT),
+        "robotics_draft": make_event(series=other_series, title="Robot draft", slug="rdraft", status="draft"),
+    }
+    past = make_event(title="Old talk", slug="old")
+    Event.objects.filter(pk=past.pk).update(
+        start=timezone.now() - datetime.timedelta(days=7), end=timezone.now() - datetime.timedelta(days=7, hours=-1)
+    )
+    return made

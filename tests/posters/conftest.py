@@ -1,0 +1,39 @@
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+from pypdf import PdfReader
+
+PDFTOPPM = shutil.which("pdftoppm")
+
+
+def read_pdf(content: bytes) -> PdfReader:
+    assert content.startswith(b"%PDF-")
+    return PdfReader(io.BytesIO(content))
+
+
+def pdf_text(content: bytes) -> str:
+    """All the text of the PDF as a reader extracts it, whitespace collapsed."""
+    return " ".join(" ".join(page.extract_text() or "" for page in read_pdf(content).pages).split())
+
+
+def render(content: bytes, tmp_path: Path, *, dpi: int = 110) -> Image.Image:
+    """The first page as poppler's pdftoppm renders it (poppler-utils; .ci/run installs it)."""
+    if PDFTOPPM is None:
+        pytest.fail("pdftoppm is missing (apt-get install poppler-utils)")
+    source = tmp_path / "poster.pdf"
+    source.write_bytes(content)
+    subprocess.run(  # noqa: S603 - a fixed program with our own file names
+        [PDFTOPPM, "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", str(source), str(tmp_path / "page")],
+        check=True,
+        timeout=60,
+    )
+    return Image.open(tmp_path / "page.png")
+
+
+def qr_codes(image: Image.Image) -> list[str]:
+    return [code.text for code in zxingcpp.read_barcodes(image)]

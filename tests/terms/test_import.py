@@ -1,0 +1,243 @@
+"""Importing a term: a preview of every row, errors by row and column, all or nothing, drafts by default."""
+
+import datetime
+import io
+import zoneinfo
+
+import icalendar
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from events.models import Event, Series, SeriesMember, Speaker, Venue
+from terms import services
+from terms.reading import Row, read
+from tests.staff import member
+
+from .conftest import csv_bytes, term_rows
+
+pytestmark = pytest.mark.django_db
+CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
+
+
+def test_a_12_row_csv_creates_12_drafts(upload, confirm, series, venue, speaker):
+    preview = upload(csv_bytes(term_rows(12)))
+
+    assert preview.status_code == 200
+    plan = preview.context["plan"]
+    assert [row.action for row in plan.rows] == ["create"] * 12
+    html = preview.content.decode()
+    assert "12 to create, 0 to change, 0 unchanged." in html
+    assert not Event.objects.exists(), "a preview writes nothing"
+
+    response = confirm(preview)
+
+    assert response.status_code == 302
+    talks = list(Event.objects.order_by("start"))
+    assert len(talks) == 12
+    assert {talk.status for talk in talks} == {Event.Status.DRAFT}
+    first = talks[0]
+    assert first.title == "Talk 1: learning, at scale"
+    assert first.local_start == datetime.datetime(2027, 1, 19, 11, 0, tzinfo=CHICAGO)
+    assert first.local_end == datetime.datetime(2027, 1, 19, 12, 0, tzinfo=CHICAGO)
+    assert first.venue == venue and first.capacity == venue.default_capacity
+    assert list(first.speakers.all()) == [speaker]
+    assert first.series == series
+    assert len({talk.slug for talk in talks}) == 12
+
+
+def test_one_bad_row_imports_nothing_and_names_its_row_and_column(upload, series):
+    rows = term_rows(12)
+    rows[5]["date"] = "2027-02-30"
+    preview = upload(csv_bytes(rows))
+
+    assert preview.status_code == 200
+    assert preview.context["payload"] == "", "no import is offered"
+    html = preview.content.decode()
+    assert "1 problem: nothing will be imported until every row is valid." in html
+    # Row 7 of the spreadsheet (the header is row 1), column A: the date.
+    assert "Row 7, column A (date): Write the date as 2027-01-19." in html
+    assert 'name="confirm"' not in html
+
+    with pytest.raises(services.TermImportError) as raised:
+        services.import_term(series=series, rows=read("term.csv", csv_bytes(rows))[1])
+    assert [(number, problem.place, problem.column) for number, problem in raised.value.plan.problems] == [
+        (7, "A", "date")
+    ]
+    assert not Event.objects.exists()
+
+
+def test_every_kind_of_problem_names_its_place(upload, series):
+    rows = term_rows(6)
+    rows[0]["start"] = "25:00"
+    rows[1]["room"] = "Nowhere 1.1"
+    rows[2]["speakers"] = "Ada Unknown"
+    rows[3]["title"] = ""
+    rows[4]["capacity"] = "many"
+    rows[5]["end"] = "10:00"
+    problems = upload(csv_bytes(rows)).context["plan"].problems
+    assert [(number, problem.place) for number, problem in problems] == [
+        (2, "B"),
+        (3, "G"),
+        (4, "E"),
+        (5, "D"),
+        (6, "I"),
+        (7, "C"),
+    ]
+
+
+def test_speakers_and_rooms_not_found_are_created_only_when_asked(upload, confirm, series):
+    rows = term_rows(2, speakers="José Ñúñez, Jr.; Ada Lovelace", affiliations="UNAM; ", room="POB 2.402")
+    rows[0]["capacity"] = "25"
+    rows[1]["capacity"] = "25"
+    assert not upload(csv_bytes(rows)).context["plan"].ok
+
+    preview = upload(csv_bytes(rows), create_missing=True)
+    assert preview.context["plan"].ok
+    assert "New: 2 speakers, 1 rooms." in preview.content.decode()
+    confirm(preview)
+
+    assert Venue.objects.filter(room="POB 2.402", default_capacity=25).count() == 1
+    jose = Speaker.objects.get(name="José Ñúñez, Jr.")
+    assert jose.affiliation == "UNAM"
+    assert Speaker.objects.filter(name="Ada Lovelace").count() == 1
+    for talk in Event.objects.all():
+        assert [speaker.name for speaker in talk.speakers.order_by("name")] == ["Ada Lovelace", "José Ñúñez, Jr."]
+
+
+def test_an_xlsx_file_imports(upload, confirm, series):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Date", "Start", "Title", "Speakers", "Room"])
+    sheet.append([datetime.date(2027, 1, 19), datetime.time(11, 0), "From Excel", "Atlas Wang", "GDC 6.302"])
+    sheet.append([datetime.datetime(2027, 1, 26), "3:30 PM", "Second <script>alert(1)</script>", "", "GDC 6.302"])
+    out = io.BytesIO()
+    book.save(out)
+
+    preview = upload(out.getvalue(), name="spring.xlsx")
+    assert "&lt;script&gt;" in preview.content.decode()
+    confirm(preview)
+
+    first, second = Event.objects.order_by("start")
+    assert first.title == "From Excel" and first.local_start.hour == 11
+    assert first.end - first.start == datetime.timedelta(minutes=series.default_duration_minutes)
+    assert second.local_start == datetime.datetime(2027, 1, 26, 15, 30, tzinfo=CHICAGO)
+    assert second.title == "Second <script>alert(1)</script>" and not second.speakers.exists()
+
+
+def test_an_ics_file_imports(upload, confirm, series, venue):
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Another calendar//EN")
+    calendar.add("version", "2.0")
+    for n, start in enumerate(
+        (
+            datetime.datetime(2027, 1, 19, 17, 0, tzinfo=datetime.UTC),
+            datetime.datetime(2027, 3, 16, 11, 0, tzinfo=CHICAGO),
+        )
+    ):
+        event = icalendar.Event()
+        event.add("uid", f"talk-{n}@example.edu")
+        event.add("summary", f"Calendar talk {n}")
+        event.add("dtstart", start)
+        event.add("dtend", start + datetime.timedelta(minutes=75))
+        event.add("location", "GDC 6.302, Gates Dell Complex, 2317 Speedway")
+        event.add("description", "An abstract,\nover two lines.")
+        calendar.add_component(event)
+
+    preview = upload(calendar.to_ical(), name="term.ics")
+    assert preview.context["file_format"] == "iCalendar (.ics)"
+    confirm(preview)
+
+    first, second = Event.objects.order_by("start")
+    assert first.title == "Calendar talk 0" and first.local_start == datetime.datetime(
+        2027, 1, 19, 11, 0, tzinfo=CHICAGO
+    )
+    assert second.local_start == datetime.datetime(2027, 3, 16, 11, 0, tzinfo=CHICAGO)  # after the DST change
+    assert second.end - second.start == datetime.timedelta(minutes=75)
+    assert first.venue == venue and first.abstract == "An abstract,\nover two lines."
+    assert first.status == Event.Status.DRAFT
+
+
+def test_an_ics_error_names_the_line_and_property(upload):
+    text = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:1\r\nSUMMARY:Fine\r\n"
+        "DTSTART:20270119T170000Z\r\nLOCATION:GDC 6.302\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:2\r\n"
+        "DTSTART;VALUE=DATE:20270126\r\nSUMMARY:No time\r\nLOCATION:GDC 6.302\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    html = upload(text.encode(), name="term.ics").content.decode()
+    assert "Row 10, column DTSTART (start): A talk needs a start time." in html
+
+
+def test_a_row_with_a_known_slug_changes_that_talk(upload, confirm, make_event):
+    talk = make_event(title="Old title", slug="known-talk", status=Event.Status.DRAFT)
+    local = talk.local_start
+    row = term_rows(1)[0] | {
+        "slug": "known-talk",
+        "title": "New title",
+        "date": local.date().isoformat(),
+        "start": local.strftime("%H:%M"),
+        "end": talk.local_end.strftime("%H:%M"),
+    }
+    preview = upload(csv_bytes([row]))
+    (plan_row,) = preview.context["plan"].rows
+    assert plan_row.action == "update"
+    assert ("title", "Old title", "New title") in plan_row.changes
+    confirm(preview)
+    talk.refresh_from_db()
+    assert talk.title == "New title" and Event.objects.count() == 1
+
+
+def test_moving_a_talk_people_registered_for_is_left_to_its_page(upload, make_event, sign_up):
+    talk = make_event(slug="busy")
+    sign_up(talk)
+    row = term_rows(1)[0] | {"slug": "busy"}
+    (plan_row,) = upload(csv_bytes([row])).context["plan"].rows
+    assert plan_row.action == "error"
+    assert "1 people registered" in plan_row.problems[0].message
+
+
+def test_a_tampered_preview_imports_nothing(client, upload, series):
+    preview = upload(csv_bytes(term_rows(2)))
+    payload = preview.context["payload"]
+    response = client.post(
+        reverse("terms:import", args=[series.pk]), {"rows": payload[:-2] + "xx", "confirm": "1"}, follow=True
+    )
+    assert "This preview expired or was changed" in response.content.decode()
+    assert not Event.objects.exists()
+
+
+def test_a_preview_cannot_be_replayed_into_another_series(client, upload, series, confirm):
+    other = Series.objects.create(name="Other", slug="other", organizer_name="O", organizer_email="o@example.edu")
+    member(other, "ana")
+    preview = upload(csv_bytes(term_rows(2)))
+    client.post(reverse("terms:import", args=[other.pk]), {"rows": preview.context["payload"], "confirm": "1"})
+    assert not Event.objects.exists()
+
+
+def test_files_that_are_not_a_term_are_refused_with_a_reason(upload):
+    cases = [
+        (b"\xff\xfe\x00garbage", "term.csv", "not UTF-8"),
+        (b"date,start,colour\n2027-01-19,11:00,red\n", "term.csv", "Unknown columns: colour."),
+        (b"date,start\n2027-01-19,11:00\n", "term.csv", "Columns missing: title."),
+        (b"title,date,start\n", "term.csv", "The file has no talks in it."),
+        (b"PK\x03\x04broken", "term.xlsx", "cannot be read"),
+        (b"BEGIN:VCALENDAR\nBROKEN", "term.ics", "cannot be read"),
+    ]
+    for content, name, message in cases:
+        response = upload(content, name=name)
+        assert response.status_code == 400, name
+        assert message in response.content.decode(), message
+    assert not Event.objects.exists()
+
+
+def test_only_the_series_organizers_import(client, series):
+    other = Series.objects.create(name="Other", slug="other", organizer_name="O", organizer_email="o@example.edu")
+    for user in (member(other, "bo"), member(series, "door", role=SeriesMember.Role.DOOR)):
+        client.force_login(user)
+        assert client.get(reverse("terms:import", args=[series.pk])).status_code == 404
+        assert client.get(reverse("terms:export", args=[series.pk])).status_code == 404
+
+
+def test_rows_survive_the_round_trip_through_the_signed_form():
+    row = Row(3, {"title": "Zoë"}, {"title": "D"})
+    assert Row.from_data(row.as_data()) == row
