@@ -11,6 +11,7 @@ from registrations import services
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 TALK_FIELDS = {
     "title",
+    "materials",
     "url",
     "series",
     "speakers",
