@@ -48,5 +48,7 @@ urlpatterns = [
     path("", include("mailings.urls")),
     path("", include("followers.urls")),
     path("", include("speaker_edits.urls")),
+    path("", include("materials.urls")),
+    path("", include("feedback.urls")),
     path("", include("events.urls")),
 ]
