@@ -1,10 +1,11 @@
 """A talk's materials (links and uploaded PDFs, each with who may see it) and the announcements that they are up."""
 
+import re
 import secrets
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -178,7 +179,11 @@ class Material(models.Model):
     @property
     def download_name(self) -> str:
         """What a download of the file is called: its uploaded name, made safe, ending in .pdf."""
-        stem = get_valid_filename(self.filename.rsplit(".", 1)[0]) if self.filename else ""
+        stem = self.filename.rsplit(".", 1)[0] if self.filename else ""
+        try:
+            stem = re.sub(r"_+", "_", get_valid_filename(stem)).strip("_.")
+        except SuspiciousFileOperation:  # nothing usable left of the name
+            stem = ""
         return f"{stem or self.kind}.pdf"
 
     def path_for(self, registration: Registration | None = None) -> str:

@@ -174,3 +174,27 @@ def test_the_plain_archive_comes_from_the_page_cache_and_searches_do_not(client,
 def test_a_search_page_is_not_indexed_but_the_archive_is(client, archive):
     assert 'name="robots"' not in client.get("/events/past/").content.decode()
     assert '<meta name="robots" content="noindex">' in client.get("/events/past/", {"q": "wang"}).content.decode()
+
+
+def test_each_past_talk_shows_its_public_materials_and_cached_pages_change_with_them(client, make_event):
+    from materials import services as materials
+
+    event = make_event(title="Diffusion models", start=timezone.now() - 3 * DAY)
+    assert "Recording of the talk" not in text(client.get("/events/past/"))
+    assert "Recording of the talk" not in text(client.get(event.get_absolute_url()))
+
+    recording = materials.add_material(
+        event=event, kind="recording", title="Recording of the talk", visibility="public", url="https://v.example.edu"
+    )
+    materials.add_material(
+        event=event, kind="slides", title="Draft slides", visibility="staff", url="https://x.example.edu/draft"
+    )
+
+    for url in ("/events/past/", event.get_absolute_url(), event.series.get_absolute_url()):
+        page = text(client.get(url))
+        assert "Recording of the talk" in page
+        assert "Draft slides" not in page
+
+    recording.visibility = "registrants"
+    recording.save()
+    assert "Recording of the talk" not in text(client.get("/events/past/"))
