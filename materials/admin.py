@@ -17,7 +17,7 @@ from .models import Announcement, Audience, Material
 @admin.register(Material)
 class MaterialAdmin(ScopedAdminMixin, admin.ModelAdmin):
     form = MaterialAdminForm
-    list_display = ["title", "kind", "talk", "visibility", "what", "created_at", "added_by_name"]
+    list_display = ["shown_title", "kind", "talk", "visibility", "what", "created_at", "added_by_name"]
     list_filter = ["kind", "visibility", "event__series", "event"]
     list_select_related = ["event", "added_by", "added_by_speaker"]
     search_fields = ["title", "event__title", "url", "filename"]
@@ -36,6 +36,10 @@ class MaterialAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if not change:
             obj.added_by = request.user
         super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("title"), ordering="title")
+    def shown_title(self, obj):
+        return obj.display_title
 
     @admin.display(description=_("talk"), ordering="event__start")
     def talk(self, obj):

@@ -114,7 +114,7 @@ def build_speaker_added(mail):
         return compose(
             to=[mail.recipient],
             subject=_("%(speaker)s added “%(title)s” to %(talk)s")
-            % {"speaker": speaker, "title": material.title, "talk": event.title},
+            % {"speaker": speaker, "title": material.display_title, "talk": event.title},
             text=render_to_string("materials/emails/speaker_added.txt", context),
         )
 

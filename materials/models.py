@@ -73,7 +73,12 @@ class Material(models.Model):
 
     event = models.ForeignKey(Event, models.CASCADE, related_name="materials", verbose_name=_("talk"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.SLIDES)
-    title = models.CharField(_("title"), max_length=200, help_text=_("As listed, e.g. “Slides” or “Recording”."))
+    title = models.CharField(
+        _("title"),
+        max_length=200,
+        blank=True,
+        help_text=_("As listed, e.g. “Slides of the talk”. Empty: the kind, in the reader's language."),
+    )
     visibility = models.CharField(
         _("who may see it"),
         max_length=20,
@@ -144,7 +149,7 @@ class Material(models.Model):
         indexes = [models.Index(fields=["visibility", "public_since"])]
 
     def __str__(self):
-        return f"{self.title} ({self.event})"
+        return f"{self.display_title} ({self.event})"
 
     def get_absolute_url(self):
         if self.file:
@@ -171,6 +176,10 @@ class Material(models.Model):
             self.public_since = timezone.now()
         elif self.visibility != Visibility.PUBLIC:
             self.public_since = None
+
+    @property
+    def display_title(self) -> str:
+        return self.title or str(self.get_kind_display())
 
     @property
     def is_public(self) -> bool:
@@ -205,7 +214,7 @@ class Material(models.Model):
             event_id=self.event_id,
             kind=self.kind,
             kind_label=self.get_kind_display(),
-            title=self.title,
+            title=self.display_title,
             url=self.link_for(registration),
             visibility=self.visibility,
             visibility_label=self.get_visibility_display(),

@@ -1,6 +1,5 @@
 """Every change to a talk's materials, and the announcement that they are up."""
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,7 +8,7 @@ from events.models import Event, Speaker
 from outbox import services as outbox
 
 from . import emails
-from .models import Announcement, Kind, Material, Visibility
+from .models import Announcement, Material, Visibility
 from .pdf import check_pdf
 
 
@@ -48,7 +47,7 @@ def add_material(
     material = Material(
         event=event,
         kind=kind,
-        title=" ".join(title.split()) or str(Kind(kind).label),
+        title=" ".join(title.split()),
         visibility=visibility,
         url=url.strip(),
         added_by=added_by,
@@ -142,7 +141,3 @@ def queue_announcement(*, announcement: Announcement) -> int:
         queued += mail is not None
     return queued
 
-
-def clean_upload_error(error: ValidationError) -> str:
-    """The first message of a ValidationError, for a page that shows one line."""
-    return error.messages[0] if error.messages else str(error)

@@ -125,7 +125,7 @@ def speaker(request, event_id, token):
     if request.method == "POST" and "remove" in request.POST:
         material = Material.objects.filter(event=event, key=request.POST["remove"]).first()
         if material is not None and services.remove_material(material=material, speaker=speaker):
-            messages.success(request, _("“%(title)s” is removed.") % {"title": material.title})
+            messages.success(request, _("“%(title)s” is removed.") % {"title": material.display_title})
         else:
             messages.info(request, _("That was removed already, or was not added by you."))
         return redirect(request.path)
@@ -147,7 +147,7 @@ def speaker(request, event_id, token):
             else:
                 messages.success(
                     request,
-                    _("“%(title)s” is added. The organizers have been told.") % {"title": material.title},
+                    _("“%(title)s” is added. The organizers have been told.") % {"title": material.display_title},
                 )
                 return redirect(request.path)
     added = Material.objects.filter(event=event, added_by_speaker=speaker).order_by("created_at", "pk")

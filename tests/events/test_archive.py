@@ -198,3 +198,28 @@ def test_each_past_talk_shows_its_public_materials_and_cached_pages_change_with_
     recording.visibility = "registrants"
     recording.save()
     assert "Recording of the talk" not in text(client.get("/events/past/"))
+
+
+def test_the_archives_queries_do_not_grow_with_its_talks_or_their_materials(
+    client, make_event, django_assert_num_queries, settings
+):
+    from materials import services as materials
+
+    settings.PAGE_CACHE = False  # what rendering the page costs
+
+    def add_talks(count):
+        for number in range(count):
+            event = make_event(title=f"Talk {number}", start=timezone.now() - (number + 2) * DAY)
+            event.speakers.add(Speaker.objects.create(name=f"Second speaker {number}"))
+            materials.add_material(
+                event=event, kind="slides", title="Slides", visibility="public", url="https://x.example.edu"
+            )
+
+    add_talks(1)
+    # The series and the years to choose from, the count, the talks, their speakers, their materials.
+    with django_assert_num_queries(6):
+        client.get("/events/past/", {"q": "talk"})
+    add_talks(25)
+    with django_assert_num_queries(6):
+        response = client.get("/events/past/", {"q": "talk"})
+    assert len(response.context["event_list"]) == 20

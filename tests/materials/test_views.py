@@ -139,7 +139,11 @@ def test_the_speaker_adds_slides_through_their_link_and_organizers_are_told(
 
     assert response.status_code == 302
     material = Material.objects.get()
-    assert (material.title, material.kind, material.added_by_speaker) == ("Slides", "slides", invitation.speaker)
+    assert (material.display_title, material.kind, material.added_by_speaker) == (
+        "Slides",
+        "slides",
+        invitation.speaker,
+    )
     assert material.file.read() == content
     notes = OutgoingMail.objects.filter(kind="materials.speaker_added")
     assert sorted(notes.values_list("recipient", flat=True)) == ["ifml-seminar@example.edu", "olga@example.edu"]
