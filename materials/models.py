@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 
 from events import materials as talk_materials
 from events.models import Event, Speaker, scope_to_series
-from events.scoping import CHECK_IN_ROLES
 from registrations.models import ATTENDED_IN_THE_ROOM, ATTENDED_ONLINE, Registration
 
 from .storage import materials_storage
@@ -58,11 +57,6 @@ class MaterialQuerySet(models.QuerySet):
     def for_registration(self, registration: Registration):
         """What a registrant of the talk sees through their own link: public and registrants-only materials."""
         return self.filter(event_id=registration.event_id, visibility__in=[Visibility.PUBLIC, Visibility.REGISTRANTS])
-
-    def visible_to(self, user):
-        """What `user` may see without a registrant's link: public ones, and everything of the series they staff."""
-        staffed = Event.objects.managed_by(user, roles=CHECK_IN_ROLES)
-        return self.filter(Q(pk__in=self.public().values("pk")) | Q(event__in=staffed))
 
     def files(self):
         return self.exclude(file="")

@@ -140,4 +140,3 @@ def queue_announcement(*, announcement: Announcement) -> int:
         )
         queued += mail is not None
     return queued
-

@@ -265,6 +265,11 @@ def _registrant_materials(make_event):
     return registrant_path(_after_the_talk(make_event)[1])
 
 
+@state("self-service after the talk, with its materials")
+def _self_service_materials(make_event):
+    return _after_the_talk(make_event)[1].get_absolute_url()
+
+
 @state("a registrant's materials, none yet")
 def _registrant_no_materials(make_event):
     from materials.models import registrant_path

@@ -230,3 +230,15 @@ def test_a_speaker_link_sent_after_the_talk_works_for_the_slides(past_event, set
 
     settings.SPEAKER_EDIT_LINK_DAYS = 14
     assert default_deadline(past_event) > timezone.now() + datetime.timedelta(days=13)
+
+
+def test_a_registrants_own_page_lists_the_materials_for_them(client, audience, past_event, add_material):
+    add_material(past_event, title="Public slides")
+    add_material(past_event, title="Handout", visibility=Visibility.REGISTRANTS)
+    add_material(past_event, title="Speaker notes", visibility=Visibility.STAFF)
+
+    page = page_text(client.get(audience["came"].get_absolute_url()))
+    cancelled = page_text(client.get(audience["cancelled"].get_absolute_url()))
+
+    assert "Public slides" in page and "Handout" in page and "Speaker notes" not in page
+    assert "Handout" not in cancelled
