@@ -96,3 +96,27 @@ def test_an_attendee_opens_the_recording_from_their_email_and_rates_the_talk_by_
     assert_accessible(page)
     answer = Feedback.objects.get()
     assert (answer.registration_id, answer.rating, answer.comment) == (ana.pk, 4, "Clear, and the demo was great.")
+
+
+def test_the_organizers_see_the_feedback_on_the_numbers_page(new_page, attendee_after_the_talk):
+    from django.contrib.auth import get_user_model
+
+    from events.models import SeriesMember
+    from feedback.services import record_feedback
+
+    event, ana = attendee_after_the_talk
+    record_feedback(registration=ana, rating=5, comment="Wonderful <b>demo</b>.")
+    organizer = get_user_model().objects.create_user("olga", password="correct horse battery")
+    SeriesMember.objects.create(series=event.series, user=organizer)
+    page = new_page()
+
+    page.goto(f"/staff/numbers/talks/{event.pk}/")
+    page.get_by_label("Username:").fill("olga")
+    page.get_by_label("Password:").fill("correct horse battery")
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", name="Feedback: ratings")).to_be_visible()
+    expect(page.get_by_role("cell", name="Wonderful <b>demo</b>.")).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("1 of 1 attendees answered"))).to_be_visible()
+    assert "Ana" not in page.locator("main").inner_text()
+    assert_accessible(page)
