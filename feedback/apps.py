@@ -10,7 +10,7 @@ class FeedbackConfig(AppConfig):
         from outbox import registry
         from reports import registry as reports
 
-        from . import emails, figures, services
+        from . import emails, figures, receivers, services  # noqa: F401
 
         registry.register_kind(
             emails.REQUEST, label=_("How was the talk?"), build=emails.build_request, still_wanted=emails.still_wanted

@@ -148,3 +148,13 @@ def test_simultaneous_answers_of_one_registration_leave_one(require_postgres, ma
 
     assert errors == []
     assert Feedback.objects.filter(registration=registration).count() == 1
+
+
+def test_erasing_a_registrant_forgets_their_comment_and_keeps_their_rating(answered, audience):
+    from registrations.services import erase_personal_data
+
+    erase_personal_data(registrations=[audience["came"]])
+
+    answer = Feedback.objects.get(registration=audience["came"])
+    assert (answer.rating, answer.comment) == (5, "")
+    assert Feedback.objects.get(registration=audience["online"]).comment == "Audio was poor online."
