@@ -117,7 +117,9 @@ def speaker(request, event_id, token):
     try:
         invitation = invitation_from_token(event_id=event_id, token=token)
     except SpeakerEditError as error:
-        response = render(request, "speaker_edits/link_error.html", {"error": error}, status=404)
+        # As the speaker's edit page answers: not ours (404), or no longer working (410).
+        status = 404 if error.code == "invalid" else 410
+        response = render(request, "speaker_edits/link_error.html", {"error": error}, status=status)
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
     event, speaker = invitation.event, invitation.speaker
