@@ -112,6 +112,7 @@ class SeriesAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
                     ),
                 },
             ),
+            (_("After each talk"), {"fields": ["ask_for_feedback"]}),
         ]
 
     def get_queryset(self, request):

@@ -7,4 +7,9 @@ class EventsConfig(AppConfig):
     verbose_name = _("Talks")
 
     def ready(self):
+        from django.db.backends.signals import connection_created
+
         from . import receivers  # noqa: F401
+        from .search import register_sqlite_fold
+
+        connection_created.connect(register_sqlite_fold, dispatch_uid="events-sqlite-fold")

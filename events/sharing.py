@@ -191,8 +191,23 @@ def _person(speaker) -> dict:
     return person
 
 
-def event_json_ld(event, speakers, *, now=None) -> dict:
-    """The schema.org `Event` for a public talk: times with the venue's UTC offset."""
+def _video(recording) -> dict:
+    # A link to the recording's page (a video site, the department's archive): `url`, not
+    # `contentUrl`, which names the media file itself.
+    return {
+        "@type": "VideoObject",
+        "name": recording.title,
+        "url": recording.url,
+        "uploadDate": recording.added_at.isoformat(),
+    }
+
+
+def event_json_ld(event, speakers, *, now=None, recordings=()) -> dict:
+    """The schema.org `Event` for a public talk: times with the venue's UTC offset.
+
+    `recordings` (public `events.materials.TalkMaterial`s) become `recordedIn`: schema.org's
+    Event property for "the CreativeWork that captured all or part of this Event", here a VideoObject.
+    """
     now = now or timezone.now()
     url = absolute_url(event.get_absolute_url())
     series = event.series
@@ -230,4 +245,7 @@ def event_json_ld(event, speakers, *, now=None) -> dict:
     photos = [speaker.photo_absolute_url for speaker in speakers if speaker.photo_src]
     if photos:
         data["image"] = photos
+    videos = [_video(recording) for recording in recordings]
+    if videos:
+        data["recordedIn"] = videos[0] if len(videos) == 1 else videos
     return data

@@ -2,12 +2,14 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 
 from seminar_site import pagecache
 
-from . import ical, sharing
+from . import ical, materials, sharing
+from .forms import ArchiveForm
 from .models import Event, Series, SpeakerPhoto
 
 
@@ -48,7 +50,33 @@ class EventListView(ListView):
 
 
 class PastEventListView(EventListView):
+    """The archive: past talks, newest first, searchable and filtered by series and year, each with its materials."""
+
+    template_name = "events/archive.html"
     past = True
+
+    def get(self, request, *args, **kwargs):
+        if set(request.GET) - {self.page_kwarg}:
+            # Searches and filters are rendered for each request: any text can be typed,
+            # and the cache would keep every one of them.
+            return ListView.get(self, request, *args, **kwargs)
+        return super().get(request, *args, **kwargs)
+
+    @cached_property
+    def form(self) -> ArchiveForm:
+        return ArchiveForm(self.request.GET or None, talks=Event.objects.published().past())
+
+    def get_queryset(self):
+        return self.form.narrow(super().get_queryset())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(form=self.form, filters=self.form.filters, **kwargs)
+        # One query for the materials of the whole page (public ones: the page is the same for everyone).
+        talks = materials.attach(context["object_list"])
+        context["object_list"] = context["event_list"] = talks
+        if context["page_obj"] is not None:
+            context["page_obj"].object_list = talks
+        return context
 
 
 class EventDetailView(DetailView):
@@ -73,10 +101,15 @@ class EventDetailView(DetailView):
         now = timezone.now()
         event = self.object
         speakers = list(event.speakers.all())
+        # Staff of the series also see what only registrants or staff may see (their page is never cached).
+        talk_materials = materials.of_events([event], user=self.request.user)[event.pk]
         return super().get_context_data(
             now=now,
             preview=sharing.event_preview(event, speakers),
-            json_ld=sharing.json_ld_script(sharing.event_json_ld(event, speakers, now=now)),
+            json_ld=sharing.json_ld_script(
+                sharing.event_json_ld(event, speakers, now=now, recordings=materials.recordings(talk_materials))
+            ),
+            talk_materials=talk_materials,
             **kwargs,
         )
 
@@ -94,7 +127,11 @@ class SeriesDetailView(DetailView):
             path=self.object.get_absolute_url(),
         )
         return super().get_context_data(
-            upcoming_events=events.upcoming(now), past_events=events.past(now), now=now, preview=preview, **kwargs
+            upcoming_events=events.upcoming(now),
+            past_events=materials.attach(events.past(now)),
+            now=now,
+            preview=preview,
+            **kwargs,
         )
 
 

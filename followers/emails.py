@@ -10,6 +10,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from events import materials
 from events.models import Event
 from events.schedule import shift_local
 from events.when import talk_when
@@ -65,6 +66,22 @@ def digest_talks(dispatch: Dispatch):
     )
 
 
+def digest_recordings(dispatch: Dispatch) -> list[dict]:
+    """The recordings of the series' talks that became public in the seven days before the digest was due."""
+    zone = dispatch.series.local_time_zone
+    week_start = shift_local(dispatch.due_at, days=-7, zone=zone)
+    found = materials.added_between(
+        series_id=dispatch.series_id, start=week_start, end=dispatch.due_at, kinds=[materials.RECORDING]
+    )
+    talks = Event.objects.published().in_bulk([item.event_id for item in found])
+    return [{"recording": item, "event": talks[item.event_id]} for item in found if item.event_id in talks]
+
+
+def digest_has_news(dispatch: Dispatch) -> bool:
+    """A digest goes out only with something in it: a talk in the coming week, or a new recording."""
+    return digest_talks(dispatch).exists() or bool(digest_recordings(dispatch))
+
+
 def _base_context(follower: Follower) -> dict:
     series = follower.series
     return {
@@ -108,11 +125,15 @@ def build_digest(mail):
     dispatch = Dispatch.objects.select_related("series__default_venue").get(pk=mail.data["dispatch"])
     with in_language(follower.language):
         talks = [_talk(event) for event in digest_talks(dispatch)]
-        context = _base_context(follower) | {"talks": talks}
+        recordings = [
+            {**_talk(found["event"]), "recording": found["recording"]} for found in digest_recordings(dispatch)
+        ]
+        context = _base_context(follower) | {"talks": talks, "recordings": recordings}
         text, html = _render("digest", context)
+        subject = _("%(series)s: talks this week") if talks else _("%(series)s: new recordings")
         return compose(
             to=[follower.email],
-            subject=_("%(series)s: talks this week") % {"series": dispatch.series.name},
+            subject=subject % {"series": dispatch.series.name},
             text=text,
             html=html,
             headers=unsubscribe_headers(follower),
@@ -141,6 +162,6 @@ def still_wanted_bulk(mail) -> str:
         return str(_("The follower no longer asks for this kind of message."))
     if dispatch.kind == Dispatch.Kind.ANNOUNCEMENT and dispatch.event.status != Event.Status.PUBLISHED:
         return str(_("The talk is no longer published."))
-    if dispatch.kind == Dispatch.Kind.DIGEST and not digest_talks(dispatch).exists():
-        return str(_("The week has no talks any more."))
+    if dispatch.kind == Dispatch.Kind.DIGEST and not digest_has_news(dispatch):
+        return str(_("The digest has no talk and no new recording to list any more."))
     return ""

@@ -204,8 +204,9 @@ def queue_due_digests(*, now: datetime.datetime | None = None) -> int:
     """Start each weekly digest that has come due, and restart fan-outs whose task was lost; return how many.
 
     Run by `manage.py send_queued_mail` before every sweep. A digest is
-    decided once per due time (a database constraint): with talks in its week
-    it goes to the followers who asked for it; without, nobody gets anything.
+    decided once per due time (a database constraint): with talks in its week,
+    or recordings made public in the week before, it goes to the followers who
+    asked for it; without, nobody gets anything.
     """
     now = now or timezone.now()
     started = 0
@@ -228,7 +229,7 @@ def queue_due_digests(*, now: datetime.datetime | None = None) -> int:
                     dispatch = Dispatch.objects.create(kind=Dispatch.Kind.DIGEST, series=series, due_at=due)
             except IntegrityError:
                 continue
-            if emails.digest_talks(dispatch).exists():
+            if emails.digest_has_news(dispatch):
                 transaction.on_commit(partial(enqueue_fan_out, dispatch.pk), robust=True)
                 started += 1
             else:

@@ -1,4 +1,4 @@
-"""The public facts of upcoming talks, as feeds, the JSON listing and the embeds show them.
+"""The public facts of talks, upcoming and past, as feeds, the JSON listings and the embeds show them.
 
 Everything here is built from an explicit list of fields: what a talk page
 shows to anyone, never a registrant, an organizer's address or a stream link.
@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from events import materials
 from events.ical import absolute_url
 from events.models import Event, Series
 from events.templatetags.event_tags import event_when
@@ -29,7 +30,21 @@ def upcoming_talks(*, series: Series | None = None, now: datetime.datetime | Non
 
     Each waiting list (in the room, online) is counted by annotation, for `registration_state`.
     """
-    events = Event.objects.published().upcoming(now).with_related()
+    return _with_waiting_lists(Event.objects.published().upcoming(now).with_related(), series)
+
+
+def past_talks(*, series: Series | None = None, now: datetime.datetime | None = None) -> QuerySet:
+    """Talks that took place (published, not cancelled, ended), newest first: the archive's feeds and listings."""
+    events = Event.objects.filter(status=Event.Status.PUBLISHED).past(now).with_related()
+    return _with_waiting_lists(events, series)
+
+
+def with_materials(events) -> list[Event]:
+    """`events` as a list, each with its public materials as `material_list` (one query for all)."""
+    return materials.attach(events)
+
+
+def _with_waiting_lists(events: QuerySet, series: Series | None) -> QuerySet:
     if series is not None:
         events = events.filter(series=series)
     return events.annotate(
@@ -98,11 +113,23 @@ def _places(event: Event, now: datetime.datetime) -> dict:
     return {"in_person": in_person, "online": online}
 
 
+def material_data(material: materials.TalkMaterial) -> dict:
+    """One public material of a talk: `type` is "application/pdf" for a file kept here, "link" for another site."""
+    return {
+        "kind": material.kind,
+        "title": material.title,
+        "url": material.url,
+        "type": material.media_type or "link",
+        "size": material.size,
+    }
+
+
 def talk_data(event: Event, *, now: datetime.datetime | None = None) -> dict:
-    """One talk of the JSON listing.
+    """One talk of the JSON listing (`event` from `with_materials`).
 
     `capacity` and `seats_left` are the seats in the room (None for an online
-    talk); `in_person` and `online` give the places of each way of attending.
+    talk); `in_person` and `online` give the places of each way of attending;
+    `materials` the talk's public slides, recordings and other materials.
     Never the stream link: registrants get it by email.
     """
     now = now or timezone.now()
@@ -137,4 +164,5 @@ def talk_data(event: Event, *, now: datetime.datetime | None = None) -> dict:
         "status": "cancelled" if event.is_cancelled else "scheduled",
         "registration": registration_state(event, now),
         "calendar": absolute_url(reverse("events:event_ics", kwargs={"slug": event.slug})),
+        "materials": [material_data(material) for material in getattr(event, "material_list", [])],
     }

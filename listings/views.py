@@ -5,6 +5,7 @@ from functools import wraps
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.utils.csp import CSP
@@ -17,7 +18,7 @@ from events.ical import absolute_url
 from events.models import Series
 from seminar_site.i18n import in_browser_language
 
-from .talks import MAX_TALKS, talk_data, upcoming_talks
+from .talks import MAX_TALKS, past_talks, talk_data, upcoming_talks, with_materials
 
 # Listings change when a talk is edited or a seat is taken: a few minutes of caching is harmless.
 MAX_AGE = 300
@@ -58,15 +59,18 @@ def _limit(request, default: int) -> int:
         return default
 
 
-def _listing(request, *, series: Series | None) -> JsonResponse:
+def _listing(request, *, series: Series | None, past: bool = False) -> JsonResponse:
     now = timezone.now()
-    events = upcoming_talks(series=series, now=now)[: _limit(request, DEFAULT_LIMIT)]
+    talks = past_talks if past else upcoming_talks
+    events = with_materials(talks(series=series, now=now)[: _limit(request, DEFAULT_LIMIT)])
     data = {
         "title": series.name if series else settings.SITE_NAME,
-        "url": absolute_url(series.get_absolute_url() if series else "/"),
+        "url": absolute_url(
+            series.get_absolute_url() if series else reverse("events:past_event_list") if past else "/"
+        ),
         "talks": [talk_data(event, now=now) for event in events],
         "texts": {
-            "empty": _("No upcoming talks are scheduled yet."),
+            "empty": _("No past talks yet.") if past else _("No upcoming talks are scheduled yet."),
             "cancelled": _("Cancelled"),
             "more": _("All talks of %(name)s") % {"name": series.name}
             if series
@@ -86,6 +90,18 @@ def talks_json(request):
 def series_talks_json(request, slug):
     """Upcoming public talks of one series, soonest first (`?limit=N`, at most 100)."""
     return _listing(request, series=get_object_or_404(Series, slug=slug))
+
+
+@public_read_only
+def past_talks_json(request):
+    """Talks that took place, of every series, newest first, with their materials (`?limit=N`, at most 100)."""
+    return _listing(request, series=None, past=True)
+
+
+@public_read_only
+def series_past_talks_json(request, slug):
+    """Talks that took place in one series, newest first, with their materials (`?limit=N`, at most 100)."""
+    return _listing(request, series=get_object_or_404(Series, slug=slug), past=True)
 
 
 def _frame_policy(series: Series) -> dict:

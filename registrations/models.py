@@ -41,6 +41,11 @@ def validate_single_line(value: str) -> None:
         )
 
 
+# Who attended a talk: checked in at the door of the room, or confirmed to attend online (only the room has a door).
+ATTENDED_IN_THE_ROOM = Q(status="confirmed", attendance="in_person", checked_in_at__isnull=False)
+ATTENDED_ONLINE = Q(status="confirmed", attendance="online")
+
+
 class RegistrationQuerySet(models.QuerySet):
     def managed_by(self, user, *, roles=None):
         """Registrations for talks of the series `user` may run (see `events.models.scope_to_series`)."""
@@ -58,6 +63,10 @@ class RegistrationQuerySet(models.QuerySet):
     def matching(self, query: str):
         """Registrations whose name or email holds every word of `query` (any case, any accent); all for no words."""
         return self.filter(search_condition(query))
+
+    def attended(self):
+        """Who attended: checked in in the room, or attending online with a place."""
+        return self.filter(ATTENDED_IN_THE_ROOM | ATTENDED_ONLINE)
 
     def in_person(self):
         return self.filter(attendance=Registration.Attendance.IN_PERSON)

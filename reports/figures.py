@@ -31,7 +31,11 @@ class Table:
     description: str
     columns: list[str]
     rows: list[list] = field(default_factory=list)
-    kind: str = "bar"  # bar, line or grouped
+    kind: str = "bar"  # bar, line, grouped, groups; "text" for a table without a chart (comments)
+
+    @property
+    def has_chart(self) -> bool:
+        return self.kind != "text"
 
 
 def _filters(prefix: str = "") -> dict[str, Q]:

@@ -17,7 +17,7 @@ from events.models import Event, Series
 from registrations.admin.export import csv_cell
 from registrations.models import Registration
 
-from . import charts, figures
+from . import charts, figures, registry
 
 
 def _event(request, pk):
@@ -55,6 +55,7 @@ def event_tables(event, summary=None) -> list[figures.Table]:
         figures.sign_ups_over_time(event),
         figures.by_position(registrations),
         figures.by_affiliation(registrations),
+        *registry.event_tables(event),
     ]
 
 
@@ -78,7 +79,12 @@ def series_tables(series, *, online=None, summary=None, past_summary=None) -> li
                 no_shows_label=_("No-shows (talks that are over)"),
             )
         )
-    return [*tables, figures.by_position(registrations), figures.by_affiliation(registrations)]
+    return [
+        *tables,
+        figures.by_position(registrations),
+        figures.by_affiliation(registrations),
+        *registry.series_tables(series),
+    ]
 
 
 def _past(series, now):
@@ -165,6 +171,8 @@ def _table(tables, slug) -> figures.Table:
 
 
 def _svg(table) -> HttpResponse:
+    if not table.has_chart:
+        raise Http404("This table has no chart.")
     response = HttpResponse(charts.render_svg(table), content_type="image/svg+xml; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response

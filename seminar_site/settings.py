@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Full-text search of the archive (on PostgreSQL; nothing happens on SQLite).
+    "django.contrib.postgres",
     "django_tasks_db",
     "anymail",
     "seminar_site",
@@ -85,6 +87,8 @@ INSTALLED_APPS = [
     "doorscreen",
     "posters",
     "terms",
+    "materials",
+    "feedback",
 ]
 
 MIDDLEWARE = [
@@ -198,8 +202,16 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# Uploaded materials (PDF slides and papers): a directory under DATA_DIR unless
+# MATERIALS_STORAGE names another Django storage (S3 through django-storages,
+# configured by MATERIALS_STORAGE_OPTIONS as JSON). Served only by the site's own view.
+MATERIALS_STORAGE = env.str("MATERIALS_STORAGE", default="django.core.files.storage.FileSystemStorage")
+_materials_options = env.json("MATERIALS_STORAGE_OPTIONS", default={})
+if MATERIALS_STORAGE == "django.core.files.storage.FileSystemStorage":
+    _materials_options.setdefault("location", str(VAR_DIR / "materials"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "materials": {"BACKEND": MATERIALS_STORAGE, "OPTIONS": _materials_options},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -250,6 +262,10 @@ DOOR_SCREEN_REFRESH_SECONDS = env.int("DOOR_SCREEN_REFRESH_SECONDS", default=30)
 
 # Posters (posters): the paper size offered first, "letter" or "a4".
 POSTER_PAPER = env.str("POSTER_PAPER", default="letter")
+# Materials of a talk: the largest PDF anyone may upload.
+MATERIALS_MAX_BYTES = env.int("MATERIALS_MAX_BYTES", default=50 * 1024 * 1024)
+# Feedback: hours after a talk's end at which everyone who attended is asked to rate it.
+FEEDBACK_AFTER = datetime.timedelta(hours=env.float("FEEDBACK_AFTER", default=2))
 
 TASKS = {
     "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")},

@@ -51,5 +51,7 @@ urlpatterns = [
     path("", include("doorscreen.urls")),
     path("", include("posters.urls")),
     path("", include("terms.urls")),
+    path("", include("materials.urls")),
+    path("", include("feedback.urls")),
     path("", include("events.urls")),
 ]

@@ -37,9 +37,11 @@ class SpeakerEditError(Exception):
 
 
 def default_deadline(event: Event, *, now=None) -> datetime.datetime:
-    """SPEAKER_EDIT_LINK_DAYS from now, but never after the talk has ended."""
+    """SPEAKER_EDIT_LINK_DAYS from now, but never after the talk ends; for a talk that is over (the
+    speaker sends the slides), SPEAKER_EDIT_LINK_DAYS from now."""
     now = now or timezone.now()
-    return min(now + datetime.timedelta(days=settings.SPEAKER_EDIT_LINK_DAYS), event.end)
+    later = now + datetime.timedelta(days=settings.SPEAKER_EDIT_LINK_DAYS)
+    return later if event.is_past(now) else min(later, event.end)
 
 
 def current_values(*, event: Event, speaker: Speaker) -> dict[str, str]:

@@ -20,6 +20,7 @@ from .emails import change_rows
 from .fields import FIELD_LABELS, FIELDS
 from .forms import InvitationForm, SpeakerForm
 from .models import SpeakerEdit, SpeakerInvitation
+from .pages import speaker_pages
 
 # How long a preview may wait for its confirmation.
 DRAFT_MAX_AGE = 24 * 60 * 60
@@ -63,6 +64,7 @@ def _form_page(request, invitation, form, *, state, kept_photo, error=""):
         "state": _sign(invitation, "state", state),
         "kept_photo": kept_photo,
         "error": error,
+        "speaker_pages": speaker_pages(invitation),
     }
     return _private(render(request, "speaker_edits/edit.html", context, status=400 if form.is_bound else 200))
 
@@ -163,7 +165,12 @@ def saved(request, event_id, token):
         invitation = services.invitation_from_token(event_id=event_id, token=token)
     except services.SpeakerEditError as error:
         return _link_error(request, error)
-    context = {"invitation": invitation, "event": invitation.event, "speaker": invitation.speaker}
+    context = {
+        "invitation": invitation,
+        "event": invitation.event,
+        "speaker": invitation.speaker,
+        "speaker_pages": speaker_pages(invitation),
+    }
     return _private(render(request, "speaker_edits/saved.html", context))
 
 

@@ -39,6 +39,16 @@ def _immediate_tasks(settings):
 
 
 @pytest.fixture(autouse=True)
+def materials_dir(settings, tmp_path_factory):
+    """Uploaded materials go to a folder of the test's own, never to var/."""
+    location = tmp_path_factory.mktemp("materials")
+    settings.STORAGES = settings.STORAGES | {
+        "materials": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(location)}}
+    }
+    return location
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limits(settings):
     # Every test starts with empty rate-limit counters: a key prefix of its own.
     settings.CACHES = {

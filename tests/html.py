@@ -125,3 +125,13 @@ def form_fields(html: str, form_id: str) -> list[tuple[str, str]]:
     parser.feed(html)
     parser.close()
     return parser.fields
+
+
+def page_text(response) -> str:
+    """What a reader sees of a page: the text without tags, entities decoded, spaces collapsed."""
+    import html as html_module
+    import re
+
+    body = response.content.decode()
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.DOTALL | re.IGNORECASE)
+    return " ".join(html_module.unescape(re.sub(r"<[^>]+>", " ", body)).split())

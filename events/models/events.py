@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .. import search as talk_search
 from .. import signals
 from .series import Series, _is_staff, scope_to_series
 from .venues import Venue
@@ -41,6 +42,17 @@ class EventQuerySet(models.QuerySet):
 
     def past(self, now=None):
         return self.filter(end__lte=now or timezone.now()).order_by("-start", "-pk")
+
+    def search(self, query: str):
+        """Talks whose title, speakers or abstract match `query`; ranked (`search_rank`) on PostgreSQL.
+
+        Full-text search on PostgreSQL, every word as written elsewhere (see events/search.py).
+        """
+        return talk_search.search(self, query)
+
+    def in_year(self, year: int):
+        """Talks that start in `year` on the site's clock."""
+        return self.filter(start__year=year)
 
     def with_related(self):
         return self.select_related("series", "venue").prefetch_related("speakers")

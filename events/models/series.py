@@ -135,6 +135,15 @@ class Series(models.Model):
         blank=True,
         help_text=_("Local time of the default venue, e.g. 08:00. Sent only when the coming week has talks."),
     )
+    # Read by the feedback app, which emails attendees FEEDBACK_AFTER hours after each talk.
+    ask_for_feedback = models.BooleanField(
+        _("ask attendees for feedback"),
+        default=True,
+        help_text=_(
+            "A few hours after each talk, everyone who attended (in the room or online) gets one email asking "
+            "them to rate it from 1 to 5, with an optional comment. Organizers see the answers without names."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -14,6 +14,7 @@ from outbox.models import OutgoingMail
 
 from ..mail import ERASED_REASON
 from ..models import Answer, Registration, RegistrationLog, new_key
+from ..signals import personal_data_erased
 from .base import RegistrationError
 from .seats import cancel_registration
 
@@ -90,6 +91,8 @@ def erase_personal_data(*, registrations: QuerySet | Iterable[Registration], act
             registration_id__in=ids,
             action__in=[RegistrationLog.Action.EMAIL_BOUNCED, RegistrationLog.Action.EMAIL_FAILED],
         ).exclude(note="").update(note="")
+        # Other apps forget what they keep about these people (feedback comments).
+        personal_data_erased.send(sender=Registration, registration_ids=ids)
         RegistrationLog.objects.bulk_create(
             RegistrationLog(
                 registration_id=registration.pk,

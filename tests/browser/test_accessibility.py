@@ -215,6 +215,108 @@ def _follow_link_invalid(make_event):
     return reverse("followers:confirm", kwargs={"token": "not-a-token"})
 
 
+def _after_the_talk(make_event, *, checked_in=True, with_materials=True):
+    """A talk that ended three hours ago with one registrant (checked in unless told), and its materials."""
+    from materials import services as materials
+    from tests import pdfs
+
+    event = make_event(title="Video generation, two years on")
+    registration = register(event)
+    if checked_in:
+        services.check_in(registration=registration)
+    end = timezone.now() - datetime.timedelta(hours=3)
+    Event.objects.filter(pk=event.pk).update(start=end - datetime.timedelta(hours=1), end=end)
+    if with_materials:
+        materials.add_material(
+            event=event, kind="slides", title="Slides", visibility="public", upload=pdfs.upload(pdfs.slides())
+        )
+        materials.add_material(
+            event=event,
+            kind="recording",
+            title="Recording",
+            visibility="registrants",
+            url="https://video.example.edu/watch/42",
+        )
+    event.refresh_from_db()
+    return event, registration
+
+
+@state("past talks, searched")
+def _archive_searched(make_event):
+    _after_the_talk(make_event)
+    return "/events/past/?q=video&year=" + str(timezone.now().year)
+
+
+@state("past talks, nothing found")
+def _archive_nothing(make_event):
+    _after_the_talk(make_event)
+    return "/events/past/?q=nothing+like+it"
+
+
+@state("talk past, with its materials")
+def _talk_with_materials(make_event):
+    return _after_the_talk(make_event)[0].get_absolute_url()
+
+
+@state("a registrant's materials")
+def _registrant_materials(make_event):
+    from materials.models import registrant_path
+
+    return registrant_path(_after_the_talk(make_event)[1])
+
+
+@state("self-service after the talk, with its materials")
+def _self_service_materials(make_event):
+    return _after_the_talk(make_event)[1].get_absolute_url()
+
+
+@state("a registrant's materials, none yet")
+def _registrant_no_materials(make_event):
+    from materials.models import registrant_path
+
+    return registrant_path(_after_the_talk(make_event, with_materials=False)[1])
+
+
+@state("the speaker's materials page")
+def _speaker_materials(make_event):
+    from django.urls import reverse
+
+    from speaker_edits.models import SpeakerInvitation
+
+    event, _registration = _after_the_talk(make_event)
+    invitation = SpeakerInvitation.objects.create(
+        event=event,
+        speaker=event.speakers.get(),
+        email="atlas@example.edu",
+        expires_at=timezone.now() + 7 * DAY,
+    )
+    return reverse("materials:speaker", kwargs={"event_id": event.pk, "token": invitation.token})
+
+
+@state("feedback form")
+def _feedback(make_event):
+    from feedback.models import answer_path
+
+    return answer_path(_after_the_talk(make_event)[1]) + "?rating=5"
+
+
+@state("feedback saved")
+def _feedback_saved(make_event):
+    from feedback.models import answer_path
+    from feedback.services import record_feedback
+
+    registration = _after_the_talk(make_event)[1]
+    record_feedback(registration=registration, rating=4, comment="Clear.")
+    return answer_path(registration) + "?saved=1"
+
+
+@state("feedback refused, did not attend", status=403)
+def _feedback_refused(make_event):
+    from feedback.models import answer_path
+
+    return answer_path(_after_the_talk(make_event, checked_in=False)[1])
+
+
 @state("not found", status=404)
 def _not_found(make_event):
     return "/events/no-such-talk/"

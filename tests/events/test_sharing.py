@@ -307,3 +307,34 @@ def test_an_online_talk_without_venue_is_a_virtual_location_only(client, make_ev
     assert data["startDate"] == start.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE)).isoformat()
     assert "None" not in page and "zoom.us" not in page and "GDC" not in page
     assert "Registrants get the link to join." in page
+
+
+def test_a_past_talk_names_its_public_recording_as_recorded_in(client, make_event):
+    from materials import services as materials
+
+    event = make_event(start=timezone.now() - datetime.timedelta(days=3))
+    recording = materials.add_material(
+        event=event,
+        kind="recording",
+        title="Recording of the talk",
+        visibility="public",
+        url="https://video.example.edu/watch/42",
+    )
+    materials.add_material(
+        event=event, kind="recording", title="Raw cut", visibility="registrants", url="https://video.example.edu/raw"
+    )
+    materials.add_material(event=event, kind="slides", title="Slides", visibility="public", url="https://x.example.edu")
+
+    data = only_json_ld(head_of(client, event))
+
+    assert data["recordedIn"] == {
+        "@type": "VideoObject",
+        "name": "Recording of the talk",
+        "url": "https://video.example.edu/watch/42",
+        "uploadDate": recording.public_since.isoformat(),
+    }
+    datetime.datetime.fromisoformat(data["recordedIn"]["uploadDate"])
+
+
+def test_a_talk_without_a_recording_says_nothing_of_one(client, december_talk):
+    assert "recordedIn" not in only_json_ld(head_of(client, december_talk))

@@ -107,3 +107,44 @@ def test_the_sweeper_command_runs_the_digest(digest_reader, django_capture_on_co
         call_command("send_queued_mail")
 
     assert [message["To"].addresses[0].addr_spec for message in sent()] == ["ana@example.edu"]
+
+
+def _recording(event, title, *, public_since, visibility="public"):
+    from materials import services as materials
+    from materials.models import Material
+
+    material = materials.add_material(
+        event=event, kind="recording", title=title, visibility=visibility, url=f"https://video.example.edu/{title}"
+    )
+    if visibility == "public":
+        Material.objects.filter(pk=material.pk).update(public_since=public_since)
+    return material
+
+
+def test_the_digest_lists_the_last_weeks_new_recordings(digest_reader, talks, django_capture_on_commit_callbacks):
+    _recording(talks["before"], "winter-recording", public_since=at(2027, 4, 1, 15))
+    _recording(talks["before"], "older-recording", public_since=at(2027, 3, 20, 15))
+    _recording(talks["before"], "private-recording", public_since=None, visibility="registrants")
+
+    # Monday 5 April: no talk in the coming week, but a recording from last week.
+    assert run_sweep(at(2027, 4, 5, 6, 0), django_capture_on_commit_callbacks) == 1
+
+    [digest] = sent()
+    assert digest["Subject"] == "IFML Seminar: new recordings"
+    body = text_body(digest)
+    assert "A new recording of IFML Seminar:" in body
+    assert "Winter talk" in body
+    assert "https://video.example.edu/winter-recording" in body
+    assert "older-recording" not in body and "private-recording" not in body
+    assert "The talks of IFML Seminar in the coming week" not in body
+
+
+def test_a_week_with_talks_and_recordings_lists_both(digest_reader, talks, django_capture_on_commit_callbacks):
+    _recording(talks["before"], "winter-recording", public_since=at(2027, 3, 26, 15))
+
+    assert run_sweep(at(2027, 3, 29, 6, 0), django_capture_on_commit_callbacks) == 1
+
+    [digest] = sent()
+    assert digest["Subject"] == "IFML Seminar: talks this week"
+    body = text_body(digest)
+    assert body.index("Spring talk") < body.index("https://video.example.edu/winter-recording")

@@ -134,11 +134,11 @@ def test_series_and_talk_pages_advertise_the_series_feed(client, event):
 
 def test_feed_query_count_does_not_grow_with_the_number_of_talks(client, make_event, django_assert_num_queries):
     make_event()
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):  # the talks, their speakers, their materials
         client.get("/talks.atom")
     for _ in range(10):
         make_event(start=timezone.now() + datetime.timedelta(days=3))
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         client.get("/talks.atom")
 
 
@@ -150,3 +150,62 @@ def test_an_online_talk_without_venue_is_online_in_the_feed(client, make_event):
 
     assert "Where: Online" in " ".join(text.split())
     assert "None" not in text and "zoom.us" not in response.content.decode()
+
+
+# Past talks, with their materials
+
+
+@pytest.fixture
+def past_with_materials(make_event):
+    from materials import services as materials
+    from tests import pdfs
+
+    now = timezone.now()
+    older = make_event(title="Older talk", start=now - datetime.timedelta(days=30))
+    recent = make_event(title="Recent talk", start=now - datetime.timedelta(days=3))
+    make_event(title="Called off", start=now - datetime.timedelta(days=10), status="cancelled")
+    make_event(title="Coming talk", start=now + datetime.timedelta(days=3))
+    slides = materials.add_material(
+        event=recent, kind="slides", title="Slides", visibility="public", upload=pdfs.upload(pdfs.slides())
+    )
+    materials.add_material(
+        event=recent, kind="recording", title="Recording", visibility="public", url="https://video.example.edu/42"
+    )
+    materials.add_material(
+        event=recent, kind="recording", title="Secret cut", visibility="staff", url="https://video.example.edu/raw"
+    )
+    return {"older": older, "recent": recent, "slides": slides}
+
+
+def test_the_past_feed_lists_talks_that_took_place_with_their_materials(client, past_with_materials):
+    feed = parse_atom(client.get("/talks/past.atom"))
+
+    assert titles(feed) == ["Recent talk", "Older talk"]
+    entry = feed.find(f"{ATOM}entry")
+    summary = html.unescape(strip_tags(entry.find(f"{ATOM}summary").text))
+    assert "Materials:" in summary and "Recording" in summary and "Secret cut" not in summary
+    enclosure = entry.find(f"{ATOM}link[@rel='enclosure']")
+    slides = past_with_materials["slides"]
+    assert enclosure.get("href") == f"https://seminars.example.edu{slides.get_absolute_url()}"
+    assert (enclosure.get("type"), enclosure.get("length")) == ("application/pdf", str(slides.size))
+    assert client.get(slides.get_absolute_url()).status_code == 200
+
+
+def test_a_recording_added_later_updates_the_entry(client, past_with_materials):
+    from materials import services as materials
+
+    before = parse_atom(client.get("/talks/past.atom")).find(f"{ATOM}entry").findtext(f"{ATOM}updated")
+    materials.add_material(
+        event=past_with_materials["recent"], kind="paper", title="Paper", visibility="public", url="https://arxiv.org"
+    )
+    after = parse_atom(client.get("/talks/past.atom")).find(f"{ATOM}entry").findtext(f"{ATOM}updated")
+
+    assert datetime.datetime.fromisoformat(after) > datetime.datetime.fromisoformat(before)
+
+
+def test_the_series_past_feed_and_the_page_advertise_each_other(client, past_with_materials):
+    feed = parse_atom(client.get("/series/ifml-seminar/past.atom"))
+
+    assert titles(feed) == ["Recent talk", "Older talk"]
+    assert '<link rel="alternate" type="application/atom+xml"' in client.get("/events/past/").content.decode()
+    assert 'href="/talks/past.atom"' in client.get("/events/past/").content.decode()

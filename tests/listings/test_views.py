@@ -11,6 +11,7 @@ from registrations import services
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 TALK_FIELDS = {
     "title",
+    "materials",
     "url",
     "series",
     "speakers",
@@ -212,11 +213,12 @@ def test_unknown_series_is_a_404_another_site_can_read(client, db):
 
 def test_listing_query_count_does_not_grow_with_the_number_of_talks(client, make_event, django_assert_num_queries):
     make_event()
-    with django_assert_num_queries(3):  # the series, the talks with their waiting lists, the speakers
+    # The series, the talks with their waiting lists, the speakers, the materials.
+    with django_assert_num_queries(4):
         client.get("/series/ifml-seminar/talks.json")
     for _ in range(10):
         make_event()
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         client.get("/series/ifml-seminar/talks.json")
 
 
@@ -324,3 +326,44 @@ def test_an_online_talk_without_venue_is_listed_in_the_site_time_zone(client, ma
 
     assert (talk["place"], talk["where"], talk["time_zone"]) == (None, "Online", settings.TIME_ZONE)
     assert "· Online" in frame and "None" not in frame
+
+
+# Materials in the listings
+
+
+def test_the_listings_give_each_talks_public_materials(client, make_event):
+    from materials import services as materials
+    from tests import pdfs
+
+    now = timezone.now()
+    coming = make_event(title="Coming talk", start=now + datetime.timedelta(days=2))
+    past = make_event(title="Past talk", start=now - datetime.timedelta(days=2))
+    materials.add_material(
+        event=coming, kind="paper", title="Read first", visibility="public", url="https://arxiv.org/abs/1"
+    )
+    slides = materials.add_material(
+        event=past, kind="slides", title="Slides", visibility="public", upload=pdfs.upload(pdfs.slides())
+    )
+    materials.add_material(
+        event=past, kind="recording", title="Members' cut", visibility="registrants", url="https://video.example.edu/x"
+    )
+
+    (upcoming,) = listing(client, "/talks.json")["talks"]
+    archive = listing(client, "/talks/past.json")
+
+    assert upcoming["materials"] == [
+        {"kind": "paper", "title": "Read first", "url": "https://arxiv.org/abs/1", "type": "link", "size": None}
+    ]
+    assert [talk["title"] for talk in archive["talks"]] == ["Past talk"]
+    assert archive["talks"][0]["materials"] == [
+        {
+            "kind": "slides",
+            "title": "Slides",
+            "url": f"https://seminars.example.edu{slides.get_absolute_url()}",
+            "type": "application/pdf",
+            "size": slides.size,
+        }
+    ]
+    assert archive["texts"]["empty"] == "No past talks yet."
+    assert listing(client, "/series/ifml-seminar/past.json")["talks"][0]["title"] == "Past talk"
+    assert client.get("/series/nope/past.json").status_code == 404

@@ -536,8 +536,9 @@ def test_joining_the_waiting_list_counts_it_only_when_it_has_a_limit(
     assert Registration.objects.get(email="new@example.edu").status == Registration.Status.WAITLISTED
 
 
-# Talk page: the event with series and venue, its speakers, its questions, the panel's waiting-list count.
-TALK_PAGE_QUERIES = 4
+# Talk page: the event with series and venue, its speakers, its questions, the panel's waiting-list count,
+# its materials.
+TALK_PAGE_QUERIES = 5
 # Two rate-limit counters in the database cache (per address and talk, per email address),
 # each new this window: entry count, savepoint, look-up, insert, release. The talk, its
 # questions; then the transaction (a savepoint inside the test's own): lock, insert (no look-up

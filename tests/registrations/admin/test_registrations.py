@@ -191,6 +191,12 @@ def test_organizers_group_has_exactly_the_needed_permissions():
     expected |= {"followers.view_seriesfollowing"}  # counts only
     # Links and edits are made on their own pages; the admin lists them (and revokes, with change_event).
     expected |= {"speaker_edits.view_speakerinvitation", "speaker_edits.view_speakeredit"}
+    # A talk's slides and recordings, and the emails saying they are up.
+    expected |= {
+        f"materials.{verb}_{model}"
+        for model in ("material", "announcement")
+        for verb in ("view", "add", "change", "delete")
+    }
     assert perms == expected
 
 

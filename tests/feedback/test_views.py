@@ -1,0 +1,148 @@
+"""The feedback page: GET records nothing, POST records once (a second replaces), only by a valid link."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from feedback.models import Feedback, answer_token
+from materials.models import registrant_token
+from tests.html import page_text
+
+
+def test_opening_the_link_records_nothing(client, audience, answer_url):
+    for params in ({}, {"rating": "5"}, {"rating": "1"}):
+        response = client.get(answer_url(audience["came"], **params))
+        assert response.status_code == 200
+
+    assert Feedback.objects.count() == 0
+
+
+def test_the_rating_of_the_emails_link_is_chosen_on_the_page(client, audience, answer_url):
+    page = client.get(answer_url(audience["came"], rating="4")).content.decode()
+
+    checked = re.findall(r'<input type="radio" name="rating" value="(\d)"[^>]*\bchecked\b', page)
+    assert checked == ["4"]
+
+
+def test_posting_records_the_answer_and_shows_it_saved(client, audience, answer_url):
+    response = client.post(answer_url(audience["came"]), {"rating": "4", "comment": "  Clear and well paced.  "})
+
+    assert response.status_code == 302
+    (answer,) = Feedback.objects.all()
+    assert (answer.registration, answer.rating, answer.comment) == (audience["came"], 4, "Clear and well paced.")
+    page = page_text(client.get(response["Location"]))
+    assert "Thank you: your answer is saved." in page
+
+
+def test_two_posts_count_once_and_the_second_replaces_the_first(client, audience, answer_url):
+    url = answer_url(audience["came"])
+    client.post(url, {"rating": "2", "comment": "Too fast."})
+    client.post(url, {"rating": "5", "comment": ""})
+
+    (answer,) = Feedback.objects.all()
+    assert (answer.rating, answer.comment) == (5, "")
+
+
+def test_someone_online_may_answer_too(client, audience, answer_url):
+    client.post(answer_url(audience["online"]), {"rating": "3"})
+    assert Feedback.objects.get().registration == audience["online"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"rating": "0"}, {"rating": "6"}, {"rating": "five"}, {"rating": "4", "comment": "x" * 10_001}],
+)
+def test_bad_answers_are_explained_and_record_nothing(client, audience, answer_url, data):
+    response = client.post(answer_url(audience["came"]), data)
+
+    assert response.status_code == 400
+    assert "Please check the form" in page_text(response)
+    assert Feedback.objects.count() == 0
+
+
+def test_markup_in_a_comment_stays_text(client, audience, answer_url, make_team_member, series):
+    client.post(answer_url(audience["came"]), {"rating": "4", "comment": "<script>alert(1)</script>\r\nLine two"})
+
+    assert Feedback.objects.get().comment == "<script>alert(1)</script>\nLine two"
+    organizer = Client()
+    organizer.force_login(make_team_member(series, "olga"))
+    page = organizer.get(f"/staff/numbers/talks/{audience['came'].event_id}/").content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)</script>" not in page
+
+
+@pytest.mark.parametrize("which", ["tampered", "manage link", "check-in link", "materials link", "not a token"])
+def test_a_link_that_is_not_this_registrations_feedback_link_is_refused(client, audience, which):
+    registration = audience["came"]
+    token = answer_token(registration)
+    tokens = {
+        "tampered": token[:-2] + ("xy" if not token.endswith("xy") else "zz"),
+        "manage link": registration.token,
+        "check-in link": registration.checkin_token,
+        "materials link": registrant_token(registration),
+        "not a token": "hello",
+    }
+
+    for method in (client.get, client.post):
+        response = method(f"/feedback/{tokens[which]}/", {"rating": "5"})
+        assert response.status_code == 404
+
+    assert Feedback.objects.count() == 0
+
+
+def test_a_link_answers_only_for_its_own_registration(client, audience, answer_url):
+    client.post(answer_url(audience["came"]), {"rating": "5"})
+    client.post(answer_url(audience["online"]), {"rating": "1"})
+
+    assert dict(Feedback.objects.values_list("registration", "rating")) == {
+        audience["came"].pk: 5,
+        audience["online"].pk: 1,
+    }
+
+
+@pytest.mark.parametrize("who", ["no_show", "waited", "cancelled"])
+def test_people_who_did_not_attend_cannot_answer(client, audience, answer_url, who):
+    response = client.post(answer_url(audience[who]), {"rating": "5"})
+
+    assert response.status_code == 403
+    assert "Only people who attended the talk can rate it." in page_text(response)
+    assert Feedback.objects.count() == 0
+
+
+def test_a_series_that_stopped_asking_takes_no_answers(client, audience, answer_url, series):
+    series.ask_for_feedback = False
+    series.save()
+
+    response = client.post(answer_url(audience["came"]), {"rating": "5"})
+
+    assert response.status_code == 410
+    assert Feedback.objects.count() == 0
+
+
+def test_answers_close_a_month_after_the_talk(client, audience, answer_url, past_event):
+    from datetime import timedelta
+
+    from events.models import Event
+
+    Event.objects.filter(pk=past_event.pk).update(
+        start=past_event.start - timedelta(days=40), end=past_event.end - timedelta(days=40)
+    )
+
+    response = client.get(answer_url(audience["came"]))
+
+    assert response.status_code == 410
+    assert "Feedback on this talk is closed." in page_text(response)
+
+
+def test_the_page_is_private(client, audience, answer_url):
+    response = client.get(answer_url(audience["came"]))
+
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+    assert audience["came"].email not in response.content.decode()
+
+
+def test_the_page_speaks_spanish(client, audience, answer_url):
+    page = page_text(client.get(answer_url(audience["came"]), headers={"accept-language": "es"}))
+    assert "¿Qué tal" in page
