@@ -18,4 +18,6 @@ class RegistrationsConfig(AppConfig):
             )
         registry.register_due_mail(services.queue_due_reminders, label=_("reminders"))
         registry.register_due_mail(services.queue_due_stream_links, label=_("links to join online"))
+        # Not mail itself, but due by time like it: releasing a hold promotes (and emails) the next person.
+        registry.register_due_mail(services.release_expired_holds, label=_("expired holds"), done="released")
         registry.register_scope(mail.staff_scope)

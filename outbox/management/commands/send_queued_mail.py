@@ -8,7 +8,8 @@ from outbox.delivery import sweep
 
 class Command(BaseCommand):
     help = (
-        "Queue the mail that has come due (reminders, digests), give up on messages a dead worker left "
+        "Queue the mail that has come due (reminders, digests) and do the apps' other due work (release "
+        "seats held past their deadline), give up on messages a dead worker left "
         "half-sent, and hand due messages to the task worker. Run it every minute (cron), or with "
         "--every 60 as a process."
     )
@@ -18,10 +19,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, every=0, **options):
         while True:
-            queued = [(due.label, due.queue()) for due in registry.due_mail()]
+            queued = [(due, due.queue()) for due in registry.due_mail()]
             result = sweep()
             if any(count for _, count in queued) or any(result.values()) or not every:
-                parts = [f"{count} {label} queued" for label, count in queued]
+                parts = [f"{count} {due.label} {due.done}" for due, count in queued]
                 parts.append(f"{result['enqueued']} messages handed to the worker")
                 parts.append(f"{result['abandoned']} half-sent messages marked failed")
                 self.stdout.write(", ".join(parts) + ".")
