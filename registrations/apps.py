@@ -9,7 +9,7 @@ class RegistrationsConfig(AppConfig):
     def ready(self):
         from outbox import registry
 
-        from . import emails, mail, receivers, services  # noqa: F401
+        from . import checks, emails, mail, receivers, services  # noqa: F401
         from .models import MailKind
 
         for kind in MailKind:

@@ -55,9 +55,13 @@ def hold_key(registration: Registration) -> str:
     return f"{registration.status}:{registration.hold_until.astimezone(datetime.UTC).isoformat()}"
 
 
-def queue_hold(*, registration: Registration, kind: str = MailKind.HELD):
-    """Queue the message with the button that confirms `registration`'s hold (or takes its offered seat)."""
-    return queue(registration=registration, kind=kind, once_key=hold_key(registration))
+def queue_hold(*, registration: Registration, kind: str = MailKind.HELD, promoted: bool = False):
+    """Queue the message with the button that confirms `registration`'s hold (or takes its offered seat).
+
+    `promoted`: the seat was freed for them on the waiting list (the message says so).
+    """
+    data = {"promoted": True} if promoted else None
+    return queue(registration=registration, kind=kind, once_key=hold_key(registration), data=data)
 
 
 def mails_about(registrations):

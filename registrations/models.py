@@ -135,6 +135,18 @@ def place_counts(prefix: str = "registrations__") -> dict[str, Count]:
     }
 
 
+# Why a person is asked to confirm, as their email and their page say it.
+HOLD_EXPLANATIONS = {
+    "address": _(
+        "Many people are signing up from the same network as you right now, so each seat is kept until its "
+        "person confirms it from their own mailbox."
+    ),
+    "demand": _("Seats for this talk are going fast, so each new one is kept until its person confirms it by email."),
+    "confirm_by_email": _("The organizers ask everyone who registers to confirm by email."),
+    "offer": _("A seat opened up shortly before the talk: it is yours if you take it."),
+}
+
+
 class Registration(models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", _("Confirmed")
@@ -314,6 +326,10 @@ class Registration(models.Model):
     @property
     def awaits_confirmation(self) -> bool:
         return self.hold_until is not None
+
+    @property
+    def hold_explanation(self) -> str:
+        return str(HOLD_EXPLANATIONS.get(self.hold_reason, ""))
 
     @property
     def is_offer(self) -> bool:

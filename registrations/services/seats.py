@@ -365,7 +365,7 @@ def _fill_free_seats(
             # A registration leaves the waiting list once: one promotion message, ever.
             queue(registration=registration, kind=kind, once_key="promoted")
         else:
-            queue_hold(registration=registration, kind=kind)
+            queue_hold(registration=registration, kind=kind, promoted=True)
     _take_seats(event.pk, len(promoted), attendance)
     setattr(event, _COUNTERS[attendance], taken + len(promoted))
     return promoted

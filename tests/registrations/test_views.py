@@ -538,13 +538,14 @@ def test_joining_the_waiting_list_counts_it_only_when_it_has_a_limit(
 
 # Talk page: the event with series and venue, its speakers, its questions, the panel's waiting-list count.
 TALK_PAGE_QUERIES = 4
-# Two rate-limit counters in the database cache (per address and talk, per email address),
-# each new this window: entry count, savepoint, look-up, insert, release. The talk, its
+# Three counters in the database cache (the rate limits per address and talk and per email
+# address, and the sign-ups per address and talk that HOLD_AFTER reads), each new this
+# window: entry count, savepoint, look-up, insert, release. The talk, its
 # questions; then the transaction (a savepoint inside the test's own): lock, insert (no look-up
 # of the address before it: the unique constraint answers that), seat counter, history entry,
 # outbox row, release. On commit, the talk page's new token in the database cache: entry count,
 # (savepoint,) look-up, update(, release).
-REGISTER_POST_QUERIES = 2 * 5 + 9 + 5
+REGISTER_POST_QUERIES = 3 * 5 + 9 + 5
 
 
 # Lost your link?
