@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from events.models import Venue
 from events.when import SHORT, deadline_text, talk_when
@@ -122,10 +122,14 @@ def test_the_held_email_speaks_the_registrants_language_and_the_venues_clock(
     deadline = registration.hold_until.astimezone(event.local_time_zone)
     zone = deadline.tzname()
     assert zone in ("WET", "WEST")
-    assert message["Subject"].startswith(f"Confirma antes de las {deadline:%H:%M} {zone}")
+    with translation.override("es"):
+        by = deadline_text(event, registration.hold_until, now=timezone.now())
+    assert f"{deadline:%H:%M} {zone}" in by
+    assert message["Subject"].startswith(f"Confirma antes de {by} para conservar tu lugar: ")
     text = text_body(message)
+    assert "Te estamos reservando un lugar en:" in text
     assert f"{deadline:%H:%M} {zone}" in text
-    assert "Conservar mi plaza" in html_body(message)
+    assert ">Conservar mi lugar</a>" in html_body(message)
 
 
 def test_an_offer_has_take_and_pass_on_links_and_no_invite(
