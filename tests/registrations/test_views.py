@@ -848,3 +848,14 @@ def test_a_forged_switch_changes_nothing(hybrid_talk, sign_up, client):
     registration.refresh_from_db()
     assert registration.attendance == "in_person"
     assert client.post(reverse("registrations:switch_attendance", args=["forged-token"])).status_code == 404
+
+
+def test_the_demand_rule_costs_one_count_before_the_lock(make_event, client, django_assert_num_queries, settings):
+    settings.HOLD_DEMAND = "50%/10m"
+    event = make_event(capacity=40)
+
+    # The recent sign-ups of the talk, counted once, outside the talk's lock.
+    with django_assert_num_queries(REGISTER_POST_QUERIES + 1):
+        response = client.post(register_url(event), form_data(email="new@example.edu"))
+
+    assert response.status_code == 302
