@@ -95,6 +95,7 @@ def test_a_late_press_says_the_seat_went_to_the_next_person(client, make_event):
     url = path_of(registration.keep_seat_url)
 
     assert "Your time to confirm has run out" in page_text(client.get(url))
+    assert "Your time to confirm has run out" in page_text(client.get(registration.get_absolute_url()))
     response = client.post(url, follow=True)
 
     text = page_text(response)
