@@ -27,6 +27,8 @@ class CheckIn:
 def check_in(*, registration: Registration, actor) -> CheckIn:
     """Check `registration` in; a second check-in changes nothing and says when the first was.
 
+    A seat held until its person confirms by email becomes theirs: they are here.
+
     Raises RegistrationError ("not_confirmed") for a waitlisted or cancelled
     registration, ("online") for someone attending online (they have no seat
     in the room: `admit_walk_in` gives them one), ("draft", "cancelled",
@@ -96,7 +98,8 @@ def admit_walk_in(
             .exclude(status=Status.CANCELLED)
             .first()
         )
-        if existing is not None and existing.status == Status.CONFIRMED and not existing.is_online:
+        if existing is not None and existing.has_place and not existing.is_online:
+            # A seat held until confirmed is confirmed by the person being here.
             return check_in(registration=existing, actor=actor)
         if not locked.has_in_person:
             raise RegistrationError(_("This talk is online only: there are no seats in a room."), code="attendance")

@@ -99,9 +99,10 @@ def index(request):
 def door_list(event, query: str = "", *, limit: int = DOOR_LIST_LIMIT):
     """(people shown, counts) for the door page of `event`, in two queries whatever the number of registrations.
 
-    People in the room first: confirmed, then waiting; then those attending
-    online (checked in nowhere: they are listed so that staff can tell them
-    apart), then cancellations; by name within each. At most `limit` people;
+    People in the room first: confirmed, then held until confirmed by email
+    (checking them in confirms the seat: they are here), then waiting; then
+    those attending online (checked in nowhere: they are listed so that staff
+    can tell them apart), then cancellations; by name within each. At most `limit` people;
     counts["matching"] says how many match `query` in all. Erased registrations
     are left out.
     """
@@ -110,15 +111,17 @@ def door_list(event, query: str = "", *, limit: int = DOOR_LIST_LIMIT):
     in_room = Q(attendance=Attendance.IN_PERSON)
     counts = registrations.aggregate(
         confirmed=Count("pk", filter=in_room & Q(status=Status.CONFIRMED)),
+        held=Count("pk", filter=in_room & Q(status=Status.HELD)),
         here=Count("pk", filter=in_room & Q(status=Status.CONFIRMED, checked_in_at__isnull=False)),
         online=Count("pk", filter=Q(attendance=Attendance.ONLINE, status=Status.CONFIRMED)),
         online_waiting=Count("pk", filter=Q(attendance=Attendance.ONLINE, status=Status.WAITLISTED)),
         matching=Count("pk", filter=search) if search else Count("pk"),
     )
     rank = Case(
-        When(status=Status.CANCELLED, then=Value(3)),
-        When(attendance=Attendance.ONLINE, then=Value(2)),
-        When(status=Status.WAITLISTED, then=Value(1)),
+        When(status=Status.CANCELLED, then=Value(4)),
+        When(attendance=Attendance.ONLINE, then=Value(3)),
+        When(status=Status.WAITLISTED, then=Value(2)),
+        When(status=Status.HELD, then=Value(1)),
         default=Value(0),
         output_field=IntegerField(),
     )

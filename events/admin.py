@@ -76,6 +76,7 @@ class SeriesAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "description"]}),
         (_("Organizer"), {"fields": ["organizer_name", "organizer_email"]}),
+        (_("Registration"), {"fields": ["confirm_by_email"]}),
         (
             _("On other sites"),
             {
@@ -276,6 +277,7 @@ class EventAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
                     "registration_closes",
                     "waitlist_enabled",
                     "waitlist_limit",
+                    "confirm_by_email",
                 ]
             },
         ),

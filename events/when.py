@@ -90,3 +90,13 @@ def time_of_day(event, moment: datetime.datetime | None) -> str:
     if moment is None:
         return ""
     return _time(local(event, moment), _patterns())
+
+
+def deadline_text(event, moment: datetime.datetime | None, *, now: datetime.datetime) -> str:
+    """A deadline about `event` as briefly as it stays clear: "2:30 PM CST" on the day of `now`
+    (on the venue's clock), else with its date ("Tue 15 Dec 2026, 2:30 PM CST")."""
+    if moment is None:
+        return ""
+    if local(event, moment).date() == local(event, now).date():
+        return time_of_day(event, moment)
+    return moment_text(event, moment, style=SHORT)

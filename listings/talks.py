@@ -22,13 +22,14 @@ MAX_TALKS = 100
 
 
 IN_PERSON, ONLINE = Registration.Attendance.IN_PERSON, Registration.Attendance.ONLINE
-WAITING = Registration.Status.WAITLISTED
+WAITING, HELD = Registration.Status.WAITLISTED, Registration.Status.HELD
 
 
 def upcoming_talks(*, series: Series | None = None, now: datetime.datetime | None = None) -> QuerySet:
     """Published and cancelled talks that have not ended, soonest first, with what the listing needs.
 
-    Each waiting list (in the room, online) is counted by annotation, for `registration_state`.
+    Each waiting list (in the room, online) is counted by annotation, for `registration_state`,
+    and so are the seats held until confirmed by email (taken now, but they may come back).
     """
     return _with_waiting_lists(Event.objects.published().upcoming(now).with_related(), series)
 
@@ -48,12 +49,13 @@ def _with_waiting_lists(events: QuerySet, series: Series | None) -> QuerySet:
     if series is not None:
         events = events.filter(series=series)
     return events.annotate(
-        waitlisted_in_person=Count(
-            "registrations", filter=Q(registrations__status=WAITING, registrations__attendance=IN_PERSON)
-        ),
-        waitlisted_online=Count(
-            "registrations", filter=Q(registrations__status=WAITING, registrations__attendance=ONLINE)
-        ),
+        **{
+            f"{name}_{attendance}": Count(
+                "registrations", filter=Q(registrations__status=status, registrations__attendance=attendance)
+            )
+            for name, status in (("waitlisted", WAITING), ("held", HELD))
+            for attendance in (IN_PERSON, ONLINE)
+        }
     )
 
 
@@ -101,12 +103,14 @@ def _places(event: Event, now: datetime.datetime) -> dict:
         in_person = {
             "capacity": event.capacity,
             "seats_left": event.seats_left,
+            "held": event.held_in_person,
             "registration": registration_state(event, now, IN_PERSON),
         }
     if event.has_online:
         online = {
             "capacity": event.online_capacity,
             "places_left": event.online_places_left,
+            "held": event.held_online,
             "unlimited": event.online_capacity is None,
             "registration": registration_state(event, now, ONLINE),
         }
@@ -128,8 +132,10 @@ def talk_data(event: Event, *, now: datetime.datetime | None = None) -> dict:
     """One talk of the JSON listing (`event` from `with_materials`).
 
     `capacity` and `seats_left` are the seats in the room (None for an online
-    talk); `in_person` and `online` give the places of each way of attending;
-    `materials` the talk's public slides, recordings and other materials.
+    talk); `in_person` and `online` give the places of each way of attending,
+    with `held` of them kept until their people confirm by email (not left:
+    they come back only if not confirmed in time); `materials` the talk's
+    public slides, recordings and other materials.
     Never the stream link: registrants get it by email.
     """
     now = now or timezone.now()

@@ -12,6 +12,7 @@ class Audience(models.TextChoices):
     """Who of a talk's registrants a message goes to. Cancelled and erased registrations never get one."""
 
     CONFIRMED = "confirmed", _("Confirmed")
+    HELD = "held", _("Held until confirmed")
     WAITLISTED = "waitlisted", _("Waiting list")
     CHECKED_IN = "checked_in", _("Checked in")
     NO_SHOW = "no_show", _("No-show")
@@ -19,6 +20,7 @@ class Audience(models.TextChoices):
 
 AUDIENCE_FILTERS = {
     Audience.CONFIRMED: Q(status=Registration.Status.CONFIRMED),
+    Audience.HELD: Q(status=Registration.Status.HELD),
     Audience.WAITLISTED: Q(status=Registration.Status.WAITLISTED),
     Audience.CHECKED_IN: Q(status=Registration.Status.CONFIRMED, checked_in_at__isnull=False),
     Audience.NO_SHOW: Q(status=Registration.Status.CONFIRMED, no_show_at__isnull=False),

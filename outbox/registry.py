@@ -45,6 +45,7 @@ class MailKind:
 class DueMail:
     queue: Callable[..., int]
     label: str
+    done: str = "queued"
 
 
 _kinds: dict[str, MailKind] = {}
@@ -83,9 +84,14 @@ def kind_choices() -> list[tuple[str, str]]:
     return sorted(((kind.name, str(kind.label)) for kind in _kinds.values()), key=lambda choice: choice[1])
 
 
-def register_due_mail(queue: Callable[..., int], *, label) -> None:
-    """`queue(now=...)` queues whatever mail has come due and returns how many it queued."""
-    _due[f"{queue.__module__}.{queue.__qualname__}"] = DueMail(queue=queue, label=label)
+def register_due_mail(queue: Callable[..., int], *, label, done: str = "queued") -> None:
+    """`queue(now=...)` queues whatever mail has come due and returns how many it queued.
+
+    Work that comes due by time and queues mail as it goes (releasing held
+    seats promotes the next person) registers the same way, with `done`
+    saying what the count is of ("released").
+    """
+    _due[f"{queue.__module__}.{queue.__qualname__}"] = DueMail(queue=queue, label=label, done=done)
 
 
 def due_mail() -> list[DueMail]:

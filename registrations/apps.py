@@ -10,7 +10,7 @@ class RegistrationsConfig(AppConfig):
         from monitoring import registry as metrics_registry
         from outbox import registry
 
-        from . import dashboard, emails, mail, metrics, receivers, services  # noqa: F401
+        from . import checks, dashboard, emails, mail, metrics, receivers, services  # noqa: F401
         from .models import MailKind
 
         for kind in MailKind:
@@ -19,6 +19,8 @@ class RegistrationsConfig(AppConfig):
             )
         registry.register_due_mail(services.queue_due_reminders, label=_("reminders"))
         registry.register_due_mail(services.queue_due_stream_links, label=_("links to join online"))
+        # Not mail itself, but due by time like it: releasing a hold promotes (and emails) the next person.
+        registry.register_due_mail(services.release_expired_holds, label=_("expired holds"), done="released")
         registry.register_scope(mail.staff_scope)
         metrics_registry.register_collector(metrics.collect, name="registrations")
         dashboard.register()

@@ -7,10 +7,11 @@ the registrant's current invite SEQUENCE (see invites.py).
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event
-from events.when import SHORT, moment_text, talk_when
+from events.when import SHORT, deadline_text, moment_text, talk_when
 from outbox.compose import CalendarInvite, compose, mailbox
 from seminar_site.i18n import in_language
 
@@ -30,6 +31,8 @@ SUBJECTS = {
     MailKind.REMINDER: _("Reminder: {title} ({when})"),
     MailKind.RESEND: _("Your registration: {title} ({when})"),
     MailKind.STREAM_LINK: _("Link to join online: {title} ({when})"),
+    MailKind.HELD: _("Confirm by {deadline} to keep your seat: {title} ({when})"),
+    MailKind.OFFER: _("A seat is free for you until {deadline}: {title} ({when})"),
 }
 
 TICKET_KINDS = (MailKind.CONFIRMATION, MailKind.PROMOTED, MailKind.REMINDER, MailKind.RESEND)
@@ -66,13 +69,16 @@ def online_context(registration, now=None) -> dict:
     }
 
 
-def subject(mail, event) -> str:
+def subject(mail, event, registration=None, now=None) -> str:
     template = SUBJECTS[mail.kind]
     if mail.kind == MailKind.EVENT_CHANGED and not set(mail.data.get("changed", ["start"])) & set(TIME_AND_PLACE):
         template = _("Updated: {title} ({when})")
     if mail.kind == MailKind.STREAM_LINK and mail.data.get("link_changed"):
         template = _("New link to join online: {title} ({when})")
-    return str(template).format(title=event.title, when=talk_when(event, style=SHORT))
+    if mail.kind == MailKind.HELD and registration.status == Registration.Status.WAITLISTED:
+        template = _("Confirm by {deadline} to keep your place on the waiting list: {title} ({when})")
+    deadline = deadline_text(event, registration.hold_until, now=now or timezone.now()) if registration else ""
+    return str(template).format(title=event.title, when=talk_when(event, style=SHORT), deadline=deadline)
 
 
 def build_message(mail):
@@ -85,10 +91,25 @@ def build_message(mail):
         return _build_message(mail, registration)
 
 
+def hold_context(registration, now) -> dict:
+    """What an email says about a place that waits for its confirmation: until when, why, the button."""
+    event = registration.event
+    held = registration.awaits_confirmation
+    return {
+        "awaits_confirmation": held,
+        "is_offer": registration.is_offer,
+        "hold_until": deadline_text(event, registration.hold_until, now=now),
+        "hold_until_long": moment_text(event, registration.hold_until),
+        "hold_explanation": registration.hold_explanation,
+        "keep_url": registration.keep_seat_url if held else "",
+    }
+
+
 def _build_message(mail, registration):
     event = registration.event
     series = event.series
     kind = MailKind(mail.kind)
+    now = timezone.now()
     method = invite_method(mail=mail, registration=registration)
     changed = set(mail.data.get("changed", ["start"]))
     context = {
@@ -108,6 +129,9 @@ def _build_message(mail, registration):
         "time_or_place_changed": bool(changed & set(TIME_AND_PLACE)),
         **online_context(registration),
         "link_changed": bool(mail.data.get("link_changed")),
+        **hold_context(registration, now),
+        "promoted": bool(mail.data.get("promoted")),
+        "free_url": registration.free_seat_url,
     }
     # The ticket (QR code of the check-in link) goes with every message that says "you have a seat".
     ticket = None
@@ -121,7 +145,7 @@ def _build_message(mail, registration):
     return compose(
         to=[mailbox(registration.name, registration.email)],
         reply_to=[mailbox(series.organizer_name, series.organizer_email)],
-        subject=subject(mail, event),
+        subject=subject(mail, event, registration, now),
         text=render_to_string(f"emails/{template}.txt", context),
         html=render_to_string(f"emails/{template}.html", context),
         invite=invite,

@@ -50,6 +50,20 @@ def queue(
     return outbox.queue_mail(kind=kind, to=registration.email, about=registration, once_key=once_key, data=data)
 
 
+def hold_key(registration: Registration) -> str:
+    """A hold's message goes once per state and deadline (a waiting-list place that becomes a held seat: again)."""
+    return f"{registration.status}:{registration.hold_until.astimezone(datetime.UTC).isoformat()}"
+
+
+def queue_hold(*, registration: Registration, kind: str = MailKind.HELD, promoted: bool = False):
+    """Queue the message with the button that confirms `registration`'s hold (or takes its offered seat).
+
+    `promoted`: the seat was freed for them on the waiting list (the message says so).
+    """
+    data = {"promoted": True} if promoted else None
+    return queue(registration=registration, kind=kind, once_key=hold_key(registration), data=data)
+
+
 def mails_about(registrations):
     """The outbox rows about `registrations` (a QuerySet of Registration)."""
     return OutgoingMail.objects.about(registrations)
@@ -83,7 +97,7 @@ def reminders_sent(start):
 def _recently_confirmed(registration: Registration) -> bool:
     return (
         registration.outgoing_mails.filter(
-            kind__in=[MailKind.CONFIRMATION, MailKind.PROMOTED, MailKind.RESEND],
+            kind__in=[MailKind.CONFIRMATION, MailKind.PROMOTED, MailKind.RESEND, MailKind.HELD, MailKind.OFFER],
             created_at__gt=timezone.now() - RESEND_INTERVAL,
         )
         .exclude(status__in=[OutgoingMail.Status.FAILED, OutgoingMail.Status.SKIPPED])
@@ -120,6 +134,15 @@ def still_wanted(mail: OutgoingMail) -> str:
         if registration.is_active:
             return ""
         return str(_("The registration was cancelled before this message went out."))
+    if kind in (MailKind.HELD, MailKind.OFFER):
+        # The button is worth sending only while that very hold waits for it.
+        if (
+            registration.hold_until is None
+            or registration.hold_until <= timezone.now()
+            or mail.once_key != hold_key(registration)
+        ):
+            return str(_("The place was confirmed or released before this message went out."))
+        return ""
     if registration.status != Registration.Status.CONFIRMED:
         return str(_("The registration is no longer confirmed."))
     if kind == MailKind.STREAM_LINK and not registration.sees_stream():

@@ -23,6 +23,12 @@ INVITE_LINK_SALT = "registrations.invite"
 # A third token for the same key: shown as the ticket's QR code, it lets signed-in
 # door staff check the person in and does nothing else (a ticket is seen by many).
 CHECKIN_LINK_SALT = "registrations.checkin"
+# The button in a held seat's (or offered seat's) email: it makes the kept seat the
+# person's own and does nothing else. Only the emailed link carries it: the page a
+# sign-up lands on never shows it, so a script that registers cannot confirm.
+KEEP_SEAT_LINK_SALT = "registrations.keep_seat"
+# "Can't come? Free your seat": gives the seat up (or passes an offered seat on), nothing else.
+FREE_SEAT_LINK_SALT = "registrations.free_seat"
 
 
 # Line and paragraph separators break headers and CSV rows just like CR/LF.
@@ -57,8 +63,24 @@ class RegistrationQuerySet(models.QuerySet):
     def confirmed(self):
         return self.filter(status=Registration.Status.CONFIRMED)
 
+    def held(self):
+        """Seats kept for someone until they confirm by email (or take an offered seat)."""
+        return self.filter(status=Registration.Status.HELD)
+
+    def with_place(self):
+        """Registrations that take a place: confirmed or held (what `Event.seats_taken` counts)."""
+        return self.filter(status__in=Registration.PLACE_STATUSES)
+
     def waitlisted(self):
         return self.filter(status=Registration.Status.WAITLISTED)
+
+    def awaiting_confirmation(self):
+        """Held seats and waiting-list places kept only until their person confirms by email."""
+        return self.filter(hold_until__isnull=False)
+
+    def expired_holds(self, now):
+        """Holds whose time to confirm has run out at `now`: the sweeper releases them."""
+        return self.filter(hold_until__lte=now)
 
     def matching(self, query: str):
         """Registrations whose name or email holds every word of `query` (any case, any accent); all for no words."""
@@ -109,11 +131,47 @@ class RegistrationQuerySet(models.QuerySet):
         return self.get(key=key)
 
 
+def place_counts(prefix: str = "registrations__") -> dict[str, Count]:
+    """Annotations for talks: `confirmed_count`, `held_count` and `waitlisted_count` in one query.
+
+    `Event.seats_taken` counts confirmed and held seats together; these tell them apart.
+    """
+    status = f"{prefix}status"
+    path = prefix.removesuffix("__") or "pk"
+    return {
+        f"{name}_count": Count(path, filter=Q(**{status: value}))
+        for name, value in (("confirmed", "confirmed"), ("held", "held"), ("waitlisted", "waitlisted"))
+    }
+
+
+# Why a person is asked to confirm, as their email and their page say it.
+HOLD_EXPLANATIONS = {
+    "address": _(
+        "Many people are signing up from the same network as you right now, so each seat is kept until its "
+        "person confirms it from their own mailbox."
+    ),
+    "demand": _("Seats for this talk are going fast, so each new one is kept until its person confirms it by email."),
+    "confirm_by_email": _("The organizers ask everyone who registers to confirm by email."),
+    "offer": _("A seat opened up shortly before the talk: it is yours if you take it."),
+}
+
+
 class Registration(models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", _("Confirmed")
+        # A seat kept for the person, counted against capacity, until they press the
+        # button in their email by `hold_until` (see services/holds.py).
+        HELD = "held", _("Held until confirmed")
         WAITLISTED = "waitlisted", _("Waiting list")
         CANCELLED = "cancelled", _("Cancelled")
+
+    class HoldReason(models.TextChoices):
+        """Why a sign-up must confirm by email before its place is its own."""
+
+        ADDRESS = "address", _("Many sign-ups from one network address")
+        DEMAND = "demand", _("Seats going fast")
+        CONFIRM_BY_EMAIL = "confirm_by_email", _("The organizers ask everyone to confirm by email")
+        OFFER = "offer", _("Seat offered shortly before the talk")
 
     class Attendance(models.TextChoices):
         IN_PERSON = "in_person", _("In person")
@@ -127,12 +185,21 @@ class Registration(models.Model):
         INDUSTRY = "industry", _("Industry")
         OTHER = "other", _("Other")
 
+    # The statuses that take a place of the talk (counted in Event.seats_taken / online_seats_taken).
+    PLACE_STATUSES = (Status.CONFIRMED, Status.HELD)
+
     event = models.ForeignKey(Event, models.CASCADE, related_name="registrations", verbose_name=_("talk"))
     name = models.CharField(_("name"), max_length=200, validators=[validate_single_line])
     email = models.EmailField(_("email"), max_length=254)
     affiliation = models.CharField(_("affiliation"), max_length=200, blank=True, validators=[validate_single_line])
     position = models.CharField(_("position"), max_length=20, choices=Position, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status)
+    # Set while the place is kept only until the person confirms by email: on a
+    # held seat, or on a waiting-list place of someone who must confirm too.
+    # Cleared when they confirm; the sweeper releases the place once it passes.
+    hold_until = models.DateTimeField(_("to confirm by"), null=True, blank=True, editable=False)
+    # Why they were (or are) asked to confirm; kept after they confirmed, for the numbers.
+    hold_reason = models.CharField(_("asked to confirm because"), max_length=20, choices=HoldReason, blank=True)
     attendance = models.CharField(_("attends"), max_length=20, choices=Attendance, default=Attendance.IN_PERSON)
     key = models.CharField(max_length=64, unique=True, default=new_key, editable=False)
     created_at = models.DateTimeField(_("registered"), auto_now_add=True, db_index=True)
@@ -173,8 +240,23 @@ class Registration(models.Model):
                 violation_error_message="This email address is already registered for this talk.",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["confirmed", "waitlisted", "cancelled"]),
+                condition=Q(status__in=["confirmed", "held", "waitlisted", "cancelled"]),
                 name="registration_status_valid",
+            ),
+            # A held seat always has its deadline; only a held seat or a waiting-list place has one.
+            models.CheckConstraint(
+                condition=Q(status="held", hold_until__isnull=False)
+                | Q(status="waitlisted")
+                | Q(status__in=["confirmed", "cancelled"], hold_until__isnull=True),
+                name="registration_hold_until_with_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(hold_until__isnull=True) | ~Q(hold_reason=""),
+                name="registration_hold_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(hold_reason__in=["", "address", "demand", "confirm_by_email", "offer"]),
+                name="registration_hold_reason_valid",
             ),
             models.CheckConstraint(
                 condition=Q(attendance__in=["in_person", "online"]), name="registration_attendance_valid"
@@ -184,7 +266,11 @@ class Registration(models.Model):
                 name="registration_cancelled_at_only_when_cancelled",
             ),
         ]
-        indexes = [models.Index(fields=["event", "status", "created_at"])]
+        indexes = [
+            models.Index(fields=["event", "status", "created_at"]),
+            # The sweeper's question, every minute: which holds have run out?
+            models.Index(fields=["hold_until"], condition=Q(hold_until__isnull=False), name="registration_holds"),
+        ]
         permissions = [("check_in_registration", _("Can check people in at the door"))]
 
     def __str__(self):
@@ -212,6 +298,18 @@ class Registration(models.Model):
         return signing.Signer(salt=CHECKIN_LINK_SALT).sign(self.key)
 
     @property
+    def keep_seat_url(self):
+        """The emailed button that confirms a held seat or waiting-list place, or takes an offered seat."""
+        token = signing.Signer(salt=KEEP_SEAT_LINK_SALT).sign(self.key)
+        return settings.SITE_URL + reverse("registrations:keep_seat", kwargs={"token": token})
+
+    @property
+    def free_seat_url(self):
+        """The emailed link that gives the seat up for the next person waiting (a page that asks first)."""
+        token = signing.Signer(salt=FREE_SEAT_LINK_SALT).sign(self.key)
+        return settings.SITE_URL + reverse("registrations:free_seat", kwargs={"token": token})
+
+    @property
     def checkin_url(self):
         """The address in the ticket's QR code: door staff who open it can check this person in."""
         return settings.SITE_URL + reverse("checkin:scan", kwargs={"token": self.checkin_token})
@@ -228,6 +326,23 @@ class Registration(models.Model):
     @property
     def is_online(self):
         return self.attendance == self.Attendance.ONLINE
+
+    @property
+    def has_place(self) -> bool:
+        """Confirmed or held: the registration takes a seat (or online place) of the talk."""
+        return self.status in self.PLACE_STATUSES
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        return self.hold_until is not None
+
+    @property
+    def hold_explanation(self) -> str:
+        return str(HOLD_EXPLANATIONS.get(self.hold_reason, ""))
+
+    @property
+    def is_offer(self) -> bool:
+        return self.status == self.Status.HELD and self.hold_reason == self.HoldReason.OFFER
 
     @property
     def has_ticket(self) -> bool:
@@ -309,6 +424,10 @@ class RegistrationLog(models.Model):
         EMAIL_FAILED = "email_failed", _("Email could not be delivered")
         ERASED = "erased", _("Personal data erased")
         SWITCHED = "switched", _("Switched between in person and online")
+        HELD = "held", _("Seat held until confirmed by email")
+        OFFERED = "offered", _("Offered a seat from the waiting list")
+        HOLD_CONFIRMED = "hold_confirmed", _("Confirmed by email")
+        HOLD_EXPIRED = "hold_expired", _("Not confirmed in time: released")
 
     registration = models.ForeignKey(Registration, models.CASCADE, related_name="log", verbose_name=_("registration"))
     action = models.CharField(_("action"), max_length=30, choices=Action)
@@ -347,3 +466,5 @@ class MailKind(models.TextChoices):
     REMINDER = "registrations.reminder", _("Reminder")
     RESEND = "registrations.resend", _("Confirmation sent again")
     STREAM_LINK = "registrations.stream_link", _("Link to join online")
+    HELD = "registrations.held", _("Confirm to keep your place")
+    OFFER = "registrations.offer", _("Seat offered from the waiting list")

@@ -14,4 +14,7 @@ urlpatterns = [
     path("r/<str:token>/ticket.png", views.ticket_png, name="ticket_png"),
     path("calendar/<str:token>/invite.ics", views.invite_ics, name="invite_ics"),
     path("r/<str:token>/attendance/", views.switch_attendance, name="switch_attendance"),
+    # Emailed links with powers of their own (one token, one power); "r/" keeps them masked in logs.
+    path("r/<str:token>/keep/", views.keep_seat, name="keep_seat"),
+    path("r/<str:token>/free/", views.free_seat, name="free_seat"),
 ]

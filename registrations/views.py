@@ -7,13 +7,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from events.models import Event
-from events.when import moment_text
+from events.when import deadline_text, moment_text
 from seminar_site import i18n
-from seminar_site.limits import EMAIL_ADDRESS_GROUP, by_ip_and, by_post_field, email_rate_limit, rate_limit
+from seminar_site.limits import (
+    EMAIL_ADDRESS_GROUP,
+    by_ip_and,
+    by_post_field,
+    count_sign_up,
+    email_rate_limit,
+    rate_limit,
+)
 
 from . import invites, services, tickets
 from .forms import LostLinkForm, RegistrationForm
-from .models import INVITE_LINK_SALT, Registration
+from .models import FREE_SEAT_LINK_SALT, INVITE_LINK_SALT, KEEP_SEAT_LINK_SALT, Registration, RegistrationLog
 
 
 def _visible_event(request, slug):
@@ -29,7 +36,7 @@ def _registration_from_token(token):
 
 
 @require_POST
-@rate_limit("register", rate="REGISTRATION_RATE_LIMIT", key=by_ip_and("slug"))
+@rate_limit("register", rate="REGISTRATION_RATE_LIMIT", key=by_ip_and("slug"), exempt_networks=True)
 # Registering an address that is already registered emails it the link again.
 @rate_limit(EMAIL_ADDRESS_GROUP, rate="EMAIL_ADDRESS_RATE_LIMIT", key=by_post_field("email"))
 def register(request, slug):
@@ -47,6 +54,8 @@ def register(request, slug):
                 answers=form.answers(),
                 attendance=form.chosen_attendance(),
                 language=i18n.current(),
+                # Past HOLD_AFTER of them, a sign-up keeps its seat only once confirmed by email.
+                signups_from_address=count_sign_up(request, slug=event.slug),
             )
         except services.RegistrationError as error:
             form.add_error(None, error.message)
@@ -77,6 +86,8 @@ def _attendance_context(registration, now):
     live = registration.is_active and event.status == Event.Status.PUBLISHED and not event.is_past(now)
     hybrid = event.has_online and event.has_in_person
     reveal_at = event.stream_reveal_at
+    # A place that still waits for its confirmation by email moves nowhere until then.
+    live = live and not registration.awaits_confirmation
     return {
         "stream_revealed": registration.sees_stream(now),
         "stream_reveal_text": moment_text(event, reveal_at),
@@ -88,6 +99,21 @@ def _attendance_context(registration, now):
         and hybrid
         and registration.is_online
         and services.has_free_place(event, Registration.Attendance.IN_PERSON),
+    }
+
+
+def _hold_context(registration, now) -> dict:
+    """What a registrant's pages say about a place kept until they confirm by email, or released for want of it."""
+    event = registration.event
+    released = None
+    if registration.status == Registration.Status.CANCELLED and registration.hold_reason:
+        expiries = registration.log.filter(action=RegistrationLog.Action.HOLD_EXPIRED)
+        released = expiries.values_list("created_at", flat=True).last()
+    return {
+        "hold_until": deadline_text(event, registration.hold_until, now=now),
+        "hold_expired": registration.awaits_confirmation and registration.hold_until <= now,
+        "released_at": deadline_text(event, released, now=now),
+        "can_register_again": not event.is_cancelled and event.start > now,
     }
 
 
@@ -106,9 +132,91 @@ def manage(request, token):
             "waitlist_position": registration.waitlist_position(),
             "answers": registration.answers.select_related("question"),
             **_attendance_context(registration, now),
+            **_hold_context(registration, now),
             "is_new": request.GET.get("new") == "1",
             "now": now,
         },
+    )
+
+
+def _registration_from_link(token, salt):
+    try:
+        return Registration.objects.select_related("event__series", "event__venue").from_token(token, salt=salt)
+    except Registration.DoesNotExist:
+        return None
+
+
+def _link_invalid(request):
+    # Altered, cut short, or of an erased registration: nothing to say about anyone.
+    return render(request, "registrations/link_invalid.html", status=404)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def keep_seat(request, token):
+    """The button in a held seat's email: GET says what it does (mail scanners open links), POST does it.
+
+    Keeps a held seat or waiting-list place, or takes an offered seat; a second
+    press changes nothing and says it is done. This link does nothing else.
+    """
+    registration = _registration_from_link(token, KEEP_SEAT_LINK_SALT)
+    if registration is None:
+        return _link_invalid(request)
+    if request.method == "POST":
+        was = registration.status
+        try:
+            services.confirm_hold(registration=registration)
+        except services.RegistrationError as error:
+            if error.code != "not_held":  # pressed twice: the page below says it is done
+                messages.error(request, error.message)
+        else:
+            if was == Registration.Status.WAITLISTED:
+                messages.success(request, _("Thank you: you keep your place on the waiting list."))
+            else:
+                messages.success(
+                    request,
+                    _("Done: the seat is yours. Your confirmation with the calendar invite is on its way to %(email)s.")
+                    % {"email": registration.email},
+                )
+        return redirect(request.path)
+    now = timezone.now()
+    return render(
+        request,
+        "registrations/keep_seat.html",
+        {
+            "registration": registration,
+            "event": registration.event,
+            "waitlist_position": registration.waitlist_position(),
+            **_hold_context(registration, now),
+            "now": now,
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def free_seat(request, token):
+    """ "Can't come? Free your seat" from the reminder, or "pass it on" from an offer: GET asks, POST frees.
+
+    A second press changes nothing. This link does nothing else.
+    """
+    registration = _registration_from_link(token, FREE_SEAT_LINK_SALT)
+    if registration is None:
+        return _link_invalid(request)
+    if request.method == "POST":
+        try:
+            services.free_seat(registration=registration)
+        except services.RegistrationError as error:
+            if error.code not in ("already_cancelled", "released"):  # the page below says it is free
+                messages.error(request, error.message)
+        else:
+            messages.success(request, _("Your seat is free for the next person. Thank you for letting us know!"))
+        return redirect(request.path)
+    now = timezone.now()
+    return render(
+        request,
+        "registrations/free_seat.html",
+        {"registration": registration, "event": registration.event, **_hold_context(registration, now), "now": now},
     )
 
 

@@ -16,7 +16,9 @@ from registrations.models import Registration
 
 Status = Registration.Status
 Attendance = Registration.Attendance
-KEYS = ("registered", "confirmed", "waitlisted", "cancelled", "checked_in")
+KEYS = ("registered", "confirmed", "held", "waitlisted", "cancelled", "checked_in")
+# The counts of a registration's state, in the order tables show them.
+STATES = KEYS[:5]
 
 # How many affiliations a breakdown names; the rest are summed as "other".
 TOP_AFFILIATIONS = 10
@@ -43,6 +45,8 @@ def _filters(prefix: str = "") -> dict[str, Q]:
     return {
         "registered": Q(),
         "confirmed": Q(**{status: Status.CONFIRMED}),
+        # Seats kept until their person confirms by email: taken, but they may come back.
+        "held": Q(**{status: Status.HELD}),
         "waitlisted": Q(**{status: Status.WAITLISTED}),
         "cancelled": Q(**{status: Status.CANCELLED}),
         "checked_in": Q(**{status: Status.CONFIRMED, checked_in: False}),
@@ -61,7 +65,7 @@ def _count_expressions(*, path: str = "pk", prefix: str = "") -> dict[str, Count
 
 
 def counts(registrations) -> dict[str, int]:
-    """Registrations (all sign-ups), confirmed, waiting, cancelled and checked in, in one query.
+    """Registrations (all sign-ups), confirmed, held, waiting, cancelled and checked in, in one query.
 
     Also per way of attending: "in_person_confirmed", "online_waitlisted" and so on.
     Only people in the room are checked in at the door.
@@ -182,6 +186,7 @@ def by_attendance(
             _("Attends"),
             _("Sign-ups"),
             _("Confirmed"),
+            _("Held until confirmed"),
             _("Waiting list"),
             _("Cancelled"),
             _("Checked in"),
@@ -192,7 +197,7 @@ def by_attendance(
     no_shows = no_shows or {}
     for mode in modes:
         in_room = mode == Attendance.IN_PERSON
-        row = [str(labels[mode]), *(figures[f"{mode}_{key}"] for key in KEYS[:4])]
+        row = [str(labels[mode]), *(figures[f"{mode}_{key}"] for key in STATES)]
         row += [figures[f"{mode}_checked_in"], no_shows.get(mode)] if in_room else [None, None]
         table.rows.append(row)
     table.description = "; ".join(_describe_mode(row) for row in table.rows)
@@ -200,18 +205,19 @@ def by_attendance(
 
 
 def _describe_mode(row) -> str:
-    facts = dict(zip(("mode", "registered", "confirmed", "waitlisted", "cancelled"), row[:5], strict=True))
+    facts = dict(zip(("mode", *STATES), row[:6], strict=True))
     parts = [
         _(
-            "%(mode)s: %(registered)s sign-ups, %(confirmed)s confirmed, %(waitlisted)s waiting, "
-            "%(cancelled)s cancelled."
+            "%(mode)s: %(registered)s sign-ups, %(confirmed)s confirmed, %(held)s held until confirmed, "
+            "%(waitlisted)s waiting, %(cancelled)s cancelled."
         )
         % facts
     ]
-    if row[5] is not None:
-        parts.append(_("%(checked_in)s checked in.") % {"checked_in": row[5]})
-    if row[6] is not None:
-        parts.append(_("%(no_shows)s no-shows.") % {"no_shows": row[6]})
+    checked_in, no_shows = row[6], row[7]
+    if checked_in is not None:
+        parts.append(_("%(checked_in)s checked in.") % {"checked_in": checked_in})
+    if no_shows is not None:
+        parts.append(_("%(no_shows)s no-shows.") % {"no_shows": no_shows})
     return " ".join(str(part) for part in parts)
 
 

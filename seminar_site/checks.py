@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core import checks
 
-from .limits import RATE_SETTINGS, parse_rate
+from .limits import RATE_SETTINGS, parse_networks, parse_rate
 
 # Caches whose counters each process (or nothing) keeps for itself: with
 # several gunicorn workers, let alone hosts, a limit would count per worker.
@@ -46,3 +46,19 @@ def check_rates(app_configs, **kwargs):
                 )
             )
     return errors
+
+
+@checks.register()
+def check_exempt_networks(app_configs, **kwargs):
+    try:
+        parse_networks(getattr(settings, "RATE_LIMIT_EXEMPT_NETWORKS", []))
+    except ValueError as error:
+        return [
+            checks.Error(
+                f"RATE_LIMIT_EXEMPT_NETWORKS: {error}",
+                hint="Comma-separated networks, e.g. RATE_LIMIT_EXEMPT_NETWORKS=128.83.0.0/16,2607:8400::/32.",
+                obj="RATE_LIMIT_EXEMPT_NETWORKS",
+                id="seminar_site.E003",
+            )
+        ]
+    return []

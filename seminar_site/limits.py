@@ -3,9 +3,15 @@
 Counting is django-ratelimit's (fixed windows in the "default" cache, which
 every worker and host shares); this module adds what the site needs around it:
 rates read from settings at request time ("10/h", "5/15m" or "off"), the
-client address behind a known number of proxies, and a friendly 429 page with
+client address behind a known number of proxies, networks exempt from the
+per-address limits (RATE_LIMIT_EXEMPT_NETWORKS), and a friendly 429 page with
 Retry-After. A limited request never reaches the view, so nothing is written
 and no email is queued.
+
+The per-address limit on registering is a backstop against floods: who keeps
+a seat is decided by proof of the address typed (registrations' holds), for
+which `count_sign_up` counts each address's sign-ups per talk the same way,
+without refusing any.
 
     from seminar_site.limits import by_ip, email_rate_limit, rate_limit
 
@@ -38,6 +44,9 @@ _REFUSALS = Counter(
 RATE_SETTINGS = ("REGISTRATION_RATE_LIMIT", "EMAIL_RATE_LIMIT", "EMAIL_ADDRESS_RATE_LIMIT", "LOGIN_RATE_LIMIT")
 # Shared by every endpoint that emails a typed address, so a victim's inbox has one budget.
 EMAIL_ADDRESS_GROUP = "email-address"
+# Sign-ups per client address and talk, for HOLD_AFTER: counted in the hour's window, never refused.
+SIGN_UP_GROUP = "sign-ups"
+SIGN_UP_WINDOW = 3600
 
 _RATE = re.compile(r"(?P<count>\d+)/(?P<multiplier>\d*)(?P<unit>[smhd])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -78,6 +87,57 @@ def client_ip(request) -> str:
         return remote
 
 
+def parse_networks(values) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """CIDR strings ("10.0.0.0/8", "2001:db8::/32", a bare address) as networks; ValueError naming a bad one."""
+    networks = []
+    for value in values:
+        text = str(value).strip()
+        if not text:
+            continue
+        try:
+            # strict=False: "10.1.2.3/16" means the network it lies in, as people write it.
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise ValueError(f"{text!r} is not a network in CIDR notation (e.g. 10.0.0.0/8 or 2001:db8::/32)") from None
+    return networks
+
+
+def is_exempt(address: str) -> bool:
+    """Whether `address` lies in RATE_LIMIT_EXEMPT_NETWORKS (read and parsed at each call)."""
+    if not address or not settings.RATE_LIMIT_EXEMPT_NETWORKS:
+        return False
+    try:
+        networks = parse_networks(settings.RATE_LIMIT_EXEMPT_NETWORKS)
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        # A bad setting is refused by the system check; until it is fixed, nobody is exempt.
+        logger.exception("RATE_LIMIT_EXEMPT_NETWORKS could not be read; no address is exempt")
+        return False
+    return any(ip in network for network in networks if network.version == ip.version)
+
+
+def count_sign_up(request, *, slug: str) -> int | None:
+    """Count one sign-up for talk `slug` from the request's client address; return the hour's count so far.
+
+    For HOLD_AFTER (registrations' holds): nothing is refused here. The count
+    lives in the shared cache under a hashed key (django-ratelimit's) that
+    expires with its window, so the address itself is never stored. None when
+    the address or the cache is unavailable (the sign-up is then not held for it).
+    """
+    address = by_ip(request)
+    if address == "unknown":
+        return None
+    key = f"{address}|{slug}"
+    try:
+        usage = get_usage(
+            request, group=SIGN_UP_GROUP, key=lambda group, request: key, rate=(1, SIGN_UP_WINDOW), increment=True
+        )
+    except Exception:
+        logger.exception("Sign-ups per address could not be counted")
+        return None
+    return None if usage is None else usage["count"]
+
+
 def by_ip(request, **view_kwargs) -> str:
     """Per client address; IPv6 clients per /64, the block one household or host is given."""
     address = client_ip(request)
@@ -108,18 +168,20 @@ def by_post_field(field: str) -> Key:
     return key
 
 
-def rate_limit(group: str, *, rate: str, key: Key, methods: tuple[str, ...] = ("POST",)):
+def rate_limit(group: str, *, rate: str, key: Key, methods: tuple[str, ...] = ("POST",), exempt_networks: bool = False):
     """Decorate a view so that more than the rate in setting `rate` per `key` gets the 429 page.
 
     `group` names the counter (views sharing a group share their budget);
     `key(request, **view_kwargs)` says whose budget a request spends, "" for
-    none. Only requests with a method in `methods` count.
+    none. Only requests with a method in `methods` count. With
+    `exempt_networks` (a limit per client address), clients in
+    RATE_LIMIT_EXEMPT_NETWORKS are not counted.
     """
 
     def decorator(view):
         @wraps(view)
         def limited_view(request, *args, **kwargs):
-            if request.method in methods:
+            if request.method in methods and not (exempt_networks and is_exempt(client_ip(request))):
                 retry_after = _over_limit(request, group=group, rate_setting=rate, key=key(request, **kwargs))
                 if retry_after is not None:
                     return too_many_requests(request, retry_after=retry_after)
@@ -136,7 +198,7 @@ def email_rate_limit(group: str, *, field: str = "email"):
 
     def decorator(view):
         view = rate_limit(EMAIL_ADDRESS_GROUP, rate="EMAIL_ADDRESS_RATE_LIMIT", key=by_post_field(field))(view)
-        return rate_limit(group, rate="EMAIL_RATE_LIMIT", key=by_ip)(view)
+        return rate_limit(group, rate="EMAIL_RATE_LIMIT", key=by_ip, exempt_networks=True)(view)
 
     return decorator
 

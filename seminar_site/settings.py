@@ -271,6 +271,18 @@ TASKS = {
     "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")},
 }
 
+# Held seats (registrations/hold_rules.py): a sign-up keeps its seat once its person presses the
+# button in our email, within SEAT_HOLD_MINUTES, when its client address made more than
+# HOLD_AFTER sign-ups for the talk this hour ("off": never), when the talk is in demand
+# (HOLD_DEMAND: more than that share of its places taken within that time, or "off"), or when
+# the organizers ask it. A seat freed less than OFFER_BEFORE_HOURS before the start is offered
+# to the next person waiting, for OFFER_MINUTES (never past the start).
+SEAT_HOLD_MINUTES = env.float("SEAT_HOLD_MINUTES", default=30)
+HOLD_AFTER = env.str("HOLD_AFTER", default="10")
+HOLD_DEMAND = env.str("HOLD_DEMAND", default="50%/10m")
+OFFER_BEFORE_HOURS = env.float("OFFER_BEFORE_HOURS", default=24)
+OFFER_MINUTES = env.float("OFFER_MINUTES", default=120)
+
 # How long before a talk the reminder email goes out (REMINDER_BEFORE in hours).
 REMINDER_BEFORE = datetime.timedelta(hours=env.float("REMINDER_BEFORE", default=24))
 
@@ -305,10 +317,14 @@ PAGE_CACHE_TIMEOUT = env.int("PAGE_CACHE_TIMEOUT", default=600)
 # Registrations: per client address per talk. Endpoints that email an address
 # typed into a form: per client address per endpoint, and per target address
 # across all of them. Admin login: per client address and per username.
-REGISTRATION_RATE_LIMIT = env.str("REGISTRATION_RATE_LIMIT", default="10/h")
+REGISTRATION_RATE_LIMIT = env.str("REGISTRATION_RATE_LIMIT", default="60/h")
 EMAIL_RATE_LIMIT = env.str("EMAIL_RATE_LIMIT", default="10/h")
 EMAIL_ADDRESS_RATE_LIMIT = env.str("EMAIL_ADDRESS_RATE_LIMIT", default="10/h")
 LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="10/15m")
+# Client networks (CIDR, comma-separated: "10.0.0.0/8,2001:db8::/32") that the per-address
+# limits of the public forms leave alone, e.g. a campus behind one NAT. The per-typed-address
+# and login limits still apply, and so do holds (below). A system check refuses a bad value.
+RATE_LIMIT_EXEMPT_NETWORKS = env.list("RATE_LIMIT_EXEMPT_NETWORKS", default=[])
 # How many proxies in front of the site append to X-Forwarded-For (nginx with
 # $proxy_add_x_forwarded_for: 1; a load balancer in front of nginx: 2). With 0
 # the header is ignored, so nobody can choose the address they are counted under.

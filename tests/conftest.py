@@ -49,6 +49,13 @@ def materials_dir(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _no_rush(settings):
+    # Most tests fill a small talk within a second, which HOLD_DEMAND's default calls a rush
+    # (seats then held until confirmed by email). Tests of that rule switch it back on.
+    settings.HOLD_DEMAND = "off"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limits(settings):
     # Every test starts with empty rate-limit counters: a key prefix of its own.
     settings.CACHES = {

@@ -173,3 +173,11 @@ def test_production_stops_with_a_clear_message_when_the_sqlite_file_cannot_be_cr
     assert "ImproperlyConfigured" in result.stderr
     assert "No DATABASE_URL is set" in result.stderr
     assert "/proc/seminars/var" in result.stderr
+
+
+def test_a_bad_hold_or_exempt_network_setting_stops_manage_py(tmp_path):
+    result = run_manage("check", HOLD_DEMAND="half", RATE_LIMIT_EXEMPT_NETWORKS="10.0.0.0/8,campus")
+
+    assert result.returncode != 0
+    assert "registrations.E001" in result.stderr and "HOLD_DEMAND='half'" in result.stderr
+    assert "seminar_site.E003" in result.stderr and "'campus' is not a network" in result.stderr

@@ -100,7 +100,9 @@ class Event(models.Model):
     # Owned by registrations.services, which changes it only with F() updates
     # while holding the event row lock; the check constraint below makes
     # overbooking impossible even if code forgets that rule.
-    seats_taken = models.PositiveIntegerField(_("seats taken"), default=0, editable=False)
+    seats_taken = models.PositiveIntegerField(
+        _("seats taken"), default=0, editable=False, help_text=_("Confirmed seats and seats held until confirmed.")
+    )
     registration_opens = models.DateTimeField(
         _("registration opens"), null=True, blank=True, help_text=_("Empty: open as soon as the talk is published.")
     )
@@ -127,7 +129,12 @@ class Event(models.Model):
         help_text=_("Empty: no limit. With a limit, online attendance has its own waiting list."),
     )
     # Like seats_taken, owned by registrations.services under the event row lock.
-    online_seats_taken = models.PositiveIntegerField(_("online places taken"), default=0, editable=False)
+    online_seats_taken = models.PositiveIntegerField(
+        _("online places taken"),
+        default=0,
+        editable=False,
+        help_text=_("Confirmed places and places held until confirmed."),
+    )
     # Private: only registrants attending online ever see it (emails, their invite, their own page).
     stream_url = models.URLField(
         _("stream link"),
@@ -140,6 +147,14 @@ class Event(models.Model):
         null=True,
         blank=True,
         help_text=_("Empty: registrants see the link as soon as they register."),
+    )
+    confirm_by_email = models.BooleanField(
+        _("confirm by email"),
+        default=False,
+        help_text=_(
+            "Every sign-up keeps its seat only once the person presses the button in our email (within the "
+            "hold time). Also on when the series asks it."
+        ),
     )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
     announce_to_followers = models.BooleanField(
@@ -387,6 +402,11 @@ class Event(models.Model):
     @property
     def seats_left(self):
         return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def asks_confirmation_by_email(self) -> bool:
+        """The organizers want every sign-up confirmed by email: on the talk, or on its whole series."""
+        return self.confirm_by_email or self.series.confirm_by_email
 
     @property
     def has_in_person(self):

@@ -125,6 +125,14 @@ class Series(models.Model):
         blank=True,
         help_text=_("Empty: registration opens as soon as the talk is published."),
     )
+    confirm_by_email = models.BooleanField(
+        _("confirm by email"),
+        default=False,
+        help_text=_(
+            "Every sign-up for the series' talks keeps its seat only once the person presses the button in "
+            "our email (within the hold time); a seat not confirmed goes to the waiting list."
+        ),
+    )
     # When followers who asked for it get the week's talks (in the series' time zone).
     digest_weekday = models.PositiveSmallIntegerField(
         _("digest weekday"), choices=WEEKDAYS, null=True, blank=True, help_text=_("Empty: no weekly digest.")

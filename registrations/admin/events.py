@@ -2,7 +2,6 @@
 
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -10,7 +9,7 @@ from events.admin import EventAdmin
 from events.models import Event
 
 from .. import services
-from ..models import Registration
+from ..models import Registration, place_counts
 from .forms import EventUpdateForm
 from .inlines import RegistrationInline
 
@@ -19,7 +18,7 @@ class EventWithRegistrationsAdmin(EventAdmin):
     """The talk admin of `events`, plus seat counts and the registrations (events knows no registrants)."""
 
     form = EventUpdateForm
-    list_display = [*EventAdmin.list_display, "confirmed", "capacity", "waitlisted"]
+    list_display = [*EventAdmin.list_display, "confirmed", "held", "capacity", "waitlisted"]
     inlines = [*EventAdmin.inlines, RegistrationInline]
 
     def _registrant_count(self, obj) -> int:
@@ -36,18 +35,16 @@ class EventWithRegistrationsAdmin(EventAdmin):
         return type(form.__name__, (form,), {"registrant_count": self._registrant_count(obj)})
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                confirmed_count=Count("registrations", filter=Q(registrations__status=Registration.Status.CONFIRMED)),
-                waitlisted_count=Count("registrations", filter=Q(registrations__status=Registration.Status.WAITLISTED)),
-            )
-        )
+        return super().get_queryset(request).annotate(**place_counts())
 
     @admin.display(description=_("confirmed"), ordering="confirmed_count")
     def confirmed(self, obj):
         return obj.confirmed_count
+
+    @admin.display(description=_("held"), ordering="held_count")
+    def held(self, obj):
+        """Seats kept until their person confirms by email: taken, but may come back."""
+        return obj.held_count
 
     @admin.display(description=_("waiting"), ordering="waitlisted_count")
     def waitlisted(self, obj):

@@ -42,6 +42,8 @@ CSV_HEADER = [
     _("Checked in"),
     _("Cancelled"),
     _("Attends"),
+    _("To confirm by"),
+    _("Asked to confirm because"),
 ]
 
 
@@ -94,7 +96,9 @@ def csv_rows(queryset):
     talk_times = {}
     # Labels of the choices, translated once per export rather than once per row
     # (get_FOO_display hashes every choice of the field again on each call).
-    positions, statuses, attendances = (_choice_labels(name) for name in ("position", "status", "attendance"))
+    positions, statuses, attendances, reasons = (
+        _choice_labels(name) for name in ("position", "status", "attendance", "hold_reason")
+    )
     for registration in registrations:
         given = {}
         while answer is not None and answer.registration_id == registration.pk:
@@ -119,6 +123,8 @@ def csv_rows(queryset):
                     moment_text(event, registration.checked_in_at, style=CSV),
                     moment_text(event, registration.cancelled_at, style=CSV),
                     attendances.get(registration.attendance, registration.attendance),
+                    moment_text(event, registration.hold_until, style=CSV),
+                    reasons.get(registration.hold_reason, registration.hold_reason),
                     *("; ".join(given.get(label, [])) for label in questions),
                 )
             ]

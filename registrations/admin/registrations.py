@@ -32,7 +32,7 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
         "created_at",
         "checked_in_at",
     ]
-    list_filter = ["event", "status", "attendance", "position", CheckedInFilter]
+    list_filter = ["event", "status", "hold_reason", "attendance", "position", CheckedInFilter]
     list_select_related = ["event"]
     search_fields = ["name", "email", "affiliation"]
     date_hierarchy = "created_at"
@@ -45,6 +45,8 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
         "affiliation",
         "position",
         "language",
+        "hold_until",
+        "hold_reason",
         "created_at",
         "cancelled_at",
         "checked_in_at",
@@ -59,6 +61,8 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
         "status",
         "attendance",
         "language",  # the one they registered in: every email to them is written in it
+        "hold_until",
+        "hold_reason",
         "created_at",
         "cancelled_at",
         "checked_in_at",
@@ -67,7 +71,14 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
         "erased_at",
     ]
     inlines = [AnswerInline, RegistrationLogInline]
-    actions = ["cancel_registrations", "promote_from_waitlist", "check_in", "export_csv", "erase_personal_data"]
+    actions = [
+        "cancel_registrations",
+        "promote_from_waitlist",
+        "confirm_holds",
+        "check_in",
+        "export_csv",
+        "erase_personal_data",
+    ]
 
     # Adding goes through services.register (see RegistrationAddForm): status
     # and seat are the service's to decide, so the add form shows neither.
@@ -164,6 +175,36 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
         )
         for message in refused:
             self.message_user(request, message, messages.WARNING)
+
+    @admin.action(
+        description=_("Confirm selected held seats and places (as if they pressed the button in their email)"),
+        permissions=["change"],
+    )
+    def confirm_holds(self, request, queryset):
+        confirmed, refusals = 0, Counter()
+        for registration in queryset.awaiting_confirmation().order_by("created_at", "pk"):
+            try:
+                services.confirm_hold(registration=registration, actor=request.user)
+            except services.RegistrationError as error:
+                refusals[error.message] += 1
+            else:
+                confirmed += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Confirmed %(count)d registration; a held seat's confirmation email is on its way.",
+                "Confirmed %(count)d registrations; held seats' confirmation emails are on their way.",
+                confirmed,
+            )
+            % {"count": confirmed},
+            messages.SUCCESS if confirmed else messages.WARNING,
+        )
+        for reason, count in refusals.items():
+            self.message_user(
+                request,
+                gettext("%(count)d left as they were: %(reason)s") % {"count": count, "reason": reason},
+                messages.WARNING,
+            )
 
     @admin.action(description=_("Check in selected registrations"), permissions=["change"])
     def check_in(self, request, queryset):

@@ -1,8 +1,9 @@
 """Every change to registrations and seats happens in this package, one module per concern.
 
-seats.py (register, cancel, promote, capacity: where capacity is enforced), online.py (switching
-sides, the stream link), checkin.py, erasure.py, notifications.py (talk updates, reminders, lost
-links, bounces). Views, admin actions, commands and tasks call these functions through this
+seats.py (register, cancel, promote, capacity: where capacity is enforced), holds.py (seats held
+until confirmed by email, seats offered near the start, releasing those not confirmed in time),
+online.py (switching sides, the stream link), checkin.py, erasure.py, notifications.py (talk
+updates, reminders, lost links, bounces). Views, admin actions, commands and tasks call these functions through this
 package (`from registrations import services`) and never repeat their rules. Mail is only
 queued (an outbox row in the same transaction), never sent from here.
 """
@@ -10,6 +11,7 @@ queued (an outbox row in the same transaction), never sent from here.
 from .base import RegistrationError
 from .checkin import check_in
 from .erasure import ERASED_NAME, erase_personal_data
+from .holds import confirm_hold, decline_offer, free_seat, release_expired_holds
 from .notifications import (
     log_email_failed,
     mark_email_bounced,
@@ -52,8 +54,11 @@ __all__ = [
     "check_door_open",
     "check_in",
     "check_registration_open",
+    "confirm_hold",
     "decide_status",
+    "decline_offer",
     "erase_personal_data",
+    "free_seat",
     "has_free_place",
     "log_email_failed",
     "mark_email_bounced",
@@ -63,6 +68,7 @@ __all__ = [
     "queue_due_reminders",
     "queue_due_stream_links",
     "register",
+    "release_expired_holds",
     "reminder_time",
     "resend_links",
     "seat_waitlisted",

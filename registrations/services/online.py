@@ -32,7 +32,9 @@ def switch_attendance(*, registration: Registration, attendance: str, actor=None
 
     Raises RegistrationError: "cancelled" (registration or talk cancelled),
     "ended" (the talk is over), "attendance" (the talk does not offer it),
-    "same" (already attending that way), "full" (no free place there).
+    "same" (already attending that way), "full" (no free place there),
+    "held" (the place still waits for its confirmation by email: switching
+    would give a place without it).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -45,6 +47,10 @@ def switch_attendance(*, registration: Registration, attendance: str, actor=None
         check_attendance_offered(event=event, attendance=attendance)
         if current.attendance == attendance:
             raise RegistrationError(_("You already attend this way."), code="same")
+        if current.awaits_confirmation:
+            raise RegistrationError(
+                _("Please confirm your place first, with the button in the email we sent you."), code="held"
+            )
         if not has_free_place(event, attendance):
             raise RegistrationError(
                 _("The online places are all taken.") if attendance == ONLINE else _("No seat in the room is free."),

@@ -9,6 +9,12 @@ capacity) backs this up should any code path forget the rule. Online
 attendance of a hybrid or online talk works the same way with its own counter
 (`online_seats_taken`), limit (`online_capacity`, None for no limit) and
 waiting list, under the same lock: online places never take a seat in the room.
+
+A seat *held* until its person confirms by email (services/holds.py) is a seat
+like a confirmed one here: it is counted in `seats_taken` (or
+`online_seats_taken`) when it is given, under the same lock, and freed the
+same way. `Registration.objects.with_place()` lists both; `place_counts()`
+tells them apart.
 """
 
 from collections.abc import Mapping
@@ -26,7 +32,8 @@ from events.models import Event
 from events.when import moment_text
 from seminar_site import i18n
 
-from ..mail import queue
+from .. import hold_rules
+from ..mail import queue, queue_hold
 from ..models import Answer, MailKind, Registration, RegistrationLog
 from .base import RegistrationError, lock_event, log_action
 from .notifications import cancel_invites
@@ -83,12 +90,6 @@ def check_door_open(*, event: Event, now=None) -> None:
 
 
 IN_PERSON = Registration.Attendance.IN_PERSON
-
-
-IN_PERSON = Registration.Attendance.IN_PERSON
-ONLINE = Registration.Attendance.ONLINE
-
-
 ONLINE = Registration.Attendance.ONLINE
 # Each kind of attendance counts its places in a field of its own.
 _COUNTERS = {IN_PERSON: "seats_taken", ONLINE: "online_seats_taken"}
@@ -197,8 +198,16 @@ def register(
     now=None,
     at_door: bool = False,
     language: str = "",
+    signups_from_address: int | None = None,
 ) -> RegistrationResult:
     """Register `email` for `event`: a place if one is free, else a place on the waiting list.
+
+    The place may be *held* until the person confirms by email (status HELD, or
+    a waiting-list place with `hold_until`): `hold_rules.sign_up_hold` decides,
+    from the talk and `signups_from_address` (the sign-ups the client's address
+    made for the talk this hour, this one included; None when unknown). A held
+    person is sent the button to keep it instead of the confirmation. Nobody
+    registered by staff (`actor`, `at_door`) is held.
 
     `attendance` is in person (a seat in the room) or online; each has its own
     places and waiting list.
@@ -222,6 +231,7 @@ def register(
     every message to the registrant is written in; the site's default if empty
     or not offered.
     """
+    now = now or timezone.now()
     email = (email or "").strip()
     answers = {question_id: value for question_id, value in (answers or {}).items() if value}
     if answers and set(answers) - set(event.questions.values_list("pk", flat=True)):
@@ -244,6 +254,12 @@ def register(
             for field, msgs in error.message_dict.items()
         )
         raise RegistrationError(message, code="invalid") from None
+    hold = hold_rules.NO_HOLD
+    if not at_door and actor is None:
+        # Before the lock: the rule may count recent sign-ups, and nothing under the lock should wait for that.
+        hold = hold_rules.sign_up_hold(
+            event=event, attendance=attendance, signups_from_address=signups_from_address, now=now
+        )
 
     try:
         with transaction.atomic():
@@ -265,6 +281,12 @@ def register(
                 if existing is None:
                     raise
                 return _already_registered(existing, actor=actor)
+            reason = hold.seat if registration.status == Registration.Status.CONFIRMED else hold.waitlist
+            if reason:
+                registration.hold_reason = reason
+                registration.hold_until = hold_rules.hold_deadline(event=locked, now=now)
+                if registration.status == Registration.Status.CONFIRMED:
+                    registration.status = Registration.Status.HELD
             # No look-up of the address first: the unique constraint finds an
             # active registration of it (the IntegrityError below). Under the
             # talk's lock every statement makes all other sign-ups wait.
@@ -273,13 +295,19 @@ def register(
                 Answer(registration=registration, question_id=question_id, value=value)
                 for question_id, value in answers.items()
             )
-            if registration.status == Registration.Status.CONFIRMED:
+            if registration.has_place:
                 _take_seats(locked.pk, 1, attendance)
+            if registration.status == Registration.Status.CONFIRMED:
                 log_action(registration, RegistrationLog.Action.REGISTERED, actor=actor)
                 queue(registration=registration, kind=MailKind.CONFIRMATION)
             else:
-                log_action(registration, RegistrationLog.Action.WAITLISTED, actor=actor)
-                queue(registration=registration, kind=MailKind.WAITLISTED)
+                held = registration.status == Registration.Status.HELD
+                action = RegistrationLog.Action.HELD if held else RegistrationLog.Action.WAITLISTED
+                log_action(registration, action, actor=actor)
+                if registration.awaits_confirmation:
+                    queue_hold(registration=registration)
+                else:
+                    queue(registration=registration, kind=MailKind.WAITLISTED)
     except IntegrityError:
         # The transaction is rolled back (nothing of it was written): the address
         # is registered already, by an earlier or an identical simultaneous submission.
@@ -292,31 +320,52 @@ def register(
     return RegistrationResult(registration=registration, created=True)
 
 
-def _fill_free_seats(event: Event, *, attendance: str = IN_PERSON, actor=None, note: str = "") -> list[Registration]:
+def _fill_free_seats(
+    event: Event, *, attendance: str = IN_PERSON, actor=None, note: str = "", now=None
+) -> list[Registration]:
     """Promote from the waiting list of `attendance`, first come first served, while places are free.
+
+    Each promoted person gets the seat (PROMOTED), or has it offered (HELD,
+    reason "offer") when the talk starts within OFFER_BEFORE_HOURS, or held
+    until the deadline they were already given to confirm by email. Someone
+    whose time to confirm has run out is skipped (the sweeper releases them).
 
     `event` must be locked by the caller; its counters are re-read here
     because the caller may just have changed them with an F() update.
     """
+    now = now or timezone.now()
     event.refresh_from_db(fields=["capacity", "seats_taken", "online_capacity", "online_seats_taken"])
     taken, capacity = places(event, attendance)
-    waiting = Registration.objects.filter(event_id=event.pk, attendance=attendance).waitlist_order()
+    waiting = (
+        Registration.objects.filter(event_id=event.pk, attendance=attendance)
+        .waitlist_order()
+        .exclude(hold_until__lte=now)
+    )
     if capacity is not None:
         if capacity - taken <= 0:
             return []
         waiting = waiting[: capacity - taken]
     promoted = list(waiting)
+    offering = hold_rules.offers_seats(event=event, now=now)
     for registration in promoted:
-        registration.status = Registration.Status.CONFIRMED
-        registration.save(update_fields=["status"])
-        log_action(
-            registration,
-            RegistrationLog.Action.PROMOTED,
-            from_status=Registration.Status.WAITLISTED,
-            actor=actor,
-            note=note,
-        )
-        queue(registration=registration, kind=MailKind.PROMOTED)
+        if offering:
+            deadline = hold_rules.offer_deadline(event=event, now=now)
+            registration.status, registration.hold_reason = Registration.Status.HELD, Registration.HoldReason.OFFER
+            registration.hold_until = min(deadline, registration.hold_until or deadline)
+            action, kind = RegistrationLog.Action.OFFERED, MailKind.OFFER
+        elif registration.awaits_confirmation:
+            registration.status = Registration.Status.HELD
+            action, kind = RegistrationLog.Action.HELD, MailKind.HELD
+        else:
+            registration.status = Registration.Status.CONFIRMED
+            action, kind = RegistrationLog.Action.PROMOTED, MailKind.PROMOTED
+        registration.save(update_fields=["status", "hold_reason", "hold_until"])
+        log_action(registration, action, from_status=Registration.Status.WAITLISTED, actor=actor, note=note)
+        if kind == MailKind.PROMOTED:
+            # A registration leaves the waiting list once: one promotion message, ever.
+            queue(registration=registration, kind=kind, once_key="promoted")
+        else:
+            queue_hold(registration=registration, kind=kind, promoted=True)
     _take_seats(event.pk, len(promoted), attendance)
     setattr(event, _COUNTERS[attendance], taken + len(promoted))
     return promoted
@@ -335,6 +384,8 @@ def cancel_registration(*, registration: Registration, actor=None, note: str = "
     or has started). Returns the promoted registrations. `registration` is
     updated in place.
 
+    A held seat is freed the same way (it had no calendar invite to cancel).
+
     Raises RegistrationError ("already_cancelled") when it is cancelled already:
     cancelled stays cancelled; ("ended") once the talk is over.
     """
@@ -350,7 +401,8 @@ def cancel_registration(*, registration: Registration, actor=None, note: str = "
         from_status = current.status
         current.status = Registration.Status.CANCELLED
         current.cancelled_at = timezone.now()
-        current.save(update_fields=["status", "cancelled_at"])
+        current.hold_until = None
+        current.save(update_fields=["status", "cancelled_at", "hold_until"])
         log_action(current, RegistrationLog.Action.CANCELLED, from_status=from_status, actor=actor, note=note)
         cancel_invites(Registration.objects.filter(pk=current.pk), from_status == Registration.Status.CONFIRMED)
         queue(
@@ -359,7 +411,7 @@ def cancel_registration(*, registration: Registration, actor=None, note: str = "
             data={"cancels_invite": from_status == Registration.Status.CONFIRMED},
         )
         promoted = []
-        if from_status == Registration.Status.CONFIRMED:
+        if from_status in Registration.PLACE_STATUSES:
             _take_seats(event.pk, -1, current.attendance)
             if _promotes_automatically(event):
                 promoted = _fill_free_seats(
@@ -411,8 +463,8 @@ def change_capacity(*, event: Event, capacity: int, actor=None, promote: bool = 
         if capacity < locked.seats_taken:
             raise RegistrationError(
                 _(
-                    "%(taken)s people already hold a seat, so the capacity cannot be lowered to %(capacity)s. "
-                    "Cancel registrations first."
+                    "%(taken)s people already hold a seat (held seats included), so the capacity cannot be lowered "
+                    "to %(capacity)s. Cancel registrations first."
                 )
                 % {"taken": locked.seats_taken, "capacity": capacity},
                 code="capacity_below_taken",
@@ -467,8 +519,10 @@ def change_online_capacity(*, event: Event, capacity: int | None, actor=None) ->
 def seat_waitlisted(*, registration: Registration, actor=None, note: str = "") -> Registration:
     """Give a free seat to this waiting-list registrant now, ahead of the others (they are at the door).
 
-    No email: the person is there. Raises RegistrationError ("not_waitlisted")
-    unless the registration is on the waiting list, ("full") when no seat is free.
+    No email: the person is there (which is all the confirmation a waiting-list
+    place still waiting for one needs). Raises RegistrationError
+    ("not_waitlisted") unless the registration is on the waiting list, ("full")
+    when no seat is free.
     """
     with transaction.atomic():
         event = lock_event(registration.event_id)
@@ -477,8 +531,8 @@ def seat_waitlisted(*, registration: Registration, actor=None, note: str = "") -
             raise RegistrationError(_("This registration is not on the waiting list."), code="not_waitlisted")
         if not has_free_place(event, current.attendance):
             raise RegistrationError(_("No seat is free."), code="full")
-        current.status = Registration.Status.CONFIRMED
-        current.save(update_fields=["status"])
+        current.status, current.hold_until = Registration.Status.CONFIRMED, None
+        current.save(update_fields=["status", "hold_until"])
         _take_seats(event.pk, 1, current.attendance)
         log_action(
             current, RegistrationLog.Action.PROMOTED, from_status=Registration.Status.WAITLISTED, actor=actor, note=note

@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
@@ -133,6 +134,33 @@ def _self_service_cancelled(make_event):
 @state("cancel, asking")
 def _cancel(make_event):
     return _registration(make_event, "confirmed").get_absolute_url() + "cancel/"
+
+
+def _held(make_event):
+    event = make_event(capacity=1)
+    return services.register(
+        event=event, name="Zoë Ñúñez", email="zoe@example.edu", signups_from_address=11
+    ).registration
+
+
+@state("self-service, seat held until confirmed")
+def _self_service_held(make_event):
+    return _held(make_event).get_absolute_url() + "?new=1"
+
+
+@state("keep your seat, asking")
+def _keep_seat(make_event):
+    return urlsplit(_held(make_event).keep_seat_url).path
+
+
+@state("free your seat, asking")
+def _free_seat(make_event):
+    return urlsplit(_registration(make_event, "confirmed").free_seat_url).path
+
+
+@state("a seat's link that does not work", status=404)
+def _seat_link_invalid(make_event):
+    return reverse("registrations:keep_seat", kwargs={"token": "not-a-token"})
 
 
 @state("already registered")

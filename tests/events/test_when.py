@@ -6,7 +6,7 @@ import pytest
 from django.utils import translation
 
 from events.models import Event, Venue
-from events.when import CSV, SHORT, TIME, moment_text, talk_when
+from events.when import CSV, SHORT, TIME, deadline_text, moment_text, talk_when
 
 UTC = datetime.UTC
 
@@ -95,3 +95,15 @@ def test_spanish_writes_its_own_day_and_month_names_and_a_24_hour_clock(make_eve
         # Spreadsheets parse the export: the same in every language.
         assert talk_when(event, style=CSV) == "2027-01-20 15:00 EST"
     assert talk_when(event) == "Wednesday, January 20, 2027, 3:00 PM – 4:00 PM EST"
+
+
+def test_a_deadline_is_a_time_on_the_same_local_day_else_a_date_too(make_event, new_york):
+    event = talk(make_event, new_york, datetime.datetime(2027, 1, 20, 20, 0, tzinfo=UTC))
+    # 11 p.m. in New York on the 19th; the deadline at 11:30 p.m. is that day, the one at 12:30 a.m. is not.
+    now = datetime.datetime(2027, 1, 20, 4, 0, tzinfo=UTC)
+
+    assert deadline_text(event, now + datetime.timedelta(minutes=30), now=now) == "11:30 PM EST"
+    assert deadline_text(event, now + datetime.timedelta(minutes=90), now=now) == "Wed 20 Jan 2027, 12:30 AM EST"
+    with translation.override("es"):
+        assert deadline_text(event, now + datetime.timedelta(minutes=30), now=now) == "23:30 EST"
+    assert deadline_text(event, None, now=now) == ""

@@ -96,7 +96,7 @@ def test_a_talk_has_its_public_facts_and_nothing_else(client, make_event, venue)
     }
     assert (talk["capacity"], talk["seats_left"], talk["status"], talk["registration"]) == (30, 30, "scheduled", "open")
     assert (talk["attendance_mode"], talk["where"]) == ("in_person", "GDC 6.302")
-    assert talk["in_person"] == {"capacity": 30, "seats_left": 30, "registration": "open"}
+    assert talk["in_person"] == {"capacity": 30, "seats_left": 30, "held": 0, "registration": "open"}
     assert talk["online"] is None
 
 
@@ -125,20 +125,21 @@ def test_a_hybrid_talk_lists_the_places_left_of_each_way_to_attend(client, make_
         return talk["in_person"], talk["online"], talk["registration"]
 
     assert places() == (
-        {"capacity": 1, "seats_left": 1, "registration": "open"},
-        {"capacity": 2, "places_left": 2, "unlimited": False, "registration": "open"},
+        {"capacity": 1, "seats_left": 1, "held": 0, "registration": "open"},
+        {"capacity": 2, "places_left": 2, "held": 0, "unlimited": False, "registration": "open"},
         "open",
     )
     sign_up(event, attendance="in_person")
     sign_up(event, attendance="online")
     assert places() == (
-        {"capacity": 1, "seats_left": 0, "registration": "waitlist"},
-        {"capacity": 2, "places_left": 1, "unlimited": False, "registration": "open"},
+        {"capacity": 1, "seats_left": 0, "held": 0, "registration": "waitlist"},
+        {"capacity": 2, "places_left": 1, "held": 0, "unlimited": False, "registration": "open"},
         "open",
     )
-    sign_up(event, attendance="online")
+    # A place held until its person confirms by email is taken, and said to be held.
+    sign_up(event, attendance="online", signups_from_address=11)
     assert places()[1:] == (
-        {"capacity": 2, "places_left": 0, "unlimited": False, "registration": "waitlist"},
+        {"capacity": 2, "places_left": 0, "held": 1, "unlimited": False, "registration": "waitlist"},
         "waitlist",
     )
     (talk,) = listing(client, "/talks.json")["talks"]
@@ -152,7 +153,13 @@ def test_an_online_talk_lists_unlimited_places_and_no_room(client, make_event, s
 
     (talk,) = listing(client, "/talks.json")["talks"]
 
-    assert talk["online"] == {"capacity": None, "places_left": None, "unlimited": True, "registration": "open"}
+    assert talk["online"] == {
+        "capacity": None,
+        "places_left": None,
+        "held": 0,
+        "unlimited": True,
+        "registration": "open",
+    }
     assert (talk["in_person"], talk["place"], talk["capacity"], talk["seats_left"]) == (None, None, None, None)
     assert (talk["where"], talk["registration"]) == ("Online", "open")
 

@@ -86,6 +86,7 @@ def test_a_retried_send_never_mails_anyone_twice(talk, admin_user, django_captur
     [
         (["checked_in"], ["ana@example.edu"]),
         (["waitlisted"], ["queue@example.edu"]),
+        (["held"], []),
         (["confirmed", "waitlisted", "checked_in", "no_show"], None),
     ],
 )
@@ -203,3 +204,12 @@ def test_a_message_about_an_online_talk_without_venue_says_online(
     [message] = sent()
     body = text_body(message)
     assert ", Online" in body and "None" not in body
+
+
+def test_people_whose_seat_is_held_until_confirmed_are_an_audience_of_their_own(make_event, sign_up):
+    event = make_event(capacity=2)
+    sign_up(event, email="ana@example.edu")
+    sign_up(event, email="held@example.edu", signups_from_address=11)
+
+    assert list(write(event, "held").recipients().values_list("email", flat=True)) == ["held@example.edu"]
+    assert list(write(event, "confirmed").recipients().values_list("email", flat=True)) == ["ana@example.edu"]

@@ -539,13 +539,14 @@ def test_joining_the_waiting_list_counts_it_only_when_it_has_a_limit(
 # Talk page: the event with series and venue, its speakers, its questions, the panel's waiting-list count,
 # its materials.
 TALK_PAGE_QUERIES = 5
-# Two rate-limit counters in the database cache (per address and talk, per email address),
-# each new this window: entry count, savepoint, look-up, insert, release. The talk, its
+# Three counters in the database cache (the rate limits per address and talk and per email
+# address, and the sign-ups per address and talk that HOLD_AFTER reads), each new this
+# window: entry count, savepoint, look-up, insert, release. The talk, its
 # questions; then the transaction (a savepoint inside the test's own): lock, insert (no look-up
 # of the address before it: the unique constraint answers that), seat counter, history entry,
 # outbox row, release. On commit, the talk page's new token in the database cache: entry count,
 # (savepoint,) look-up, update(, release).
-REGISTER_POST_QUERIES = 2 * 5 + 9 + 5
+REGISTER_POST_QUERIES = 3 * 5 + 9 + 5
 
 
 # Lost your link?
@@ -848,3 +849,14 @@ def test_a_forged_switch_changes_nothing(hybrid_talk, sign_up, client):
     registration.refresh_from_db()
     assert registration.attendance == "in_person"
     assert client.post(reverse("registrations:switch_attendance", args=["forged-token"])).status_code == 404
+
+
+def test_the_demand_rule_costs_one_count_before_the_lock(make_event, client, django_assert_num_queries, settings):
+    settings.HOLD_DEMAND = "50%/10m"
+    event = make_event(capacity=40)
+
+    # The recent sign-ups of the talk, counted once, outside the talk's lock.
+    with django_assert_num_queries(REGISTER_POST_QUERIES + 1):
+        response = client.post(register_url(event), form_data(email="new@example.edu"))
+
+    assert response.status_code == 302

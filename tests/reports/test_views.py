@@ -45,6 +45,8 @@ def term(make_event, sign_up):
                 if registration.status == Registration.Status.CONFIRMED:
                     services.check_in(registration=registration)
         services.cancel_registration(registration=regs[-1])
+    # The talk to come has a seat held until its person confirms by email.
+    sign_up(talks[3], name="Fa", email="fa@ut.edu", signups_from_address=11)
     services.erase_personal_data(registrations=Registration.objects.filter(email="bo@ut.edu"))
     for days, talk in zip((30, 20, 10), talks[:3], strict=True):
         move_to_past(talk, days)
@@ -55,6 +57,7 @@ def db_counts(registrations):
     return {
         "registered": registrations.count(),
         "confirmed": registrations.filter(status="confirmed").count(),
+        "held": registrations.filter(status="held").count(),
         "waitlisted": registrations.filter(status="waitlisted").count(),
         "cancelled": registrations.filter(status="cancelled").count(),
         "checked_in": registrations.filter(status="confirmed", checked_in_at__isnull=False).count(),
@@ -214,10 +217,11 @@ def test_hybrid_talk_counts_the_room_and_online_apart(admin_client, hybrid_term)
         assert set(rows) == {"In person", "Online"}
         for label, mode in (("In person", "in_person"), ("Online", "online")):
             counts = expected[mode]
-            assert rows[label][1:5] == [counts[key] for key in ("registered", "confirmed", "waitlisted", "cancelled")]
-            assert f'<th scope="row">{label}</th>' + "".join(f"<td>{n}</td>" for n in rows[label][1:5]) in html
-        assert rows["In person"][5] == expected["in_person"]["checked_in"] == 1
-        assert rows["Online"][5:] == [None, None]
+            states = ("registered", "confirmed", "held", "waitlisted", "cancelled")
+            assert rows[label][1:6] == [counts[key] for key in states]
+            assert f'<th scope="row">{label}</th>' + "".join(f"<td>{n}</td>" for n in rows[label][1:6]) in html
+        assert rows["In person"][6] == expected["in_person"]["checked_in"] == 1
+        assert rows["Online"][6:] == [None, None]
         summary = response.context["summary"]
         for mode, counts in expected.items():
             assert {key: summary[f"{mode}_{key}"] for key in counts} == counts
@@ -231,7 +235,7 @@ def test_hybrid_no_shows_are_people_in_the_room_only(admin_client, hybrid_term):
     missing = room.filter(checked_in_at__isnull=True).count()
     assert response.context["summary"]["no_shows"] == missing == 1
     assert response.context["summary"]["no_show_rate"] == pytest.approx(missing / room.count())
-    assert modes_table(response).rows[0][6] == missing
+    assert modes_table(response).rows[0][7] == missing
 
 
 @pytest.mark.parametrize("page", ["event", "series"])
@@ -266,8 +270,9 @@ def test_series_page_splits_each_hybrid_talk_and_totals(admin_client, hybrid_ter
             )
             assert f"{room} in the room, {online} online" in html
     totals = db_counts_by_mode(Registration.objects.filter(event__series=series))
-    rows = {row[0]: row[1:5] for row in modes_table(response).rows}
-    assert rows["Online"] == [totals["online"][key] for key in ("registered", "confirmed", "waitlisted", "cancelled")]
+    rows = {row[0]: row[1:6] for row in modes_table(response).rows}
+    states = ("registered", "confirmed", "held", "waitlisted", "cancelled")
+    assert rows["Online"] == [totals["online"][key] for key in states]
     attendance = next(t for t in response.context["tables"] if t.slug == "attendance")
     assert attendance.columns[-1] == "Confirmed online"
     assert [row[4] for row in attendance.rows] == [

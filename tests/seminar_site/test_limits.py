@@ -72,14 +72,19 @@ def test_the_registration_limit_counts_per_talk(client, make_event, settings):
     assert register(client, second, 3).status_code == 302
 
 
-def test_the_shipped_default_stops_one_address_at_20_registrations_per_talk_or_fewer(client, make_event):
-    event = make_event(capacity=100)
+def test_the_shipped_default_is_a_backstop_of_60_sign_ups_per_address_and_talk(client, make_event):
+    event = make_event(capacity=200)
 
-    statuses = [register(client, event, n).status_code for n in range(21)]
+    statuses = []
+    while 429 not in statuses and len(statuses) <= 121:
+        statuses.append(register(client, event, len(statuses)).status_code)
 
-    assert 429 in statuses
-    assert statuses.index(429) <= 20
-    assert Registration.objects.count() <= 20
+    # 60 an hour (or up to twice that, should the hour's window turn meanwhile), then refused.
+    assert statuses[:60] == [302] * 60
+    assert statuses[-1] == 429
+    assert 60 <= Registration.objects.count() <= 120
+    # Past HOLD_AFTER (10) sign-ups from the address, seats are held until confirmed by email.
+    assert Registration.objects.held().count() >= 40
 
 
 def test_off_switches_the_registration_limit_off(client, make_event, settings):
@@ -265,3 +270,65 @@ def test_counters_survive_a_full_cache_table(client, make_event, settings):
     cache.set_many({f"zz-other-client-{n}": n for n in range(400)}, timeout=3600)
 
     assert register(client, event, 2).status_code == 429
+
+
+def test_exempt_networks_skip_the_per_address_limit_but_not_holds(client, make_event, settings):
+    settings.REGISTRATION_RATE_LIMIT = "2/h"
+    settings.RATE_LIMIT_EXEMPT_NETWORKS = ["198.51.100.0/24", "2001:db8::/32"]
+    event = make_event(capacity=40)
+
+    campus = [register(client, event, n, REMOTE_ADDR="198.51.100.23").status_code for n in range(12)]
+    campus_v6 = [register(client, event, n, REMOTE_ADDR="2001:db8::5").status_code for n in range(12, 15)]
+    outside = [register(client, event, n, REMOTE_ADDR="203.0.113.5").status_code for n in range(15, 18)]
+
+    assert campus == [302] * 12 and campus_v6 == [302] * 3
+    assert outside == [302, 302, 429]
+    # Exempt from refusals, not from proving addresses: past HOLD_AFTER, seats are held.
+    campus_people = Registration.objects.filter(email__in=[f"person{n}@example.edu" for n in range(12)])
+    assert campus_people.held().count() == 2
+
+
+def test_exempt_networks_are_parsed_as_networks(settings):
+    from seminar_site.limits import is_exempt, parse_networks
+
+    settings.RATE_LIMIT_EXEMPT_NETWORKS = [" 10.1.2.3/16", "2001:DB8::/32", ""]
+    assert [str(network) for network in parse_networks(settings.RATE_LIMIT_EXEMPT_NETWORKS)] == [
+        "10.1.0.0/16",
+        "2001:db8::/32",
+    ]
+    assert is_exempt("10.1.250.1") and is_exempt("2001:db8:1::1")
+    assert not is_exempt("10.2.0.1") and not is_exempt("") and not is_exempt("::ffff:10.1.0.1")
+    with pytest.raises(ValueError, match="'campus' is not a network"):
+        parse_networks(["campus"])
+    # A bad value at run time exempts nobody (the system check refuses it before that).
+    settings.RATE_LIMIT_EXEMPT_NETWORKS = ["10.0.0.0/8", "10.0.0.0/33"]
+    assert not is_exempt("10.1.1.1")
+
+
+def test_a_bad_exempt_network_fails_the_system_check(settings):
+    from seminar_site.checks import check_exempt_networks
+
+    settings.RATE_LIMIT_EXEMPT_NETWORKS = ["128.83.0.0/16", "campus-nat"]
+    errors = check_exempt_networks(None)
+
+    assert [error.id for error in errors] == ["seminar_site.E003"]
+    assert "'campus-nat' is not a network in CIDR notation" in errors[0].msg
+
+
+def test_sign_ups_are_counted_per_address_and_talk_without_storing_the_address(rf, settings):
+    from django.db import connection
+
+    from seminar_site.limits import count_sign_up
+
+    request = rf.post("/", REMOTE_ADDR="198.51.100.77")
+    counts = [count_sign_up(request, slug="talk-a") for _ in range(3)] + [count_sign_up(request, slug="talk-b")]
+
+    assert counts == [1, 2, 3, 1]
+    # The counters' keys are hashes: the address is stored nowhere.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cache_key FROM django_cache")
+        keys = [row[0] for row in cursor.fetchall()]
+    assert any(settings.CACHES["default"]["KEY_PREFIX"] in key for key in keys)
+    assert not any("198.51.100.77" in key or "talk-a" in key for key in keys)
+    unix_socket = rf.post("/", REMOTE_ADDR="")
+    assert count_sign_up(unix_socket, slug="talk-a") is None

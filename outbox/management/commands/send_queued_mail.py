@@ -9,7 +9,8 @@ from outbox.delivery import sweep
 
 class Command(BaseCommand):
     help = (
-        "Queue the mail that has come due (reminders, digests), give up on messages a dead worker left "
+        "Queue the mail that has come due (reminders, digests) and do the apps' other due work (release "
+        "seats held past their deadline), give up on messages a dead worker left "
         "half-sent, and hand due messages to the task worker. Run it every minute (cron), or with "
         "--every 60 as a process, which stops between two sweeps on SIGTERM."
     )
@@ -34,10 +35,10 @@ class Command(BaseCommand):
                 signal.signal(signal.SIGTERM, previous)
 
     def sweep_once(self, *, verbose):
-        queued = [(due.label, due.queue()) for due in registry.due_mail()]
+        queued = [(due, due.queue()) for due in registry.due_mail()]
         result = sweep()
         if verbose or any(count for _, count in queued) or any(result.values()):
-            parts = [f"{count} {label} queued" for label, count in queued]
+            parts = [f"{count} {due.label} {due.done}" for due, count in queued]
             parts.append(f"{result['enqueued']} messages handed to the worker")
             parts.append(f"{result['abandoned']} half-sent messages marked failed")
             self.stdout.write(", ".join(parts) + ".")
