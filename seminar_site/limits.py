@@ -28,7 +28,13 @@ from django_ratelimit.core import get_usage
 
 logger = logging.getLogger(__name__)
 
-RATE_SETTINGS = ("REGISTRATION_RATE_LIMIT", "EMAIL_RATE_LIMIT", "EMAIL_ADDRESS_RATE_LIMIT", "LOGIN_RATE_LIMIT")
+RATE_SETTINGS = (
+    "REGISTRATION_RATE_LIMIT",
+    "EMAIL_RATE_LIMIT",
+    "EMAIL_ADDRESS_RATE_LIMIT",
+    "LOGIN_RATE_LIMIT",
+    "LOGIN_ACCOUNT_RATE_LIMIT",
+)
 # Shared by every endpoint that emails a typed address, so a victim's inbox has one budget.
 EMAIL_ADDRESS_GROUP = "email-address"
 
