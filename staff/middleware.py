@@ -10,7 +10,14 @@ from django.utils.translation import gettext as _
 
 from . import audit
 from .services.sessions import SESSION_KEY, current_generation
-from .sessions import PASSWORD_ONLY_KEY, SEEN_KEY, SEEN_RESOLUTION, idle_limit_seconds, is_door_only
+from .sessions import (
+    PASSWORD_ONLY_KEY,
+    SEEN_KEY,
+    SEEN_RESOLUTION,
+    has_second_factor,
+    idle_limit_seconds,
+    is_door_only,
+)
 
 
 def _to_sign_in(request, message: str):
@@ -65,6 +72,9 @@ class StaffSessionMiddleware:
             session[SEEN_KEY] = now
         path = request.path_info
         if settings.REQUIRE_2FA and session.get(PASSWORD_ONLY_KEY) and not path.startswith(self._enrolment_paths()):
+            if has_second_factor(user):  # enrolled since (in this session or another)
+                session.pop(PASSWORD_ONLY_KEY)
+                return None
             messages.info(
                 request,
                 _("You signed in with a password: add a second factor to your account before you go on."),

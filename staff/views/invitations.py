@@ -1,8 +1,6 @@
 """An invitation's link: the invited person accepts with a provider, with the account they are signed in with,
 or (while PASSWORD_LOGIN is on) with a new password account."""
 
-from allauth.account.internal.flows.login import perform_password_login
-from allauth.account.models import Login
 from allauth.socialaccount.providers.base import AuthProcess
 from django.conf import settings
 from django.contrib import messages
@@ -21,6 +19,7 @@ from .. import providers, services
 from ..forms import NewAccountForm
 from ..sessions import landing_url
 from .csp import allow_provider_forms
+from .signin import sign_in_with_password
 
 
 def _private(response):
@@ -79,11 +78,7 @@ def invitation(request, token):
                 request=request,
             )
             messages.success(request, _("You are on the team of the %(series)s.") % {"series": invitation.series})
-            return perform_password_login(
-                request,
-                {"username": user.get_username()},
-                Login(user=user, redirect_url=landing_url(request, user), email_verification="none"),
-            )
+            return sign_in_with_password(request, user)
     except services.StaffError as error:
         if error.code in ("used", "revoked", "expired"):
             return _link_error(request, error)

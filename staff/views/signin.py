@@ -8,7 +8,7 @@ by staff.throttle, never so as to lock someone else out.
 import logging
 from urllib.parse import urlencode
 
-from allauth.account.internal.flows.login import perform_password_login
+from allauth.account.internal.flows.login import perform_login, record_authentication
 from allauth.account.models import Login
 from django.conf import settings
 from django.contrib import admin
@@ -41,6 +41,15 @@ def is_break_glass_name(username: str) -> bool:
 def is_break_glass(user) -> bool:
     """A break-glass account: an active superuser named in BREAK_GLASS_USERS (both, so neither alone suffices)."""
     return bool(user.is_active and user.is_superuser and is_break_glass_name(user.get_username()))
+
+
+def sign_in_with_password(request, user, next_url: str = ""):
+    """Go on with allauth's login flow for `user`, whose password was just checked: the second factor if they
+    have one, then where they land. The password counts as fresh proof (for adding a second factor now)."""
+    record_authentication(request, user, "password", username=user.get_username(), reauthenticated=True)
+    return perform_login(
+        request, Login(user=user, redirect_url=landing_url(request, user, next_url), email_verification="none")
+    )
 
 
 def _password_off(request, username) -> str:
@@ -79,11 +88,7 @@ def login(request):
             if form.is_valid():
                 user = form.get_user()
                 if settings.PASSWORD_LOGIN or is_break_glass(user):
-                    return perform_password_login(
-                        request,
-                        {"username": user.get_username()},
-                        Login(user=user, redirect_url=landing_url(request, user, next_url), email_verification="none"),
-                    )
+                    return sign_in_with_password(request, user, next_url)
                 form = AdminAuthenticationForm(request, initial={"username": username})
                 refusal, status = _password_off(request, username), 403
             elif form.get_user() is None and username and request.POST.get("password"):
