@@ -11,7 +11,7 @@ from django.utils import timezone
 from events.models import SeriesMember
 
 from . import audit
-from .services.sessions import SESSION_KEY, current_generation, sign_out_everywhere
+from .services.sessions import SESSION_KEY, sign_out_everywhere, stored_generation
 from .sessions import mark_seen, second_factor_state
 
 
@@ -76,7 +76,7 @@ def _methods(request) -> str:
 def start_staff_session(sender, request, user, **kwargs):
     if request is None or not hasattr(request, "session"):
         return
-    request.session[SESSION_KEY] = current_generation(user)
+    request.session[SESSION_KEY] = stored_generation(user)
     mark_seen(request, timezone.now())
     second_factor_state(request, user)
     audit.record(audit.Kind.SIGNED_IN, request=request, user=user, actor=user, method=_methods(request))

@@ -16,6 +16,11 @@ def current_generation(user) -> int:
         return 0
 
 
+def stored_generation(user) -> int:
+    """The user's generation as the database has it now (when a session starts)."""
+    return SessionGeneration.objects.filter(user=user).values_list("number", flat=True).first() or 0
+
+
 def sign_out_everywhere(*, user, request=None, actor=None, reason: str = "") -> int:
     """End every session of `user` at their next request, on any host and with any session engine.
 
