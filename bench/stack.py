@@ -90,6 +90,7 @@ def environment(database: Database, **overrides) -> dict[str, str]:
         EMAIL_RATE_LIMIT="off",
         EMAIL_ADDRESS_RATE_LIMIT="off",
         LOGIN_RATE_LIMIT="off",
+        LOGIN_ACCOUNT_RATE_LIMIT="off",
         WEB_CONCURRENCY="2",
         GUNICORN_THREADS="1",
         GUNICORN_MAX_REQUESTS="0",

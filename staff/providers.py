@@ -136,7 +136,7 @@ def parse(raw: str) -> list[Provider]:
     raw = (raw or "").strip()
     if not raw:
         return []
-    if not raw.startswith("["):
+    if not raw.startswith(("[", "{")):
         try:
             raw = Path(raw).read_text()
         except OSError as error:
