@@ -1,5 +1,3 @@
-import os
-
 import pytest
 from django.contrib.auth.models import Group, Permission
 
@@ -13,13 +11,6 @@ def _fast_passwords(settings):
     # Hashing at production strength takes a second a password on this machine; what is
     # tested here is who may try how often, not the hash.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(scope="session")
-def run_once():
-    """For slow tests that do not depend on the database engine: CI runs them in its SQLite run only."""
-    if os.environ.get("REQUIRE_POSTGRES"):
-        pytest.skip("runs once, in the SQLite run (it does not depend on the database)")
 
 
 @pytest.fixture
