@@ -285,7 +285,7 @@ PAGE_CACHE_TIMEOUT = env.int("PAGE_CACHE_TIMEOUT", default=600)
 # Rate limits, as "count/period" (s, m, h, d; e.g. "10/h" or "5/15m"), or "off".
 # Registrations: per client address per talk. Endpoints that email an address
 # typed into a form: per client address per endpoint, and per target address
-# across all of them. Admin login: per client address and per username.
+# across all of them. Failed staff sign-ins: see LOGIN_ACCOUNT_RATE_LIMIT below.
 REGISTRATION_RATE_LIMIT = env.str("REGISTRATION_RATE_LIMIT", default="10/h")
 EMAIL_RATE_LIMIT = env.str("EMAIL_RATE_LIMIT", default="10/h")
 EMAIL_ADDRESS_RATE_LIMIT = env.str("EMAIL_ADDRESS_RATE_LIMIT", default="10/h")
