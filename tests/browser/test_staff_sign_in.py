@@ -229,3 +229,49 @@ def test_totp_enrolment_then_sign_in_with_a_code(new_page, sso, teams, settings)
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
     assert AuditEntry.objects.filter(kind="signed_in", method="password + totp").count() == 1
     assert Event.objects.exists()
+
+
+def test_a_security_key_as_the_second_factor(new_page, teams, settings, live_site_url):
+    # WebAuthn over plain HTTP to localhost (browsers treat it as secure; the library must be told).
+    settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+    settings.REQUIRE_2FA = True
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    olivia, _ours, _theirs = teams
+    olivia.set_password("correct horse battery")
+    olivia.save()
+    page = new_page()
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("WebAuthn.enable")
+    devtools.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+
+    def password_sign_in():
+        page.goto(reverse("admin:login"))
+        page.get_by_label("Username:").fill("olivia")
+        page.get_by_label("Password:").fill("correct horse battery")
+        page.get_by_role("button", name="Sign in", exact=True).click()
+
+    password_sign_in()
+    page.goto(reverse("mfa_add_webauthn"))
+    page.get_by_label("Name").fill("Office key")
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("heading", name="Recovery Codes")).to_be_visible()
+    page.goto(reverse("admin:index"))
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+
+    page.context.clear_cookies()
+    password_sign_in()
+    page.get_by_role("button", name="Use a security key").click()
+
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    assert AuditEntry.objects.filter(kind="signed_in", method="password + webauthn").count() == 1
