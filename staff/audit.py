@@ -25,7 +25,8 @@ _actor = contextvars.ContextVar("staff_actor", default=None)
 
 
 def set_actor(user):
-    return _actor.set(user if user is not None and user.is_authenticated else None)
+    """Name `user` (possibly lazy: read only when a change is logged) as the actor from now on."""
+    return _actor.set(user)
 
 
 def reset_actor(token) -> None:
@@ -33,7 +34,8 @@ def reset_actor(token) -> None:
 
 
 def current_actor():
-    return _actor.get()
+    user = _actor.get()
+    return user if user is not None and user.is_authenticated else None
 
 
 def mask_address(address: str) -> str:

@@ -49,6 +49,8 @@ class StaffSessionMiddleware:
             audit.reset_actor(token)
 
     def check(self, request):
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None  # no session, nobody signed in: nothing to read
         user = request.user
         if not user.is_authenticated:
             return None

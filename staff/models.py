@@ -133,7 +133,6 @@ class AuditEntry(models.Model):
         SIGNED_IN = "signed_in", _("Signed in")
         SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
         SIGN_IN_REFUSED = "sign_in_refused", _("Sign-in refused")
-        SIGN_IN_THROTTLED = "sign_in_throttled", _("Sign-in slowed down")
         ACCOUNT_SLOWED = "account_slowed", _("Password guessing from many addresses")
         SECOND_FACTOR_FAILED = "second_factor_failed", _("Second factor failed")
         SECOND_FACTOR_ADDED = "second_factor_added", _("Second factor added")

@@ -4,6 +4,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -63,10 +64,11 @@ def team(request, pk):
             except services.StaffError as error:
                 form.add_error("email", error.message)
             else:
+                deadline = timezone.localtime(invitation.expires_at, series.local_time_zone)
                 messages.success(
                     request,
                     _("Invitation sent to %(email)s: the link works until %(date)s.")
-                    % {"email": invitation.email, "date": invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC")},
+                    % {"email": invitation.email, "date": formats.date_format(deadline, "DATETIME_FORMAT")},
                 )
                 return redirect("staff:team", pk=series.pk)
         status = 400
