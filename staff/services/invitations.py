@@ -31,12 +31,12 @@ def _normalized_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise StaffError(_("Enter a valid email address."), code="invalid_email") from None
+        raise StaffError(_("That is not a valid email address."), code="invalid_email") from None
     local, _at, domain = email.rpartition("@")
     try:
         domain = domain.encode("idna").decode("ascii")
     except UnicodeError:
-        raise StaffError(_("Enter a valid email address."), code="invalid_email") from None
+        raise StaffError(_("That is not a valid email address."), code="invalid_email") from None
     return f"{local}@{domain.lower()}"
 
 
