@@ -29,6 +29,9 @@ from . import audit
 
 logger = logging.getLogger(__name__)
 
+# The clock of the delays (a function, so that tests can hold it still).
+_now = time.time
+
 WINDOW = 60 * 60
 MAX_DELAY = 15 * 60
 PREFIX = "signin"
@@ -50,13 +53,13 @@ def _count(key: str) -> int:
 def _bump(key: str, ttl: int) -> int:
     """Add one to a counter that lives `ttl` seconds from its first count (a fixed window)."""
     if cache.add(key, 1, timeout=ttl):
-        cache.set(f"{key}:start", time.time(), timeout=ttl)
+        cache.set(f"{key}:start", _now(), timeout=ttl)
         return 1
     try:
         return cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=ttl)
-        cache.set(f"{key}:start", time.time(), timeout=ttl)
+        cache.set(f"{key}:start", _now(), timeout=ttl)
         return 1
 
 
@@ -73,8 +76,8 @@ def _over(rate_setting: str, key: str) -> int | None:
     count, period = rate
     if _count(key) < count:
         return None
-    started = cache.get(f"{key}:start") or time.time()
-    return max(int(started + period - time.time()), 1)
+    started = cache.get(f"{key}:start") or _now()
+    return max(int(started + period - _now()), 1)
 
 
 def check(request, username: str, *, has_second_factor: bool = False) -> int | None:
@@ -104,7 +107,7 @@ def _slowed(account: str, address: str) -> int | None:
     if last is None:
         return None  # this address has not failed for the account: never kept waiting by others
     delay = _delay(_count(_key("slowed", account)))
-    wait = int(last + delay - time.time())
+    wait = int(last + delay - _now())
     return wait if wait > 0 else None
 
 
@@ -116,7 +119,7 @@ def failed(request, username: str, user=None) -> None:
         if not account:
             return
         _bump(_key("pair", account, address), _period("LOGIN_ACCOUNT_RATE_LIMIT"))
-        cache.set(_key("last", account, address), time.time(), timeout=WINDOW)
+        cache.set(_key("last", account, address), _now(), timeout=WINDOW)
         if cache.add(_key("seen", account, address), 1, timeout=WINDOW):
             addresses = _bump(_key("addresses", account), WINDOW)
         else:
@@ -131,10 +134,10 @@ def failed(request, username: str, user=None) -> None:
 
 def _start_episode(request, account: str, user, addresses: int) -> None:
     episode_key = _key("episode", account)
-    if not cache.add(episode_key, int(time.time()), timeout=WINDOW):
+    if not cache.add(episode_key, int(_now()), timeout=WINDOW):
         cache.touch(episode_key, WINDOW)
         return
-    started = cache.get(episode_key) or int(time.time())
+    started = cache.get(episode_key) or int(_now())
     logger.warning("Password guessing for one account from %s addresses: slowing it down", addresses)
     if user is None:
         return
