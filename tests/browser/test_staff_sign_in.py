@@ -199,7 +199,7 @@ def test_totp_enrolment_then_sign_in_with_a_code(new_page, sso, teams, settings)
         page.goto(reverse("admin:login"))
         page.get_by_label("Username:").fill("olivia")
         page.get_by_label("Password:").fill("correct horse battery")
-        page.get_by_role("button", name="Sign in", exact=True).click()
+        page.get_by_role("button", name="Log in").click()
 
     password_sign_in()
     # A password alone reaches nothing: first a second factor.
@@ -259,7 +259,7 @@ def test_a_security_key_as_the_second_factor(new_page, teams, settings, live_sit
         page.goto(reverse("admin:login"))
         page.get_by_label("Username:").fill("olivia")
         page.get_by_label("Password:").fill("correct horse battery")
-        page.get_by_role("button", name="Sign in", exact=True).click()
+        page.get_by_role("button", name="Log in").click()
 
     password_sign_in()
     page.goto(reverse("mfa_add_webauthn"))

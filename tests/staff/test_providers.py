@@ -98,6 +98,7 @@ def test_the_deploy_check_warns_of_passwords_without_a_second_factor(settings):
     assert check_second_factor(None) == []
 
 
+@pytest.mark.django_db
 def test_system_checks_fail_on_a_broken_setting(settings):
     settings.SSO_PROVIDERS = "[{"
     with pytest.raises(SystemCheckError, match=r"staff\.E001"):
