@@ -46,13 +46,14 @@ def sso(settings, live_site_url, oidc_provider, saml_idp):  # noqa: F811
 
 
 @pytest.fixture
-def teams(series, make_event):
+def teams(settings, series, make_event):
     """Two series with a talk each; the organizer who sends the invitations. (Transactional tests flush the
     groups the migrations made: their permissions are given again.)"""
     door, _created = Group.objects.get_or_create(name=SeriesMember.ROLE_GROUPS[Role.DOOR])
     door.permissions.add(Permission.objects.get(codename="check_in_registration"))
     organizers, _created = Group.objects.get_or_create(name=SeriesMember.ROLE_GROUPS[Role.ORGANIZER])
     organizers.permissions.add(*Permission.objects.filter(content_type__app_label__in=["events", "registrations"]))
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     olivia = User.objects.create_user("olivia", "olivia@cs.utexas.example", "correct horse battery")
     SeriesMember.objects.create(series=series, user=olivia)
     other = Series.objects.create(
@@ -235,10 +236,6 @@ def test_a_security_key_as_the_second_factor(new_page, teams, settings, live_sit
     # WebAuthn over plain HTTP to localhost (browsers treat it as secure; the library must be told).
     settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
     settings.REQUIRE_2FA = True
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    olivia, _ours, _theirs = teams
-    olivia.set_password("correct horse battery")
-    olivia.save()
     page = new_page()
     devtools = page.context.new_cdp_session(page)
     devtools.send("WebAuthn.enable")

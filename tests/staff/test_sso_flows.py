@@ -8,7 +8,8 @@ from django.urls import reverse
 from events.models import SeriesMember
 from staff.models import AuditEntry, Invitation
 
-pytestmark = pytest.mark.django_db
+# The flows do not depend on the database engine: CI runs them in its SQLite run only.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("run_once")]
 User = get_user_model()
 
 
