@@ -41,7 +41,13 @@ _REFUSALS = Counter(
     "seminar_rate_limit_refusals_total", "Requests refused with 429 by a rate limit, by limit (its group).", ["limit"]
 )
 
-RATE_SETTINGS = ("REGISTRATION_RATE_LIMIT", "EMAIL_RATE_LIMIT", "EMAIL_ADDRESS_RATE_LIMIT", "LOGIN_RATE_LIMIT")
+RATE_SETTINGS = (
+    "REGISTRATION_RATE_LIMIT",
+    "EMAIL_RATE_LIMIT",
+    "EMAIL_ADDRESS_RATE_LIMIT",
+    "LOGIN_RATE_LIMIT",
+    "LOGIN_ACCOUNT_RATE_LIMIT",
+)
 # Shared by every endpoint that emails a typed address, so a victim's inbox has one budget.
 EMAIL_ADDRESS_GROUP = "email-address"
 # Sign-ups per client address and talk, for HOLD_AFTER: counted in the hour's window, never refused.

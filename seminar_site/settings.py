@@ -89,6 +89,14 @@ INSTALLED_APPS = [
     "terms",
     "materials",
     "feedback",
+    # Staff sign-in: the identity providers, second factors, invitations and the audit log.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
+    "allauth.mfa",
+    "staff",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +118,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Staff sessions: signed out everywhere, idle too long, a second factor to enrol, door staff at the door.
+    "staff.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -316,7 +327,7 @@ PAGE_CACHE_TIMEOUT = env.int("PAGE_CACHE_TIMEOUT", default=600)
 # Rate limits, as "count/period" (s, m, h, d; e.g. "10/h" or "5/15m"), or "off".
 # Registrations: per client address per talk. Endpoints that email an address
 # typed into a form: per client address per endpoint, and per target address
-# across all of them. Admin login: per client address and per username.
+# across all of them. Failed staff sign-ins: see LOGIN_ACCOUNT_RATE_LIMIT below.
 REGISTRATION_RATE_LIMIT = env.str("REGISTRATION_RATE_LIMIT", default="60/h")
 EMAIL_RATE_LIMIT = env.str("EMAIL_RATE_LIMIT", default="10/h")
 EMAIL_ADDRESS_RATE_LIMIT = env.str("EMAIL_ADDRESS_RATE_LIMIT", default="10/h")
@@ -331,6 +342,48 @@ RATE_LIMIT_EXEMPT_NETWORKS = env.list("RATE_LIMIT_EXEMPT_NETWORKS", default=[])
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Should the shared store be down, requests go through (and the failure is logged).
 RATELIMIT_FAIL_OPEN = True
+
+# Staff sign-in (the staff app, on django-allauth; README "Staff sign-in").
+# Identity providers as JSON, parsed when used (staff.providers); password
+# sign-in on or off (break-glass superusers keep it); the second factor.
+SSO_PROVIDERS = env.str("SSO_PROVIDERS", default="")
+PASSWORD_LOGIN = env.bool("PASSWORD_LOGIN", default=True)
+REQUIRE_2FA = env.bool("REQUIRE_2FA", default=not DEBUG)
+BREAK_GLASS_USERS = env.list("BREAK_GLASS_USERS", default=[])
+STAFF_IDLE_MINUTES = env.int("STAFF_IDLE_MINUTES", default=60)
+STAFF_INVITATION_DAYS = env.int("STAFF_INVITATION_DAYS", default=7)
+# Password guessing (staff.throttle): LOGIN_RATE_LIMIT counts failures per
+# client address, LOGIN_ACCOUNT_RATE_LIMIT per account from one address; an
+# account failing from LOGIN_SLOWDOWN_ADDRESSES addresses within an hour is slowed, never locked.
+LOGIN_ACCOUNT_RATE_LIMIT = env.str("LOGIN_ACCOUNT_RATE_LIMIT", default="5/15m")
+LOGIN_SLOWDOWN_ADDRESSES = env.int("LOGIN_SLOWDOWN_ADDRESSES", default=5)
+
+AUTHENTICATION_BACKENDS = ["staff.backends.StaffBackend"]
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+ACCOUNT_ADAPTER = "staff.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "staff.adapters.SocialAccountAdapter"
+MFA_ADAPTER = "staff.adapters.MFAAdapter"
+# Nobody signs up: accounts come from invitations (staff.services).
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_EMAIL_NOTIFICATIONS = False
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = SITE_NAME
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Second-factor codes are limited like passwords: per client address and per account.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": ",".join(
+        f"{rate}/{per}"
+        for rate, per in ((LOGIN_RATE_LIMIT, "ip"), (LOGIN_ACCOUNT_RATE_LIMIT, "key"))
+        if rate.strip().lower() != "off"
+    )
+    or None,
+}
 
 # Security: safe by default, relaxed only for local development over plain HTTP.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -5,8 +5,10 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
+from staff.urls import allauth_urlpatterns
+from staff.views.signin import login as staff_login
+
 from .language import switch_language
-from .limits import by_ip, by_post_field, rate_limit
 from .scoping import view_on_site
 
 admin.site.site_header = _("Seminar administration")
@@ -23,16 +25,12 @@ class FaviconView(RedirectView):
         return static("favicon.ico")
 
 
-# Password guessing: per client address, and per username from anywhere.
-admin_login = rate_limit("admin-login-ip", rate="LOGIN_RATE_LIMIT", key=by_ip)(
-    rate_limit("admin-login-user", rate="LOGIN_RATE_LIMIT", key=by_post_field("username"))(admin.site.login)
-)
-
 handler500 = "seminar_site.views.server_error"
 
 urlpatterns = [
     path("favicon.ico", FaviconView.as_view()),
-    path(f"{settings.ADMIN_PATH}login/", admin_login),
+    # Staff sign-in (the staff app): providers first, passwords limited without lockouts.
+    path(f"{settings.ADMIN_PATH}login/", staff_login),
     # Before the admin's own: its "view on site" redirect would lead any staff
     # user to any object's URL (a registration's carries its self-service token).
     path(f"{settings.ADMIN_PATH}r/<int:content_type_id>/<path:object_id>/", admin.site.admin_view(view_on_site)),
@@ -41,6 +39,8 @@ urlpatterns = [
     path("anymail/", include("anymail.urls")),
     # The language switcher posts here: a cookie, then back to the page.
     path("language/", switch_language, name="set_language"),
+    path("accounts/", include(allauth_urlpatterns)),
+    path("", include("staff.urls")),
     path("", include("registrations.urls")),
     path("", include("listings.urls")),
     path("", include("reports.urls")),

@@ -180,6 +180,14 @@ def require_postgres(settings):
         pytest.skip("needs PostgreSQL for real concurrent connections (set DATABASE_URL=postgres://...)")
 
 
+@pytest.fixture(scope="session")
+def run_once():
+    """For slow tests that do not depend on the database engine: CI runs them in its SQLite run only
+    (its PostgreSQL run sets REQUIRE_POSTGRES)."""
+    if os.environ.get("REQUIRE_POSTGRES"):
+        pytest.skip("runs once, in the SQLite run (it does not depend on the database)")
+
+
 # REQUIRE_BROWSER (set by CI): a run in which no browser test passed fails,
 # so a machine without Chromium cannot turn the browser suite into skips.
 _browser_tests_passed = 0

@@ -60,6 +60,15 @@ def production_environment(**overrides) -> dict[str, str]:
         "EMAIL_RATE_LIMIT": "10/h",
         "EMAIL_ADDRESS_RATE_LIMIT": "10/h",
         "LOGIN_RATE_LIMIT": "10/15m",
+        "LOGIN_ACCOUNT_RATE_LIMIT": "5/15m",
+        "LOGIN_SLOWDOWN_ADDRESSES": "5",
+        # Organizers of these servers sign in with a password to reach the admin; the
+        # second factor and the identity providers are tested in tests/staff.
+        "PASSWORD_LOGIN": "true",
+        "REQUIRE_2FA": "false",
+        "SSO_PROVIDERS": "",
+        "BREAK_GLASS_USERS": "",
+        "STAFF_IDLE_MINUTES": "60",
         "ADMIN_PATH": "admin/",
         "DATABASE_POOL": "false",
         "CONN_MAX_AGE": "0",

@@ -20,6 +20,9 @@ def run_manage(*args, **environment):
         "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
         "SECURE_HSTS_PRELOAD": "true",
         "DATABASE_URL": "sqlite:///:memory:",
+        "PASSWORD_LOGIN": "true",
+        "REQUIRE_2FA": "true",
+        "SSO_PROVIDERS": "",
     }
     env |= environment
     return subprocess.run(  # noqa: S603 - fixed argv built here

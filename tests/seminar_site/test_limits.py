@@ -1,7 +1,6 @@
 import re
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -219,45 +218,6 @@ def test_a_broken_store_lets_people_register(client, make_event, settings, caplo
     assert response.status_code == 302
     assert Registration.objects.count() == 1
     assert "could not be counted" in caplog.text
-
-
-# The admin login
-
-
-@pytest.fixture
-def organizer(db):
-    return User.objects.create_user("organizer", "organizer@example.edu", "correct horse battery", is_staff=True)
-
-
-def admin_login(client, username, password, **extra):
-    return client.post(reverse("admin:login"), {"username": username, "password": password}, **extra)
-
-
-def test_admin_login_is_limited_per_client_address(client, organizer, settings):
-    settings.LOGIN_RATE_LIMIT = "3/15m"
-
-    statuses = [admin_login(client, f"guess{n}", "wrong").status_code for n in range(5)]
-
-    assert statuses == [200, 200, 200, 429, 429]
-    blocked = admin_login(client, "organizer", "correct horse battery")
-    assert blocked.status_code == 429
-    assert "_auth_user_id" not in client.session
-
-
-def test_admin_login_is_limited_per_username_from_many_addresses(client, organizer, settings):
-    settings.LOGIN_RATE_LIMIT = "3/15m"
-
-    statuses = [admin_login(client, "Organizer", "wrong", REMOTE_ADDR=f"192.0.2.{n}").status_code for n in range(1, 6)]
-
-    assert statuses == [200, 200, 200, 429, 429]
-    assert int(admin_login(client, "organizer", "x", REMOTE_ADDR="192.0.2.99")["Retry-After"]) > 0
-
-
-def test_admin_login_works_under_the_limit(client, organizer):
-    response = admin_login(client, "organizer", "correct horse battery")
-
-    assert response.status_code == 302
-    assert client.session["_auth_user_id"] == str(organizer.pk)
 
 
 def test_counters_survive_a_full_cache_table(client, make_event, settings):

@@ -1,0 +1,39 @@
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from events.models import SeriesMember
+from staff import services
+from tests.idp.fixtures import oidc_provider, saml_idp, sso  # noqa: F401 (fixtures)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Hashing at production strength takes a second a password on this machine; what is
+    # tested here is who may try how often, not the hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def organizer(series, make_team_member):
+    return make_team_member(series, "olivia")
+
+
+@pytest.fixture
+def door_group(db):
+    # Door staff hold the check-in permission through their group (created by migrations;
+    # transactional tests flush it).
+    group, _created = Group.objects.get_or_create(name=SeriesMember.ROLE_GROUPS[SeriesMember.Role.DOOR])
+    group.permissions.add(Permission.objects.get(codename="check_in_registration"))
+    return group
+
+
+@pytest.fixture
+def invite(organizer):
+    """An invitation sent by the organizer of `series`: invite(email, role)."""
+
+    def invite(email, role=SeriesMember.Role.DOOR, *, series=None, by=None):
+        return services.invite(
+            series=series or organizer.series_memberships.get().series, email=email, role=role, actor=by or organizer
+        )
+
+    return invite
