@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from events.models import Event, Series, SeriesMember
-from tests.staff import member
+from tests.teams import member
 
 
 class _Tables(HTMLParser):

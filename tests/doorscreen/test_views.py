@@ -10,7 +10,7 @@ from django.utils import timezone
 from doorscreen import services
 from doorscreen.models import DoorScreen
 from events.models import Event, SeriesMember
-from tests.staff import member
+from tests.teams import member
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from events import when
 from events.models import Event, Series, SeriesMember, Speaker, SpeakerPhoto
 from posters import pdf
-from tests.staff import member
+from tests.teams import member
 
 from .conftest import pdf_text, qr_codes, read_pdf, render
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from terms.columns import NAMES
-from tests.staff import member
+from tests.teams import member
 
 
 def csv_bytes(rows: list[dict], headers=NAMES) -> bytes:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from events.models import Event, Series, SeriesMember, Speaker, Venue
 from terms import services
 from terms.reading import Row, read
-from tests.staff import member
+from tests.teams import member
 
 from .conftest import csv_bytes, term_rows
 
