@@ -31,5 +31,8 @@ def test_organizers_never_see_plumbing_in_the_menu(client, team):
     assert client.get(reverse("admin:outbox_outgoingmail_changelist") + "?status__exact=failed").status_code == 200
 
 
-def test_door_staff_have_no_admin_menu(client, team):
-    assert menu(client, team["door"]) == []
+def test_door_staff_are_sent_from_the_admin_to_their_door_pages(client, team):
+    client.force_login(team["door"])
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("checkin:index")
