@@ -10,16 +10,19 @@ whole entry, so two workers counting the same key at once could both write the
 same number; here the row is locked (PostgreSQL) while its value is read and
 rewritten, in two statements instead of five.
 
-Redis: every cached page costs one round trip (seminar_site/pagecache.py), and
-Django builds a new redis.Redis object for every command, about 50 µs of a
-hit's few hundred. The object holds no connection of its own (the pool does,
-and the pool knows when it was inherited across a fork), so one per pool is
-built and kept.
+Redis: Django builds a new redis.Redis object for every command, about 50 µs
+of a cached page's few hundred when it has to ask the cache. The object holds
+no connection of its own (the pool does, and the pool knows when it was
+inherited across a fork), so one per pool is built and kept. The page cache
+also writes its tokens and publishes their names in one MULTI/EXEC
+(`set_many_and_publish`), so every worker hears of exactly the writes that
+happened (seminar_site/pagecache/channels.py).
 """
 
 import base64
 import pickle
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
@@ -78,3 +81,20 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _RedisCacheClient
+
+    def set_many_and_publish(self, data, *, channel, message, timeout=DEFAULT_TIMEOUT, version=None):
+        """set_many(data), then PUBLISH message on channel, in one MULTI/EXEC: both happen or neither."""
+        client = self._cache.get_client(write=True)
+        pipeline = client.pipeline(transaction=True)
+        keys = {self.make_and_validate_key(key, version=version): value for key, value in data.items()}
+        pipeline.mset({key: self._cache._serializer.dumps(value) for key, value in keys.items()})
+        timeout = self.get_backend_timeout(timeout)
+        if timeout is not None:
+            for key in keys:
+                pipeline.expire(key, timeout)
+        pipeline.publish(channel, message)
+        pipeline.execute()
+
+    def publish(self, channel, message):
+        """PUBLISH on the cache's server (pub/sub channels are not namespaced by the key prefix: name them so)."""
+        return self._cache.get_client(write=True).publish(channel, message)

@@ -47,6 +47,20 @@ def _fresh_rate_limits(settings):
 
 
 @pytest.fixture(autouse=True)
+def _page_cache_starts_empty(settings):
+    # Each test starts in a process that knows no page and no token. Changes
+    # reach it through the stamp file, the one-host channel: its test database
+    # and transaction are none of another process's business. (The Redis and
+    # PostgreSQL channels have tests of their own, and the servers' tests use them.)
+    from seminar_site import pagecache
+
+    settings.PAGE_CACHE_CHANNEL = "file"
+    pagecache.reset()
+    yield
+    pagecache.reset()
+
+
+@pytest.fixture(autouse=True)
 def _page_cache_sees_test_changes(monkeypatch):
     # A test runs in a transaction that never commits, so the page cache's
     # on-commit invalidation would never come: here it comes at once, as it

@@ -1,22 +1,30 @@
-"""Public pages kept rendered in the shared cache, and never stale.
+"""Public pages kept rendered, and never stale.
 
-What a hit costs: one round trip to the shared cache (Redis with CACHE_URL,
-else the database cache) for a few short tokens, no query of the page's own
-and no template; each worker also keeps the pages it served last in its own
-memory, so the page itself crosses the network only when it changed. What
-keeps it exact:
+What a hit costs: nothing but the visitor's own CSRF token. No query, no
+template, and no round trip to the shared cache: each worker keeps the pages
+it served last and the tokens they were stored under in its own memory, and
+is told when a token changes (channels.py). What keeps it exact:
 
 - **Tags.** A page is stored with the current token of every tag it depends on
-  (`content` for what editors change, `talk:<slug>` for one talk's seats),
-  read in the same round trip as the page itself. `changed(*tags)` gives those
-  tags new random tokens once the transaction commits, which makes every page
-  stored under the old ones a miss, on every worker and host sharing the
-  cache, before the writer's response goes out. A page records the tokens it
-  read *before* it read the database, so a page rendered from data older than
-  a commit is always stored under a token older than that commit's bump.
+  (`content` for what editors change, `talk:<slug>` for one talk's seats).
+  `changed(*tags)` gives those tags new random tokens in the shared cache once
+  the transaction commits, and tells every worker on every host to forget the
+  old ones, before the writer's response goes out. A page records the tokens
+  it had *before* it read the database, so a page rendered from data older than
+  a commit is always stored under a token older than that commit's change.
+- **The channel.** A worker answers from memory only while its channel (Redis
+  pub/sub, PostgreSQL LISTEN/NOTIFY, or a stamp file on one host) has proven
+  within the last PAGE_CACHE_LAG seconds that it delivers; otherwise it asks
+  the shared cache, one round trip, as every request did before. So a change
+  shows to everyone within PAGE_CACHE_LAG (0.25 s by default), channel cut or
+  not; on one host (the stamp file) at once.
+- **The writer.** Whoever made a change gets a short-lived cookie (the fence)
+  with their response: until every worker must have heard of the change, their
+  pages come with tokens read from the shared cache. Their next page shows it.
 - **Time.** A page also says until when it is right (a talk starts, so
   registration closes; a talk ends, so it leaves the list), and is a miss from
-  then on.
+  then on; and no copy, shared or in a worker's memory, outlives
+  PAGE_CACHE_TIMEOUT, which bounds an invalidation lost while the cache was down.
 - **Per-request parts.** The CSRF token (and a CSP nonce, should a template use
   one) are rendered as random markers and filled in for each request, so every
   visitor gets their own token and cookie, exactly as without the cache. The
@@ -28,13 +36,16 @@ keeps it exact:
   admin link) and anyone with a message to show get the page rendered for them.
 - **Language.** The key includes the active language.
 
-A lost invalidation (the cache unreachable during a write) is bounded by
-PAGE_CACHE_TIMEOUT. PAGE_CACHE=off renders every request.
+PAGE_CACHE=off renders every request.
 """
 
+import contextvars
 import logging
+import math
+import os
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -46,14 +57,21 @@ from django.http import HttpResponse
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils import timezone, translation
 
+from . import channels
+
 logger = logging.getLogger(__name__)
 
 # Anything public pages show of talks, series, speakers, venues and questions.
 CONTENT = "content"
 
 # Stored pages change shape between releases: a release reads only its own
-# (during a rolling deploy both run). Tokens keep their keys, so both see every bump.
+# (during a rolling deploy both run). Tokens keep their keys, so both see every change.
 PAGE_FORMAT = 2
+
+# The writer's cookie: until when (POSIX time) their pages take tokens from the shared cache.
+FENCE_COOKIE = "pages_changed"
+# Added to PAGE_CACHE_LAG for the clocks of different hosts, which the fence's time crosses.
+FENCE_MARGIN = 1.0
 
 
 def talk_tag(slug: str) -> str:
@@ -73,16 +91,22 @@ def changed(*tags: str, using: str | None = None) -> None:
 
 
 def bump(tags: Iterable[str]) -> None:
-    """Give `tags` new tokens now (what `changed` does on commit)."""
+    """Give `tags` new tokens now and tell every worker (what `changed` does on commit)."""
+    tags = list(tags)
     keys = [tag_key(tag) for tag in tags]
+    made = _made_here.get()
+    if made is not None:
+        made.append(time.time())
+    channel = state().channel
     try:
-        cache.set_many(dict.fromkeys(keys, secrets.token_hex(8)), timeout=None)
+        channel.write(cache, dict.fromkeys(keys, secrets.token_hex(8)))
     except Exception:
         logger.exception("Could not invalidate cached pages for %s", ", ".join(tags))
         # A store that refuses writes (out of memory) may still delete: a
         # missing token is a miss too, and no page is stored without one.
         try:
             cache.delete_many(keys)
+            channel.tell(cache, keys)
         except Exception:
             logger.exception("Could not drop the tokens of %s either", ", ".join(tags))
 
@@ -129,8 +153,104 @@ class _Recent:
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
 
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
 
 _recent = _Recent(size=256)
+
+
+class _State:
+    """What one process knows: the tokens it was told of, and the channel that tells it."""
+
+    def __init__(self):
+        self.pid = os.getpid()
+        self.memory = channels.Memory()
+        try:
+            self.channel = channels.choose(self.memory)
+        except ValueError:
+            # The system check says so too; meanwhile every page asks the shared cache.
+            logger.exception("PAGE_CACHE_CHANNEL=%r is not a channel", settings.PAGE_CACHE_CHANNEL)
+            self.channel = channels.Channel(self.memory)
+
+    def tokens(self, keys) -> tuple[str, ...] | None:
+        """The current tokens of `keys` from memory, or None when the shared cache must be asked."""
+        if not self.channel.trusted():
+            return None
+        return self.memory.tokens(keys)
+
+
+_state: _State | None = None
+_state_lock = threading.Lock()
+
+
+def state() -> _State:
+    """This process's state, made on first use (and anew in a child after a fork: threads do not follow)."""
+    global _state
+    current = _state
+    if current is None or current.pid != os.getpid():
+        with _state_lock:
+            current = _state
+            if current is None or current.pid != os.getpid():
+                current = _state = _State()
+    return current
+
+
+def reset() -> None:
+    """Forget everything this process knows and stop listening (tests, and settings that change)."""
+    global _state
+    with _state_lock:
+        if _state is not None and _state.pid == os.getpid():
+            _state.channel.stop()
+        _state = None
+    _recent.clear()
+
+
+# Set by FenceMiddleware for each request: the times of the changes it made.
+_made_here: contextvars.ContextVar[list | None] = contextvars.ContextVar("pagecache_made_here", default=None)
+
+
+class FenceMiddleware:
+    """Whoever changed something sees it on their next page, whichever worker or host serves it.
+
+    Other workers may hear of a change up to PAGE_CACHE_LAG later. A response
+    to a request that changed something carries a cookie saying until when
+    that can be; until then this visitor's pages take their tokens from the
+    shared cache (one round trip) instead of from the worker's memory.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        made = []
+        token = _made_here.set(made)
+        try:
+            response = self.get_response(request)
+        finally:
+            _made_here.reset(token)
+        if made and not state().channel.exact:
+            fence = settings.PAGE_CACHE_LAG + FENCE_MARGIN
+            response.set_cookie(
+                FENCE_COOKIE,
+                f"{max(made) + fence:.3f}",
+                max_age=math.ceil(fence) + 1,
+                secure=settings.CSRF_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
+
+
+def _fenced(request) -> bool:
+    value = request.COOKIES.get(FENCE_COOKIE)
+    if not value:
+        return False
+    try:
+        return float(value) > time.time()
+    except ValueError:
+        return False
 
 
 def cacheable(request) -> bool:
@@ -151,7 +271,7 @@ def serve(
     render: Callable[[], HttpResponse],
     valid_until: Callable[[HttpResponse], object] | None = None,
 ) -> HttpResponse:
-    """The response `render()` would give, from the shared cache when it is current.
+    """The response `render()` would give, from this worker's memory or the shared cache when it is current.
 
     `key` names the page apart from the language (e.g. "talk:<slug>"); `tags`
     are what it shows; `render()` returns the view's unrendered
@@ -161,17 +281,28 @@ def serve(
     """
     if not cacheable(request):
         return render()
+    known = state()
+    known.channel.start()
     tag_keys = [tag_key(tag) for tag in tags]
     entry_key = page_key(key)
     recent = _recent.get(entry_key)
+    tokens = None if _fenced(request) else known.tokens(tag_keys)
     try:
-        # The shared copy travels only when this process has none.
-        found = cache.get_many(tag_keys if recent else [*tag_keys, entry_key])
-        tokens = _tokens(tag_keys, found)
-        if _current(recent, tokens):
-            return _respond(request, recent)
-        # Changed since this process served it: another may have stored the new one.
-        shared = found.get(entry_key) if recent is None else cache.get(entry_key)
+        if tokens is not None:
+            # Told of every change: no need to ask anyone.
+            if _current(recent, tokens):
+                return _respond(request, recent)
+            shared = cache.get(entry_key)
+        else:
+            mark = known.memory.mark()
+            # The shared copy travels only when this process has none.
+            found = cache.get_many(tag_keys if recent else [*tag_keys, entry_key])
+            tokens = _tokens(tag_keys, found)
+            known.memory.learn(dict(zip(tag_keys, tokens, strict=True)), mark)
+            if _current(recent, tokens):
+                return _respond(request, recent)
+            # Changed since this process served it: another may have stored the new one.
+            shared = found.get(entry_key) if recent is None else cache.get(entry_key)
     except Exception:
         logger.exception("The page cache could not be read; rendering %s", key)
         return render()
@@ -192,7 +323,8 @@ def _current(entry, tokens: tuple[str, ...]) -> bool:
 def _tokens(tag_keys: list[str], found: dict) -> tuple[str, ...]:
     missing = [tag_key for tag_key in tag_keys if tag_key not in found]
     if missing:
-        # First use, or evicted: whichever process adds a token first, all agree on it.
+        # First use, or evicted: whichever process adds a token first, all that ask agree on it.
+        # (Workers that remember an evicted token keep it: they are told of every change all the same.)
         for tag_key in missing:
             cache.add(tag_key, secrets.token_hex(8), timeout=None)
         found = found | cache.get_many(missing)
@@ -207,17 +339,20 @@ def _render_and_store(request, entry_key, tokens, render, valid_until) -> HttpRe
     response.context_data = {**(response.context_data or {}), "csrf_token": csrf_marker, "csp_nonce": nonce_marker}
     response.render()
     until = valid_until(response) if valid_until else None
+    now = timezone.now().timestamp()
+    timeout = settings.PAGE_CACHE_TIMEOUT
+    if until is not None:
+        timeout = max(1, min(timeout, int(until.timestamp() - now) + 1))
+    # A copy in a worker's memory lives no longer than the shared one.
+    expires = now + settings.PAGE_CACHE_TIMEOUT
     entry = _Entry(
         tokens=tokens,
-        valid_until=until.timestamp() if until else None,
+        valid_until=min(until.timestamp(), expires) if until else expires,
         csrf_marker=csrf_marker.encode(),
         nonce_marker=nonce_marker.encode(),
         content=response.content,
         headers=tuple(response.headers.items()),
     )
-    timeout = settings.PAGE_CACHE_TIMEOUT
-    if until is not None:
-        timeout = max(1, min(timeout, int(until.timestamp() - timezone.now().timestamp()) + 1))
     if all(tokens):
         _recent.put(entry_key, entry)
         try:
