@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.test import Client
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone, translation
 
 from events.models import Event, Question, Speaker
@@ -103,6 +103,31 @@ def test_the_cached_page_is_the_page(make_event, settings):
     assert TOKEN.sub("", served.content.decode()) == TOKEN.sub("", rendered.content.decode())
     assert served["Content-Type"] == rendered["Content-Type"]
     assert served["Content-Security-Policy"] == rendered["Content-Security-Policy"]
+
+
+def _nonce_page(request):
+    from django.template import engines
+
+    template = engines["django"].from_string('<script nonce="{{ csp_nonce }}" src="/static/x.js"></script>')
+    return pagecache.serve(
+        request, key="test:nonce", tags=[pagecache.CONTENT], render=lambda: TemplateResponse(request, template, {})
+    )
+
+
+urlpatterns = [path("nonce/", _nonce_page)]
+
+
+@pytest.mark.urls(__name__)
+def test_every_visitor_of_a_cached_page_gets_a_csp_nonce_of_their_own(db):
+    nonces = []
+    for _ in range(3):
+        response = Client().get("/nonce/")
+        nonce = re.search(r'nonce="([^"]+)"', response.content.decode())[1]
+        assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
+        nonces.append(nonce)
+
+    assert len(set(nonces)) == 3
+    assert not any(nonce.startswith("nonce-") for nonce in nonces)  # the stored marker never shows
 
 
 def test_a_page_without_a_form_sets_no_csrf_cookie(make_event, client):
