@@ -17,7 +17,8 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.test import Client
-from django.urls import path, reverse
+from django.urls import path as route
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from events.models import Event, Question, Speaker
@@ -91,6 +92,43 @@ def test_a_returning_visitor_keeps_their_cookie_and_gets_a_fresh_token_for_it(ma
     assert register(Client(enforce_csrf_checks=True), event, token, "stranger@example.edu").status_code == 403
 
 
+def test_the_csrf_cookie_of_a_cached_page_is_the_one_django_sets(make_event, settings):
+    event = make_event()
+    settings.CSRF_COOKIE_SECURE = True
+    settings.PAGE_CACHE = False
+    rendered = Client().get(event.get_absolute_url())
+    settings.PAGE_CACHE = True
+    Client().get(event.get_absolute_url())
+
+    served = Client().get(event.get_absolute_url())
+
+    def attributes(response):
+        line = response.cookies["csrftoken"].OutputString()
+        return line.split(";", 1)[1].replace(" ", "").lower().split(";")
+
+    assert sorted(attributes(served)) == sorted(attributes(rendered))
+    assert "secure" in attributes(served) and "max-age=31449600" in attributes(served)
+    assert served["Vary"] == rendered["Vary"] == "Cookie, Accept-Language"
+
+
+def test_tokens_are_django_s_and_their_characters_equally_likely(rf):
+    from collections import Counter
+
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, _unmask_cipher_token
+
+    request = rf.get("/")
+    tokens = [pagecache.csrf_token(request) for _ in range(2000)]
+
+    secret = request.META["CSRF_COOKIE"]
+    assert len(secret) == 32 and set(secret) <= set(CSRF_ALLOWED_CHARS)
+    assert {_unmask_cipher_token(token) for token in tokens} == {secret}
+    assert len(set(tokens)) == 2000
+    # 64,000 characters over 62: about 1,032 each; a bias from the modulo would show as ±25%.
+    counts = Counter("".join(token[:32] for token in tokens))
+    assert set(counts) == set(CSRF_ALLOWED_CHARS)
+    assert max(counts.values()) < 1.15 * 1032 and min(counts.values()) > 0.85 * 1032
+
+
 def test_the_cached_page_is_the_page(make_event, settings):
     event = make_event()
     settings.PAGE_CACHE = False
@@ -114,7 +152,7 @@ def _nonce_page(request):
     )
 
 
-urlpatterns = [path("nonce/", _nonce_page)]
+urlpatterns = [route("nonce/", _nonce_page)]
 
 
 @pytest.mark.urls(__name__)
