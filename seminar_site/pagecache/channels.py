@@ -161,7 +161,13 @@ class StampChannel(Channel):
         return self._map
 
     def trusted(self) -> bool:
-        stamp = self._stamp()[:8]
+        try:
+            stamp = self._stamp()[:8]
+        except OSError:
+            if self._seen is not False:
+                logger.exception("Page cache: cannot read %s; every page asks the cache", self.path)
+                self._seen = False
+            return False
         if stamp == self._seen:
             return True
         # Something changed somewhere: forget everything, and ask the cache this once.

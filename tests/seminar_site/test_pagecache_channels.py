@@ -320,3 +320,16 @@ def test_a_channel_that_is_not_one_is_refused_by_the_checks_and_pages_still_work
 
     assert [error.id for error in check_page_cache_channel(None)] == ["seminar_site.E003"]
     assert Client().get(event.get_absolute_url()).status_code == 200
+
+
+def test_a_stamp_file_that_cannot_be_written_means_asking_the_cache(make_event, use_channel, settings, tmp_path):
+    event = make_event()
+    not_a_directory = tmp_path / "a-file"
+    not_a_directory.write_text("")
+    settings.VAR_DIR = not_a_directory / "var"
+    use_channel("file")
+
+    assert Client().get(event.get_absolute_url()).status_code == 200
+    register(event, 1)  # the change is stored; the stamp cannot be
+
+    assert "39 of 40 seats left" in text(Client().get(event.get_absolute_url()))
