@@ -175,6 +175,15 @@ class StampChannel(Channel):
         self._seen = stamp
         return False
 
+    def write(self, cache, tokens: dict[str, str]) -> None:
+        write = getattr(cache, "set_many_at_once", None)
+        if write is not None:
+            # The database cache: one statement instead of a count, a read and a write per token.
+            write(tokens)
+        else:
+            cache.set_many(tokens, timeout=None)
+        self.tell(cache, list(tokens))
+
     def tell(self, cache, keys: list[str]) -> None:
         self._stamp()[:8] = secrets.token_bytes(8)
 
@@ -363,7 +372,12 @@ class PostgresChannel(_Listening):
         self.conninfo = conninfo
 
     def write(self, cache, tokens: dict[str, str]) -> None:
-        # With the database cache, the tokens and the NOTIFY commit together (or neither does).
+        message = json.dumps(list(tokens))
+        write_and_notify = getattr(cache, "set_many_at_once", None)
+        if write_and_notify is not None and connection.vendor == "postgresql":
+            # The database cache: the tokens and the NOTIFY in one statement.
+            write_and_notify(tokens, notify=(self.topic, message))
+            return
         with transaction.atomic():
             cache.set_many(tokens, timeout=None)
             self._notify(list(tokens))
