@@ -75,7 +75,9 @@ end
 function delay()
   armed = true
   local person = people[current]
-  if finished or person == nil then return 100 end
+  if person == nil and not finished then finish() end
+  -- Done: idle (wrk stops when the last thread is done), adding nothing to the load.
+  if finished then return 10000 end
   if phase ~= "page" then return 0 end
   local wait = (person.at - now()) * 1000
   return wait > 0 and wait or 0
