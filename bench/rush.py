@@ -3,15 +3,20 @@
 People arrive at random moments within a window of a few seconds (the same
 schedule for the subject and its baseline). Each loads the talk page as a new
 visitor, which gives them a CSRF cookie and token of their own; those who
-register post the form at once with them, on the same connection. 64
-connections carry everyone, one person at a time each. The latencies are
-measured per request from when it is sent, so the pages' and the posts' p50
-and p99 include waiting in the server's queue, not in ours.
+register post the form at once with them. 64 connections carry everyone, one
+person at a time each. The latencies are measured per request from when it is
+sent, so the pages' and the posts' p50 and p99 include waiting in the server's
+queue, not in ours.
+
+The client is bench/client.py's, not wrk: it opens a connection when it has a
+request to send, as the proxy in front of gunicorn does. wrk opens the next
+connection as soon as a response closes the last one (gunicorn's sync workers
+close every connection) and then waits for the person to arrive: an idle
+connection a sync worker has accepted keeps that worker waiting for it.
 """
 
 import json
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -93,25 +98,18 @@ def run(
     """Play the schedule in `plan` on `base_url`: each person GETs `page_path`, posters then POST `post_path`."""
     lines = plan.read_text(encoding="utf-8").splitlines()
     people, posters = len(lines), sum(line.split("\t")[1] == "1" for line in lines)
-    Path(f"{plan}.done").unlink(missing_ok=True)
     origin = base_url.replace("http://", "https://")
-    # Every thread of the load generator is ready by then; arrivals count from it.
+    # Every thread of the client is ready by then; arrivals count from it.
     start = time.monotonic() + 1.0
-    wrk = shutil.which("wrk") if load.WRK else None
-    if wrk:
-        command = [
-            wrk, f"-t{connections}", f"-c{connections}", f"-d{int(timeout)}s", "--timeout", f"{int(timeout)}s",
-            "-s", str(HERE / "rush.lua"),
-            base_url, "--", page_path, post_path, str(plan), origin, f"{start:.6f}", str(connections),
-        ]  # fmt: skip
-    else:
-        command = [
-            sys.executable, "-m", "bench.client", "rush", base_url,
-            json.dumps({"page": page_path, "post": post_path, "plan": str(plan), "origin": origin,
-                        "start": start, "connections": connections}),
-        ]  # fmt: skip
+    config = {"page": page_path, "post": post_path, "plan": str(plan), "origin": origin, "start": start}
+    config["connections"] = connections
     result = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout + 120, check=False, cwd=HERE.parent
+        [sys.executable, "-m", "bench.client", "rush", base_url, json.dumps(config)],
+        capture_output=True,
+        text=True,
+        timeout=timeout + 120,
+        check=False,
+        cwd=HERE.parent,
     )
     found = load.bench_line(result.stdout + result.stderr)
     other: dict[str, int] = {}
