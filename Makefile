@@ -51,8 +51,9 @@ messages: install
 	$(BIN)/python manage.py makemessages --all
 	$(BIN)/python manage.py compilemessages
 
-# Benchmarks over HTTP in the production configuration (a database of their
-# own; PostgreSQL when DATABASE_URL is set): writes docs/benchmarks.md.
+# Benchmarks over HTTP in the production configuration, each stack with a
+# database of its own: SQLite; PostgreSQL too when DATABASE_URL is set; Redis
+# as the cache too when CACHE_URL is set. Writes docs/benchmarks.md.
 bench: install
 	$(BIN)/python -m bench
 

@@ -1,13 +1,16 @@
-"""A small HTTP load generator, for machines without wrk: `python -m bench.client get|post ...`.
+"""A small HTTP load generator: `python -m bench.client get|post|door|rush ...`.
 
 Threads on keep-alive connections (http.client). It prints the same `BENCH
-{json}` line as bench/get.lua and bench/burst.lua. Slower than wrk: its
-figures are lower bounds for fast pages, which the report says.
+{json}` line as bench/get.lua and bench/burst.lua. For pages, the burst and
+the door it stands in for wrk where wrk is not installed: slower than wrk, its
+figures are lower bounds for fast pages, which the report says. The opening
+rush always uses it (bench/rush.py says why).
 """
 
 import http.client
 import itertools
 import json
+import re
 import sys
 import threading
 import time
@@ -168,7 +171,87 @@ def run_door(base_url, attendees_file, connections, config):
     }
 
 
+def run_rush(base_url, config):
+    """The opening rush (bench/rush.py): each connection follows its people from the page to the post.
+
+    A connection is opened when there is a request to send (http.client opens
+    it again after gunicorn closed it): an idle connection would hold a sync
+    worker, which a proxy in front never lets happen.
+    """
+    people = []
+    with open(config["plan"], encoding="utf-8") as lines:
+        for line in lines:
+            arrival, posts, name, email = line.rstrip("\n").split("\t")
+            people.append((config["start"] + float(arrival) / 1000, posts == "1", name, email))
+    lock = threading.Lock()
+    found = {"pages": 0, "page_errors": 0, "posts": 0, "redirects": 0, "other": {}, "page_us": [], "post_us": []}
+    span = [None, 0.0]
+    token_pattern = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+    def timed(connection, method, path, **kwargs):
+        sent = time.monotonic()
+        connection.request(method, path, **kwargs)
+        response = connection.getresponse()
+        body = response.read()
+        answered = time.monotonic()
+        with lock:
+            span[0] = sent if span[0] is None else min(span[0], sent)
+            span[1] = max(span[1], answered)
+        return response, body, int((answered - sent) * 1e6)
+
+    def work(mine):
+        connection, _ = _connection(base_url)
+        for person in mine:
+            try:
+                one(connection, *person)
+            except OSError:
+                connection.close()
+                with lock:
+                    found["other"]["no answer"] = found["other"].get("no answer", 0) + 1
+
+    def one(connection, at, posts, name, email):
+        time.sleep(max(0.0, at - time.monotonic()))
+        response, body, elapsed = timed(connection, "GET", config["page"], headers={"X-Forwarded-Proto": "https"})
+        cookie = (response.getheader("Set-Cookie") or "").partition("csrftoken=")[2].split(";")[0]
+        token = token_pattern.search(body.decode(errors="replace"))
+        with lock:
+            found["pages"] += 1
+            found["page_us"].append(elapsed)
+            if response.status != 200 or not cookie or token is None:
+                found["page_errors"] += 1
+                return
+        if not posts:
+            return
+        headers = {
+            "Cookie": f"csrftoken={cookie}",
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Forwarded-Proto": "https",
+            "Origin": config["origin"],
+        }
+        form = f"csrfmiddlewaretoken={token[1]}&name={name}&email={email}&consent=on&website="
+        response, _, elapsed = timed(connection, "POST", config["post"], body=form, headers=headers)
+        with lock:
+            found["posts"] += 1
+            found["post_us"].append(elapsed)
+            if response.status == 302:
+                found["redirects"] += 1
+            else:
+                found["other"][str(response.status)] = found["other"].get(str(response.status), 0) + 1
+
+    count = config["connections"]
+    threads = [threading.Thread(target=work, args=(people[k::count],)) for k in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = span[1] - span[0] if span[0] is not None else 0.0
+    return {**found, "other": [found["other"]], "seconds": seconds}
+
+
 def main(argv):
+    if argv[0] == "rush":
+        print("BENCH " + json.dumps(run_rush(argv[1], json.loads(argv[2]))), flush=True)
+        return
     if argv[0] == "door":
         result = run_door(argv[1], argv[2], int(argv[3]), json.loads(argv[4]))
     elif argv[0] == "get":

@@ -33,6 +33,8 @@ class GetResult:
     p50_ms: float
     p99_ms: float
     failures: int
+    # The server's CPU time per request (its workers', threads included), when measured.
+    cpu_us: float | None = None
 
     @property
     def rate(self) -> float:
@@ -52,7 +54,7 @@ class PostResult:
         return self.posts / self.seconds if self.seconds else 0.0
 
 
-def _bench_line(output: str) -> dict:
+def bench_line(output: str) -> dict:
     for line in output.splitlines():
         if line.startswith("BENCH "):
             return json.loads(line.removeprefix("BENCH "))
@@ -91,7 +93,7 @@ def get(url: str, *, seconds: float, connections: int = 16, threads: int = 2, he
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=seconds + 120, check=False, cwd=HERE.parent
     )
-    data = _bench_line(result.stdout + result.stderr)
+    data = bench_line(result.stdout + result.stderr)
     return GetResult(
         requests=data["requests"],
         seconds=data["seconds"],
@@ -134,7 +136,7 @@ def post_each(
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=timeout + 120, check=False, cwd=HERE.parent
     )
-    data = _bench_line(result.stdout + result.stderr)
+    data = bench_line(result.stdout + result.stderr)
     return PostResult(
         posts=data["posts"],
         seconds=data["seconds"],
@@ -170,7 +172,7 @@ def door(base_url: str, attendees_file: Path, *, cookie: str, token: str, connec
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=timeout + 120, check=False, cwd=HERE.parent
     )
-    data = _bench_line(result.stdout + result.stderr)
+    data = bench_line(result.stdout + result.stderr)
     return DoorResult(
         searches=data["searches"],
         checkins=data["checkins"],

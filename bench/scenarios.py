@@ -1,5 +1,6 @@
 """The scenarios of `make bench`, in the order they run, and the counts each must get right."""
 
+import contextlib
 import os
 import platform
 import subprocess
@@ -13,30 +14,40 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Count
 
 from bench.models import Row
 from registrations.models import Registration
 
-from . import admin_pages, burst, data, load, mail, pages, stack
+from . import admin_pages, burst, data, load, mail, pages, rush, stack
 
 BARE = "/__bench__/bare/"
 # Phones at the door working at once.
 DOOR_STAFF = 4
+FORM = "/__bench__/form/"
 INSERT = "/__bench__/insert/"
+# The registration form's connections, in the burst and in the rush.
+CONNECTIONS = 64
+# A seat held for someone until they confirm it (the "fair seats" issue): counted with the confirmed.
+HELD = str(getattr(Registration.Status, "HELD", "held"))
 
 
 class Run:
-    def __init__(self, *, env, sizes, smoke, database):
+    def __init__(self, *, env, sizes, smoke, database, stack):
         self.env = env
         self.sizes = sizes
         self.smoke = smoke
         self.database = database
+        self.stack = stack
         self.problems: list[str] = []
         self.facts: dict[str, str] = {}
         self.elapsed = 0.0
         self.pages: dict[str, pages.Series] = {}
         self.queries: dict[str, object] = {}
         self.burst_runs: list[tuple[load.PostResult, load.PostResult]] = []
+        # The opening rush (subject, baseline), and the seats it ended with.
+        self.rush_runs: list[tuple[rush.RushResult, rush.RushResult]] = []
+        self.rush_seats: dict[str, int] = {}
         self.mail_runs: list[tuple[tuple[int, float], tuple[int, float]]] = []
         self.admin_samples: dict[int, list[admin_pages.Sample]] = {}
         # The door (when the check-in app is installed): its run and the talk page's beside it.
@@ -68,6 +79,8 @@ class Run:
         self.lap("database and static files")
 
     def all(self) -> None:
+        """Every scenario on a stack that runs them all; on another (the cache apart) the pages and the rush."""
+        full = self.stack.full
         step("data: the demo talk, upcoming talks")
         self.demo = data.demo_talk()
         small, large = self.sizes.upcoming
@@ -81,30 +94,43 @@ class Run:
             f"home page queries grow with the talks: {self.queries['home', small]} at {small}, "
             f"{self.queries['home', large]} at {large}",
         )
-        burst_events = [data.open_talk(f"burst-{n}", capacity=self.sizes.seats) for n in range(self.sizes.burst_rounds)]
-        admin_events = {size: data.admin_talk(f"admin-{size}", size) for size in self.sizes.admin}
-        user = get_user_model().objects.get(username=data.superuser()[0])
-        for size, event in admin_events.items():
-            self.queries["admin", size] = admin_pages.count_queries(user, event)
-        self.queries["register"] = register_queries()
-        door_event = data.door_talk("door", self.sizes.door) if apps.is_installed("checkin") else None
+        rush_event = data.open_talk("rush", capacity=self.sizes.rush_seats)
+        burst_events, admin_events, door_event = [], {}, None
+        if full:
+            burst_events = [
+                data.open_talk(f"burst-{n}", capacity=self.sizes.seats) for n in range(self.sizes.burst_rounds)
+            ]
+            admin_events = {size: data.admin_talk(f"admin-{size}", size) for size in self.sizes.admin}
+            user = get_user_model().objects.get(username=data.superuser()[0])
+            for size, event in admin_events.items():
+                self.queries["admin", size] = admin_pages.count_queries(user, event)
+            self.queries["register"] = register_queries()
+            door_event = data.door_talk("door", self.sizes.door) if apps.is_installed("checkin") else None
         connection.close()
         self.lap("data")
-        with (
-            stack.gunicorn(self.env) as host,
-            stack.gunicorn(self.env | {"PAGE_CACHE": "off"}, "web-uncached") as uncached,
-        ):
+        with contextlib.ExitStack() as servers:
+            host = servers.enter_context(stack.gunicorn(self.env))
+            # Before and after the page cache: on the stacks that run everything (the cache plays no part in it).
+            uncached = (
+                servers.enter_context(stack.gunicorn(self.env | {"PAGE_CACHE": "off"}, "web-uncached"))
+                if full
+                else None
+            )
             self.run_pages(host, uncached)
             self.lap("talk and home pages")
-            self.run_burst(host, burst_events)
-            self.lap("registration burst")
-            self.run_admin(host, admin_events)
-            self.lap("admin")
-            if door_event is not None:
-                self.run_door(host, door_event)
-                self.lap("check-in page")
-        self.run_mail()
-        self.lap("email worker")
+            self.run_rush(host, rush_event)
+            self.lap("opening rush")
+            if full:
+                self.run_burst(host, burst_events)
+                self.lap("registration burst")
+                self.run_admin(host, admin_events)
+                self.lap("admin")
+                if door_event is not None:
+                    self.run_door(host, door_event)
+                    self.lap("check-in page")
+        if full:
+            self.run_mail()
+            self.lap("email worker")
         step("where a cached page's time goes, in this process")
         self.costs = costs(self.demo)
         self.lap("costs")
@@ -113,18 +139,44 @@ class Run:
     def run_pages(self, host, uncached) -> None:
         step("talk page and home page against the bare view")
         talk = self.demo.get_absolute_url()
-        subjects = {
-            "talk": host.url + talk,
-            "home": host.url + "/",
-            "talk, no page cache": uncached.url + talk,
-            "home, no page cache": uncached.url + "/",
-        }
+        subjects = {"talk": host.url + talk, "home": host.url + "/"}
+        if uncached is not None:
+            subjects |= {"talk, no page cache": uncached.url + talk, "home, no page cache": uncached.url + "/"}
+        servers = [(host.url, stack.worker_pids(host))]
+        if uncached is not None:
+            servers.append((uncached.url, stack.worker_pids(uncached)))
+
+        def cpu(url):
+            return stack.cpu_seconds(next(pids for base, pids in servers if url.startswith(base + "/")))
+
         self.pages = pages.alternate(
-            subjects, baseline=host.url + BARE, rounds=self.sizes.rounds, seconds=self.sizes.seconds
+            subjects, baseline=host.url + BARE, rounds=self.sizes.rounds, seconds=self.sizes.seconds, cpu=cpu
         )
         for series in self.pages.values():
             self.check(series.failures == 0, f"{series.name}: {series.failures} answers were errors")
-            print(f"  {series.name:<22} {series.rate:8.0f} req/s  × bare {series.ratio:.2f}", flush=True)
+            cpu_ratio = f", CPU per request {series.cpu_us:.0f} µs ({series.cpu_ratio:.2f} ×)" if series.cpu_us else ""
+            print(f"  {series.name:<22} {series.rate:8.0f} req/s  × bare {series.ratio:.2f}{cpu_ratio}", flush=True)
+
+    def check_seats(self, what: str, event, *, posts: int) -> dict[str, int]:
+        """Each post confirmed, holding a seat or waiting; no more seats than the room; none free while anyone waits."""
+        counts = dict(Registration.objects.filter(event=event).values_list("status").annotate(n=Count("pk")).order_by())
+        confirmed, held = counts.get(Registration.Status.CONFIRMED, 0), counts.get(HELD, 0)
+        waitlisted = counts.get(Registration.Status.WAITLISTED, 0)
+        capacity = event.capacity
+        event.refresh_from_db()
+        self.check(
+            confirmed + held + waitlisted == posts and sum(counts.values()) == posts,
+            f"{what}: {counts} for {posts} posts (every post must be confirmed, held or waiting, once)",
+        )
+        self.check(
+            confirmed + held <= capacity and event.seats_taken <= capacity,
+            f"{what}: {confirmed} confirmed and {held} held, seats_taken {event.seats_taken}, for {capacity} seats",
+        )
+        self.check(
+            confirmed + held == capacity or waitlisted == 0,
+            f"{what}: {capacity - confirmed - held} seats free while {waitlisted} wait",
+        )
+        return {"confirmed": confirmed, "held": held, "waitlisted": waitlisted, "capacity": capacity}
 
     def run_burst(self, host, events) -> None:
         step(f"registration burst: {self.sizes.attendees} attendees, {self.sizes.seats} seats, 64 connections")
@@ -137,7 +189,9 @@ class Run:
             order = ["baseline", "subject"] if number % 2 == 0 else ["subject", "baseline"]
             results = {}
             for which in order:
-                results[which] = burst.run(host.url, INSERT if which == "baseline" else path, attendees, connections=64)
+                results[which] = burst.run(
+                    host.url, INSERT if which == "baseline" else path, attendees, connections=CONNECTIONS
+                )
             subject, baseline = results["subject"], results["baseline"]
             self.burst_runs.append((subject, baseline))
             n = self.sizes.attendees
@@ -147,24 +201,54 @@ class Run:
                     result.redirects == n and not result.other,
                     f"burst {which}: {result.redirects} of {n} posts redirected, other answers {result.other}",
                 )
-            confirmed = Registration.objects.filter(event=event).confirmed().count()
-            waitlisted = Registration.objects.filter(event=event).waitlisted().count()
-            event.refresh_from_db()
-            self.check(
-                (confirmed, waitlisted, event.seats_taken)
-                == (self.sizes.seats, n - self.sizes.seats, self.sizes.seats),
-                f"burst: {confirmed} confirmed, {waitlisted} waitlisted, seats_taken {event.seats_taken}; "
-                f"expected exactly {self.sizes.seats} + {n - self.sizes.seats}",
-            )
+            seats = self.check_seats("burst", event, posts=n)
             self.check(
                 Row.objects.count() - before == n, f"insert baseline wrote {Row.objects.count() - before} of {n}"
             )
             print(
                 f"  round {number + 1}: registrations {subject.rate:.0f}/s, inserts {baseline.rate:.0f}/s; "
-                f"{confirmed} confirmed + {waitlisted} waitlisted",
+                f"{seats['confirmed']} confirmed + {seats['held']} held + {seats['waitlisted']} waitlisted",
                 flush=True,
             )
             connection.close()
+
+    def run_rush(self, host, event) -> None:
+        sizes = self.sizes
+        step(
+            f"opening rush: {sizes.rush_people:,} people load the talk page within {sizes.rush_window:g} s, "
+            f"{sizes.rush_posters:,} of them register for {sizes.rush_seats} seats, {CONNECTIONS} connections"
+        )
+        plan = rush.schedule(
+            stack.WORK_DIR / "attendees" / "rush.tsv",
+            people=sizes.rush_people,
+            posters=sizes.rush_posters,
+            window=sizes.rush_window,
+        )
+        talk = event.get_absolute_url()
+        before = Row.objects.count()
+        # The baseline first: a bare view handing out a CSRF token, and the one-row insert.
+        baseline = rush.run(host.url, FORM, INSERT, plan, connections=CONNECTIONS)
+        subject = rush.run(host.url, talk, f"/events/{event.slug}/register/", plan, connections=CONNECTIONS)
+        self.rush_runs.append((subject, baseline))
+        for which, result in (("rush", subject), ("rush baseline", baseline)):
+            self.check(
+                (result.pages, result.page_errors) == (sizes.rush_people, 0),
+                f"{which}: {result.pages} of {sizes.rush_people} pages loaded, {result.page_errors} without a form",
+            )
+            self.check(
+                (result.posts, result.redirects, result.other) == (sizes.rush_posters, sizes.rush_posters, {}),
+                f"{which}: {result.redirects} of {sizes.rush_posters} posts redirected, other answers {result.other}",
+            )
+        self.rush_seats = self.check_seats("rush", event, posts=sizes.rush_posters)
+        wrote = Row.objects.count() - before
+        self.check(wrote == sizes.rush_posters, f"rush baseline wrote {wrote} of {sizes.rush_posters}")
+        print(
+            f"  rush: {subject.rate:.0f} requests/s over {subject.seconds:.1f} s, pages p50 {subject.page_p50:.1f} ms "
+            f"p99 {subject.page_p99:.1f} ms, posts p50 {subject.post_p50:.1f} ms p99 {subject.post_p99:.1f} ms; "
+            f"baseline: pages p99 {baseline.page_p99:.1f} ms, posts p99 {baseline.post_p99:.1f} ms; {self.rush_seats}",
+            flush=True,
+        )
+        connection.close()
 
     def run_admin(self, host, events) -> None:
         sizes = list(events)
@@ -251,11 +335,13 @@ def costs(demo) -> dict[str, float]:
     import time
 
     from django.core.cache import cache
+    from django.http import HttpResponse
     from django.test import Client, RequestFactory
 
     from outbox import delivery, registry
     from outbox.models import OutgoingMail
     from seminar_site import pagecache
+    from seminar_site.pagecache import visitor
 
     def timed(operation, times=200):
         # CPU time of this process, the least of five: other processes on the machine do not count.
@@ -273,12 +359,19 @@ def costs(demo) -> dict[str, float]:
     talk = demo.get_absolute_url()
     tag_keys = [pagecache.tag_key(pagecache.CONTENT), pagecache.tag_key(pagecache.talk_tag(demo.slug))]
     factory = RequestFactory()
+    listening()
+
+    def csrf():
+        request = factory.get("/")
+        pagecache.csrf_token(request)
+        visitor.give_csrf_cookie(request, HttpResponse())
+
     found = {
         "bare_us": timed(lambda: client.get(BARE)),
         "talk_hit_us": timed(lambda: client.get(talk)),
         "home_hit_us": timed(lambda: client.get("/")),
         "tokens_us": timed(lambda: cache.get_many(tag_keys)),
-        "csrf_us": timed(lambda: pagecache.csrf_token(factory.get("/"))),
+        "csrf_us": timed(csrf),
     }
 
     def count(operation):
@@ -291,6 +384,22 @@ def costs(demo) -> dict[str, float]:
         with connection.execute_wrapper(record):
             operation()
         return len(statements)
+
+    # What a hit asks of the database and of the shared cache: nothing, once the worker listens.
+    asked = []
+
+    class Counting:
+        def __getattr__(self, name):
+            asked.append(name)
+            return getattr(cache, name)
+
+    client.get(talk)
+    pagecache.cache = Counting()
+    try:
+        found["hit_statements"] = count(lambda: client.get(talk))
+        found["hit_cache_calls"] = len(asked)
+    finally:
+        pagecache.cache = cache
 
     mail = OutgoingMail.objects.filter(status=OutgoingMail.Status.SENT).order_by("-pk").first()
     if mail is not None:
@@ -309,10 +418,24 @@ def step(text: str) -> None:
     print(f"\n== {text}", flush=True)
 
 
+def listening() -> None:
+    """As in a server's worker: this process hears of changes to pages, and trusts its channel, before a hit counts."""
+    import time
+
+    from seminar_site import pagecache
+
+    channel = pagecache.state().channel
+    channel.start()
+    deadline = time.monotonic() + 10
+    while channel.name != "off" and not channel.trusted() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def page_queries(path: str) -> dict[str, int]:
     """SQL statements of a page rendered (without the page cache), and served from the page cache."""
     from django.test import override_settings
 
+    listening()
     counts = {}
     with override_settings(PAGE_CACHE=False):
         status, counts["rendered"] = pages.count_queries(path)
@@ -386,6 +509,11 @@ def machine_facts(database, *, smoke: bool) -> dict[str, str]:
         from django.core.cache import cache
 
         facts["cache"] += f" (Redis {cache._cache.get_client().info().get('redis_version', '?')})"
+    from seminar_site.pagecache import channels
+
+    facts["page cache channel"] = (
+        f"{channels.kind(settings.PAGE_CACHE_CHANNEL)} (PAGE_CACHE_LAG {settings.PAGE_CACHE_LAG:g} s)"
+    )
     facts["load generator"] = load.generator_name()
     facts["commit"] = (
         subprocess.run(

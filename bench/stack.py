@@ -1,10 +1,11 @@
 """What the benchmarks run against: a database of their own, the production
 settings (bench/settings.py) and gunicorn from the repository's gunicorn.conf.py.
 
-PostgreSQL when DATABASE_URL points to one (the benchmark database is that
-name plus "_bench", created afresh and dropped at the end), SQLite in
-var/bench/ otherwise. The cache is the one CACHE_URL names, else the
-database cache, as in production.
+A run covers every stack it can reach (`stacks`), each in a process of its
+own: SQLite in var/bench/ with the database cache, always; PostgreSQL with
+the database cache when DATABASE_URL points to one (the benchmark database is
+that name plus "_bench", created afresh and dropped at the end); and Redis as
+the cache when CACHE_URL points to one (on PostgreSQL when there is one).
 """
 
 import contextlib
@@ -25,6 +26,43 @@ from tests.servers import BASE_DIR, Host, free_port, production_environment, ser
 WORK_DIR = BASE_DIR / "var" / "bench"
 
 
+@dataclass(frozen=True)
+class Stack:
+    """One set-up the scenarios run on."""
+
+    name: str  # sqlite, postgres, redis
+    label: str
+    database_url: str  # "" for SQLite in var/bench/
+    cache_url: str  # "" for the database cache
+    # Every scenario, or only those the cache changes (the pages and the opening rush).
+    full: bool
+
+    def environ(self, base: dict[str, str]) -> dict[str, str]:
+        env = {key: value for key, value in base.items() if key not in ("DATABASE_URL", "CACHE_URL")}
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        if self.cache_url:
+            env["CACHE_URL"] = self.cache_url
+        return env
+
+
+def _is_postgres(url: str) -> bool:
+    return url.startswith(("postgres://", "postgresql://", "pgsql://"))
+
+
+def stacks(environ: dict[str, str]) -> list[Stack]:
+    """SQLite always; PostgreSQL with DATABASE_URL; Redis as the cache with CACHE_URL=redis://."""
+    database_url, cache_url = environ.get("DATABASE_URL", ""), environ.get("CACHE_URL", "")
+    found = [Stack("sqlite", "SQLite, database cache", "", "", full=True)]
+    postgres = database_url if _is_postgres(database_url) else ""
+    if postgres:
+        found.append(Stack("postgres", "PostgreSQL, database cache", postgres, "", full=True))
+    if cache_url.startswith(("redis://", "rediss://")):
+        label = "PostgreSQL, Redis cache" if postgres else "SQLite, Redis cache"
+        found.append(Stack("redis", label, postgres, cache_url, full=False))
+    return found
+
+
 @dataclass
 class Database:
     url: str
@@ -35,7 +73,7 @@ class Database:
 
 def bench_database(source_url: str) -> Database:
     """The database the run owns: source_url's server with a "_bench" name, or SQLite in var/bench/."""
-    if source_url.startswith(("postgres://", "postgresql://", "pgsql://")):
+    if _is_postgres(source_url):
         parts = urlsplit(source_url)
         name = (parts.path.strip("/") or "seminar") + "_bench"
         return Database(
@@ -119,6 +157,19 @@ def worker_pids(host: Host) -> list[int]:
     """The gunicorn workers (children of the arbiter) serving `host`."""
     children = Path(f"/proc/{host.process.pid}/task/{host.process.pid}/children")
     return [int(pid) for pid in children.read_text().split()]
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids) -> float:
+    """The CPU time (user and system) the processes `pids` have used so far."""
+    total = 0
+    for pid in pids:
+        # The command name, in parentheses, may hold spaces: the fields follow the last ")".
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / _TICKS
 
 
 def peak_rss_reset(pids) -> dict[int, int]:

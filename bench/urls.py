@@ -11,6 +11,7 @@ __all__ = ["handler500", "urlpatterns"]
 
 urlpatterns = [
     path("__bench__/bare/", views.bare, name="bench_bare"),
+    path("__bench__/form/", views.form, name="bench_form"),
     path("__bench__/insert/", views.insert, name="bench_insert"),
     *site_urlpatterns,
 ]

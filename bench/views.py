@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
@@ -12,6 +13,12 @@ from .models import Row
 def bare(request):
     """A constant response: the cost of gunicorn, Django and the middleware alone."""
     return HttpResponse("bare")
+
+
+@require_GET
+def form(request):
+    """A form and nothing else: the visitor's own CSRF token and cookie (the rush's baseline page)."""
+    return HttpResponse(f'<form method="post"><input name="csrfmiddlewaretoken" value="{get_token(request)}"></form>')
 
 
 @require_POST

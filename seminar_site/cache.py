@@ -10,16 +10,20 @@ whole entry, so two workers counting the same key at once could both write the
 same number; here the row is locked (PostgreSQL) while its value is read and
 rewritten, in two statements instead of five.
 
-Redis: every cached page costs one round trip (seminar_site/pagecache.py), and
-Django builds a new redis.Redis object for every command, about 50 µs of a
-hit's few hundred. The object holds no connection of its own (the pool does,
-and the pool knows when it was inherited across a fork), so one per pool is
-built and kept.
+Redis: Django builds a new redis.Redis object for every command, about 50 µs
+of a cached page's few hundred when it has to ask the cache. The object holds
+no connection of its own (the pool does, and the pool knows when it was
+inherited across a fork), so one per pool is built and kept. The page cache
+also writes its tokens and publishes their names in one MULTI/EXEC
+(`set_many_and_publish`), so every worker hears of exactly the writes that
+happened (seminar_site/pagecache/channels.py).
 """
 
 import base64
 import pickle
+from datetime import datetime
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
@@ -45,6 +49,37 @@ class DatabaseCache(DjangoDatabaseCache):
             encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
             cursor.execute(f"UPDATE {table} SET value = %s WHERE cache_key = %s", [encoded, key])  # noqa: S608
         return value
+
+    def set_many_at_once(self, data, *, notify: tuple[str, str] | None = None, version=None) -> None:
+        """set_many(data) without expiry in one statement (an upsert), and on PostgreSQL, with `notify`
+        (channel, message), pg_notify in that same statement: the values and the notification commit together.
+
+        What the page cache writes on every change (seminar_site/pagecache/channels.py): Django's own
+        set_many counts the table's rows, then reads and writes each key in a transaction of its own.
+        Written rows read back as Django's would (the same encoding, the same "never" expiry); the
+        table is culled by the other writes, which still count.
+        """
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        key, value, expires = (connection.ops.quote_name(name) for name in ("cache_key", "value", "expires"))
+        table = connection.ops.quote_name(self._table)
+        never = connection.ops.adapt_datetimefield_value(datetime.max.replace(microsecond=0))
+        rows, params = [], []
+        for name, data_value in data.items():
+            encoded = base64.b64encode(pickle.dumps(data_value, self.pickle_protocol)).decode("latin1")
+            rows.append("(%s, %s, %s)")
+            params += [self.make_and_validate_key(name, version=version), encoded, never]
+        # Quoted names from settings; every value a parameter.
+        upsert = (
+            f"INSERT INTO {table} ({key}, {value}, {expires}) VALUES {', '.join(rows)} "  # noqa: S608
+            f"ON CONFLICT ({key}) DO UPDATE SET {value} = EXCLUDED.{value}, {expires} = EXCLUDED.{expires}"
+        )
+        with connection.cursor() as cursor:
+            if notify is not None and connection.vendor == "postgresql":
+                notified = "SELECT pg_notify(%s, %s) FROM (SELECT COUNT(*) FROM written) AS w"
+                cursor.execute(f"WITH written AS ({upsert} RETURNING 1) {notified}", [*params, *notify])
+            else:
+                cursor.execute(upsert, params)
 
     @staticmethod
     def _expired(connection, expires) -> bool:
@@ -78,3 +113,20 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _RedisCacheClient
+
+    def set_many_and_publish(self, data, *, channel, message, timeout=DEFAULT_TIMEOUT, version=None):
+        """set_many(data), then PUBLISH message on channel, in one MULTI/EXEC: both happen or neither."""
+        client = self._cache.get_client(write=True)
+        pipeline = client.pipeline(transaction=True)
+        keys = {self.make_and_validate_key(key, version=version): value for key, value in data.items()}
+        pipeline.mset({key: self._cache._serializer.dumps(value) for key, value in keys.items()})
+        timeout = self.get_backend_timeout(timeout)
+        if timeout is not None:
+            for key in keys:
+                pipeline.expire(key, timeout)
+        pipeline.publish(channel, message)
+        pipeline.execute()
+
+    def publish(self, channel, message):
+        """PUBLISH on the cache's server (pub/sub channels are not namespaced by the key prefix: name them so)."""
+        return self._cache.get_client(write=True).publish(channel, message)

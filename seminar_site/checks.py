@@ -62,3 +62,29 @@ def check_exempt_networks(app_configs, **kwargs):
             )
         ]
     return []
+@checks.register(checks.Tags.caches)
+def check_page_cache_channel(app_configs, **kwargs):
+    """How workers hear of changed pages, and how late they may."""
+    from .pagecache import channels
+
+    errors = []
+    try:
+        channels.kind(settings.PAGE_CACHE_CHANNEL)
+    except ValueError as error:
+        errors.append(
+            checks.Error(
+                f"PAGE_CACHE_CHANNEL={settings.PAGE_CACHE_CHANNEL!r}: {error}.",
+                hint="Leave it at auto unless the cache or the database must be reached another way for listening.",
+                obj="PAGE_CACHE_CHANNEL",
+                id="seminar_site.E005",
+            )
+        )
+    if not 0 < settings.PAGE_CACHE_LAG <= 60:
+        errors.append(
+            checks.Error(
+                f"PAGE_CACHE_LAG={settings.PAGE_CACHE_LAG!r} must be more than 0 and at most 60 seconds.",
+                obj="PAGE_CACHE_LAG",
+                id="seminar_site.E006",
+            )
+        )
+    return errors

@@ -122,6 +122,8 @@ MIDDLEWARE = [
     # Staff sessions: signed out everywhere, idle too long, a second factor to enrol, door staff at the door.
     "staff.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Whoever changes what a cached page shows sees it on their next page.
+    "seminar_site.pagecache.FenceMiddleware",
 ]
 
 ROOT_URLCONF = "seminar_site.urls"
@@ -318,11 +320,17 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     CACHES["default"]["BACKEND"] = "seminar_site.cache.RedisCache"  # the same, a client object less per command
 
 # Public pages (talk, home, past talks) are kept rendered in that shared cache
-# and dropped the moment anything they show changes (seminar_site/pagecache.py).
-# PAGE_CACHE_TIMEOUT (seconds) only bounds how long a page could lag should an
-# invalidation be lost while the cache is unreachable.
+# and in each worker's memory, and dropped the moment anything they show
+# changes (seminar_site/pagecache/). Workers hear of changes through
+# PAGE_CACHE_CHANNEL ("auto": Redis pub/sub with a Redis cache, else PostgreSQL
+# LISTEN/NOTIFY, else a stamp file on one host; "off": ask the cache on every
+# request); everyone sees a change within PAGE_CACHE_LAG seconds, its writer at
+# once. PAGE_CACHE_TIMEOUT (seconds) only bounds how long a page could lag
+# should an invalidation be lost while the cache is unreachable.
 PAGE_CACHE = env.bool("PAGE_CACHE", default=True)
 PAGE_CACHE_TIMEOUT = env.int("PAGE_CACHE_TIMEOUT", default=600)
+PAGE_CACHE_CHANNEL = env.str("PAGE_CACHE_CHANNEL", default="auto")
+PAGE_CACHE_LAG = env.float("PAGE_CACHE_LAG", default=0.25)
 
 # Rate limits, as "count/period" (s, m, h, d; e.g. "10/h" or "5/15m"), or "off".
 # Registrations: per client address per talk. Endpoints that email an address

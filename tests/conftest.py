@@ -64,6 +64,22 @@ def _fresh_rate_limits(settings):
 
 
 @pytest.fixture(autouse=True)
+def _page_cache_starts_empty(settings, tmp_path_factory):
+    # Each test starts in a process that knows no page and no token. Changes
+    # reach it through the stamp file, the one-host channel: its test database
+    # and transaction are none of another process's business. (The Redis and
+    # PostgreSQL channels have tests of their own, and the servers' tests use them.)
+    # The file is this run's own: another run's changes would only cost a read, but a count of them is pinned.
+    from seminar_site import pagecache
+
+    settings.PAGE_CACHE_CHANNEL = "file"
+    settings.VAR_DIR = tmp_path_factory.getbasetemp() / "var"
+    pagecache.reset()
+    yield
+    pagecache.reset()
+
+
+@pytest.fixture(autouse=True)
 def _page_cache_sees_test_changes(monkeypatch):
     # A test runs in a transaction that never commits, so the page cache's
     # on-commit invalidation would never come: here it comes at once, as it

@@ -1,4 +1,5 @@
-"""The Redis backend (CACHE_URL=redis://...): Django's, with one client object kept per connection pool."""
+"""The shared cache's backends: Redis (CACHE_URL=redis://...), Django's with one client object kept per
+connection pool, and the database cache; both write the page cache's tokens and announce them in one go."""
 
 import threading
 import uuid
@@ -39,3 +40,54 @@ def test_one_client_serves_every_command_and_thread(redis_cache):
 
     assert len({id(client) for client in clients}) == 1
     assert redis_cache._cache.get_client(write=True) is clients[0]  # one server: one pool for both
+
+
+def test_redis_writes_and_publishes_together(redis_cache, shared_redis):
+    import redis
+
+    listener = redis.Redis.from_url(shared_redis).pubsub()
+    channel = f"{redis_cache.key_prefix}:pages:changed"
+    listener.subscribe(channel)
+    assert listener.get_message(timeout=5)["type"] == "subscribe"
+
+    redis_cache.set_many_and_publish({"token": "t1", "other": "t2"}, channel=channel, message="hello", timeout=None)
+
+    assert redis_cache.get_many(["token", "other"]) == {"token": "t1", "other": "t2"}
+    assert redis_cache._cache.get_client().ttl(redis_cache.make_key("token")) == -1  # no expiry
+    message = listener.get_message(timeout=5)
+    assert (message["type"], message["data"]) == ("message", b"hello")
+    listener.close()
+
+
+# The database cache (the default): the page cache's one-statement write.
+
+
+def test_the_database_cache_writes_many_at_once_as_set_many_would(db, django_assert_num_queries):
+    from django.core.cache import cache
+
+    cache.set("kept", "old", timeout=None)
+    with django_assert_num_queries(1):
+        cache.set_many_at_once({"kept": "new", "fresh": {"any": b"\x00value"}})
+
+    assert cache.get_many(["kept", "fresh"]) == {"kept": "new", "fresh": {"any": b"\x00value"}}
+    assert cache.add("fresh", "other") is False  # not expired: stored without expiry, as timeout=None does
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_the_values_and_the_notification_commit_together(require_postgres):
+    import psycopg
+    from django.core.cache import cache
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    with psycopg.connect(
+        **{key: params[key] for key in ("dbname", "user", "host", "port") if key in params}, autocommit=True
+    ) as listener:
+        listener.execute('LISTEN "test_pages"')
+
+        cache.set_many_at_once({"token": "t1"}, notify=("test_pages", '["token"]'))
+
+        notifications = list(listener.notifies(timeout=5, stop_after=1))
+    assert [(n.channel, n.payload) for n in notifications] == [("test_pages", '["token"]')]
+    assert cache.get("token") == "t1"

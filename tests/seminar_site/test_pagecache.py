@@ -9,6 +9,8 @@ transaction, which never commits, tests/conftest.py has it happen at once.
 
 import datetime
 import re
+import time
+from email.utils import parsedate_to_datetime
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,6 +18,7 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.test import Client
+from django.urls import path as route
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -40,6 +43,13 @@ def register(client, event, token, email):
     )
 
 
+def fenced_client() -> Client:
+    """A visitor who just changed something: their pages take tokens from the shared cache for a while."""
+    visitor = Client()
+    visitor.cookies[pagecache.FENCE_COOKIE] = str(time.time() + 5)
+    return visitor
+
+
 def stored(event) -> bool:
     """Is a copy of the talk page in the cache (whatever its tokens)?"""
     return cache.get(pagecache.page_key(f"talk:{event.slug}")) is not None
@@ -54,7 +64,7 @@ def test_every_visitor_of_a_cached_page_gets_a_csrf_token_of_their_own_that_work
     event = make_event(capacity=5)
     first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
     first_page = first.get(event.get_absolute_url())
-    with django_assert_num_queries(1):  # served from the cache
+    with django_assert_num_queries(0):  # served from the worker's memory
         second_page = second.get(event.get_absolute_url())
 
     first_token, second_token = TOKEN.search(first_page.text)[1], TOKEN.search(second_page.text)[1]
@@ -83,6 +93,48 @@ def test_a_returning_visitor_keeps_their_cookie_and_gets_a_fresh_token_for_it(ma
     assert register(Client(enforce_csrf_checks=True), event, token, "stranger@example.edu").status_code == 403
 
 
+def test_the_csrf_cookie_of_a_cached_page_is_the_one_django_sets(make_event, settings):
+    event = make_event()
+    settings.CSRF_COOKIE_SECURE = True
+    settings.PAGE_CACHE = False
+    rendered = Client().get(event.get_absolute_url())
+    settings.PAGE_CACHE = True
+    Client().get(event.get_absolute_url())
+
+    served = Client().get(event.get_absolute_url())
+
+    def attributes(response):
+        line = response.cookies["csrftoken"].OutputString()
+        found = dict(part.strip().partition("=")[::2] for part in line.split(";")[1:])
+        # The two responses may fall in different seconds: their expiry dates too.
+        expires = parsedate_to_datetime(found.pop("expires"))
+        return {name.lower(): value for name, value in found.items()}, expires
+
+    (served_attributes, served_expires), (rendered_attributes, rendered_expires) = map(attributes, (served, rendered))
+    assert served_attributes == rendered_attributes
+    assert abs((served_expires - rendered_expires).total_seconds()) <= 5
+    assert {"secure", "max-age"} <= set(served_attributes) and served_attributes["max-age"] == "31449600"
+    assert served["Vary"] == rendered["Vary"] == "Cookie, Accept-Language"
+
+
+def test_tokens_are_django_s_and_their_characters_equally_likely(rf):
+    from collections import Counter
+
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, _unmask_cipher_token
+
+    request = rf.get("/")
+    tokens = [pagecache.csrf_token(request) for _ in range(2000)]
+
+    secret = request.META["CSRF_COOKIE"]
+    assert len(secret) == 32 and set(secret) <= set(CSRF_ALLOWED_CHARS)
+    assert {_unmask_cipher_token(token) for token in tokens} == {secret}
+    assert len(set(tokens)) == 2000
+    # 64,000 characters over 62: about 1,032 each; a bias from the modulo would show as ±25%.
+    counts = Counter("".join(token[:32] for token in tokens))
+    assert set(counts) == set(CSRF_ALLOWED_CHARS)
+    assert max(counts.values()) < 1.15 * 1032 and min(counts.values()) > 0.85 * 1032
+
+
 def test_the_cached_page_is_the_page(make_event, settings):
     event = make_event()
     settings.PAGE_CACHE = False
@@ -95,6 +147,31 @@ def test_the_cached_page_is_the_page(make_event, settings):
     assert TOKEN.sub("", served.content.decode()) == TOKEN.sub("", rendered.content.decode())
     assert served["Content-Type"] == rendered["Content-Type"]
     assert served["Content-Security-Policy"] == rendered["Content-Security-Policy"]
+
+
+def _nonce_page(request):
+    from django.template import engines
+
+    template = engines["django"].from_string('<script nonce="{{ csp_nonce }}" src="/static/x.js"></script>')
+    return pagecache.serve(
+        request, key="test:nonce", tags=[pagecache.CONTENT], render=lambda: TemplateResponse(request, template, {})
+    )
+
+
+urlpatterns = [route("nonce/", _nonce_page)]
+
+
+@pytest.mark.urls(__name__)
+def test_every_visitor_of_a_cached_page_gets_a_csp_nonce_of_their_own(db):
+    nonces = []
+    for _ in range(3):
+        response = Client().get("/nonce/")
+        nonce = re.search(r'nonce="([^"]+)"', response.content.decode())[1]
+        assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
+        nonces.append(nonce)
+
+    assert len(set(nonces)) == 3
+    assert not any(nonce.startswith("nonce-") for nonce in nonces)  # the stored marker never shows
 
 
 def test_a_page_without_a_form_sets_no_csrf_cookie(make_event, client):
@@ -337,11 +414,13 @@ def test_a_lost_token_means_a_fresh_page(make_event, client):
     client.get(event.get_absolute_url())
     # Written past the model, so nothing invalidates it; then the cache loses the tag.
     Event.objects.filter(pk=event.pk).update(title="After")
-    assert "Before" in text(client.get(event.get_absolute_url()))
+    assert "Before" in text(fenced_client().get(event.get_absolute_url()))
 
     cache.delete(pagecache.tag_key(pagecache.talk_tag(event.slug)))
 
-    assert "After" in text(client.get(event.get_absolute_url()))
+    # Whoever asks the shared cache next (here: someone who just changed something) gets a new token
+    # and a fresh page. (A worker that remembers the old token keeps it: it is told of every change.)
+    assert "After" in text(fenced_client().get(event.get_absolute_url()))
 
 
 def test_only_complete_pages_are_stored(rf, db):

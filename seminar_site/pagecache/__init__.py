@@ -1,0 +1,404 @@
+"""Public pages kept rendered, and never stale.
+
+What a hit costs: nothing but the visitor's own CSRF token. No query, no
+template, and no round trip to the shared cache: each worker keeps the pages
+it served last and the tokens they were stored under in its own memory, and
+is told when a token changes (channels.py). What keeps it exact:
+
+- **Tags.** A page is stored with the current token of every tag it depends on
+  (`content` for what editors change, `talk:<slug>` for one talk's seats).
+  `changed(*tags)` gives those tags new random tokens in the shared cache once
+  the transaction commits, and tells every worker on every host to forget the
+  old ones, before the writer's response goes out. A page records the tokens
+  it had *before* it read the database, so a page rendered from data older than
+  a commit is always stored under a token older than that commit's change.
+- **The channel.** A worker answers from memory only while its channel (Redis
+  pub/sub, PostgreSQL LISTEN/NOTIFY, or a stamp file on one host) has proven
+  within the last PAGE_CACHE_LAG seconds that it delivers; otherwise it asks
+  the shared cache, one round trip, as every request did before. So a change
+  shows to everyone within PAGE_CACHE_LAG (0.25 s by default), channel cut or
+  not; on one host (the stamp file) at once.
+- **The writer.** Whoever made a change gets a short-lived cookie (the fence)
+  with their response: until every worker must have heard of the change, their
+  pages come with tokens read from the shared cache. Their next page shows it.
+- **Time.** A page also says until when it is right (a talk starts, so
+  registration closes; a talk ends, so it leaves the list), and is a miss from
+  then on; and no copy, shared or in a worker's memory, outlives
+  PAGE_CACHE_TIMEOUT, which bounds an invalidation lost while the cache was down.
+- **Per-request parts.** The CSRF token (and a CSP nonce, should a template use
+  one) are rendered as random markers and filled in for each request, so every
+  visitor gets their own token and cookie, exactly as without the cache, only
+  cheaper (visitor.py).
+- **Who.** Only anonymous GET/HEAD requests without a session or a pending
+  message are served from the cache or stored: staff (who see drafts and the
+  admin link) and anyone with a message to show get the page rendered for them.
+- **Language.** The key includes the active language.
+
+PAGE_CACHE=off renders every request.
+"""
+
+import contextvars
+import logging
+import math
+import os
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
+from django.utils import timezone, translation
+from prometheus_client import Counter
+
+from .. import outage
+from . import channels, visitor
+from .visitor import csrf_token
+
+logger = logging.getLogger(__name__)
+
+_LOOKUPS = Counter(
+    "seminar_page_cache_requests_total",
+    "Public pages asked of the page cache, by page (talk, events:upcoming...) and result (hit or miss).",
+    ["page", "result"],
+)
+
+# Anything public pages show of talks, series, speakers, venues and questions.
+CONTENT = "content"
+
+# Stored pages change shape between releases: a release reads only its own
+# (during a rolling deploy both run). Tokens keep their keys, so both see every change.
+PAGE_FORMAT = 2
+
+# The writer's cookie: until when (POSIX time) their pages take tokens from the shared cache.
+FENCE_COOKIE = "pages_changed"
+# Added to PAGE_CACHE_LAG for the clocks of different hosts, which the fence's time crosses.
+FENCE_MARGIN = 1.0
+
+
+def talk_tag(slug: str) -> str:
+    """One talk's seats and registration state, as its page shows them."""
+    return f"talk:{slug}"
+
+
+def changed(*tags: str, using: str | None = None) -> None:
+    """Pages depending on any of `tags` must be rendered afresh once the current transaction commits.
+
+    Call it in the transaction that makes the change (outside one it acts at
+    once); a rollback drops it. Never raises: a cache that cannot be reached
+    is logged, and pages may then lag by at most PAGE_CACHE_TIMEOUT.
+    """
+    if tags:
+        transaction.on_commit(lambda: bump(tags), using=using, robust=True)
+
+
+def bump(tags: Iterable[str]) -> None:
+    """Give `tags` new tokens now and tell every worker (what `changed` does on commit)."""
+    tags = list(tags)
+    keys = [tag_key(tag) for tag in tags]
+    made = _made_here.get()
+    if made is not None:
+        made.append(time.time())
+    channel = state().channel
+    try:
+        channel.write(cache, dict.fromkeys(keys, secrets.token_hex(8)))
+    except Exception:
+        logger.exception("Could not invalidate cached pages for %s", ", ".join(tags))
+        # A store that refuses writes (out of memory) may still delete: a
+        # missing token is a miss too, and no page is stored without one.
+        try:
+            cache.delete_many(keys)
+            channel.tell(cache, keys)
+        except Exception:
+            logger.exception("Could not drop the tokens of %s either", ", ".join(tags))
+
+
+def tag_key(tag: str) -> str:
+    """Where the token of `tag` is kept in the cache."""
+    return f"pages:tag:{tag}"
+
+
+def page_key(key: str, language: str | None = None) -> str:
+    """Where the page named `key` is kept, in `language` (the active one by default)."""
+    return f"pages:{PAGE_FORMAT}:{key}:{language or translation.get_language()}"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    tokens: tuple[str, ...]
+    valid_until: float | None  # a POSIX timestamp
+    csrf_marker: bytes
+    nonce_marker: bytes
+    content: bytes  # encoded once, when rendered
+    headers: tuple[tuple[str, str], ...]
+
+
+class _Recent:
+    """The pages this process served last (at most `size`): a copy is used only when its tokens are current."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict[str, _Entry] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> "_Entry | None":
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: "_Entry") -> None:
+        with self.lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+_recent = _Recent(size=256)
+
+
+class _State:
+    """What one process knows: the tokens it was told of, and the channel that tells it."""
+
+    def __init__(self):
+        self.pid = os.getpid()
+        self.memory = channels.Memory()
+        try:
+            self.channel = channels.choose(self.memory)
+        except ValueError:
+            # The system check says so too; meanwhile every page asks the shared cache.
+            logger.exception("PAGE_CACHE_CHANNEL=%r is not a channel", settings.PAGE_CACHE_CHANNEL)
+            self.channel = channels.Channel(self.memory)
+
+    def tokens(self, keys) -> tuple[str, ...] | None:
+        """The current tokens of `keys` from memory, or None when the shared cache must be asked."""
+        if not self.channel.trusted():
+            return None
+        return self.memory.tokens(keys)
+
+
+_state: _State | None = None
+_state_lock = threading.Lock()
+
+
+def state() -> _State:
+    """This process's state, made on first use (and anew in a child after a fork: threads do not follow)."""
+    global _state
+    current = _state
+    if current is None or current.pid != os.getpid():
+        with _state_lock:
+            current = _state
+            if current is None or current.pid != os.getpid():
+                current = _state = _State()
+    return current
+
+
+def reset() -> None:
+    """Forget everything this process knows and stop listening (tests, and settings that change)."""
+    global _state
+    with _state_lock:
+        if _state is not None and _state.pid == os.getpid():
+            _state.channel.stop()
+        _state = None
+    _recent.clear()
+
+
+# Set by FenceMiddleware for each request: the times of the changes it made.
+_made_here: contextvars.ContextVar[list | None] = contextvars.ContextVar("pagecache_made_here", default=None)
+
+
+class FenceMiddleware:
+    """Whoever changed something sees it on their next page, whichever worker or host serves it.
+
+    Other workers may hear of a change up to PAGE_CACHE_LAG later. A response
+    to a request that changed something carries a cookie saying until when
+    that can be; until then this visitor's pages take their tokens from the
+    shared cache (one round trip) instead of from the worker's memory.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        made = []
+        token = _made_here.set(made)
+        try:
+            response = self.get_response(request)
+        finally:
+            _made_here.reset(token)
+        if made and not state().channel.exact:
+            fence = settings.PAGE_CACHE_LAG + FENCE_MARGIN
+            response.set_cookie(
+                FENCE_COOKIE,
+                f"{max(made) + fence:.3f}",
+                max_age=math.ceil(fence) + 1,
+                secure=settings.CSRF_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
+
+
+def _fenced(request) -> bool:
+    value = request.COOKIES.get(FENCE_COOKIE)
+    if not value:
+        return False
+    try:
+        return float(value) > time.time()
+    except ValueError:
+        return False
+
+
+def cacheable(request) -> bool:
+    """Is this a request whose page is the same for everyone (but for the CSRF token)?"""
+    if not settings.PAGE_CACHE or request.method not in ("GET", "HEAD"):
+        return False
+    cookies = request.COOKIES
+    # A session means someone logged in (staff see drafts and the admin link);
+    # a messages cookie means a message waits to be shown on this page.
+    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
+
+
+def serve(
+    request,
+    *,
+    key: str,
+    tags: Iterable[str],
+    render: Callable[[], HttpResponse],
+    valid_until: Callable[[HttpResponse], object] | None = None,
+) -> HttpResponse:
+    """The response `render()` would give, from this worker's memory or the shared cache when it is current.
+
+    `key` names the page apart from the language (e.g. "talk:<slug>"); `tags`
+    are what it shows; `render()` returns the view's unrendered
+    TemplateResponse (a 404 it raises is not cached); `valid_until(response)`
+    is the datetime from which the page is wrong whatever happens in the
+    database, or None.
+    """
+    if not cacheable(request):
+        return render()
+    known = state()
+    known.channel.start()
+    tag_keys = [tag_key(tag) for tag in tags]
+    entry_key = page_key(key)
+    recent = _recent.get(entry_key)
+    tokens = None if _fenced(request) else known.tokens(tag_keys)
+    try:
+        if tokens is not None:
+            # Told of every change: no need to ask anyone.
+            if _current(recent, tokens):
+                _LOOKUPS.labels(_page_name(key), "hit").inc()
+                return _respond(request, recent)
+            shared = cache.get(entry_key)
+        else:
+            mark = known.memory.mark()
+            # The shared copy travels only when this process has none.
+            found = cache.get_many(tag_keys if recent else [*tag_keys, entry_key])
+            tokens = _tokens(tag_keys, found)
+            known.memory.learn(dict(zip(tag_keys, tokens, strict=True)), mark)
+            if _current(recent, tokens):
+                _LOOKUPS.labels(_page_name(key), "hit").inc()
+                return _respond(request, recent)
+            # Changed since this process served it: another may have stored the new one.
+            shared = found.get(entry_key) if recent is None else cache.get(entry_key)
+    except Exception as error:
+        _LOOKUPS.labels(_page_name(key), "miss").inc()
+        if not outage.database_unavailable(error):  # the page's own queries will meet it too: logged there
+            logger.exception("The page cache could not be read; rendering %s", key)
+        return render()
+    if _current(shared, tokens):
+        _LOOKUPS.labels(_page_name(key), "hit").inc()
+        _recent.put(entry_key, shared)
+        return _respond(request, shared)
+    _LOOKUPS.labels(_page_name(key), "miss").inc()
+    return _render_and_store(request, entry_key, tokens, render, valid_until)
+
+
+def _page_name(key: str) -> str:
+    """The metrics' name of a page: its key without the last part ("talk:<slug>" → "talk")."""
+    return key.rsplit(":", 1)[0]
+
+
+def _page_name(key: str) -> str:
+    """The metrics' name of a page: its key without the last part ("talk:<slug>" → "talk")."""
+    return key.rsplit(":", 1)[0]
+
+
+def _current(entry, tokens: tuple[str, ...]) -> bool:
+    return (
+        isinstance(entry, _Entry)
+        and entry.tokens == tokens
+        and (entry.valid_until is None or timezone.now().timestamp() < entry.valid_until)
+    )
+
+
+def _tokens(tag_keys: list[str], found: dict) -> tuple[str, ...]:
+    missing = [tag_key for tag_key in tag_keys if tag_key not in found]
+    if missing:
+        # First use, or evicted: whichever process adds a token first, all that ask agree on it.
+        # (Workers that remember an evicted token keep it: they are told of every change all the same.)
+        for tag_key in missing:
+            cache.add(tag_key, secrets.token_hex(8), timeout=None)
+        found = found | cache.get_many(missing)
+    return tuple(found.get(tag_key, "") for tag_key in tag_keys)
+
+
+def _render_and_store(request, entry_key, tokens, render, valid_until) -> HttpResponse:
+    csrf_marker, nonce_marker = f"csrf-{secrets.token_hex(16)}", f"nonce-{secrets.token_hex(16)}"
+    response = render()
+    if response.status_code != 200 or not hasattr(response, "render"):
+        return response
+    response.context_data = {**(response.context_data or {}), "csrf_token": csrf_marker, "csp_nonce": nonce_marker}
+    response.render()
+    until = valid_until(response) if valid_until else None
+    now = timezone.now().timestamp()
+    timeout = settings.PAGE_CACHE_TIMEOUT
+    if until is not None:
+        timeout = max(1, min(timeout, int(until.timestamp() - now) + 1))
+    # A copy in a worker's memory lives no longer than the shared one.
+    expires = now + settings.PAGE_CACHE_TIMEOUT
+    entry = _Entry(
+        tokens=tokens,
+        valid_until=min(until.timestamp(), expires) if until else expires,
+        csrf_marker=csrf_marker.encode(),
+        nonce_marker=nonce_marker.encode(),
+        content=response.content,
+        headers=tuple(response.headers.items()),
+    )
+    if all(tokens):
+        _recent.put(entry_key, entry)
+        try:
+            cache.set(entry_key, entry, timeout=timeout)
+        except Exception:
+            logger.exception("The page cache could not store %s", entry_key)
+    response.content = _personal(request, entry, response)
+    return response
+
+
+def _respond(request, entry: _Entry) -> HttpResponse:
+    response = HttpResponse()
+    for name, value in entry.headers:
+        response.headers[name] = value
+    response.content = _personal(request, entry, response)
+    return response
+
+
+def _personal(request, entry: _Entry, response) -> bytes:
+    """The stored page with this request's own CSRF token (its cookie set on `response`) and CSP nonce."""
+    content = entry.content
+    if entry.csrf_marker in content:
+        content = content.replace(entry.csrf_marker, csrf_token(request).encode())
+        visitor.give_csrf_cookie(request, response)
+    if entry.nonce_marker in content:
+        content = content.replace(entry.nonce_marker, visitor.csp_nonce(request).encode())
+    return content
