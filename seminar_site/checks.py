@@ -62,6 +62,8 @@ def check_exempt_networks(app_configs, **kwargs):
             )
         ]
     return []
+
+
 @checks.register(checks.Tags.caches)
 def check_page_cache_channel(app_configs, **kwargs):
     """How workers hear of changed pages, and how late they may."""
