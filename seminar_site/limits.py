@@ -138,8 +138,9 @@ def count_sign_up(request, *, slug: str) -> int | None:
         usage = get_usage(
             request, group=SIGN_UP_GROUP, key=lambda group, request: key, rate=(1, SIGN_UP_WINDOW), increment=True
         )
-    except Exception:
-        logger.exception("Sign-ups per address could not be counted")
+    except Exception as error:
+        if not outage.database_unavailable(error):  # the sign-up's own queries will meet it too: logged there
+            logger.exception("Sign-ups per address could not be counted")
         return None
     return None if usage is None else usage["count"]
 

@@ -318,7 +318,7 @@ def test_a_channel_that_is_not_one_is_refused_by_the_checks_and_pages_still_work
     event = make_event()
     use_channel("carrier-pigeon://")
 
-    assert [error.id for error in check_page_cache_channel(None)] == ["seminar_site.E003"]
+    assert [error.id for error in check_page_cache_channel(None)] == ["seminar_site.E005"]
     assert Client().get(event.get_absolute_url()).status_code == 200
 
 
