@@ -117,7 +117,7 @@ def test_an_invited_organizer_signs_in_with_saml_and_sees_only_their_series(new_
     page.get_by_role("button", name="Sign in at the IdP").click()
     page.get_by_role("button", name="Continue to the site").click()
 
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     page.goto(reverse("admin:events_event_changelist"))
     expect(page.get_by_role("link", name="Our talk")).to_be_visible()
     expect(page.get_by_role("link", name="Their talk")).to_have_count(0)
@@ -214,7 +214,7 @@ def test_totp_enrolment_then_sign_in_with_a_code(new_page, sso, teams, settings)
     page.get_by_role("button", name="Activate").click()
     expect(page.get_by_role("heading", name="Recovery Codes")).to_be_visible()
     page.goto(reverse("admin:index"))
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
     page.context.clear_cookies()
     password_sign_in()
@@ -227,7 +227,7 @@ def test_totp_enrolment_then_sign_in_with_a_code(new_page, sso, teams, settings)
         time.sleep(0.5)
     page.get_by_label("Code").fill(totp.code(secret))
     page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     assert AuditEntry.objects.filter(kind="signed_in", method="password + totp").count() == 1
     assert Event.objects.exists()
 
@@ -264,11 +264,11 @@ def test_a_security_key_as_the_second_factor(new_page, teams, settings, live_sit
     page.get_by_role("button", name="Add").click()
     expect(page.get_by_role("heading", name="Recovery Codes")).to_be_visible()
     page.goto(reverse("admin:index"))
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
     page.context.clear_cookies()
     password_sign_in()
     page.get_by_role("button", name="Use a security key").click()
 
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     assert AuditEntry.objects.filter(kind="signed_in", method="password + webauthn").count() == 1
