@@ -28,17 +28,11 @@ User = get_user_model()
 Role = SeriesMember.Role
 
 
-@pytest.fixture(autouse=True)
-def _once(run_once):
-    pass
-
-
 @pytest.fixture
 def sso(settings, live_site_url, oidc_provider, saml_idp):  # noqa: F811
     """The live site's SSO_PROVIDERS naming both providers; the IdP reads the site's own SAML metadata."""
     helper = SSO(oidc_url=oidc_provider, idp=saml_idp)
     settings.SSO_PROVIDERS = helper.providers_setting()
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     metadata = requests.get(f"{live_site_url}/accounts/saml/{SAML_ID}/metadata/", timeout=30)
     assert metadata.status_code == 200, metadata.text[:2000]
     helper.serve_sp_metadata(metadata.text)
@@ -53,7 +47,6 @@ def teams(settings, series, make_event):
     door.permissions.add(Permission.objects.get(codename="check_in_registration"))
     organizers, _created = Group.objects.get_or_create(name=SeriesMember.ROLE_GROUPS[Role.ORGANIZER])
     organizers.permissions.add(*Permission.objects.filter(content_type__app_label__in=["events", "registrations"]))
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     olivia = User.objects.create_user("olivia", "olivia@cs.utexas.example", "correct horse battery")
     SeriesMember.objects.create(series=series, user=olivia)
     other = Series.objects.create(

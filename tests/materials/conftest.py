@@ -12,12 +12,6 @@ from tests import pdfs
 DAY = datetime.timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def _quick_passwords(settings):
-    # Staff accounts are made in most of these tests; what their password hash costs is not under test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def past_event(make_event):
     """A hybrid talk that ended three days ago."""

@@ -6,13 +6,6 @@ from staff import services
 from tests.idp.fixtures import oidc_provider, saml_idp, sso  # noqa: F401 (fixtures)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Hashing at production strength takes a second a password on this machine; what is
-    # tested here is who may try how often, not the hash.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def organizer(series, make_team_member):
     return make_team_member(series, "olivia")
