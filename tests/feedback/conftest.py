@@ -3,7 +3,7 @@ import pytest
 from feedback.models import answer_path
 
 # The same talk and people as the materials tests: in the room, online, waiting, a no-show, cancelled.
-from tests.materials.conftest import _quick_passwords, audience, past_event  # noqa: F401
+from tests.materials.conftest import audience, past_event  # noqa: F401
 
 
 @pytest.fixture
