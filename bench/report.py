@@ -45,7 +45,8 @@ def rows(run) -> list[dict]:
                 f"; queries at {small} / {large} talks: {a['rendered']} / {b['rendered']} rendered, "
                 f"{a['again']} / {b['again']} cached ({'constant' if a == b else 'NOT constant'})"
             )
-        if series.cpu_us and bare.cpu_us:
+        # A round in which a busy machine let a run answer nothing has no CPU figure: no ratio then.
+        if series.cpu_us and bare.cpu_us and series.cpu_ratio:
             extra += (
                 f"; server CPU per request {series.cpu_us:,.0f} µs against the bare view's {bare.cpu_us:,.0f} µs, "
                 f"{series.cpu_ratio:.2f} ×"

@@ -154,7 +154,9 @@ class Run:
         )
         for series in self.pages.values():
             self.check(series.failures == 0, f"{series.name}: {series.failures} answers were errors")
-            cpu_ratio = f", CPU per request {series.cpu_us:.0f} µs ({series.cpu_ratio:.2f} ×)" if series.cpu_us else ""
+            cpu_ratio = (
+                f", CPU per request {series.cpu_us:.0f} µs ({series.cpu_ratio:.2f} ×)" if series.cpu_ratio else ""
+            )
             print(f"  {series.name:<22} {series.rate:8.0f} req/s  × bare {series.ratio:.2f}{cpu_ratio}", flush=True)
 
     def check_seats(self, what: str, event, *, posts: int) -> dict[str, int]:
