@@ -850,12 +850,19 @@ def test_a_forged_switch_changes_nothing(hybrid_talk, sign_up, client):
     assert client.post(reverse("registrations:switch_attendance", args=["forged-token"])).status_code == 404
 
 
-def test_the_demand_rule_costs_one_count_before_the_lock(make_event, client, django_assert_num_queries, settings):
+@pytest.mark.parametrize(("taken", "counted"), [(0, 0), (20, 0), (21, 1)])
+def test_the_demand_rule_counts_recent_sign_ups_only_past_its_share(
+    make_event, client, django_assert_num_queries, settings, taken, counted
+):
     settings.HOLD_DEMAND = "50%/10m"
     event = make_event(capacity=40)
+    Event.objects.filter(pk=event.pk).update(seats_taken=taken)
 
-    # The recent sign-ups of the talk, counted once, outside the talk's lock.
-    with django_assert_num_queries(REGISTER_POST_QUERIES + 1):
+    # Fewer places taken than the share cannot be a rush, whenever they were taken: nothing to count.
+    # Past it, the recent sign-ups of the talk are counted once, outside the talk's lock.
+    with django_assert_num_queries(REGISTER_POST_QUERIES + counted):
         response = client.post(register_url(event), form_data(email="new@example.edu"))
 
     assert response.status_code == 302
+    # The 21 taken are no registrations of this test: nothing recent, no rush.
+    assert Registration.objects.get(email="new@example.edu").status == Registration.Status.CONFIRMED
