@@ -540,12 +540,11 @@ def test_joining_the_waiting_list_counts_it_only_when_it_has_a_limit(
 # its materials.
 TALK_PAGE_QUERIES = 5
 # Three counters in the database cache (the rate limits per address and talk and per email
-# address, and the sign-ups per address and talk that HOLD_AFTER reads), each new this
-# window: entry count, savepoint, look-up, insert, release. The talk, its
+# address, and the sign-ups per address and talk that HOLD_AFTER reads), one upsert each. The talk, its
 # questions; then the transaction (a savepoint inside the test's own): lock, insert (no look-up
 # of the address before it: the unique constraint answers that), seat counter, history entry,
 # outbox row, release. On commit, the talk page's new token in the database cache (one upsert).
-REGISTER_POST_QUERIES = 3 * 5 + 9 + 1
+REGISTER_POST_QUERIES = 3 * 1 + 9 + 1
 
 
 # Lost your link?
