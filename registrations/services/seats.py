@@ -1,11 +1,16 @@
 """Seats: registering, cancelling, the waiting list and capacity.
 
 Where capacity is enforced: every function that changes who holds a seat
-starts by locking the talk's row (`SELECT ... FOR UPDATE`), so on PostgreSQL
-all seat changes for one talk run one after the other. Inside that lock the
-seat counter `Event.seats_taken` is read, decided on and changed with F()
-updates; the check constraint on the event table (0 <= seats_taken <=
-capacity) backs this up should any code path forget the rule. Online
+locks the talk's row, so on PostgreSQL all seat changes for one talk run one
+after the other. Most start with it (`lock_event`, `SELECT ... FOR NO KEY
+UPDATE`); inside that lock the seat counter `Event.seats_taken` is read,
+decided on and changed with F() updates. A sign-up while seats are free ends
+with it instead: everything else written first, its seat is taken by one
+conditional UPDATE of the talk's row (`seats_taken + 1` where a seat is free
+and registration open), which takes the same lock for the shortest time; no
+row changed, and it starts again under the lock. The check constraint on the
+event table (0 <= seats_taken <= capacity) backs this up should any code path
+forget the rule. Online
 attendance of a hybrid or online talk works the same way with its own counter
 (`online_seats_taken`), limit (`online_capacity`, None for no limit) and
 waiting list, under the same lock: online places never take a seat in the room.
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -30,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from events.models import Event
 from events.when import moment_text
-from seminar_site import i18n
+from seminar_site import i18n, pagecache
 
 from .. import hold_rules
 from ..mail import queue, queue_hold
@@ -256,12 +261,19 @@ def register(
         raise RegistrationError(message, code="invalid") from None
     hold = hold_rules.NO_HOLD
     if not at_door and actor is None:
-        # Before the lock: the rule may count recent sign-ups, and nothing under the lock should wait for that.
+        # Before any lock: the rule may count recent sign-ups, and nothing under the lock should wait for that.
         hold = hold_rules.sign_up_hold(
             event=event, attendance=attendance, signups_from_address=signups_from_address, now=now
         )
 
     try:
+        # A place was free when the talk was read: most likely one still is (all but the last few of a rush).
+        if not at_door and has_free_place(event, attendance):
+            result = _register_with_a_place(
+                event, registration, answers=answers, hold=hold, actor=actor, now=now, attendance=attendance
+            )
+            if result is not None:
+                return result
         with transaction.atomic():
             locked = lock_event(event.pk)
             if at_door:
@@ -290,24 +302,10 @@ def register(
             # No look-up of the address first: the unique constraint finds an
             # active registration of it (the IntegrityError below). Under the
             # talk's lock every statement makes all other sign-ups wait.
-            registration.save(force_insert=True)
-            Answer.objects.bulk_create(
-                Answer(registration=registration, question_id=question_id, value=value)
-                for question_id, value in answers.items()
-            )
+            _save_new(registration, answers)
             if registration.has_place:
                 _take_seats(locked.pk, 1, attendance)
-            if registration.status == Registration.Status.CONFIRMED:
-                log_action(registration, RegistrationLog.Action.REGISTERED, actor=actor)
-                queue(registration=registration, kind=MailKind.CONFIRMATION)
-            else:
-                held = registration.status == Registration.Status.HELD
-                action = RegistrationLog.Action.HELD if held else RegistrationLog.Action.WAITLISTED
-                log_action(registration, action, actor=actor)
-                if registration.awaits_confirmation:
-                    queue_hold(registration=registration)
-                else:
-                    queue(registration=registration, kind=MailKind.WAITLISTED)
+            _record_and_queue(registration, actor=actor)
     except IntegrityError:
         # The transaction is rolled back (nothing of it was written): the address
         # is registered already, by an earlier or an identical simultaneous submission.
@@ -318,6 +316,93 @@ def register(
                 raise
             return _already_registered(existing, actor=actor)
     return RegistrationResult(registration=registration, created=True)
+
+
+class _NoPlace(Exception):
+    """The place seen free when the talk was read is gone (or registration closed): start again under the lock."""
+
+
+def _register_with_a_place(
+    event: Event, registration: Registration, *, answers, hold, actor, now, attendance: str
+) -> RegistrationResult | None:
+    """Register with a seat (or an online place), taken last by one conditional UPDATE; None if there is none.
+
+    Everything else is written first, without any lock: the registration (the
+    unique constraint answers for its address), its answers, its history and
+    its email. The place is taken last, by an UPDATE of the talk's row that
+    also checks, on the row as it is then, what `check_registration_open`
+    and `check_attendance_offered` would, and that the start is the one the
+    hold's deadline was computed from. That UPDATE takes the talk's row lock:
+    on PostgreSQL, other seat changes of the talk wait only from there to the
+    commit. If it changes no row (the talk filled up, closed or changed
+    meanwhile), everything is rolled back and the caller decides under the lock.
+    """
+    registration.status = Registration.Status.HELD if hold.seat else Registration.Status.CONFIRMED
+    if hold.seat:
+        registration.hold_reason = hold.seat
+        registration.hold_until = hold_rules.hold_deadline(event=event, now=now)
+    try:
+        with transaction.atomic():
+            _save_new(registration, answers)
+            _record_and_queue(registration, actor=actor)
+            if not _take_place_if_open(event, attendance=attendance, now=now):
+                raise _NoPlace
+            # After the talk's row lock, as lock_event does: every sign-up takes the two in the same order.
+            pagecache.changed(pagecache.talk_tag(event.slug))
+    except _NoPlace:
+        registration.pk, registration._state.adding = None, True
+        registration.status, registration.hold_reason, registration.hold_until = "", "", None
+        return None
+    return RegistrationResult(registration=registration, created=True)
+
+
+_OFFERING = {
+    IN_PERSON: [Event.AttendanceMode.IN_PERSON, Event.AttendanceMode.HYBRID],
+    ONLINE: [Event.AttendanceMode.ONLINE, Event.AttendanceMode.HYBRID],
+}
+
+
+def _take_place_if_open(event: Event, *, attendance: str, now) -> bool:
+    """Take one place of `attendance` if the talk (its row as it is now) is open for it with one free."""
+    counter = _COUNTERS[attendance]
+    if attendance == ONLINE:
+        free = Q(online_capacity__isnull=True) | Q(online_seats_taken__lt=F("online_capacity"))
+    else:
+        free = Q(seats_taken__lt=F("capacity"))
+    updated = Event.objects.filter(
+        free,
+        Q(registration_opens__isnull=True) | Q(registration_opens__lte=now),
+        Q(registration_closes__isnull=True) | Q(registration_closes__gt=now),
+        pk=event.pk,
+        status=Event.Status.PUBLISHED,
+        start=event.start,
+        start__gt=now,
+        attendance_mode__in=_OFFERING[attendance],
+    ).update(**{counter: F(counter) + 1})
+    return updated == 1
+
+
+def _save_new(registration: Registration, answers: Mapping[int, str]) -> None:
+    registration.save(force_insert=True)
+    if answers:
+        Answer.objects.bulk_create(
+            Answer(registration=registration, question_id=question_id, value=value)
+            for question_id, value in answers.items()
+        )
+
+
+def _record_and_queue(registration: Registration, *, actor) -> None:
+    """The history entry and the email of a new registration, by its status."""
+    if registration.status == Registration.Status.CONFIRMED:
+        log_action(registration, RegistrationLog.Action.REGISTERED, actor=actor)
+        queue(registration=registration, kind=MailKind.CONFIRMATION)
+        return
+    held = registration.status == Registration.Status.HELD
+    log_action(registration, RegistrationLog.Action.HELD if held else RegistrationLog.Action.WAITLISTED, actor=actor)
+    if registration.awaits_confirmation:
+        queue_hold(registration=registration)
+    else:
+        queue(registration=registration, kind=MailKind.WAITLISTED)
 
 
 def _fill_free_seats(
