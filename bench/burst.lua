@@ -2,7 +2,8 @@
 -- their own CSRF cookie and token, then wrk stops itself.
 --
 -- Usage: wrk -t1 -c64 -d600s -s bench/burst.lua <base url> -- <path> <attendees file> <origin>
--- Each line of the attendees file: csrf cookie, csrf token, name, email (tab-separated, form-encoded).
+-- Each line of the attendees file: csrf cookie, csrf token, name, email (form-encoded), and the client
+-- address the proxy in front reports for them (tab-separated).
 -- Run with one thread (-t1): the count of answers lives in that thread.
 -- Once every attendee is sent, connections that need something to do ask
 -- for the bare page (GET, answered 200); posts are answered 302 (a redirect).
@@ -32,12 +33,13 @@ probed = false
 function init(args)
   path, origin = args[1], args[3]
   for line in io.lines(args[2]) do
-    local cookie, token, name, email = line:match("([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)")
+    local cookie, token, name, email, address = line:match("([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)")
     attendees[#attendees + 1] = {
       headers = {
         ["Cookie"] = "csrftoken=" .. cookie,
         ["Content-Type"] = "application/x-www-form-urlencoded",
         ["X-Forwarded-Proto"] = "https",
+        ["X-Forwarded-For"] = address,
         ["Origin"] = origin,
       },
       body = "csrfmiddlewaretoken=" .. token .. "&name=" .. name .. "&email=" .. email .. "&consent=on&website=",

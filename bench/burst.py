@@ -21,7 +21,7 @@ def collect_attendees(page_url: str, count: int, path: Path) -> Path:
         cookie = response.cookies["csrftoken"]
         token = TOKEN.search(response.text)[1]
         name, email = data.attendee_fields(n)
-        return f"{cookie}\t{token}\t{name}\t{email}\n"
+        return f"{cookie}\t{token}\t{name}\t{email}\t{data.attendee_address(n)}\n"
 
     with ThreadPoolExecutor(4) as pool:
         lines = list(pool.map(visit, range(count)))

@@ -74,8 +74,9 @@ def run_post(url, attendees_file, connections, origin):
     bodies = []
     with open(attendees_file, encoding="utf-8") as lines:
         for line in lines:
-            cookie, token, name, email = line.rstrip("\n").split("\t")
-            bodies.append((cookie, f"csrfmiddlewaretoken={token}&name={name}&email={email}&consent=on&website="))
+            cookie, token, name, email, address = line.rstrip("\n").split("\t")
+            body = f"csrfmiddlewaretoken={token}&name={name}&email={email}&consent=on&website="
+            bodies.append((cookie, address, body))
     queue, lock = itertools.count(), threading.Lock()
     counts = {"redirects": 0, "other": {}, "socket_errors": 0}
 
@@ -86,11 +87,12 @@ def run_post(url, attendees_file, connections, origin):
                 index = next(queue)
             if index >= len(bodies):
                 return
-            cookie, body = bodies[index]
+            cookie, address, body = bodies[index]
             headers = {
                 "Cookie": f"csrftoken={cookie}",
                 "Content-Type": "application/x-www-form-urlencoded",
                 "X-Forwarded-Proto": "https",
+                "X-Forwarded-For": address,
                 "Origin": origin,
             }
             try:
@@ -181,8 +183,8 @@ def run_rush(base_url, config):
     people = []
     with open(config["plan"], encoding="utf-8") as lines:
         for line in lines:
-            arrival, posts, name, email = line.rstrip("\n").split("\t")
-            people.append((config["start"] + float(arrival) / 1000, posts == "1", name, email))
+            arrival, posts, name, email, address = line.rstrip("\n").split("\t")
+            people.append((config["start"] + float(arrival) / 1000, posts == "1", name, email, address))
     lock = threading.Lock()
     found = {"pages": 0, "page_errors": 0, "posts": 0, "redirects": 0, "other": {}, "page_us": [], "post_us": []}
     span = [None, 0.0]
@@ -209,9 +211,11 @@ def run_rush(base_url, config):
                 with lock:
                     found["other"]["no answer"] = found["other"].get("no answer", 0) + 1
 
-    def one(connection, at, posts, name, email):
+    def one(connection, at, posts, name, email, address):
         time.sleep(max(0.0, at - time.monotonic()))
-        response, body, elapsed = timed(connection, "GET", config["page"], headers={"X-Forwarded-Proto": "https"})
+        # Each person from an address of their own, as the proxy in front reports it.
+        proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": address}
+        response, body, elapsed = timed(connection, "GET", config["page"], headers=proxied)
         cookie = (response.getheader("Set-Cookie") or "").partition("csrftoken=")[2].split(";")[0]
         token = token_pattern.search(body.decode(errors="replace"))
         with lock:
@@ -222,10 +226,9 @@ def run_rush(base_url, config):
                 return
         if not posts:
             return
-        headers = {
+        headers = proxied | {
             "Cookie": f"csrftoken={cookie}",
             "Content-Type": "application/x-www-form-urlencoded",
-            "X-Forwarded-Proto": "https",
             "Origin": config["origin"],
         }
         form = f"csrfmiddlewaretoken={token[1]}&name={name}&email={email}&consent=on&website="

@@ -79,14 +79,15 @@ class RushResult:
 
 
 def schedule(path: Path, *, people: int, posters: int, window: float, seed: int = 21) -> Path:
-    """Who arrives when (ms into the window, uniformly at random), and which `posters` of them register."""
+    """Who arrives when (ms into the window, uniformly at random), from which address, and which `posters`
+    of them register."""
     rng = random.Random(seed)
     arrivals = sorted(rng.uniform(0, window * 1000) for _ in range(people))
     registering = set(rng.sample(range(people), posters))
     lines = []
     for n, arrival in enumerate(arrivals):
         name, email = data.attendee_fields(n)
-        lines.append(f"{arrival:.1f}\t{int(n in registering)}\t{name}\t{email}\n")
+        lines.append(f"{arrival:.1f}\t{int(n in registering)}\t{name}\t{email}\t{data.attendee_address(n)}\n")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(lines), encoding="utf-8")
     return path

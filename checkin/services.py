@@ -91,7 +91,8 @@ def admit_walk_in(
     the talk is not one to check in at.
     """
     with transaction.atomic():
-        locked = Event.objects.select_for_update(of=("self",)).select_related("venue").get(pk=event.pk)
+        # The talk's seat lock, as registrations' services take it (FOR NO KEY UPDATE: see lock_event).
+        locked = Event.objects.select_for_update(of=("self",), no_key=True).select_related("venue").get(pk=event.pk)
         services.check_door_open(event=locked)
         existing = (
             Registration.objects.filter(event=locked, email__iexact=(email or "").strip())

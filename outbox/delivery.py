@@ -1,8 +1,9 @@
 """Sending what the outbox holds, at most once.
 
 Rows are written in the caller's transaction by services.queue_mail(); a task
-enqueued on commit delivers each one (tasks.deliver_mail), and sweep() picks
-up whatever a lost task or a worker restart left behind.
+written in that same transaction (or enqueued on commit, where tasks are not
+rows of this database) delivers each one (tasks.deliver_mail), and sweep()
+picks up whatever a lost task or a worker restart left behind.
 
 At most once, not at least once. A worker first claims a row: it locks it
 (skipping rows another worker holds), moves it from pending to sending and
@@ -22,10 +23,11 @@ shows things as they are then.
 import datetime
 import logging
 import smtplib
+from functools import partial
 
 from anymail.exceptions import AnymailAPIError, AnymailInvalidAddress, AnymailRecipientsRefused
 from django.core.mail import DEFAULT_MAILER_ALIAS, mailers
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -65,6 +67,33 @@ def enqueue_delivery(mail_id: int, *, run_after: datetime.datetime | None = None
             return
         task = task.using(run_after=run_after)
     task.enqueue(mail_id)
+
+
+def enqueue_with_commit(mail_id: int) -> None:
+    """Hand a row written in the current transaction to the task worker, so that it gets it once that commits.
+
+    Where tasks are rows of this same database (django_tasks_db's backend), the
+    task is written now, in the caller's transaction: it commits with the
+    message or not at all, in the same commit instead of a second transaction
+    after it. Any other backend (the immediate one of the tests runs the task
+    at once) gets it when the transaction commits. Either way the worker can
+    only claim a committed, pending row: at most once as ever.
+    """
+    if _tasks_in_this_database():
+        enqueue_delivery(mail_id)
+    else:
+        transaction.on_commit(partial(enqueue_delivery, mail_id), robust=True)
+
+
+def _tasks_in_this_database() -> bool:
+    from .tasks import deliver_mail
+
+    backend = deliver_mail.get_backend()
+    if type(backend).__module__.partition(".")[0] != "django_tasks_db":
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    return router.db_for_write(DBTaskResult) == DEFAULT_DB_ALIAS
 
 
 def retry_delay(attempts: int) -> datetime.timedelta:

@@ -1,13 +1,11 @@
 """Every change to the outbox that is not sending itself (delivery.py does that)."""
 
-from functools import partial
-
 from django.db import IntegrityError, models, transaction
 from django.db.models import Case, F, QuerySet, TextField, Value, When
 from django.utils import timezone
 
 from . import metrics, registry, signals
-from .delivery import enqueue_delivery
+from .delivery import enqueue_with_commit
 from .models import OutgoingMail
 
 Status = OutgoingMail.Status
@@ -25,8 +23,8 @@ def queue_mail(
 
     Call it inside the transaction that made the change the message is about:
     if that transaction rolls back, no message is left behind. The message is
-    handed to the task worker once the transaction commits, and built by the
-    kind's registered builder when it is sent.
+    handed to the task worker with that transaction (delivery.enqueue_with_commit),
+    and built by the kind's registered builder when it is sent.
 
     `about` is the object the message concerns (the builder reads it; the
     outbox only stores the pointer). With `once_key`, at most one message of
@@ -50,7 +48,7 @@ def queue_mail(
             return None
     else:
         mail.save(force_insert=True)
-    transaction.on_commit(partial(enqueue_delivery, mail.pk), robust=True)
+    enqueue_with_commit(mail.pk)
     return mail
 
 
@@ -66,7 +64,7 @@ def send_again(*, mail: OutgoingMail) -> bool:
             status=Status.PENDING, next_attempt_at=None, sending_started_at=None
         )
         if updated:
-            transaction.on_commit(partial(enqueue_delivery, mail.pk), robust=True)
+            enqueue_with_commit(mail.pk)
     return bool(updated)
 
 

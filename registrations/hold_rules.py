@@ -71,9 +71,10 @@ def sign_up_hold(*, event, attendance: str, signups_from_address: int | None, no
     the cache was unreachable, or the sign-up did not come over the web).
     The organizers' flag and the address rule hold whatever the sign-up gets,
     a seat or a waiting-list place; demand holds seats only. Reads the talk's
-    counters as given (no lock needed: a rush is a rush whether or not the
-    last few sign-ups are counted) and, for demand, counts the recent sign-ups
-    of the talk in one query.
+    counters as given, so `event` must have been read recently, as a request
+    reads it (no lock needed: a rush is a rush whether or not the last few
+    sign-ups are counted), and, for demand, counts the recent sign-ups of the
+    talk in one query, only once more than the share of its places is taken.
     """
     if event.asks_confirmation_by_email:
         return SignUpHold(seat=HoldReason.CONFIRM_BY_EMAIL, waitlist=HoldReason.CONFIRM_BY_EMAIL)
@@ -98,6 +99,9 @@ def in_demand(*, event, attendance: str, now: datetime.datetime) -> bool:
     if demand is None or not capacity or taken >= capacity:
         return False
     percent, seconds = demand
+    if taken * 100 <= percent * capacity:
+        # The recent sign-ups holding places are some of the `taken`: not past the share yet, whenever they came.
+        return False
     since = now - datetime.timedelta(seconds=seconds)
     recent = (
         Registration.objects.filter(event_id=event.pk, attendance=attendance, created_at__gte=since)

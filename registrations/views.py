@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -6,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from events.models import Event
+from events.models import Event, Question
 from events.when import deadline_text, moment_text
 from seminar_site import i18n
 from seminar_site.limits import (
@@ -41,8 +42,15 @@ def _registration_from_token(token):
 @rate_limit(EMAIL_ADDRESS_GROUP, rate="EMAIL_ADDRESS_RATE_LIMIT", key=by_post_field("email"))
 def register(request, slug):
     """The form on the talk page posts here; success redirects, so reloading never posts twice."""
-    event = _visible_event(request, slug)
-    form = RegistrationForm(request.POST, questions=event.questions.all(), event=event)
+    event = get_object_or_404(
+        Event.objects.visible_to(request.user)
+        .select_related("series", "venue")
+        # In the same query: most talks ask nothing, and then their questions need no query of their own.
+        .annotate(asks_questions=Exists(Question.objects.filter(event=OuterRef("pk")))),
+        slug=slug,
+    )
+    questions = event.questions.all() if event.asks_questions else ()
+    form = RegistrationForm(request.POST, questions=questions, event=event)
     if form.is_valid():
         try:
             result = services.register(

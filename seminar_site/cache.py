@@ -8,7 +8,9 @@ database and every deploy get it with no extra step). Counting is safe across
 processes and hosts: Django's DatabaseCache.incr reads and then writes the
 whole entry, so two workers counting the same key at once could both write the
 same number; here the row is locked (PostgreSQL) while its value is read and
-rewritten, in two statements instead of five.
+rewritten, in two statements instead of five. A rate-limit counter (`count`) is
+one statement: an upsert that adds one and returns the new count. Its row
+holds the count as digits, not as a pickle: only `count` reads it.
 
 Redis: Django builds a new redis.Redis object for every command, about 50 µs
 of a cached page's few hundred when it has to ask the cache. The object holds
@@ -20,8 +22,8 @@ happened (seminar_site/pagecache/channels.py).
 """
 
 import base64
+import datetime
 import pickle
-from datetime import datetime
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
@@ -50,6 +52,30 @@ class DatabaseCache(DjangoDatabaseCache):
             cursor.execute(f"UPDATE {table} SET value = %s WHERE cache_key = %s", [encoded, key])  # noqa: S608
         return value
 
+    def count(self, key, *, timeout: int, version=None) -> int:
+        """Add one to the counter `key`, made with a count of 0 if missing or expired (lasting `timeout`
+        seconds from then); return its new count. One statement, atomic on every database: what
+        `add` then `incr` do in up to nine statements and three transactions."""
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        table = connection.ops.quote_name(self._table)
+        key_column, value, expires = (connection.ops.quote_name(name) for name in ("cache_key", "value", "expires"))
+        now = timezone.now().replace(microsecond=0)
+        expiry = connection.ops.adapt_datetimefield_value(now + datetime.timedelta(seconds=timeout))
+        now = connection.ops.adapt_datetimefield_value(now)
+        # Quoted names from settings; every value a parameter. The count is text in the value column.
+        sql = (
+            f"INSERT INTO {table} ({key_column}, {value}, {expires}) VALUES (%s, '1', %s) "  # noqa: S608
+            f"ON CONFLICT ({key_column}) DO UPDATE SET "
+            f"{value} = CASE WHEN {table}.{expires} < %s THEN '1' "
+            f"ELSE CAST(CAST({table}.{value} AS INTEGER) + 1 AS TEXT) END, "
+            f"{expires} = CASE WHEN {table}.{expires} < %s THEN EXCLUDED.{expires} ELSE {table}.{expires} END "
+            f"RETURNING {value}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.make_and_validate_key(key, version=version), expiry, now, now])
+            return int(cursor.fetchone()[0])
+
     def set_many_at_once(self, data, *, notify: tuple[str, str] | None = None, version=None) -> None:
         """set_many(data) without expiry in one statement (an upsert), and on PostgreSQL, with `notify`
         (channel, message), pg_notify in that same statement: the values and the notification commit together.
@@ -63,7 +89,7 @@ class DatabaseCache(DjangoDatabaseCache):
         connection = connections[db]
         key, value, expires = (connection.ops.quote_name(name) for name in ("cache_key", "value", "expires"))
         table = connection.ops.quote_name(self._table)
-        never = connection.ops.adapt_datetimefield_value(datetime.max.replace(microsecond=0))
+        never = connection.ops.adapt_datetimefield_value(datetime.datetime.max.replace(microsecond=0))
         rows, params = [], []
         for name, data_value in data.items():
             encoded = base64.b64encode(pickle.dumps(data_value, self.pickle_protocol)).decode("latin1")
@@ -126,6 +152,15 @@ class RedisCache(DjangoRedisCache):
                 pipeline.expire(key, timeout)
         pipeline.publish(channel, message)
         pipeline.execute()
+
+    def count(self, key, *, timeout: int, version=None) -> int:
+        """Add one to the counter `key`, made with a count of 0 lasting `timeout` seconds if missing;
+        return its new count. One round trip (SET NX, INCR), where `add` then `incr` take two."""
+        key = self.make_and_validate_key(key, version=version)
+        pipeline = self._cache.get_client(key, write=True).pipeline(transaction=True)
+        pipeline.set(key, 0, ex=timeout, nx=True)
+        pipeline.incr(key)
+        return int(pipeline.execute()[1])
 
     def publish(self, channel, message):
         """PUBLISH on the cache's server (pub/sub channels are not namespaced by the key prefix: name them so)."""

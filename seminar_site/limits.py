@@ -1,7 +1,9 @@
 """Rate limits for views: who may post how often, counted in the shared cache.
 
 Counting is django-ratelimit's (fixed windows in the "default" cache, which
-every worker and host shares); this module adds what the site needs around it:
+every worker and host shares, under its hashed keys), in one round trip where
+the cache can (`count` of seminar_site/cache.py: one statement in the
+database cache); this module adds what the site needs around it:
 rates read from settings at request time ("10/h", "5/15m" or "off"), the
 client address behind a known number of proxies, networks exempt from the
 per-address limits (RATE_LIMIT_EXEMPT_NETWORKS), and a friendly 429 page with
@@ -24,13 +26,16 @@ import datetime
 import ipaddress
 import logging
 import re
+import time
 from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
+from django.core.cache import caches
 from django.shortcuts import render
 from django.utils import timezone
-from django_ratelimit.core import get_usage
+from django_ratelimit import ALL
+from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key
 from prometheus_client import Counter
 
 from . import outage
@@ -69,6 +74,30 @@ def parse_rate(value: str) -> tuple[int, int] | None:
     if not match or int(match["count"]) < 1 or int(match["multiplier"] or 1) < 1:
         raise ValueError('not a rate such as "10/h" or "5/15m", nor "off"')
     return int(match["count"]), int(match["multiplier"] or 1) * _SECONDS[match["unit"]]
+
+
+def get_usage(request, *, group: str, key: str, rate: tuple[int, int]) -> dict | None:
+    """Count one request of `group` by `key` in the current window of `rate` ((count, seconds)).
+
+    django-ratelimit's get_usage(increment=True), with its windows and hashed
+    keys: {"count", "limit", "should_limit", "time_left"}, or None with
+    RATELIMIT_ENABLE off. Raises what the cache raises (callers fail open).
+    """
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
+        return None
+    limit, period = rate
+    window = _get_window(key, period)
+    # Its own prefix: a count is stored as digits here, not pickled as django-ratelimit's own code does.
+    cache_key = "n" + _make_cache_key(group, window, rate, key, ALL)
+    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    count_at_once = getattr(cache, "count", None)
+    if count_at_once is not None:
+        count = count_at_once(cache_key, timeout=period + EXPIRATION_FUDGE)
+    elif cache.add(cache_key, 1, period + EXPIRATION_FUDGE):
+        count = 1
+    else:
+        count = cache.incr(cache_key)
+    return {"count": count, "limit": limit, "should_limit": count > limit, "time_left": window - int(time.time())}
 
 
 def client_ip(request) -> str:
@@ -135,9 +164,7 @@ def count_sign_up(request, *, slug: str) -> int | None:
         return None
     key = f"{address}|{slug}"
     try:
-        usage = get_usage(
-            request, group=SIGN_UP_GROUP, key=lambda group, request: key, rate=(1, SIGN_UP_WINDOW), increment=True
-        )
+        usage = get_usage(request, group=SIGN_UP_GROUP, key=key, rate=(1, SIGN_UP_WINDOW))
     except Exception as error:
         if not outage.database_unavailable(error):  # the sign-up's own queries will meet it too: logged there
             logger.exception("Sign-ups per address could not be counted")
@@ -216,7 +243,7 @@ def _over_limit(request, *, group: str, rate_setting: str, key: str) -> int | No
     if rate is None or not key:
         return None
     try:
-        usage = get_usage(request, group=group, key=lambda group, request: key, rate=rate, increment=True)
+        usage = get_usage(request, group=group, key=key, rate=rate)
     except Exception as error:
         # The store is down: letting people register beats refusing everyone.
         if not outage.database_unavailable(error):  # the view's own queries will meet it too: logged there

@@ -92,17 +92,21 @@ def _page_cache_starts_empty(settings, tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _page_cache_sees_test_changes(monkeypatch):
-    # A test runs in a transaction that never commits, so the page cache's
-    # on-commit invalidation would never come: here it comes at once, as it
-    # would at the commit of a real request, and the next page is current.
-    # (Tests with transaction=True commit for real and get both.)
+    # A test runs in a transaction that never commits, so what the page cache
+    # does once a change commits (the new tokens, or telling the other
+    # processes of the ones written in the transaction) would never come: here
+    # it comes at once, as it would at the commit of a real request, and the
+    # next page is current. (Tests with transaction=True commit for real and get both.)
+    from django.db import DEFAULT_DB_ALIAS
+    from django.test import TestCase
+
     from seminar_site import pagecache
 
     changed = pagecache.changed
 
     def changed_now(*tags, using=None):
-        pagecache.bump(tags)
-        changed(*tags, using=using)
+        with TestCase.captureOnCommitCallbacks(using=using or DEFAULT_DB_ALIAS, execute=True):
+            changed(*tags, using=using)
 
     monkeypatch.setattr(pagecache, "changed", changed_now)
 

@@ -1,11 +1,12 @@
 """Every change to registrations and seats happens in this package, one module per concern.
 
-seats.py (register, cancel, promote, capacity: where capacity is enforced), holds.py (seats held
-until confirmed by email, seats offered near the start, releasing those not confirmed in time),
-online.py (switching sides, the stream link), checkin.py, erasure.py, notifications.py (talk
-updates, reminders, lost links, bounces). Views, admin actions, commands and tasks call these functions through this
-package (`from registrations import services`) and never repeat their rules. Mail is only
-queued (an outbox row in the same transaction), never sent from here.
+signup.py (register), seats.py (cancel, promote, capacity: where capacity is enforced),
+holds.py (seats held until confirmed by email, seats offered near the start, releasing those
+not confirmed in time), online.py (switching sides, the stream link), checkin.py, erasure.py,
+notifications.py (talk updates, reminders, lost links, bounces). Views, admin actions, commands
+and tasks call these functions through this package (`from registrations import services`) and
+never repeat their rules. Mail is only queued (an outbox row in the same transaction), never
+sent from here.
 """
 
 from .base import RegistrationError
@@ -26,7 +27,6 @@ from .online import queue_due_stream_links, send_stream_link, switch_attendance
 from .seats import (
     IN_PERSON,
     ONLINE,
-    RegistrationResult,
     cancel_registration,
     change_capacity,
     change_online_capacity,
@@ -37,9 +37,9 @@ from .seats import (
     has_free_place,
     places,
     promote_waitlist,
-    register,
     seat_waitlisted,
 )
+from .signup import RegistrationResult, register
 
 __all__ = [
     "ERASED_NAME",

@@ -1,14 +1,19 @@
-"""Seats: registering, cancelling, the waiting list and capacity.
+"""Seats: cancelling, the waiting list and capacity; what a sign-up (signup.py) is decided by.
 
 Where capacity is enforced: every function that changes who holds a seat
-starts by locking the talk's row (`SELECT ... FOR UPDATE`), so on PostgreSQL
-all seat changes for one talk run one after the other. Inside that lock the
-seat counter `Event.seats_taken` is read, decided on and changed with F()
-updates; the check constraint on the event table (0 <= seats_taken <=
-capacity) backs this up should any code path forget the rule. Online
-attendance of a hybrid or online talk works the same way with its own counter
-(`online_seats_taken`), limit (`online_capacity`, None for no limit) and
-waiting list, under the same lock: online places never take a seat in the room.
+locks the talk's row, so on PostgreSQL all seat changes for one talk run one
+after the other. Most start with it (`lock_event`, `SELECT ... FOR NO KEY
+UPDATE`); inside that lock the seat counter `Event.seats_taken` is read,
+decided on and changed with F() updates. A sign-up while seats are free ends
+with it instead: everything else written first, its seat is taken by one
+conditional UPDATE of the talk's row (`seats_taken + 1` where a seat is free
+and registration open), which takes the same lock for the shortest time; no
+row changed, and it starts again under the lock. The check constraint on the
+event table (0 <= seats_taken <= capacity) backs this up should any code path
+forget the rule. Online attendance of a hybrid or online talk works the same
+way with its own counter (`online_seats_taken`), limit (`online_capacity`,
+None for no limit) and waiting list, under the same lock: online places never
+take a seat in the room.
 
 A seat *held* until its person confirms by email (services/holds.py) is a seat
 like a confirmed one here: it is counted in `seats_taken` (or
@@ -17,38 +22,19 @@ same way. `Registration.objects.with_place()` lists both; `place_counts()`
 tells them apart.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Lower
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from events.models import Event
 from events.when import moment_text
-from seminar_site import i18n
 
 from .. import hold_rules
 from ..mail import queue, queue_hold
-from ..models import Answer, MailKind, Registration, RegistrationLog
+from ..models import MailKind, Registration, RegistrationLog
 from .base import RegistrationError, lock_event, log_action
 from .notifications import cancel_invites
-
-
-@dataclass(frozen=True)
-class RegistrationResult:
-    """What `register` did: `created` is False when the address was already registered."""
-
-    registration: Registration
-    created: bool
-
-    @property
-    def already_registered(self) -> bool:
-        return not self.created
 
 
 def check_registration_open(*, event: Event, now=None) -> None:
@@ -145,16 +131,6 @@ def decide_status(*, event: Event, waitlisted_count: int, attendance: str = IN_P
     return Registration.Status.WAITLISTED
 
 
-def _active_with_email(event_id: int, email: str):
-    # Compared exactly as the unique constraint does: lower() in the database.
-    return (
-        Registration.objects.active()
-        .filter(event_id=event_id)
-        .alias(email_lower=Lower("email"))
-        .filter(email_lower=Lower(Value(email)))
-    )
-
-
 def _waitlisted_count(event: Event, attendance: str) -> int:
     # What decide_status needs: the waiting list's length, only when it is full and limited.
     if has_free_place(event, attendance) or event.waitlist_limit is None:
@@ -166,158 +142,6 @@ def _take_seats(event_id: int, count: int, attendance: str = IN_PERSON) -> None:
     if count:
         counter = _COUNTERS[attendance]
         Event.objects.filter(pk=event_id).update(**{counter: F(counter) + count})
-
-
-def _already_registered(existing: Registration, *, actor=None) -> RegistrationResult:
-    mail = queue(registration=existing, kind=MailKind.RESEND)
-    if mail is not None:
-        log_action(
-            existing,
-            RegistrationLog.Action.CONFIRMATION_RESENT,
-            from_status=existing.status,
-            actor=actor,
-            note=_("Registered again with the same address."),
-        )
-    return RegistrationResult(registration=existing, created=False)
-
-
-def _field_label(name: str) -> str:
-    return capfirst(Registration._meta.get_field(name).verbose_name)
-
-
-def register(
-    *,
-    event: Event,
-    name: str,
-    email: str,
-    affiliation: str = "",
-    position: str = "",
-    answers: Mapping[int, str] | None = None,
-    attendance: str = IN_PERSON,
-    actor=None,
-    now=None,
-    at_door: bool = False,
-    language: str = "",
-    signups_from_address: int | None = None,
-) -> RegistrationResult:
-    """Register `email` for `event`: a place if one is free, else a place on the waiting list.
-
-    The place may be *held* until the person confirms by email (status HELD, or
-    a waiting-list place with `hold_until`): `hold_rules.sign_up_hold` decides,
-    from the talk and `signups_from_address` (the sign-ups the client's address
-    made for the talk this hour, this one included; None when unknown). A held
-    person is sent the button to keep it instead of the confirmation. Nobody
-    registered by staff (`actor`, `at_door`) is held.
-
-    `attendance` is in person (a seat in the room) or online; each has its own
-    places and waiting list.
-
-    Preconditions: `name`, `email`, `affiliation` and `position` were checked
-    by a form (they are validated again against the model's fields), and so
-    were `answers` (question id to `Answer.value`; only questions of this talk).
-    An address that already holds an active registration (compared trimmed and
-    case-insensitively) gets no second seat: the confirmation is queued again
-    and the existing registration is returned with `created=False`.
-
-    Raises RegistrationError when registration is not open (see
-    `check_registration_open`), the talk does not offer `attendance`
-    ("attendance"), the talk is full ("full", "waitlist_full"),
-    or a field is invalid ("invalid"), or an answer is to a question of
-    another talk ("invalid"). With `at_door` (staff adding a walk-in) the
-    registration window does not apply, only that the talk is published and
-    not over (see `check_door_open`).
-
-    `language` (e.g. the request's, `seminar_site.i18n.current()`) is the one
-    every message to the registrant is written in; the site's default if empty
-    or not offered.
-    """
-    now = now or timezone.now()
-    email = (email or "").strip()
-    answers = {question_id: value for question_id, value in (answers or {}).items() if value}
-    if answers and set(answers) - set(event.questions.values_list("pk", flat=True)):
-        raise RegistrationError(_("This form does not belong to this talk. Please reload the page."), code="invalid")
-    registration = Registration(
-        event_id=event.pk,
-        name=" ".join((name or "").split()),
-        email=email,
-        affiliation=(affiliation or "").strip(),
-        position=position or "",
-        attendance=attendance,
-        language=i18n.supported(language),
-    )
-    check_attendance_offered(event=event, attendance=attendance)
-    try:
-        registration.full_clean(exclude=["event", "status"], validate_unique=False, validate_constraints=False)
-    except ValidationError as error:
-        message = " ".join(
-            " ".join(msgs) if field == NON_FIELD_ERRORS else f"{_field_label(field)}: {' '.join(msgs)}"
-            for field, msgs in error.message_dict.items()
-        )
-        raise RegistrationError(message, code="invalid") from None
-    hold = hold_rules.NO_HOLD
-    if not at_door and actor is None:
-        # Before the lock: the rule may count recent sign-ups, and nothing under the lock should wait for that.
-        hold = hold_rules.sign_up_hold(
-            event=event, attendance=attendance, signups_from_address=signups_from_address, now=now
-        )
-
-    try:
-        with transaction.atomic():
-            locked = lock_event(event.pk)
-            if at_door:
-                check_door_open(event=locked, now=now)
-            else:
-                check_registration_open(event=locked, now=now)
-            try:
-                check_attendance_offered(event=locked, attendance=attendance)
-                registration.status = decide_status(
-                    event=locked,
-                    waitlisted_count=_waitlisted_count(locked, attendance),
-                    attendance=attendance,
-                )
-            except RegistrationError:
-                # Someone already registered is told so, whatever else has changed.
-                existing = _active_with_email(locked.pk, email).first()
-                if existing is None:
-                    raise
-                return _already_registered(existing, actor=actor)
-            reason = hold.seat if registration.status == Registration.Status.CONFIRMED else hold.waitlist
-            if reason:
-                registration.hold_reason = reason
-                registration.hold_until = hold_rules.hold_deadline(event=locked, now=now)
-                if registration.status == Registration.Status.CONFIRMED:
-                    registration.status = Registration.Status.HELD
-            # No look-up of the address first: the unique constraint finds an
-            # active registration of it (the IntegrityError below). Under the
-            # talk's lock every statement makes all other sign-ups wait.
-            registration.save(force_insert=True)
-            Answer.objects.bulk_create(
-                Answer(registration=registration, question_id=question_id, value=value)
-                for question_id, value in answers.items()
-            )
-            if registration.has_place:
-                _take_seats(locked.pk, 1, attendance)
-            if registration.status == Registration.Status.CONFIRMED:
-                log_action(registration, RegistrationLog.Action.REGISTERED, actor=actor)
-                queue(registration=registration, kind=MailKind.CONFIRMATION)
-            else:
-                held = registration.status == Registration.Status.HELD
-                action = RegistrationLog.Action.HELD if held else RegistrationLog.Action.WAITLISTED
-                log_action(registration, action, actor=actor)
-                if registration.awaits_confirmation:
-                    queue_hold(registration=registration)
-                else:
-                    queue(registration=registration, kind=MailKind.WAITLISTED)
-    except IntegrityError:
-        # The transaction is rolled back (nothing of it was written): the address
-        # is registered already, by an earlier or an identical simultaneous submission.
-        with transaction.atomic():
-            locked = lock_event(event.pk)
-            existing = _active_with_email(locked.pk, email).first()
-            if existing is None:
-                raise
-            return _already_registered(existing, actor=actor)
-    return RegistrationResult(registration=registration, created=True)
 
 
 def _fill_free_seats(

@@ -47,6 +47,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
@@ -89,20 +90,49 @@ def changed(*tags: str, using: str | None = None) -> None:
     """Pages depending on any of `tags` must be rendered afresh once the current transaction commits.
 
     Call it in the transaction that makes the change (outside one it acts at
-    once); a rollback drops it. Never raises: a cache that cannot be reached
-    is logged, and pages may then lag by at most PAGE_CACHE_TIMEOUT.
+    once); a rollback drops it. Where the shared cache is this database (the
+    database cache), the new tokens are written in that transaction, and on
+    PostgreSQL its NOTIFY too: they commit with the change, in one commit, and
+    only the stamp file (one host) is written after it. Otherwise (Redis) they
+    are written once it commits, which never raises: a cache that cannot be
+    reached is logged, and pages may then lag by at most PAGE_CACHE_TIMEOUT.
+    On PostgreSQL a write that fails in the transaction fails the transaction,
+    as any of its statements would.
     """
-    if tags:
-        transaction.on_commit(lambda: bump(tags), using=using, robust=True)
+    if not tags:
+        return
+    channel = state().channel
+    if transaction.get_connection(using).in_atomic_block:
+        keys = [tag_key(tag) for tag in tags]
+        try:
+            written = channel.write_in_transaction(cache, dict.fromkeys(keys, secrets.token_hex(8)), using=using)
+        except Exception:
+            # Tried again once the transaction commits (where a failure is logged and the pages lag).
+            logger.warning("Could not write the new tokens of %s in the transaction", ", ".join(tags), exc_info=True)
+            written = False
+        if written:
+            transaction.on_commit(partial(_committed, channel, keys), using=using, robust=True)
+            return
+    transaction.on_commit(lambda: bump(tags), using=using, robust=True)
+
+
+def _committed(channel, keys: list[str]) -> None:
+    # The tokens are in the shared cache now: whoever must be told after the commit is told.
+    _remember_made_here()
+    channel.told(keys)
+
+
+def _remember_made_here() -> None:
+    made = _made_here.get()
+    if made is not None:
+        made.append(time.time())
 
 
 def bump(tags: Iterable[str]) -> None:
     """Give `tags` new tokens now and tell every worker (what `changed` does on commit)."""
     tags = list(tags)
     keys = [tag_key(tag) for tag in tags]
-    made = _made_here.get()
-    if made is not None:
-        made.append(time.time())
+    _remember_made_here()
     channel = state().channel
     try:
         channel.write(cache, dict.fromkeys(keys, secrets.token_hex(8)))

@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router, transaction
 
 logger = logging.getLogger("seminar_site.pagecache")
 
@@ -127,6 +127,17 @@ class Channel:
     def tell(self, cache, keys: list[str]) -> None:
         """Tell every process that `keys` changed in the shared cache."""
 
+    def write_in_transaction(self, cache, tokens: dict[str, str], *, using: str | None) -> bool:
+        """Store new tokens in the open transaction of database `using`, if the shared cache lives there
+        (the database cache): they then commit with it. False when they must be written after the commit."""
+        if not _caches_in(cache, using):
+            return False
+        cache.set_many_at_once(tokens)
+        return True
+
+    def told(self, keys: list[str]) -> None:
+        """After the commit of tokens written by `write_in_transaction`: tell whoever must still be told."""
+
     def start(self) -> None:
         """Begin listening (once per process; a no-op where there is nothing to listen to)."""
 
@@ -186,6 +197,10 @@ class StampChannel(Channel):
 
     def tell(self, cache, keys: list[str]) -> None:
         self._stamp()[:8] = secrets.token_bytes(8)
+
+    def told(self, keys: list[str]) -> None:
+        # Only once the tokens are committed: a process that read the cache before would keep the old ones.
+        self.tell(None, keys)
 
 
 class _Listening(Channel):
@@ -290,6 +305,10 @@ class RedisChannel(_Listening):
             cache.set_many(tokens, timeout=None)
             self._publisher().publish(self.topic, message)
 
+    def write_in_transaction(self, cache, tokens: dict[str, str], *, using: str | None) -> bool:
+        # Published after the commit, with the tokens (`write`): a message is not transactional.
+        return False
+
     def tell(self, cache, keys: list[str]) -> None:
         publish = getattr(cache, "publish", None)
         (publish or self._publisher().publish)(self.topic, json.dumps(keys))
@@ -385,6 +404,13 @@ class PostgresChannel(_Listening):
     def tell(self, cache, keys: list[str]) -> None:
         self._notify(keys)
 
+    def write_in_transaction(self, cache, tokens: dict[str, str], *, using: str | None) -> bool:
+        if not _caches_in(cache, using) or connections[using or DEFAULT_DB_ALIAS].vendor != "postgresql":
+            return False
+        # PostgreSQL delivers a NOTIFY at the commit of its transaction: the tokens and it, or neither.
+        cache.set_many_at_once(tokens, notify=(self.topic, json.dumps(list(tokens))))
+        return True
+
     def _notify(self, keys: list[str]) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_notify(%s, %s)", [self.topic, json.dumps(keys)])
@@ -468,6 +494,13 @@ class _PostgresSubscription:
             self.connection.finish()
         except Exception:
             logger.debug("Page cache: closing the PostgreSQL listener failed", exc_info=True)
+
+
+def _caches_in(cache, using: str | None) -> bool:
+    """Whether `cache` is the database cache, with its table in database `using`."""
+    if getattr(cache, "set_many_at_once", None) is None:
+        return False
+    return router.db_for_write(cache.cache_model_class) == (using or DEFAULT_DB_ALIAS)
 
 
 def kind(choice: str) -> str:

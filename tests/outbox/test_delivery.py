@@ -71,6 +71,48 @@ def test_rolled_back_transaction_leaves_no_mail(queue_note, django_capture_on_co
     assert mail.outbox == []
 
 
+@pytest.fixture
+def task_rows(settings):
+    """Tasks as rows of the site's database (django_tasks_db, production's default); the rows as a query."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    return DBTaskResult.objects.all()
+
+
+def test_with_tasks_in_the_database_the_task_is_written_in_the_same_transaction(
+    queue_note, task_rows, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as after_commit, transaction.atomic():
+        row = queue_note()
+        # Written with the message, before the commit: nothing is left to do after it.
+        (task,) = task_rows
+        assert task.args_kwargs == {"args": [row.pk], "kwargs": {}}
+        assert task.task_path == "outbox.tasks.deliver_mail"
+
+    assert after_commit == []
+    assert mail.outbox == []  # sent by the worker, once the commit shows it the row
+
+
+def test_with_tasks_in_the_database_a_rollback_leaves_neither_message_nor_task(queue_note, task_rows):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        queue_note()
+        raise RuntimeError("the change failed")
+
+    assert (OutgoingMail.objects.count(), task_rows.count()) == (0, 0)
+
+
+def test_the_task_written_with_the_message_sends_it_once(queue_note, task_rows):
+    row = queue_note()
+    (task,) = task_rows
+
+    # The worker runs the task; a second run of it (or the sweep's) finds nothing left to send.
+    assert deliver(mail_id=task.args_kwargs["args"][0]) == Status.SENT
+    assert deliver(mail_id=row.pk) == Status.SENT
+    assert len(mail.outbox) == 1
+    assert task_rows.count() == 1
+
+
 def test_unknown_kind_is_refused(db):
     with pytest.raises(registry.UnknownKind):
         queue_mail(kind="nobody.registered_this", to="ana@example.edu")

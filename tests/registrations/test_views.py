@@ -521,6 +521,24 @@ def test_register_post_query_count_is_constant(make_event, sign_up, client, djan
     assert response.status_code == 302
 
 
+@pytest.mark.parametrize(("answered", "more"), [(False, 1), (True, 3)])
+def test_a_talk_s_questions_cost_queries_only_where_it_asks_some(
+    make_event, ask, client, django_assert_num_queries, answered, more
+):
+    event = make_event(capacity=40)
+    question = ask(event, "Dietary needs?", required=False)
+
+    # Its questions for the form; answered, the answers checked against them and written.
+    with django_assert_num_queries(REGISTER_POST_QUERIES + more):
+        response = client.post(
+            register_url(event),
+            form_data(email="new@example.edu", **{f"question_{question.pk}": "None" if answered else ""}),
+        )
+
+    assert response.status_code == 302
+    assert Answer.objects.filter(registration__email="new@example.edu").count() == int(answered)
+
+
 @pytest.mark.parametrize("limit", [None, 5])
 def test_joining_the_waiting_list_counts_it_only_when_it_has_a_limit(
     make_event, sign_up, client, django_assert_num_queries, limit
@@ -528,8 +546,9 @@ def test_joining_the_waiting_list_counts_it_only_when_it_has_a_limit(
     event = make_event(capacity=1, waitlist_enabled=True, waitlist_limit=limit)
     sign_up(event)
 
-    # No seat counter to move; the waiting list counted only to hold it to its limit.
-    with django_assert_num_queries(REGISTER_POST_QUERIES - 1 + (limit is not None)):
+    # The lock taken first (a SELECT) instead of the seat's UPDATE; the waiting list counted only to
+    # hold it to its limit.
+    with django_assert_num_queries(REGISTER_POST_QUERIES + (limit is not None)):
         response = client.post(register_url(event), form_data(email="new@example.edu"))
 
     assert response.status_code == 302
@@ -540,12 +559,12 @@ def test_joining_the_waiting_list_counts_it_only_when_it_has_a_limit(
 # its materials.
 TALK_PAGE_QUERIES = 5
 # Three counters in the database cache (the rate limits per address and talk and per email
-# address, and the sign-ups per address and talk that HOLD_AFTER reads), each new this
-# window: entry count, savepoint, look-up, insert, release. The talk, its
-# questions; then the transaction (a savepoint inside the test's own): lock, insert (no look-up
-# of the address before it: the unique constraint answers that), seat counter, history entry,
-# outbox row, release. On commit, the talk page's new token in the database cache (one upsert).
-REGISTER_POST_QUERIES = 3 * 5 + 9 + 1
+# address, and the sign-ups per address and talk that HOLD_AFTER reads), one upsert each. The
+# talk (its questions in the same query: this one asks none); then the transaction (a savepoint
+# inside the test's own): insert (no look-up of the address before it: the unique constraint
+# answers that), history entry, outbox row, the seat taken last (one conditional UPDATE, the
+# talk's row lock), the talk page's new token in the database cache (one upsert), release.
+REGISTER_POST_QUERIES = 3 * 1 + 1 + 7
 
 
 # Lost your link?
@@ -850,12 +869,19 @@ def test_a_forged_switch_changes_nothing(hybrid_talk, sign_up, client):
     assert client.post(reverse("registrations:switch_attendance", args=["forged-token"])).status_code == 404
 
 
-def test_the_demand_rule_costs_one_count_before_the_lock(make_event, client, django_assert_num_queries, settings):
+@pytest.mark.parametrize(("taken", "counted"), [(0, 0), (20, 0), (21, 1)])
+def test_the_demand_rule_counts_recent_sign_ups_only_past_its_share(
+    make_event, client, django_assert_num_queries, settings, taken, counted
+):
     settings.HOLD_DEMAND = "50%/10m"
     event = make_event(capacity=40)
+    Event.objects.filter(pk=event.pk).update(seats_taken=taken)
 
-    # The recent sign-ups of the talk, counted once, outside the talk's lock.
-    with django_assert_num_queries(REGISTER_POST_QUERIES + 1):
+    # Fewer places taken than the share cannot be a rush, whenever they were taken: nothing to count.
+    # Past it, the recent sign-ups of the talk are counted once, outside the talk's lock.
+    with django_assert_num_queries(REGISTER_POST_QUERIES + counted):
         response = client.post(register_url(event), form_data(email="new@example.edu"))
 
     assert response.status_code == 302
+    # The 21 taken are no registrations of this test: nothing recent, no rush.
+    assert Registration.objects.get(email="new@example.edu").status == Registration.Status.CONFIRMED

@@ -1,5 +1,6 @@
 """The shared cache's backends: Redis (CACHE_URL=redis://...), Django's with one client object kept per
-connection pool, and the database cache; both write the page cache's tokens and announce them in one go."""
+connection pool, and the database cache; both write the page cache's tokens and announce them in one go,
+and count (the rate limits) in one round trip."""
 
 import threading
 import uuid
@@ -23,6 +24,13 @@ def test_it_stores_reads_counts_and_forgets_like_djangos(redis_cache):
     assert redis_cache.incr("a", 5) == 6
     redis_cache.delete_many(["a", "b"])
     assert redis_cache.get_many(["a", "b", "c"]) == {"c": 3}
+
+
+def test_redis_counts_in_one_round_trip_with_the_expiry_of_the_first(redis_cache):
+    assert [redis_cache.count("hits", timeout=60) for _ in range(3)] == [1, 2, 3]
+    assert redis_cache.count("other", timeout=60) == 1
+    assert 55 < redis_cache._cache.get_client().ttl(redis_cache.make_key("hits")) <= 60
+    assert redis_cache.get("hits") == 3  # an ordinary integer to the cache
 
 
 def test_one_client_serves_every_command_and_thread(redis_cache):
@@ -71,6 +79,52 @@ def test_the_database_cache_writes_many_at_once_as_set_many_would(db, django_ass
 
     assert cache.get_many(["kept", "fresh"]) == {"kept": "new", "fresh": {"any": b"\x00value"}}
     assert cache.add("fresh", "other") is False  # not expired: stored without expiry, as timeout=None does
+
+
+def test_the_database_cache_counts_in_one_statement(db, django_assert_num_queries):
+    from django.core.cache import cache
+
+    with django_assert_num_queries(3):
+        counts = [cache.count("hits", timeout=60) for _ in range(3)]
+
+    assert counts == [1, 2, 3]
+    assert cache.count("other", timeout=60) == 1
+
+
+def test_an_expired_count_starts_again(db):
+    from django.core.cache import cache
+
+    cache.count("hits", timeout=60)
+    cache.count("hits", timeout=60)
+    assert cache.count("hits", timeout=-5) == 3  # live: the first expiry stands
+    cache.count("gone", timeout=-5)  # made already expired
+
+    assert cache.count("gone", timeout=60) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_counting_at_once_loses_no_count(require_postgres):
+    from django.core.cache import cache
+    from django.db import connection
+
+    counts, barrier = [], threading.Barrier(8)
+
+    def count():
+        try:
+            barrier.wait(timeout=30)
+            for _ in range(25):
+                counts.append(cache.count("busy", timeout=60))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=count) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(counts) == list(range(1, 201))
 
 
 @pytest.mark.postgres

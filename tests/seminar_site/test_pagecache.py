@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.test import Client
@@ -375,6 +376,41 @@ def test_pages_are_stored_per_language(rf, db):
             pagecache.serve(request, key="test:languages", tags=[pagecache.CONTENT], render=render)
 
     assert calls == ["en", "es"]
+
+
+# With the database as the cache: the tokens in the change's own transaction
+
+
+def test_new_tokens_are_written_in_the_change_s_transaction_and_go_with_its_rollback(db):
+    channel = pagecache.state().channel
+    key = pagecache.tag_key("talk:in-transaction")
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert channel.write_in_transaction(cache, {key: "new"}, using=None)
+        assert cache.get(key) == "new"
+        raise RuntimeError("the change failed")
+
+    assert cache.get(key) is None
+
+
+def test_a_registration_writes_the_talk_s_token_before_its_commit(make_event, client, monkeypatch):
+    event = make_event(capacity=5)
+    key = pagecache.tag_key(pagecache.talk_tag(event.slug))
+    token = TOKEN.search(client.get(event.get_absolute_url()).text)[1]
+    before = cache.get(key)
+    seen, told = [], pagecache.channels.StampChannel.told
+
+    def telling(channel, keys):
+        seen.append(cache.get(key))
+        told(channel, keys)
+
+    monkeypatch.setattr(pagecache.channels.StampChannel, "told", telling)
+
+    assert register(client, event, token, "ana@example.edu").status_code == 302
+
+    # Written in the registration's transaction: the other processes are told (the stamp) once it is there.
+    assert seen and seen[0] not in (None, before)
+    assert "4 of 5 seats left" in text(client.get(event.get_absolute_url()))
 
 
 # When the cache fails

@@ -130,6 +130,57 @@ def test_refusal_reads_the_locked_row_not_the_callers_copy(make_event, sign_up):
     assert Registration.objects.filter(event=event).count() == 1
 
 
+def test_a_talk_that_filled_up_since_it_was_read_puts_the_sign_up_on_its_waiting_list(make_event, sign_up):
+    event = make_event(capacity=1)
+    stale = Event.objects.get(pk=event.pk)  # one seat free, as the form was posted
+    sign_up(event)
+
+    late = services.register(event=stale, name="Late", email="late@example.edu").registration
+
+    # Its seat not taken, it was started again under the lock: one registration, one entry, one email.
+    assert late.status == Registration.Status.WAITLISTED
+    assert Registration.objects.filter(email="late@example.edu").count() == 1
+    assert log_actions(late) == [(RegistrationLog.Action.WAITLISTED, "", "waitlisted")]
+    assert mail_kinds(late) == [MailKind.WAITLISTED]
+    assert seats_taken(event) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"status": Event.Status.CANCELLED}, "cancelled"),
+        ({"registration_closes": timezone.now() - datetime.timedelta(minutes=1)}, "closed"),
+        ({"attendance_mode": Event.AttendanceMode.ONLINE, "venue": None}, "attendance"),
+    ],
+)
+def test_a_talk_changed_since_it_was_read_refuses_and_writes_nothing(make_event, change, code):
+    event = make_event(capacity=5)
+    stale = Event.objects.get(pk=event.pk)
+    Event.objects.filter(pk=event.pk).update(**change)
+
+    with pytest.raises(RegistrationError) as refusal:
+        services.register(event=stale, name="Ana", email="ana@example.edu")
+
+    assert refusal.value.code == code
+    assert not Registration.objects.exists()
+    assert not RegistrationLog.objects.exists() and not OutgoingMail.objects.exists()
+    assert seats_taken(event) == 0
+
+
+def test_a_held_seat_s_deadline_is_from_the_start_the_seat_was_taken_with(make_event, django_user_model):
+    start = timezone.now() + datetime.timedelta(minutes=10)
+    event = make_event(capacity=5, confirm_by_email=True, start=start, end=start + datetime.timedelta(hours=1))
+    stale = Event.objects.get(pk=event.pk)
+    earlier = start - datetime.timedelta(minutes=5)
+    Event.objects.filter(pk=event.pk).update(start=earlier)  # moved since the form was read
+
+    held = services.register(event=stale, name="Ana", email="ana@example.edu").registration
+
+    assert held.status == Registration.Status.HELD
+    assert held.hold_until == earlier  # never past the start as it is now
+    assert seats_taken(event) == 1
+
+
 def age_outbox(registration, minutes=60):
     """Pretend the registration's mail was queued a while ago (resends are rate-limited)."""
     registration.outgoing_mails.update(created_at=timezone.now() - datetime.timedelta(minutes=minutes))

@@ -1,0 +1,295 @@
+"""Signing up: `register`, from the form, the admin or the door.
+
+How a sign-up gets its place. While the talk it read has a place free (all
+but the last few of a rush), everything is written first, without any lock:
+the registration (the unique constraint answers for its address), its
+answers, its history and its email; the place is taken last, by one
+conditional UPDATE of the talk's row (seats.py says why that is the talk's
+seat lock). Otherwise, or when that UPDATE changes nothing, the sign-up is
+decided under the lock taken first, as every other seat change is (seats.py).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+from events.models import Event
+from seminar_site import i18n, pagecache
+
+from .. import hold_rules
+from ..mail import queue, queue_hold
+from ..models import Answer, MailKind, Registration, RegistrationLog
+from .base import RegistrationError, lock_event, log_action
+from .seats import (
+    _COUNTERS,
+    IN_PERSON,
+    ONLINE,
+    _take_seats,
+    _waitlisted_count,
+    check_attendance_offered,
+    check_door_open,
+    check_registration_open,
+    decide_status,
+    has_free_place,
+)
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    """What `register` did: `created` is False when the address was already registered."""
+
+    registration: Registration
+    created: bool
+
+    @property
+    def already_registered(self) -> bool:
+        return not self.created
+
+
+def _active_with_email(event_id: int, email: str):
+    # Compared exactly as the unique constraint does: lower() in the database.
+    return (
+        Registration.objects.active()
+        .filter(event_id=event_id)
+        .alias(email_lower=Lower("email"))
+        .filter(email_lower=Lower(Value(email)))
+    )
+
+
+def _already_registered(existing: Registration, *, actor=None) -> RegistrationResult:
+    mail = queue(registration=existing, kind=MailKind.RESEND)
+    if mail is not None:
+        log_action(
+            existing,
+            RegistrationLog.Action.CONFIRMATION_RESENT,
+            from_status=existing.status,
+            actor=actor,
+            note=_("Registered again with the same address."),
+        )
+    return RegistrationResult(registration=existing, created=False)
+
+
+def _field_label(name: str) -> str:
+    return capfirst(Registration._meta.get_field(name).verbose_name)
+
+
+def register(
+    *,
+    event: Event,
+    name: str,
+    email: str,
+    affiliation: str = "",
+    position: str = "",
+    answers: Mapping[int, str] | None = None,
+    attendance: str = IN_PERSON,
+    actor=None,
+    now=None,
+    at_door: bool = False,
+    language: str = "",
+    signups_from_address: int | None = None,
+) -> RegistrationResult:
+    """Register `email` for `event`: a place if one is free, else a place on the waiting list.
+
+    The place may be *held* until the person confirms by email (status HELD, or
+    a waiting-list place with `hold_until`): `hold_rules.sign_up_hold` decides,
+    from the talk and `signups_from_address` (the sign-ups the client's address
+    made for the talk this hour, this one included; None when unknown). A held
+    person is sent the button to keep it instead of the confirmation. Nobody
+    registered by staff (`actor`, `at_door`) is held.
+
+    `attendance` is in person (a seat in the room) or online; each has its own
+    places and waiting list.
+
+    Preconditions: `name`, `email`, `affiliation` and `position` were checked
+    by a form (they are validated again against the model's fields), and so
+    were `answers` (question id to `Answer.value`; only questions of this talk).
+    An address that already holds an active registration (compared trimmed and
+    case-insensitively) gets no second seat: the confirmation is queued again
+    and the existing registration is returned with `created=False`.
+
+    Raises RegistrationError when registration is not open (see
+    `check_registration_open`), the talk does not offer `attendance`
+    ("attendance"), the talk is full ("full", "waitlist_full"),
+    or a field is invalid ("invalid"), or an answer is to a question of
+    another talk ("invalid"). With `at_door` (staff adding a walk-in) the
+    registration window does not apply, only that the talk is published and
+    not over (see `check_door_open`).
+
+    `language` (e.g. the request's, `seminar_site.i18n.current()`) is the one
+    every message to the registrant is written in; the site's default if empty
+    or not offered.
+    """
+    now = now or timezone.now()
+    email = (email or "").strip()
+    answers = {question_id: value for question_id, value in (answers or {}).items() if value}
+    if answers and set(answers) - set(event.questions.values_list("pk", flat=True)):
+        raise RegistrationError(_("This form does not belong to this talk. Please reload the page."), code="invalid")
+    registration = Registration(
+        event_id=event.pk,
+        name=" ".join((name or "").split()),
+        email=email,
+        affiliation=(affiliation or "").strip(),
+        position=position or "",
+        attendance=attendance,
+        language=i18n.supported(language),
+    )
+    check_attendance_offered(event=event, attendance=attendance)
+    try:
+        registration.full_clean(exclude=["event", "status"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        message = " ".join(
+            " ".join(msgs) if field == NON_FIELD_ERRORS else f"{_field_label(field)}: {' '.join(msgs)}"
+            for field, msgs in error.message_dict.items()
+        )
+        raise RegistrationError(message, code="invalid") from None
+    hold = hold_rules.NO_HOLD
+    if not at_door and actor is None:
+        # Before any lock: the rule may count recent sign-ups, and nothing under the lock should wait for that.
+        hold = hold_rules.sign_up_hold(
+            event=event, attendance=attendance, signups_from_address=signups_from_address, now=now
+        )
+
+    try:
+        # A place was free when the talk was read: most likely one still is (all but the last few of a rush).
+        if not at_door and has_free_place(event, attendance):
+            result = _register_with_a_place(
+                event, registration, answers=answers, hold=hold, actor=actor, now=now, attendance=attendance
+            )
+            if result is not None:
+                return result
+        with transaction.atomic():
+            locked = lock_event(event.pk)
+            if at_door:
+                check_door_open(event=locked, now=now)
+            else:
+                check_registration_open(event=locked, now=now)
+            try:
+                check_attendance_offered(event=locked, attendance=attendance)
+                registration.status = decide_status(
+                    event=locked,
+                    waitlisted_count=_waitlisted_count(locked, attendance),
+                    attendance=attendance,
+                )
+            except RegistrationError:
+                # Someone already registered is told so, whatever else has changed.
+                existing = _active_with_email(locked.pk, email).first()
+                if existing is None:
+                    raise
+                return _already_registered(existing, actor=actor)
+            reason = hold.seat if registration.status == Registration.Status.CONFIRMED else hold.waitlist
+            if reason:
+                registration.hold_reason = reason
+                registration.hold_until = hold_rules.hold_deadline(event=locked, now=now)
+                if registration.status == Registration.Status.CONFIRMED:
+                    registration.status = Registration.Status.HELD
+            # No look-up of the address first: the unique constraint finds an
+            # active registration of it (the IntegrityError below). Under the
+            # talk's lock every statement makes all other sign-ups wait.
+            _save_new(registration, answers)
+            if registration.has_place:
+                _take_seats(locked.pk, 1, attendance)
+            _record_and_queue(registration, actor=actor)
+    except IntegrityError:
+        # The transaction is rolled back (nothing of it was written): the address
+        # is registered already, by an earlier or an identical simultaneous submission.
+        with transaction.atomic():
+            locked = lock_event(event.pk)
+            existing = _active_with_email(locked.pk, email).first()
+            if existing is None:
+                raise
+            return _already_registered(existing, actor=actor)
+    return RegistrationResult(registration=registration, created=True)
+
+
+class _NoPlace(Exception):
+    """The place seen free when the talk was read is gone (or registration closed): start again under the lock."""
+
+
+def _register_with_a_place(
+    event: Event, registration: Registration, *, answers, hold, actor, now, attendance: str
+) -> RegistrationResult | None:
+    """Register with a seat (or an online place), taken last by one conditional UPDATE; None if there is none.
+
+    Everything else is written first, without any lock: the registration (the
+    unique constraint answers for its address), its answers, its history and
+    its email. The place is taken last, by an UPDATE of the talk's row that
+    also checks, on the row as it is then, what `check_registration_open`
+    and `check_attendance_offered` would, and that the start is the one the
+    hold's deadline was computed from. That UPDATE takes the talk's row lock:
+    on PostgreSQL, other seat changes of the talk wait only from there to the
+    commit. If it changes no row (the talk filled up, closed or changed
+    meanwhile), everything is rolled back and the caller decides under the lock.
+    """
+    registration.status = Registration.Status.HELD if hold.seat else Registration.Status.CONFIRMED
+    if hold.seat:
+        registration.hold_reason = hold.seat
+        registration.hold_until = hold_rules.hold_deadline(event=event, now=now)
+    try:
+        with transaction.atomic():
+            _save_new(registration, answers)
+            _record_and_queue(registration, actor=actor)
+            if not _take_place_if_open(event, attendance=attendance, now=now):
+                raise _NoPlace
+            # After the talk's row lock, as lock_event does: every sign-up takes the two in the same order.
+            pagecache.changed(pagecache.talk_tag(event.slug))
+    except _NoPlace:
+        registration.pk, registration._state.adding = None, True
+        registration.status, registration.hold_reason, registration.hold_until = "", "", None
+        return None
+    return RegistrationResult(registration=registration, created=True)
+
+
+_OFFERING = {
+    IN_PERSON: [Event.AttendanceMode.IN_PERSON, Event.AttendanceMode.HYBRID],
+    ONLINE: [Event.AttendanceMode.ONLINE, Event.AttendanceMode.HYBRID],
+}
+
+
+def _take_place_if_open(event: Event, *, attendance: str, now) -> bool:
+    """Take one place of `attendance` if the talk (its row as it is now) is open for it with one free."""
+    counter = _COUNTERS[attendance]
+    if attendance == ONLINE:
+        free = Q(online_capacity__isnull=True) | Q(online_seats_taken__lt=F("online_capacity"))
+    else:
+        free = Q(seats_taken__lt=F("capacity"))
+    updated = Event.objects.filter(
+        free,
+        Q(registration_opens__isnull=True) | Q(registration_opens__lte=now),
+        Q(registration_closes__isnull=True) | Q(registration_closes__gt=now),
+        pk=event.pk,
+        status=Event.Status.PUBLISHED,
+        start=event.start,
+        start__gt=now,
+        attendance_mode__in=_OFFERING[attendance],
+    ).update(**{counter: F(counter) + 1})
+    return updated == 1
+
+
+def _save_new(registration: Registration, answers: Mapping[int, str]) -> None:
+    registration.save(force_insert=True)
+    if answers:
+        Answer.objects.bulk_create(
+            Answer(registration=registration, question_id=question_id, value=value)
+            for question_id, value in answers.items()
+        )
+
+
+def _record_and_queue(registration: Registration, *, actor) -> None:
+    """The history entry and the email of a new registration, by its status."""
+    if registration.status == Registration.Status.CONFIRMED:
+        log_action(registration, RegistrationLog.Action.REGISTERED, actor=actor)
+        queue(registration=registration, kind=MailKind.CONFIRMATION)
+        return
+    held = registration.status == Registration.Status.HELD
+    log_action(registration, RegistrationLog.Action.HELD if held else RegistrationLog.Action.WAITLISTED, actor=actor)
+    if registration.awaits_confirmation:
+        queue_hold(registration=registration)
+    else:
+        queue(registration=registration, kind=MailKind.WAITLISTED)
