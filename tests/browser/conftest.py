@@ -23,12 +23,16 @@ unless REQUIRE_BROWSER is set (CI), which turns the skip into a failure.
 import os
 import re
 import shutil
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.db import connection
+from django.test.testcases import LiveServerThread
 
 from tests.mime import parse
 
@@ -52,6 +56,57 @@ TIMEOUT_MS = 20_000
 # Chromium logs every 4xx/5xx response as a console error; those are asserted
 # on the response itself, not treated as a broken page.
 _RESOURCE_STATUS = re.compile(r"^Failed to load resource: the server responded with a status of \d+")
+
+
+class _OneRequestAtATime(ThreadedWSGIServer):
+    """Django's live server, answering one request at a time.
+
+    Each connection keeps its thread (an idle connection the browser opened ahead
+    never holds up the next request); the application runs, and its response is
+    sent, under one lock, released when the server closes the response.
+    """
+
+    def set_app(self, application):
+        lock = threading.Lock()
+
+        def one_at_a_time(environ, start_response):
+            lock.acquire()
+            try:
+                return _ReleasedOnClose(application(environ, start_response), lock)
+            except BaseException:
+                lock.release()
+                raise
+
+        super().set_app(one_at_a_time)
+
+
+class _ReleasedOnClose:
+    def __init__(self, result, lock):
+        self.result, self.lock = result, lock
+
+    def __iter__(self):
+        return iter(self.result)
+
+    def close(self):
+        try:
+            if hasattr(self.result, "close"):
+                self.result.close()
+        finally:
+            if self.lock is not None:
+                self.lock, lock = None, self.lock
+                lock.release()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_one_request_at_a_time():
+    # On SQLite the live server's threads share the test's one in-memory connection: two
+    # requests at once on it (a page and the browser's next one) can hang both for good.
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LiveServerThread, "server_class", _OneRequestAtATime)
+        yield
 
 
 @pytest.fixture(autouse=True)
