@@ -246,12 +246,6 @@ def _register_with_a_place(
     return RegistrationResult(registration=registration, created=True)
 
 
-_OFFERING = {
-    IN_PERSON: [Event.AttendanceMode.IN_PERSON, Event.AttendanceMode.HYBRID],
-    ONLINE: [Event.AttendanceMode.ONLINE, Event.AttendanceMode.HYBRID],
-}
-
-
 def _take_place_if_open(event: Event, *, attendance: str, now) -> bool:
     """Take one place of `attendance` if the talk (its row as it is now) is open for it with one free."""
     counter = _COUNTERS[attendance]
@@ -259,16 +253,22 @@ def _take_place_if_open(event: Event, *, attendance: str, now) -> bool:
         free = Q(online_capacity__isnull=True) | Q(online_seats_taken__lt=F("online_capacity"))
     else:
         free = Q(seats_taken__lt=F("capacity"))
-    updated = Event.objects.filter(
-        free,
-        Q(registration_opens__isnull=True) | Q(registration_opens__lte=now),
-        Q(registration_closes__isnull=True) | Q(registration_closes__gt=now),
-        pk=event.pk,
-        status=Event.Status.PUBLISHED,
-        start=event.start,
-        start__gt=now,
-        attendance_mode__in=_OFFERING[attendance],
-    ).update(**{counter: F(counter) + 1})
+    updated = (
+        Event.objects.filter(
+            free,
+            Q(registration_opens__isnull=True) | Q(registration_opens__lte=now),
+            Q(registration_closes__isnull=True) | Q(registration_closes__gt=now),
+            pk=event.pk,
+            status=Event.Status.PUBLISHED,
+            start=event.start,
+            start__gt=now,
+        )
+        .exclude(
+            # What Event.has_online and has_in_person say, on the row as it is now.
+            attendance_mode=Event.AttendanceMode.IN_PERSON if attendance == ONLINE else Event.AttendanceMode.ONLINE
+        )
+        .update(**{counter: F(counter) + 1})
+    )
     return updated == 1
 
 
