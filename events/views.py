@@ -89,7 +89,9 @@ class EventDetailView(DetailView):
         return pagecache.serve(
             request,
             key=f"talk:{slug}",
-            tags=[pagecache.CONTENT, pagecache.talk_tag(slug)],
+            tags=[pagecache.CONTENT],
+            # A sign-up changes the seats only: the registration panel reads them again, the page stays.
+            live=pagecache.talk_tag(slug),
             render=lambda: super(EventDetailView, self).get(request, *args, **kwargs),
             valid_until=lambda response: response.context_data["event"].next_change(response.context_data["now"]),
         )

@@ -1,13 +1,19 @@
 from dataclasses import dataclass
+from functools import partial
 
 from django import template
 from django.db.models import Count
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+
+from events.models import Event
+from seminar_site import pagecache
 
 from ..forms import RegistrationForm
 from ..models import Registration
-from ..services import RegistrationError, check_registration_open, decide_status, places
+from ..services import RegistrationError, check_registration_open, decide_status, has_free_place, places
 
 register = template.Library()
 
@@ -97,9 +103,40 @@ def panel_state(event, now):
     return "waitlist", first.message, waitlisted, options
 
 
+def _seats_html(event, state, message, waitlisted, options) -> str:
+    return render_to_string(
+        "registrations/_panel_seats.html",
+        {"event": event, "state": state, "message": message, "waitlisted": waitlisted, "options": options},
+    )
+
+
+def _shape(event, state, options) -> tuple:
+    """What the talk page around the seats part shows of the seats: which form and button, and what the page's
+    structured data says is available (a free place or none, each way of attending)."""
+    return (
+        state,
+        tuple((option.attendance, option.status, option.code) for option in options),
+        tuple(has_free_place(event, kind) for kind in Registration.Attendance.values),
+    )
+
+
+def read_seats(event_pk: int) -> tuple[tuple | None, str]:
+    """The panel's seats part as it is now, and its shape: what the page cache reads again after a sign-up."""
+    try:
+        event = Event.objects.select_related("series", "venue").get(pk=event_pk)
+    except Event.DoesNotExist:
+        return None, ""  # no shape fits: the page is rendered again (and answers 404)
+    state, message, waitlisted, options = panel_state(event, timezone.now())
+    return _shape(event, state, options), _seats_html(event, state, message, waitlisted, options)
+
+
 @register.inclusion_tag("registrations/panel.html", takes_context=True)
 def registration_panel(context, event):
-    """The registration box of the talk page: its state, and the form while one can register."""
+    """The registration box of the talk page: its state, and the form while one can register.
+
+    The seats it shows change with every sign-up, the rest rarely: they are
+    the page cache's live part (the page is not rendered again for them).
+    """
     now = context.get("now") or timezone.now()
     state, message, waitlisted, options = panel_state(event, now)
     can_register = state in ("open", "waitlist")
@@ -112,13 +149,16 @@ def registration_panel(context, event):
             if state == "open"
             else None,
         )
+    seats = pagecache.live_part(
+        html=_seats_html(event, state, message, waitlisted, options),
+        shape=_shape(event, state, options),
+        read=partial(read_seats, event.pk),
+    )
     return {
         "event": event,
         "request": context.get("request"),
         "state": state,
-        "message": message,
-        "waitlisted": waitlisted,
-        "options": options,
+        "seats": mark_safe(seats),  # rendered from the template, or the page cache's marker
         "can_register": can_register,
         "form": form,
     }

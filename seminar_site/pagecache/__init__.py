@@ -25,6 +25,16 @@ is told when a token changes (channels.py). What keeps it exact:
   registration closes; a talk ends, so it leaves the list), and is a miss from
   then on; and no copy, shared or in a worker's memory, outlives
   PAGE_CACHE_TIMEOUT, which bounds an invalidation lost while the cache was down.
+- **Live parts.** What changes far more often than the rest of a page (a
+  talk's seats, with every sign-up) can be kept out of the stored page: a
+  template tag hands its HTML to `live_part`, which, while the page is being
+  rendered to be stored, puts a marker in its place and keeps how to read it
+  again. Such a page is stored under its other tags only, and its `live` tag
+  (`serve(live=...)`) changes only the parts: when that tag's token moves, the
+  worker reads the parts again (one small query, no page render) and keeps
+  them until the next change. A part also says which page it fits (its
+  shape: a full talk shows the waiting-list button): if its shape is no
+  longer the page's, the page is rendered afresh.
 - **Per-request parts.** The CSRF token (and a CSP nonce, should a template use
   one) are rendered as random markers and filled in for each request, so every
   visitor gets their own token and cookie, exactly as without the cache, only
@@ -64,7 +74,8 @@ logger = logging.getLogger(__name__)
 
 _LOOKUPS = Counter(
     "seminar_page_cache_requests_total",
-    "Public pages asked of the page cache, by page (talk, events:upcoming...) and result (hit or miss).",
+    "Public pages asked of the page cache, by page (talk, events:upcoming...) and result: hit, refresh (only "
+    "the live parts read again, e.g. a talk's seats after a sign-up) or miss.",
     ["page", "result"],
 )
 
@@ -73,7 +84,7 @@ CONTENT = "content"
 
 # Stored pages change shape between releases: a release reads only its own
 # (during a rolling deploy both run). Tokens keep their keys, so both see every change.
-PAGE_FORMAT = 2
+PAGE_FORMAT = 3
 
 # The writer's cookie: until when (POSIX time) their pages take tokens from the shared cache.
 FENCE_COOKIE = "pages_changed"
@@ -158,6 +169,16 @@ def page_key(key: str, language: str | None = None) -> str:
 
 
 @dataclass(frozen=True)
+class _Part:
+    """A live part of a stored page: where it goes, which page it fits, how to read it again, and as rendered."""
+
+    marker: bytes
+    shape: object
+    read: Callable[[], tuple[object, str]]  # picklable: the entry may travel through the shared cache
+    html: bytes
+
+
+@dataclass(frozen=True)
 class _Entry:
     tokens: tuple[str, ...]
     valid_until: float | None  # a POSIX timestamp
@@ -165,6 +186,8 @@ class _Entry:
     nonce_marker: bytes
     content: bytes  # encoded once, when rendered
     headers: tuple[tuple[str, str], ...]
+    live_token: str = ""  # the live tag's token when the parts were rendered ("" without a live tag)
+    parts: tuple[_Part, ...] = ()
 
 
 class _Recent:
@@ -195,6 +218,28 @@ class _Recent:
 
 
 _recent = _Recent(size=256)
+# The live parts read again since a page was stored: its key -> (live token, the entry, their HTML).
+_recent_parts = _Recent(size=256)
+
+# While a page is rendered to be stored: the live parts its template tags hand over.
+_rendering: contextvars.ContextVar[list | None] = contextvars.ContextVar("pagecache_rendering", default=None)
+
+
+def live_part(*, html: str, shape, read: Callable[[], tuple[object, str]]) -> str:
+    """`html`, or in its place a marker while a page is being rendered to be stored (see "Live parts").
+
+    `read()` gives (shape, html) as they are now, with a query or two and no
+    page; `shape` is what the rest of the page assumes of it (it must compare
+    equal to what `read()` returns for the page to be kept). `read` travels
+    with the stored page: a module-level function, or a partial of one. A
+    part is the same for every visitor: no CSRF token, no nonce.
+    """
+    parts = _rendering.get()
+    if parts is None:
+        return html
+    marker = f"live-{secrets.token_hex(16)}"
+    parts.append(_Part(marker=marker.encode(), shape=shape, read=read, html=html.encode()))
+    return marker
 
 
 class _State:
@@ -241,6 +286,7 @@ def reset() -> None:
             _state.channel.stop()
         _state = None
     _recent.clear()
+    _recent_parts.clear()
 
 
 # Set by FenceMiddleware for each request: the times of the changes it made.
@@ -306,6 +352,7 @@ def serve(
     tags: Iterable[str],
     render: Callable[[], HttpResponse],
     valid_until: Callable[[HttpResponse], object] | None = None,
+    live: str | None = None,
 ) -> HttpResponse:
     """The response `render()` would give, from this worker's memory or the shared cache when it is current.
 
@@ -313,50 +360,78 @@ def serve(
     are what it shows; `render()` returns the view's unrendered
     TemplateResponse (a 404 it raises is not cached); `valid_until(response)`
     is the datetime from which the page is wrong whatever happens in the
-    database, or None.
+    database, or None; `live` is the tag whose changes touch only the page's
+    live parts (`live_part`), e.g. a talk's seats.
     """
     if not cacheable(request):
         return render()
     known = state()
     known.channel.start()
-    tag_keys = [tag_key(tag) for tag in tags]
+    tag_keys = [tag_key(tag) for tag in (*tags, live) if tag]
     entry_key = page_key(key)
     recent = _recent.get(entry_key)
     tokens = None if _fenced(request) else known.tokens(tag_keys)
     try:
         if tokens is not None:
             # Told of every change: no need to ask anyone.
-            if _current(recent, tokens):
-                _LOOKUPS.labels(_page_name(key), "hit").inc()
-                return _respond(request, recent)
+            found = _fresh(entry_key, recent, tokens, live)
+            if found is not None:
+                return _hit(request, key, *found)
             shared = cache.get(entry_key)
         else:
             mark = known.memory.mark()
             # The shared copy travels only when this process has none.
-            found = cache.get_many(tag_keys if recent else [*tag_keys, entry_key])
-            tokens = _tokens(tag_keys, found)
+            asked = cache.get_many(tag_keys if recent else [*tag_keys, entry_key])
+            tokens = _tokens(tag_keys, asked)
             known.memory.learn(dict(zip(tag_keys, tokens, strict=True)), mark)
-            if _current(recent, tokens):
-                _LOOKUPS.labels(_page_name(key), "hit").inc()
-                return _respond(request, recent)
+            found = _fresh(entry_key, recent, tokens, live)
+            if found is not None:
+                return _hit(request, key, *found)
             # Changed since this process served it: another may have stored the new one.
-            shared = found.get(entry_key) if recent is None else cache.get(entry_key)
+            shared = asked.get(entry_key) if recent is None else cache.get(entry_key)
+        found = _fresh(entry_key, shared, tokens, live)
     except Exception as error:
         _LOOKUPS.labels(_page_name(key), "miss").inc()
         if not outage.database_unavailable(error):  # the page's own queries will meet it too: logged there
             logger.exception("The page cache could not be read; rendering %s", key)
         return render()
-    if _current(shared, tokens):
-        _LOOKUPS.labels(_page_name(key), "hit").inc()
+    if found is not None:
         _recent.put(entry_key, shared)
-        return _respond(request, shared)
+        return _hit(request, key, *found)
     _LOOKUPS.labels(_page_name(key), "miss").inc()
-    return _render_and_store(request, entry_key, tokens, render, valid_until)
+    return _render_and_store(request, entry_key, tokens, render, valid_until, live=bool(live))
 
 
-def _page_name(key: str) -> str:
-    """The metrics' name of a page: its key without the last part ("talk:<slug>" → "talk")."""
-    return key.rsplit(":", 1)[0]
+def _fresh(entry_key: str, entry, tokens: tuple[str, ...], live: str | None):
+    """(entry, its live parts' HTML, how) when `entry` is current for `tokens`, else None.
+
+    The parts are read again when only the live tag's token moved ("refresh"),
+    unless this process did so already for that token.
+    """
+    page_tokens, live_token = (tokens[:-1], tokens[-1]) if live else (tokens, "")
+    if not _current(entry, page_tokens):
+        return None
+    if entry.live_token == live_token:
+        return entry, [part.html for part in entry.parts], "hit"
+    if not entry.parts:
+        return None
+    known = _recent_parts.get(entry_key)
+    if known is not None and known[0] == live_token and known[1] is entry:
+        return entry, known[2], "hit"
+    htmls = []
+    for part in entry.parts:
+        shape, html = part.read()
+        if shape != part.shape:
+            return None  # the rest of the page no longer fits: render it all
+        htmls.append(html.encode())
+    # Read after the token was: at least as new as the change it names.
+    _recent_parts.put(entry_key, (live_token, entry, htmls))
+    return entry, htmls, "refresh"
+
+
+def _hit(request, key: str, entry: _Entry, htmls: list[bytes], result: str) -> HttpResponse:
+    _LOOKUPS.labels(_page_name(key), result).inc()
+    return _respond(request, entry, htmls)
 
 
 def _page_name(key: str) -> str:
@@ -383,13 +458,18 @@ def _tokens(tag_keys: list[str], found: dict) -> tuple[str, ...]:
     return tuple(found.get(tag_key, "") for tag_key in tag_keys)
 
 
-def _render_and_store(request, entry_key, tokens, render, valid_until) -> HttpResponse:
+def _render_and_store(request, entry_key, tokens, render, valid_until, *, live: bool) -> HttpResponse:
     csrf_marker, nonce_marker = f"csrf-{secrets.token_hex(16)}", f"nonce-{secrets.token_hex(16)}"
     response = render()
     if response.status_code != 200 or not hasattr(response, "render"):
         return response
     response.context_data = {**(response.context_data or {}), "csrf_token": csrf_marker, "csp_nonce": nonce_marker}
-    response.render()
+    parts = []
+    rendering = _rendering.set(parts)
+    try:
+        response.render()
+    finally:
+        _rendering.reset(rendering)
     until = valid_until(response) if valid_until else None
     now = timezone.now().timestamp()
     timeout = settings.PAGE_CACHE_TIMEOUT
@@ -397,13 +477,16 @@ def _render_and_store(request, entry_key, tokens, render, valid_until) -> HttpRe
         timeout = max(1, min(timeout, int(until.timestamp() - now) + 1))
     # A copy in a worker's memory lives no longer than the shared one.
     expires = now + settings.PAGE_CACHE_TIMEOUT
+    page_tokens, live_token = (tokens[:-1], tokens[-1]) if live else (tokens, "")
     entry = _Entry(
-        tokens=tokens,
+        tokens=page_tokens,
         valid_until=min(until.timestamp(), expires) if until else expires,
         csrf_marker=csrf_marker.encode(),
         nonce_marker=nonce_marker.encode(),
         content=response.content,
         headers=tuple(response.headers.items()),
+        live_token=live_token,
+        parts=tuple(parts),
     )
     if all(tokens):
         _recent.put(entry_key, entry)
@@ -411,21 +494,23 @@ def _render_and_store(request, entry_key, tokens, render, valid_until) -> HttpRe
             cache.set(entry_key, entry, timeout=timeout)
         except Exception:
             logger.exception("The page cache could not store %s", entry_key)
-    response.content = _personal(request, entry, response)
+    response.content = _personal(request, entry, response, [part.html for part in parts])
     return response
 
 
-def _respond(request, entry: _Entry) -> HttpResponse:
+def _respond(request, entry: _Entry, htmls: list[bytes]) -> HttpResponse:
     response = HttpResponse()
     for name, value in entry.headers:
         response.headers[name] = value
-    response.content = _personal(request, entry, response)
+    response.content = _personal(request, entry, response, htmls)
     return response
 
 
-def _personal(request, entry: _Entry, response) -> bytes:
-    """The stored page with this request's own CSRF token (its cookie set on `response`) and CSP nonce."""
+def _personal(request, entry: _Entry, response, htmls: list[bytes]) -> bytes:
+    """The stored page with its live parts, this request's own CSRF token (its cookie set on `response`) and nonce."""
     content = entry.content
+    for part, html in zip(entry.parts, htmls, strict=True):
+        content = content.replace(part.marker, html)
     if entry.csrf_marker in content:
         content = content.replace(entry.csrf_marker, csrf_token(request).encode())
         visitor.give_csrf_cookie(request, response)

@@ -8,6 +8,7 @@ transaction, which never commits, tests/conftest.py has it happen at once.
 """
 
 import datetime
+import json
 import re
 import time
 from email.utils import parsedate_to_datetime
@@ -34,7 +35,8 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def text(response) -> str:
-    return " ".join(response.content.decode().split())
+    """A response's (or a page's) text, its white space squashed."""
+    return " ".join((response if isinstance(response, str) else response.content.decode()).split())
 
 
 def register(client, event, token, email):
@@ -216,6 +218,83 @@ def test_a_full_talk_shows_its_waiting_list_and_a_freed_seat_at_once(make_event,
     page = text(client.get(event.get_absolute_url()))
     assert "Join the waiting list" in page
     assert "waiting." not in page
+
+
+# The seats: the talk page's live part
+
+
+def json_ld_availability(page: str) -> list[str]:
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)[1])
+    offers = data["offers"] if isinstance(data["offers"], list) else [data["offers"]]
+    return [offer["availability"].rsplit("/", 1)[1] for offer in offers]
+
+
+def test_a_sign_up_reads_the_seats_again_and_leaves_the_rest_of_the_page_as_stored(
+    make_event, client, django_assert_num_queries
+):
+    event = make_event(capacity=3)
+    client.get(event.get_absolute_url())
+    register_someone(event, "first@example.edu")
+
+    # The new token (told to forget the old one, this worker asks the shared cache once), then the talk's
+    # seats and its waiting list: not the page (no speakers, no materials, no questions).
+    with django_assert_num_queries(3):
+        page = client.get(event.get_absolute_url())
+    assert "2 of 3 seats left" in text(page)
+    with django_assert_num_queries(0):  # read once per change
+        again = client.get(event.get_absolute_url())
+    assert "2 of 3 seats left" in text(again)
+    assert TOKEN.search(page.text)[1] != TOKEN.search(again.text)[1]
+    assert json_ld_availability(page.text) == ["InStock"]
+
+
+def test_the_last_seat_taken_renders_the_page_again_with_the_waiting_list(make_event, client):
+    event = make_event(capacity=2)
+    first = client.get(event.get_absolute_url()).text
+    assert ">Register</button>" in first
+    register_someone(event, "first@example.edu")
+    assert "1 of 2 seats left" in text(client.get(event.get_absolute_url()))
+    register_someone(event, "second@example.edu")
+
+    page = client.get(event.get_absolute_url()).text
+    assert ">Join the waiting list</button>" in page
+    assert "All 2 seats are taken." in text(page)
+    assert json_ld_availability(page) == ["SoldOut"]
+    # Someone waiting changes the seats only: the page stays the waiting list's.
+    register_someone(event, "third@example.edu")
+    page = client.get(event.get_absolute_url()).text
+    assert "1 person is waiting." in text(page)
+    assert ">Join the waiting list</button>" in page
+
+
+def test_a_hybrid_talk_shows_both_counts_after_a_sign_up(make_event, client):
+    event = make_event(capacity=2, attendance_mode=Event.AttendanceMode.HYBRID, online_capacity=5)
+    page = text(client.get(event.get_absolute_url()))
+    assert "In the room: 2 of 2 seats left" in page
+    assert "Online: 5 of 5 places left" in page
+    services.register(event=event, name="Online Person", email="online@example.edu", attendance="online")
+
+    page = client.get(event.get_absolute_url()).text
+    assert "In the room: 2 of 2 seats left" in text(page)
+    assert "Online: 4 of 5 places left" in text(page)
+    assert json_ld_availability(page) == ["InStock", "InStock"]
+
+
+def test_the_seats_are_current_in_each_language_and_from_the_shared_copy(make_event):
+    event = make_event(capacity=3)
+    english, spanish = Client(), Client(headers={"accept-language": "es"})
+    english.get(event.get_absolute_url())
+    spanish.get(event.get_absolute_url())
+    register_someone(event, "first@example.edu")
+    # As another worker would, which has only the shared copy.
+    pagecache._recent.clear()
+    pagecache._recent_parts.clear()
+
+    assert "2 of 3 seats left" in text(english.get(event.get_absolute_url()))
+    with translation.override("es"):
+        expected = translation.gettext("%(left)s of %(capacity)s seats left") % {"left": 2, "capacity": 3}
+    assert expected != "2 of 3 seats left"
+    assert expected in text(spanish.get(event.get_absolute_url()))
 
 
 def test_an_edit_in_the_admin_shows_at_once_on_the_talk_page_and_the_home_page(make_event, client):
@@ -452,7 +531,7 @@ def test_a_lost_token_means_a_fresh_page(make_event, client):
     Event.objects.filter(pk=event.pk).update(title="After")
     assert "Before" in text(fenced_client().get(event.get_absolute_url()))
 
-    cache.delete(pagecache.tag_key(pagecache.talk_tag(event.slug)))
+    cache.delete(pagecache.tag_key(pagecache.CONTENT))
 
     # Whoever asks the shared cache next (here: someone who just changed something) gets a new token
     # and a fresh page. (A worker that remembers the old token keeps it: it is told of every change.)
