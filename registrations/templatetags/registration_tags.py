@@ -123,7 +123,7 @@ def _shape(event, state, options) -> tuple:
 def read_seats(event_pk: int) -> tuple[tuple | None, str]:
     """The panel's seats part as it is now, and its shape: what the page cache reads again after a sign-up."""
     try:
-        event = Event.objects.select_related("series", "venue").get(pk=event_pk)
+        event = Event.objects.get(pk=event_pk)  # the venue (its time zone) only when a date is shown
     except Event.DoesNotExist:
         return None, ""  # no shape fits: the page is rendered again (and answers 404)
     state, message, waitlisted, options = panel_state(event, timezone.now())

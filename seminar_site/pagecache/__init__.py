@@ -31,7 +31,7 @@ is told when a token changes (channels.py). What keeps it exact:
   rendered to be stored, puts a marker in its place and keeps how to read it
   again. Such a page is stored under its other tags only, and its `live` tag
   (`serve(live=...)`) changes only the parts: when that tag's token moves, the
-  worker reads the parts again (one small query, no page render) and keeps
+  worker reads the parts again (a small query or two, no page render) and keeps
   them until the next change. A part also says which page it fits (its
   shape: a full talk shows the waiting-list button): if its shape is no
   longer the page's, the page is rendered afresh.
