@@ -1,6 +1,7 @@
 """docs/benchmarks.md from one run: every figure a ratio to a baseline measured in the same run."""
 
 import datetime
+import os
 import statistics
 
 from . import scenarios
@@ -239,12 +240,20 @@ def _page_why(run, name) -> str:
 
 
 def _rush_why(run) -> str:
-    subject, baseline = run.rush_runs[-1]
+    subject = run.rush_runs[-1][0]
+    requests = subject.pages + subject.posts
+    cpu, baseline_cpu = run.rush_cpu.get("rush"), run.rush_cpu.get("baseline")
+    spent = (
+        f"The web workers spent {cpu:.1f} CPU seconds on the rush's {requests:,} requests "
+        f"({cpu / requests * 1000:.1f} ms each; the baseline's {baseline_cpu / requests * 1000:.1f} ms) over "
+        f"{subject.seconds:.1f} s, on {os.cpu_count()} cores shared with the client and the database: "
+        if cpu is not None and baseline_cpu is not None and requests
+        else ""
+    )
     return (
-        f"In the rush the posts take turns for the talk's seat lock ({run.queries.get('register', '?')} SQL "
-        f"statements per sign-up on the stacks that count them); at {subject.signups_per_second:,.0f} sign-ups per "
-        f"second and {baseline.post_p99:.1f} ms for the insert baseline's p99, the queue at the lock is what the "
-        "p99 measures. Load average at the start of the run "
+        f"{spent}at {subject.signups_per_second:,.0f} sign-ups per second ({run.queries.get('register', '?')} SQL "
+        "statements each on the stacks that count them) the requests wait in the server's queue, and the p99 "
+        "measures that wait. Load average at the start of the run "
         f"{run.facts.get('load average at start', '?')}, at its end {run.facts.get('load average at end', '?')}."
     )
 

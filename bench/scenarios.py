@@ -48,6 +48,8 @@ class Run:
         # The opening rush (subject, baseline), and the seats it ended with.
         self.rush_runs: list[tuple[rush.RushResult, rush.RushResult]] = []
         self.rush_seats: dict[str, int] = {}
+        # CPU seconds the web workers used in the rush, and in its baseline (None: a worker was replaced meanwhile).
+        self.rush_cpu: dict[str, float | None] = {}
         self.mail_runs: list[tuple[tuple[int, float], tuple[int, float]]] = []
         self.admin_samples: dict[int, list[admin_pages.Sample]] = {}
         # The door (when the check-in app is installed): its run and the talk page's beside it.
@@ -228,9 +230,20 @@ class Run:
         )
         talk = event.get_absolute_url()
         before = Row.objects.count()
+        workers = stack.worker_pids(host)
+
+        def measured(which, *args):
+            before = stack.cpu_seconds(workers)
+            result = rush.run(host.url, *args, plan, connections=CONNECTIONS)
+            try:
+                self.rush_cpu[which] = stack.cpu_seconds(workers) - before
+            except FileNotFoundError:
+                self.rush_cpu[which] = None
+            return result
+
         # The baseline first: a bare view handing out a CSRF token, and the one-row insert.
-        baseline = rush.run(host.url, FORM, INSERT, plan, connections=CONNECTIONS)
-        subject = rush.run(host.url, talk, f"/events/{event.slug}/register/", plan, connections=CONNECTIONS)
+        baseline = measured("baseline", FORM, INSERT)
+        subject = measured("rush", talk, f"/events/{event.slug}/register/")
         self.rush_runs.append((subject, baseline))
         for which, result in (("rush", subject), ("rush baseline", baseline)):
             self.check(
