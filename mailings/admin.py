@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -34,26 +33,34 @@ class MailingForm(forms.ModelForm):
             self.fields["event"].label_from_instance = lambda event: f"{event.title} ({talk_when(event, style=SHORT)})"
 
 
-@admin.register(Mailing)
-class MailingAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    form = MailingForm
-    list_display = ["subject", "event", "audience_display", "created_by", "sent_at", "recipient_count"]
+class SentOnceAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """A message to a talk's registrants, written here and then sent once through the outbox.
+
+    Subclasses name the fields written before sending (`message_fields`),
+    the module that renders the email (`emails`, with `render(message,
+    registration)`), the audience's choices, and `sent_mail(obj)`: the
+    outbox's rows of this message. Once sent it stays as it was sent (the
+    history), and cannot be deleted.
+    """
+
+    message_fields: list[str] = []
+    audience_choices: list[tuple[str, str]] = []
+    emails = None
     list_filter = [("sent_at", admin.EmptyFieldListFilter), "event"]
     list_select_related = ["event", "created_by"]
-    search_fields = ["subject", "body", "event__title"]
-    date_hierarchy = "created_at"
     readonly_fields = ["created_by", "created_at", "sent_by", "sent_at", "recipient_count", "delivery"]
-    change_form_template = "admin/mailings/mailing/change_form.html"
+
+    def sent_mail(self, obj):
+        raise NotImplementedError
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["event", "audience", "subject", "body"]
-        return ["event", "audience", "subject", "body", *self.readonly_fields]
+            return self.message_fields
+        return [*self.message_fields, *self.readonly_fields]
 
     def get_readonly_fields(self, request, obj=None):
-        # What was sent stays as it was sent: the history.
         if obj is not None and obj.is_sent:
-            return ["event", "audience", "subject", "body", *self.readonly_fields]
+            return [*self.message_fields, *self.readonly_fields]
         return self.readonly_fields
 
     def has_delete_permission(self, request, obj=None):
@@ -66,36 +73,46 @@ class MailingAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("to"))
     def audience_display(self, obj):
-        labels = dict(Audience.choices)
+        labels = dict(self.audience_choices)
         return ", ".join(str(labels.get(value, value)) for value in obj.audience)
 
     @admin.display(description=_("delivery"))
     def delivery(self, obj):
         if not obj.is_sent:
             return "–"
-        rows = OutgoingMail.objects.filter(kind=emails.MESSAGE, data__mailing=obj.pk).aggregate(
-            sent=Count("pk", filter=Q(status=OutgoingMail.Status.SENT)),
-            waiting=Count("pk", filter=Q(status__in=[OutgoingMail.Status.PENDING, OutgoingMail.Status.SENDING])),
-            failed=Count("pk", filter=Q(status=OutgoingMail.Status.FAILED)),
-            skipped=Count("pk", filter=Q(status=OutgoingMail.Status.SKIPPED)),
-            bounced=Count("pk", filter=Q(bounced_at__isnull=False)),
-        )
         return (
-            _("%(sent)s sent, %(waiting)s waiting, %(failed)s failed, %(skipped)s not sent, %(bounced)s bounced") % rows
+            _("%(sent)s sent, %(waiting)s waiting, %(failed)s failed, %(skipped)s not sent, %(bounced)s bounced")
+            % self.sent_mail(obj).delivery_counts()
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        mailing = self.get_object(request, object_id)
+        # The email as its first recipient would get it, and how many would.
+        message = self.get_object(request, object_id)
         extra = {}
-        if mailing is not None:
-            recipients = mailing.recipients()
+        if message is not None:
+            recipients = message.recipients()
             first = recipients.first()
             extra = {
                 "recipient_total": recipients.count(),
                 "preview_for": first,
-                "preview": emails.render(mailing, first) if first else None,
+                "preview": self.emails.render(message, first) if first else None,
             }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+
+@admin.register(Mailing)
+class MailingAdmin(SentOnceAdmin):
+    form = MailingForm
+    message_fields = ["event", "audience", "subject", "body"]
+    audience_choices = Audience.choices
+    emails = emails
+    list_display = ["subject", "event", "audience_display", "created_by", "sent_at", "recipient_count"]
+    search_fields = ["subject", "body", "event__title"]
+    date_hierarchy = "created_at"
+    change_form_template = "admin/mailings/mailing/change_form.html"
+
+    def sent_mail(self, obj):
+        return OutgoingMail.objects.filter(kind=emails.MESSAGE, data__mailing=obj.pk)
 
     def response_change(self, request, obj):
         if "_send_test" in request.POST:

@@ -1,11 +1,11 @@
 from django.contrib import admin, messages
-from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from events.when import SHORT, talk_when
+from mailings.admin import SentOnceAdmin
 from outbox.models import OutgoingMail
 from seminar_site.scoping import ScopedAdminMixin
 
@@ -71,63 +71,17 @@ class MaterialAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Announcement)
-class AnnouncementAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class AnnouncementAdmin(SentOnceAdmin):
     form = AnnouncementForm
+    message_fields = ["event", "audience", "note"]
+    audience_choices = Audience.choices
+    emails = emails
     list_display = ["event", "audience_display", "created_by", "sent_at", "recipient_count"]
-    list_filter = [("sent_at", admin.EmptyFieldListFilter), "event"]
-    list_select_related = ["event", "created_by"]
     search_fields = ["event__title", "note"]
-    readonly_fields = ["created_by", "created_at", "sent_by", "sent_at", "recipient_count", "delivery"]
     change_form_template = "admin/materials/announcement/change_form.html"
 
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return ["event", "audience", "note"]
-        return ["event", "audience", "note", *self.readonly_fields]
-
-    def get_readonly_fields(self, request, obj=None):
-        # What was sent stays as it was sent.
-        if obj is not None and obj.is_sent:
-            return ["event", "audience", "note", *self.readonly_fields]
-        return self.readonly_fields
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (obj is None or not obj.is_sent)
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-
-    @admin.display(description=_("to"))
-    def audience_display(self, obj):
-        labels = dict(Audience.choices)
-        return ", ".join(str(labels.get(value, value)) for value in obj.audience)
-
-    @admin.display(description=_("delivery"))
-    def delivery(self, obj):
-        if not obj.is_sent:
-            return "–"
-        rows = OutgoingMail.objects.filter(kind=emails.ANNOUNCEMENT, once_key=obj.once_key).aggregate(
-            sent=Count("pk", filter=Q(status=OutgoingMail.Status.SENT)),
-            waiting=Count("pk", filter=Q(status__in=[OutgoingMail.Status.PENDING, OutgoingMail.Status.SENDING])),
-            failed=Count("pk", filter=Q(status=OutgoingMail.Status.FAILED)),
-            skipped=Count("pk", filter=Q(status=OutgoingMail.Status.SKIPPED)),
-        )
-        return _("%(sent)s sent, %(waiting)s waiting, %(failed)s failed, %(skipped)s not sent") % rows
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        announcement = self.get_object(request, object_id)
-        extra = {}
-        if announcement is not None:
-            recipients = announcement.recipients()
-            first = recipients.first()
-            extra = {
-                "recipient_total": recipients.count(),
-                "preview_for": first,
-                "preview": emails.render(announcement, first) if first else None,
-            }
-        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+    def sent_mail(self, obj):
+        return OutgoingMail.objects.filter(kind=emails.ANNOUNCEMENT, once_key=obj.once_key)
 
     def response_change(self, request, obj):
         if "_send_now" not in request.POST:

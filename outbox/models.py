@@ -29,6 +29,17 @@ class OutgoingMailQuerySet(models.QuerySet):
     def of_kind(self, *kinds):
         return self.filter(kind__in=kinds)
 
+    def delivery_counts(self) -> dict[str, int]:
+        """How these messages fared, in one query: sent, waiting (pending or sending), failed, skipped, bounced."""
+        status = OutgoingMail.Status
+        return self.aggregate(
+            sent=models.Count("pk", filter=Q(status=status.SENT)),
+            waiting=models.Count("pk", filter=Q(status__in=[status.PENDING, status.SENDING])),
+            failed=models.Count("pk", filter=Q(status=status.FAILED)),
+            skipped=models.Count("pk", filter=Q(status=status.SKIPPED)),
+            bounced=models.Count("pk", filter=Q(bounced_at__isnull=False)),
+        )
+
     def due(self, now, grace=None):
         """Pending rows whose time has come; with `grace`, fresh rows only once
         they are that old (until then the task queued on commit owns them)."""

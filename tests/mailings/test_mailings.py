@@ -161,6 +161,7 @@ def test_compose_from_the_talk_preview_test_and_send(
     assert (mailing.sent_by, mailing.recipient_count) == (admin_user, confirmed)
     history = admin_client.get(url).content.decode()
     assert 'name="subject"' not in history  # kept as sent
+    assert f"{confirmed} sent, 0 waiting, 0 failed, 0 not sent, 0 bounced" in history
     assert admin_client.get(reverse("admin:mailings_mailing_changelist")).status_code == 200
 
 

@@ -260,6 +260,11 @@ def test_an_organizer_writes_previews_and_sends_it_from_the_admin(
         )
 
     assert recipients_of(mail.outbox) == ["ana@example.edu", "chloe@example.edu"]
+    # How it fared, from the outbox: one bounced afterwards.
+    OutgoingMail.objects.filter(recipient__contains="chloe@example.edu").update(bounced_at=timezone.now())
+    history = organizer_client.get(f"/admin/materials/announcement/{announcement.pk}/change/").content.decode()
+    assert "2 sent, 0 waiting, 0 failed, 0 not sent, 1 bounced" in history
+    assert 'name="note"' not in history  # kept as sent
 
 
 def test_an_organizer_of_another_series_cannot_see_or_send_it(audience, announce, make_team_member, other_series):

@@ -285,3 +285,14 @@ def test_message_no_longer_wanted_is_skipped_with_the_apps_reason(queue_note, dj
     with django_capture_on_commit_callbacks(execute=True):
         assert send_again(mail=row) is True
     assert OutgoingMail.objects.get(pk=row.pk).status == Status.SKIPPED
+
+
+def test_delivery_counts_say_how_each_message_fared(queue_note):
+    statuses = ["sent", "sent", "pending", "sending", "failed", "skipped"]
+    for number, status in enumerate(statuses):
+        OutgoingMail.objects.filter(pk=queue_note(to=f"person{number}@example.edu").pk).update(status=status)
+    bounced = OutgoingMail.objects.filter(status="sent").order_by("pk").first()
+    OutgoingMail.objects.filter(pk=bounced.pk).update(bounced_at=timezone.now())
+
+    assert OutgoingMail.objects.delivery_counts() == {"sent": 2, "waiting": 2, "failed": 1, "skipped": 1, "bounced": 1}
+    assert OutgoingMail.objects.filter(status="failed").delivery_counts()["failed"] == 1
