@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from events.models import SeriesMember
 from staff.models import AuditEntry
 from staff.sessions import SEEN_KEY
 
@@ -68,3 +69,18 @@ def test_the_account_page_lists_recent_sign_ins(client, organizer):
 
     assert "Sign out everywhere" in page
     assert "Signed in" in page
+
+
+def test_the_header_offers_the_admin_to_organizers_and_only_the_door_to_door_staff(
+    series, make_team_member, door_group, event
+):
+    organizer = Client()
+    organizer.force_login(make_team_member(series, "olivia"))
+    door = Client()
+    door.force_login(make_team_member(series, "dora", role=SeriesMember.Role.DOOR))
+
+    organizer_page = organizer.get(event.get_absolute_url()).content.decode()
+    door_page = door.get(event.get_absolute_url()).content.decode()
+    assert ">Admin</a>" in organizer_page
+    assert ">Admin</a>" not in door_page
+    assert ">Check-in</a>" in door_page
