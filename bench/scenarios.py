@@ -45,6 +45,8 @@ class Run:
         self.pages: dict[str, pages.Series] = {}
         self.queries: dict[str, object] = {}
         self.burst_runs: list[tuple[load.PostResult, load.PostResult]] = []
+        # The web workers' CPU seconds per round: (the sign-ups, the inserts); None when a worker was replaced.
+        self.burst_cpu: list[tuple[float | None, float | None]] = []
         # The opening rush (subject, baseline), and the seats it ended with.
         self.rush_runs: list[tuple[rush.RushResult, rush.RushResult]] = []
         self.rush_seats: dict[str, int] = {}
@@ -191,13 +193,20 @@ class Run:
             path = f"/events/{event.slug}/register/"
             before = Row.objects.count()
             order = ["baseline", "subject"] if number % 2 == 0 else ["subject", "baseline"]
-            results = {}
+            results, cpu = {}, {}
+            workers = stack.worker_pids(host)
             for which in order:
+                cpu_before = stack.cpu_seconds(workers)
                 results[which] = burst.run(
                     host.url, INSERT if which == "baseline" else path, attendees, connections=CONNECTIONS
                 )
+                try:
+                    cpu[which] = stack.cpu_seconds(workers) - cpu_before
+                except FileNotFoundError:
+                    cpu[which] = None
             subject, baseline = results["subject"], results["baseline"]
             self.burst_runs.append((subject, baseline))
+            self.burst_cpu.append((cpu["subject"], cpu["baseline"]))
             n = self.sizes.attendees
             for which, result in results.items():
                 # (Socket errors are the filler requests cut off when wrk stops itself: not posts.)
@@ -233,10 +242,10 @@ class Run:
         workers = stack.worker_pids(host)
 
         def measured(which, *args):
-            before = stack.cpu_seconds(workers)
+            cpu_before = stack.cpu_seconds(workers)
             result = rush.run(host.url, *args, plan, connections=CONNECTIONS)
             try:
-                self.rush_cpu[which] = stack.cpu_seconds(workers) - before
+                self.rush_cpu[which] = stack.cpu_seconds(workers) - cpu_before
             except FileNotFoundError:
                 self.rush_cpu[which] = None
             return result
