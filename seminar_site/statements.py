@@ -100,7 +100,7 @@ class PreparedGet:
 
     `build()` returns a queryset of `model` (filters, select_related,
     annotations, select_for_update: what a QuerySet can do short of
-    prefetching, deferring or values()) with a `Parameter` wherever a value
+    prefetching, deferring, values() or fetching peers) with a `Parameter` wherever a value
     differs from one run to the next; every other value is written into the
     statement once, so it must be a constant. `get(**values)` runs it with a
     value for each parameter and returns the one instance found, as
@@ -148,6 +148,9 @@ class PreparedGet:
             raise TypeError("A prepared get reads whole instances of one queryset.")
         if queryset._prefetch_related_lookups:
             raise TypeError("A prepared get cannot prefetch.")
+        if queryset._fetch_mode.track_peers:
+            # Its related populators, kept from one run to the next, would collect every run's instances.
+            raise TypeError("A prepared get reads one instance: it has no peers to fetch with.")
         return queryset
 
 

@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import FETCH_PEERS, Exists, F, OuterRef
 from django.db.transaction import TransactionManagementError
 
 from events.models import Event, Question, Venue
@@ -201,6 +201,8 @@ def test_get_refuses_wrong_values_and_what_it_cannot_build(make_event):
         statement.get(pk=talk.pk)
     with pytest.raises(TypeError, match="prefetch"):
         PreparedGet(Event, lambda: Event.objects.prefetch_related("speakers")).get()
+    with pytest.raises(TypeError, match="peers"):
+        PreparedGet(Event, lambda: Event.objects.fetch_mode(FETCH_PEERS)).get()
     with pytest.raises(TypeError, match="whole instances"):
         PreparedGet(Event, lambda: Event.objects.only("title")).get()
     with pytest.raises(TypeError, match="Event, not Venue"):
