@@ -1,7 +1,7 @@
 """Statements run on every request of a hot path: built with the ORM once per database, then run with values.
 
 Building and compiling a query costs the ORM far more than the database takes
-to run it (a conditional UPDATE with a dozen conditions: about a millisecond
+to run it (the sign-up's conditional UPDATE, a dozen conditions: most of a millisecond
 of Python against a tenth of one in the database). Where a statement's shape
 never changes, only some of its values, `PreparedUpdate` and `PreparedGet`
 have the ORM write its SQL once per database alias (the SQL differs by backend)
