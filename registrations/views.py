@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from events.models import Event, Question
+from events.models import Event, Question, sees_only_published
 from events.when import deadline_text, moment_text
 from seminar_site import i18n
 from seminar_site.limits import (
@@ -18,6 +18,7 @@ from seminar_site.limits import (
     email_rate_limit,
     rate_limit,
 )
+from seminar_site.statements import Parameter, PreparedGet
 
 from . import invites, services, tickets
 from .forms import LostLinkForm, RegistrationForm
@@ -36,19 +37,35 @@ def _registration_from_token(token):
         raise Http404("No registration matches this link.") from None
 
 
+def _talks_to_register():
+    return Event.objects.select_related("series", "venue").annotate(
+        # In the same query: most talks ask nothing, and then their questions need no query of their own.
+        asks_questions=Exists(Question.objects.filter(event=OuterRef("pk")))
+    )
+
+
+# What every sign-up of the public reads first: compiled once, not per sign-up (seminar_site/statements.py).
+_PUBLISHED_TALK_TO_REGISTER = PreparedGet(
+    Event, lambda: _talks_to_register().published().filter(slug=Parameter("slug", Event._meta.get_field("slug")))
+)
+
+
+def _talk_to_register(request, slug) -> Event:
+    if not sees_only_published(request.user):
+        return get_object_or_404(_talks_to_register().visible_to(request.user), slug=slug)
+    try:
+        return _PUBLISHED_TALK_TO_REGISTER.get(slug=slug)
+    except Event.DoesNotExist:
+        raise Http404("No talk matches this address.") from None
+
+
 @require_POST
 @rate_limit("register", rate="REGISTRATION_RATE_LIMIT", key=by_ip_and("slug"), exempt_networks=True)
 # Registering an address that is already registered emails it the link again.
 @rate_limit(EMAIL_ADDRESS_GROUP, rate="EMAIL_ADDRESS_RATE_LIMIT", key=by_post_field("email"))
 def register(request, slug):
     """The form on the talk page posts here; success redirects, so reloading never posts twice."""
-    event = get_object_or_404(
-        Event.objects.visible_to(request.user)
-        .select_related("series", "venue")
-        # In the same query: most talks ask nothing, and then their questions need no query of their own.
-        .annotate(asks_questions=Exists(Question.objects.filter(event=OuterRef("pk")))),
-        slug=slug,
-    )
+    event = _talk_to_register(request, slug)
     questions = event.questions.all() if event.asks_questions else ()
     form = RegistrationForm(request.POST, questions=questions, event=event)
     if form.is_valid():

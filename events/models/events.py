@@ -20,6 +20,11 @@ from .venues import Venue
 _PUBLIC = Q(status__in=["published", "cancelled"])
 
 
+def sees_only_published(user) -> bool:
+    """Whether `Event.objects.visible_to(user)` is `published()`: for everyone but staff."""
+    return not _is_staff(user)
+
+
 class EventQuerySet(models.QuerySet):
     def published(self):
         """Talks the public may see: published or cancelled (a cancelled talk keeps its page)."""
@@ -33,7 +38,7 @@ class EventQuerySet(models.QuerySet):
         """Public talks, plus drafts of the series `user` organizes (shown to them as a preview)."""
         if _is_staff(user) and user.is_superuser:
             return self
-        if not _is_staff(user):
+        if sees_only_published(user):
             return self.published()
         return self.filter(_PUBLIC | Q(series__in=Series.objects.managed_by(user)))
 

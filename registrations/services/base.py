@@ -2,6 +2,7 @@
 
 from events.models import Event
 from seminar_site import pagecache
+from seminar_site.statements import Parameter, PreparedGet
 
 from ..models import Registration, RegistrationLog
 
@@ -18,14 +19,25 @@ class RegistrationError(Exception):
         return self.message
 
 
+# The one lock that serializes every seat change of a talk (the same row lock an UPDATE of the
+# talk's row takes, as a sign-up's taking of a seat does: services/seats.py).
+# of=("self",): lock the talk only, not its venue (other talks share it).
+# no_key: on PostgreSQL FOR NO KEY UPDATE, which lets sign-ups insert their rows (their foreign
+# key takes KEY SHARE on the talk) before they take the lock; FOR UPDATE would make two of them,
+# each holding KEY SHARE, wait for each other.
+# Every seat change takes it: compiled once, not per seat change (seminar_site/statements.py).
+_LOCKED_TALK = PreparedGet(
+    Event,
+    lambda: (
+        Event.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("venue")
+        .filter(pk=Parameter("pk", Event._meta.pk))
+    ),
+)
+
+
 def lock_event(event_id: int) -> Event:
-    # The one lock that serializes every seat change of a talk (the same row lock an UPDATE of the
-    # talk's row takes, as a sign-up's taking of a seat does: services/seats.py).
-    # of=("self",): lock the talk only, not its venue (other talks share it).
-    # no_key: on PostgreSQL FOR NO KEY UPDATE, which lets sign-ups insert their rows (their foreign
-    # key takes KEY SHARE on the talk) before they take the lock; FOR UPDATE would make two of them,
-    # each holding KEY SHARE, wait for each other.
-    event = Event.objects.select_for_update(of=("self",), no_key=True).select_related("venue").get(pk=event_id)
+    event = _LOCKED_TALK.get(pk=event_id)
     # Whoever takes this lock may change what the talk's page shows (seats
     # left, the waiting list): its cached copy goes when the change commits.
     pagecache.changed(pagecache.talk_tag(event.slug))

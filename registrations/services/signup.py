@@ -11,6 +11,7 @@ decided under the lock taken first, as every other seat change is (seats.py).
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from events.models import Event
 from seminar_site import i18n, pagecache
+from seminar_site.statements import Parameter, PreparedUpdate
 
 from .. import hold_rules
 from ..mail import queue, queue_hold
@@ -246,30 +248,38 @@ def _register_with_a_place(
     return RegistrationResult(registration=registration, created=True)
 
 
-def _take_place_if_open(event: Event, *, attendance: str, now) -> bool:
-    """Take one place of `attendance` if the talk (its row as it is now) is open for it with one free."""
+def _take_place_statement(attendance: str):
     counter = _COUNTERS[attendance]
+    start = Event._meta.get_field("start")
+    now = Parameter("now", start)
     if attendance == ONLINE:
         free = Q(online_capacity__isnull=True) | Q(online_seats_taken__lt=F("online_capacity"))
     else:
         free = Q(seats_taken__lt=F("capacity"))
-    updated = (
-        Event.objects.filter(
-            free,
-            Q(registration_opens__isnull=True) | Q(registration_opens__lte=now),
-            Q(registration_closes__isnull=True) | Q(registration_closes__gt=now),
-            pk=event.pk,
-            status=Event.Status.PUBLISHED,
-            start=event.start,
-            start__gt=now,
-        )
-        .exclude(
-            # What Event.has_online and has_in_person say, on the row as it is now.
-            attendance_mode=Event.AttendanceMode.IN_PERSON if attendance == ONLINE else Event.AttendanceMode.ONLINE
-        )
-        .update(**{counter: F(counter) + 1})
+    talk = Event.objects.filter(
+        free,
+        Q(registration_opens__isnull=True) | Q(registration_opens__lte=now),
+        Q(registration_closes__isnull=True) | Q(registration_closes__gt=now),
+        pk=Parameter("pk", Event._meta.pk),
+        status=Event.Status.PUBLISHED,
+        start=Parameter("start", start),
+        start__gt=now,
+    ).exclude(
+        # What Event.has_online and has_in_person say, on the row as it is now.
+        attendance_mode=Event.AttendanceMode.IN_PERSON if attendance == ONLINE else Event.AttendanceMode.ONLINE
     )
-    return updated == 1
+    return talk, {counter: F(counter) + 1}
+
+
+# Every sign-up with a place runs one of these: compiled once, not per sign-up (seminar_site/statements.py).
+_TAKE_PLACE = {
+    attendance: PreparedUpdate(Event, partial(_take_place_statement, attendance)) for attendance in _COUNTERS
+}
+
+
+def _take_place_if_open(event: Event, *, attendance: str, now) -> bool:
+    """Take one place of `attendance` if the talk (its row as it is now) is open for it with one free."""
+    return _TAKE_PLACE[attendance].execute(pk=event.pk, start=event.start, now=now) == 1
 
 
 def _save_new(registration: Registration, answers: Mapping[int, str]) -> None:

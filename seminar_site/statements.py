@@ -1,0 +1,196 @@
+"""Statements run on every request of a hot path: built with the ORM once per database, then run with values.
+
+Building and compiling a query costs the ORM far more than the database takes
+to run it (the sign-up's conditional UPDATE, a dozen conditions: most of a millisecond
+of Python against a tenth of one in the database). Where a statement's shape
+never changes, only some of its values, `PreparedUpdate` and `PreparedGet`
+have the ORM write its SQL once per database alias (the SQL differs by backend)
+and run that SQL with each call's values, prepared for the database as the ORM
+would prepare them.
+
+`PreparedGet` builds its instances from the rows as QuerySet iteration does
+(django.db.models.query.ModelIterable), from what the compiler worked out once:
+the columns of the model and of each select_related one, the annotations, and
+the converters of the values the database returns. It uses those parts of the
+ORM that are not public API; tests/seminar_site/test_statements.py holds it to
+QuerySet.get on both databases.
+"""
+
+from collections.abc import Callable
+
+from django.db import connections, router, transaction
+from django.db.models import Expression, Field, Model, QuerySet
+from django.db.models.query import get_related_populators
+from django.db.models.sql import UpdateQuery
+from django.db.transaction import TransactionManagementError
+
+
+class Parameter(Expression):
+    """A value given anew on each run of a prepared statement, as `name`; prepared for the database as `field`."""
+
+    def __init__(self, name: str, field: Field):
+        super().__init__(output_field=field)
+        self.name = name
+
+    def as_sql(self, compiler, connection):
+        # The parameter stands for itself in the compiled statement's parameters until the run replaces it.
+        return "%s", [self]
+
+    def db_value(self, values: dict, connection):
+        return self.output_field.get_db_prep_value(values[self.name], connection, prepared=False)
+
+
+def _params(template, names, values: dict, connection) -> list:
+    if values.keys() != names:
+        raise TypeError(f"This statement takes the values {sorted(names)}, not {sorted(values)}.")
+    return [p.db_value(values, connection) if isinstance(p, Parameter) else p for p in template]
+
+
+def _parameter_names(template) -> frozenset:
+    return frozenset(p.name for p in template if isinstance(p, Parameter))
+
+
+class PreparedUpdate:
+    """`queryset.update(**changes)` whose SQL the ORM writes once per database alias.
+
+    `build()` returns `(queryset, changes)` of `model`, a single-table update,
+    with a `Parameter` wherever a value differs from one run to the next;
+    every other value is written into the statement once, so it must be a
+    constant. `execute(**values)` runs it with a value for each parameter and
+    returns the number of rows changed, as `QuerySet.update` does, on the
+    database the router gives for writing `model`.
+
+    Raises TypeError when `values` does not name exactly the parameters.
+    """
+
+    def __init__(self, model: type[Model], build: Callable[[], tuple[QuerySet, dict]]):
+        self.model = model
+        self._build = build
+        self._compiled = {}
+
+    def execute(self, **values) -> int:
+        using = router.db_for_write(self.model)
+        connection = connections[using]
+        key = (using, connection.vendor)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = self._compile(using)
+        sql, template, names = compiled
+        params = _params(template, names, values, connection)
+        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+
+    def _compile(self, using: str):
+        queryset, changes = self._build()
+        if queryset.model is not self.model:
+            raise TypeError(f"The statement updates {queryset.model.__name__}, not {self.model.__name__}.")
+        # What QuerySet.update does, short of running it.
+        query = queryset.query.chain(UpdateQuery)
+        query.add_update_values(changes)
+        query.clear_select_clause()
+        if query.related_updates:
+            raise TypeError("A prepared update changes one table.")
+        sql, template = query.get_compiler(using).as_sql()
+        return sql, list(template), _parameter_names(template)
+
+
+class PreparedGet:
+    """`queryset.get()` whose SQL the ORM writes once per database alias.
+
+    `build()` returns a queryset of `model` (filters, select_related,
+    annotations, select_for_update: what a QuerySet can do short of
+    prefetching, deferring, values() or fetching peers) with a `Parameter` wherever a value
+    differs from one run to the next; every other value is written into the
+    statement once, so it must be a constant. `get(**values)` runs it with a
+    value for each parameter and returns the one instance found, as
+    `QuerySet.get` would: its select_related objects and annotations with it.
+
+    Raises `model.DoesNotExist` when no row matches and
+    `model.MultipleObjectsReturned` when more than one does; a queryset that
+    locks its rows (select_for_update) raises TransactionManagementError
+    outside a transaction, as `QuerySet.get` does; TypeError when `values`
+    does not name exactly the parameters.
+    """
+
+    def __init__(self, model: type[Model], build: Callable[[], QuerySet]):
+        self.model = model
+        self._build = build
+        self._queryset = None
+        self._compiled = {}
+
+    def get(self, **values) -> Model:
+        if self._queryset is None:
+            self._queryset = self._checked(self._build())
+        using = self._queryset.db
+        connection = connections[using]
+        key = (using, connection.vendor)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = _CompiledGet(self._queryset, using)
+        params = _params(compiled.template, compiled.names, values, connection)
+        if compiled.locks and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchmany(2)
+        if not rows:
+            raise self.model.DoesNotExist(f"{self.model._meta.object_name} matching query does not exist.")
+        if len(rows) > 1:
+            raise self.model.MultipleObjectsReturned(f"get() returned more than one {self.model._meta.object_name}.")
+        return compiled.instance(rows[0], connection)
+
+    def _checked(self, queryset: QuerySet) -> QuerySet:
+        if queryset.model is not self.model:
+            raise TypeError(f"The statement reads {queryset.model.__name__}, not {self.model.__name__}.")
+        query = queryset.query
+        if query.combinator or query.values_select or query.deferred_loading != (frozenset(), True):
+            raise TypeError("A prepared get reads whole instances of one queryset.")
+        if queryset._prefetch_related_lookups:
+            raise TypeError("A prepared get cannot prefetch.")
+        if queryset._fetch_mode.track_peers:
+            # Its related populators, kept from one run to the next, would collect every run's instances.
+            raise TypeError("A prepared get reads one instance: it has no peers to fetch with.")
+        return queryset
+
+
+class _CompiledGet:
+    """What QuerySet.get and ModelIterable work out for each run, worked out once for one database alias."""
+
+    def __init__(self, queryset: QuerySet, using: str):
+        connection = connections[using]
+        # As QuerySet.get narrows the query: no ordering, and at most two rows (one is wanted).
+        query = queryset.query.chain()
+        query.clear_ordering(force=True)
+        if not query.select_for_update or connection.features.supports_select_for_update_with_limit:
+            query.set_limits(high=2)
+        compiler = query.get_compiler(using)
+        self.sql, template = compiler.as_sql()
+        self.template, self.names = list(template), _parameter_names(template)
+        self.locks = bool(query.select_for_update and connection.features.has_select_for_update)
+        # As ModelIterable builds instances from rows (compiler.select and klass_info exist once compiled).
+        select, klass_info = compiler.select, compiler.klass_info
+        self.converters = compiler.get_converters([column for column, _, _ in select[: compiler.col_count]])
+        self.model = klass_info["model"]
+        self.start, self.end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        self.init_list = [column.target.attname for column, _, _ in select[self.start : self.end]]
+        self.fetch_mode = queryset._fetch_mode
+        self.related_populators = get_related_populators(klass_info, select, using, self.fetch_mode)
+        self.annotations = dict(compiler.annotation_col_map)
+        self.using = using
+
+    def instance(self, row, connection) -> Model:
+        row = list(row)
+        for position, (converters, expression) in self.converters.items():
+            value = row[position]
+            for converter in converters:
+                value = converter(value, expression, connection)
+            row[position] = value
+        instance = self.model.from_db(
+            self.using, self.init_list, row[self.start : self.end], fetch_mode=self.fetch_mode
+        )
+        for populator in self.related_populators:
+            populator.populate(row, instance)
+        for name, position in self.annotations.items():
+            setattr(instance, name, row[position])
+        return instance

@@ -1,0 +1,209 @@
+import datetime
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import FETCH_PEERS, Exists, F, OuterRef
+from django.db.transaction import TransactionManagementError
+
+from events.models import Event, Question, Venue
+from seminar_site.statements import Parameter, PreparedGet, PreparedUpdate
+
+START = Event._meta.get_field("start")
+
+
+def _seat_if_started_after(calls=None):
+    """One seat more for talk `pk`, if it starts after `after`."""
+
+    def build():
+        if calls is not None:
+            calls.append(1)
+        talk = Event.objects.filter(
+            pk=Parameter("pk", Event._meta.pk), start__gt=Parameter("after", START), status=Event.Status.PUBLISHED
+        )
+        return talk, {"seats_taken": F("seats_taken") + 1}
+
+    return PreparedUpdate(Event, build)
+
+
+def test_updates_the_rows_the_queryset_selects_with_this_runs_values(make_event):
+    talk, other = make_event(capacity=5), make_event(capacity=5)
+    statement = _seat_if_started_after()
+    # Microseconds matter: on SQLite datetimes are compared as text, as the ORM writes them.
+    just_before = talk.start - datetime.timedelta(microseconds=1)
+
+    assert statement.execute(pk=talk.pk, after=just_before) == 1
+    assert statement.execute(pk=talk.pk, after=talk.start) == 0
+    assert statement.execute(pk=other.pk, after=just_before) == 1
+    assert statement.execute(pk=other.pk, after=other.start + datetime.timedelta(days=1)) == 0
+
+    talk.refresh_from_db()
+    other.refresh_from_db()
+    assert (talk.seats_taken, other.seats_taken) == (1, 1)
+
+
+def test_constants_are_part_of_the_statement(make_event):
+    draft = make_event(capacity=5, status=Event.Status.DRAFT)
+
+    assert _seat_if_started_after().execute(pk=draft.pk, after=draft.start - datetime.timedelta(days=1)) == 0
+    draft.refresh_from_db()
+    assert draft.seats_taken == 0
+
+
+def test_built_once_then_one_statement_per_run(make_event, django_assert_num_queries):
+    talk = make_event(capacity=5)
+    calls = []
+    statement = _seat_if_started_after(calls)
+    earlier = talk.start - datetime.timedelta(days=1)
+
+    with django_assert_num_queries(1):
+        statement.execute(pk=talk.pk, after=earlier)
+    with django_assert_num_queries(1):
+        statement.execute(pk=talk.pk, after=earlier)
+
+    assert calls == [1]
+
+
+def test_values_must_name_exactly_the_parameters(make_event):
+    talk = make_event(capacity=5)
+    statement = _seat_if_started_after()
+
+    with pytest.raises(TypeError, match="after"):
+        statement.execute(pk=talk.pk)
+    with pytest.raises(TypeError, match="before"):
+        statement.execute(pk=talk.pk, after=talk.start, before=talk.start)
+
+    talk.refresh_from_db()
+    assert talk.seats_taken == 0
+
+
+def test_a_failed_run_marks_the_transaction_for_rollback(make_event):
+    # seats_taken may not pass capacity (a check constraint): the statement fails in the database.
+    talk = make_event(capacity=0)
+    statement = _seat_if_started_after()
+
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            statement.execute(pk=talk.pk, after=talk.start - datetime.timedelta(days=1))
+        assert transaction.get_rollback()
+    talk.refresh_from_db()
+    assert talk.seats_taken == 0
+
+
+def test_refuses_a_statement_of_another_model():
+    statement = PreparedUpdate(Venue, lambda: (Event.objects.all(), {"seats_taken": 1}))
+
+    with pytest.raises(TypeError, match="Event, not Venue"):
+        statement.execute()
+
+
+def _talks_with_questions_flag():
+    return Event.objects.select_related("series", "venue").annotate(
+        asks_questions=Exists(Question.objects.filter(event=OuterRef("pk")))
+    )
+
+
+def _published_talk(calls=None):
+    def build():
+        if calls is not None:
+            calls.append(1)
+        return _talks_with_questions_flag().published().filter(slug=Parameter("slug", Event._meta.get_field("slug")))
+
+    return PreparedGet(Event, build)
+
+
+def test_get_returns_what_the_querysets_get_returns(make_event, ask, django_assert_num_queries):
+    talk = make_event(capacity=40, registration_opens=None, online_capacity=None)
+    asking = make_event(capacity=5)
+    ask(asking, "Lunch?")
+    statement = _published_talk()
+
+    for wanted in (talk, asking):
+        expected = _talks_with_questions_flag().get(slug=wanted.slug)
+        with django_assert_num_queries(1):
+            found = statement.get(slug=wanted.slug)
+            # The select_related talks come with it: no query of their own.
+            assert (found.series, found.venue) == (expected.series, expected.venue)
+        for field in Event._meta.concrete_fields:
+            assert getattr(found, field.attname) == getattr(expected, field.attname), field.name
+        assert found.start.tzinfo is not None
+        assert bool(found.asks_questions) == bool(expected.asks_questions) == (wanted == asking)
+        assert found._state.adding is False and found._state.db == expected._state.db
+        # What Event.from_db remembers, as after any read (a later save compares with it).
+        assert found._loaded_calendar_state == expected._loaded_calendar_state
+
+
+def test_get_raises_as_querysets_get_does(make_event):
+    draft = make_event(status=Event.Status.DRAFT)
+    statement = _published_talk()
+
+    with pytest.raises(Event.DoesNotExist):
+        statement.get(slug=draft.slug)
+    with pytest.raises(Event.DoesNotExist):
+        statement.get(slug="no-such-talk")
+
+    make_event(slug="twin-a")
+    make_event(slug="twin-b")
+    twins = PreparedGet(
+        Event, lambda: Event.objects.filter(slug__startswith=Parameter("prefix", Event._meta.get_field("slug")))
+    )
+    with pytest.raises(Event.MultipleObjectsReturned):
+        twins.get(prefix="twin-")
+    assert twins.get(prefix="twin-a").slug == "twin-a"
+
+
+def test_get_is_built_once(make_event):
+    first, second = make_event(), make_event()
+    calls = []
+    statement = _published_talk(calls)
+
+    assert statement.get(slug=first.slug) == first
+    assert statement.get(slug=second.slug) == second
+    assert calls == [1]
+
+
+def test_a_locking_get_locks_and_needs_a_transaction(make_event, django_assert_num_queries):
+    talk = make_event()
+    statement = PreparedGet(
+        Event,
+        lambda: (
+            Event.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("venue")
+            .filter(pk=Parameter("pk", Event._meta.pk))
+        ),
+    )
+
+    with transaction.atomic(), django_assert_num_queries(1) as captured:
+        locked = statement.get(pk=talk.pk)
+        assert locked.venue == talk.venue
+    assert locked == talk
+    if connection.features.has_select_for_update:
+        assert "FOR NO KEY UPDATE" in captured.captured_queries[0]["sql"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_get_outside_a_transaction_is_refused(make_event):
+    if not connection.features.has_select_for_update:
+        pytest.skip("SQLite has no row locks: QuerySet.get refuses nothing there either")
+    talk = make_event()
+    statement = PreparedGet(Event, lambda: Event.objects.select_for_update().filter(pk=Parameter("pk", Event._meta.pk)))
+
+    with transaction.atomic():
+        statement.get(pk=talk.pk)  # compiled inside one
+    with pytest.raises(TransactionManagementError):
+        statement.get(pk=talk.pk)
+
+
+def test_get_refuses_wrong_values_and_what_it_cannot_build(make_event):
+    talk = make_event()
+    statement = _published_talk()
+
+    with pytest.raises(TypeError, match="slug"):
+        statement.get(pk=talk.pk)
+    with pytest.raises(TypeError, match="prefetch"):
+        PreparedGet(Event, lambda: Event.objects.prefetch_related("speakers")).get()
+    with pytest.raises(TypeError, match="peers"):
+        PreparedGet(Event, lambda: Event.objects.fetch_mode(FETCH_PEERS)).get()
+    with pytest.raises(TypeError, match="whole instances"):
+        PreparedGet(Event, lambda: Event.objects.only("title")).get()
+    with pytest.raises(TypeError, match="Event, not Venue"):
+        PreparedGet(Venue, lambda: Event.objects.all()).get()
