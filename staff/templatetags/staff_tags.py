@@ -8,4 +8,5 @@ register = template.Library()
 @register.filter
 def sees_admin(user) -> bool:
     """Does the site's header offer `user` the admin? Staff, but not door staff, whose staff side is the door."""
-    return user.is_staff and not is_door_only(user)
+    # Pages rendered without a request (the 500 page) have no user.
+    return bool(getattr(user, "is_staff", False)) and not is_door_only(user)
