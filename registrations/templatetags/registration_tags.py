@@ -2,7 +2,8 @@ from dataclasses import dataclass
 from functools import partial
 
 from django import template
-from django.db.models import Count
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from events.models import Event
 from seminar_site import pagecache
+from seminar_site.statements import Parameter, PreparedGet
 
 from ..forms import RegistrationForm
 from ..models import Registration
@@ -50,8 +52,11 @@ def _option_message(event, attendance, status, error) -> str:
     return _("%(left)s of %(capacity)s seats left") % left
 
 
-def attendance_options(event) -> list[AttendanceOption]:
-    """Each way the talk can be attended, with what registering that way gives now; one query."""
+def attendance_options(event, waiting: dict[str, int] | None = None) -> list[AttendanceOption]:
+    """Each way the talk can be attended, with what registering that way gives now; one query.
+
+    `waiting` (attendance -> people on its waiting list), when the caller read it already, saves the query.
+    """
     kinds = [
         kind
         for kind, offered in (
@@ -60,13 +65,14 @@ def attendance_options(event) -> list[AttendanceOption]:
         )
         if offered
     ]
-    waiting = dict(
-        Registration.objects.waitlisted()
-        .filter(event_id=event.pk)
-        .order_by()
-        .values_list("attendance")
-        .annotate(n=Count("pk"))
-    )
+    if waiting is None:
+        waiting = dict(
+            Registration.objects.waitlisted()
+            .filter(event_id=event.pk)
+            .order_by()
+            .values_list("attendance")
+            .annotate(n=Count("pk"))
+        )
     options = []
     for kind in kinds:
         status, error = None, None
@@ -80,8 +86,8 @@ def attendance_options(event) -> list[AttendanceOption]:
     return options
 
 
-def panel_state(event, now):
-    """What the panel says: (state, message, waitlisted count, options); at most one query.
+def panel_state(event, now, waiting: dict[str, int] | None = None):
+    """What the panel says: (state, message, waitlisted count, options); at most one query (none with `waiting`).
 
     `options` holds an AttendanceOption per way of attending while registration is open.
     """
@@ -91,7 +97,7 @@ def panel_state(event, now):
         check_registration_open(event=event, now=now)
     except RegistrationError as error:
         return error.code, error.message, None, []
-    options = attendance_options(event)
+    options = attendance_options(event, waiting)
     open_options = [option for option in options if option.status is not None]
     waitlisted = sum(option.waitlisted for option in options)
     if not open_options:
@@ -120,13 +126,36 @@ def _shape(event, state, options) -> tuple:
     )
 
 
+def _waiting(attendance: str):
+    people = (
+        Registration.objects.waitlisted()
+        .filter(event=OuterRef("pk"), attendance=attendance)
+        .order_by()
+        .values("event")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(people, output_field=IntegerField()), Value(0))
+
+
+# After every sign-up each worker reads the talk's seats and waiting lists again, in one statement compiled once
+# (seminar_site/statements.py). The venue (its time zone) is read only when a date is shown.
+_SEATS = PreparedGet(
+    Event,
+    lambda: Event.objects.annotate(
+        **{f"waiting_{attendance}": _waiting(attendance) for attendance in Registration.Attendance.values}
+    ).filter(pk=Parameter("pk", Event._meta.pk)),
+)
+
+
 def read_seats(event_pk: int) -> tuple[tuple | None, str]:
     """The panel's seats part as it is now, and its shape: what the page cache reads again after a sign-up."""
     try:
-        event = Event.objects.get(pk=event_pk)  # the venue (its time zone) only when a date is shown
+        event = _SEATS.get(pk=event_pk)
     except Event.DoesNotExist:
         return None, ""  # no shape fits: the page is rendered again (and answers 404)
-    state, message, waitlisted, options = panel_state(event, timezone.now())
+    waiting = {attendance: getattr(event, f"waiting_{attendance}") for attendance in Registration.Attendance.values}
+    state, message, waitlisted, options = panel_state(event, timezone.now(), waiting)
     return _shape(event, state, options), _seats_html(event, state, message, waitlisted, options)
 
 

@@ -237,8 +237,8 @@ def test_a_sign_up_reads_the_seats_again_and_leaves_the_rest_of_the_page_as_stor
     register_someone(event, "first@example.edu")
 
     # The new token (told to forget the old one, this worker asks the shared cache once), then the talk's
-    # seats and its waiting list: not the page (no speakers, no materials, no questions).
-    with django_assert_num_queries(3):
+    # seats and waiting lists in one statement: not the page (no speakers, no materials, no questions).
+    with django_assert_num_queries(2):
         page = client.get(event.get_absolute_url())
     assert "2 of 3 seats left" in text(page)
     with django_assert_num_queries(0):  # read once per change
@@ -278,6 +278,19 @@ def test_a_hybrid_talk_shows_both_counts_after_a_sign_up(make_event, client):
     assert "In the room: 2 of 2 seats left" in text(page)
     assert "Online: 4 of 5 places left" in text(page)
     assert json_ld_availability(page) == ["InStock", "InStock"]
+
+
+def test_a_hybrid_talk_counts_each_waiting_list_after_a_sign_up(make_event, client):
+    event = make_event(capacity=1, attendance_mode=Event.AttendanceMode.HYBRID, online_capacity=1)
+    for attendance in ("in_person", "online"):
+        services.register(event=event, name="First", email=f"first-{attendance}@example.edu", attendance=attendance)
+    services.register(event=event, name="Waiting", email="waiting@example.edu", attendance="in_person")
+    assert "1 person is waiting." in text(client.get(event.get_absolute_url()))
+
+    services.register(event=event, name="Waiting online", email="online@example.edu", attendance="online")
+    page = client.get(event.get_absolute_url()).text
+    assert "2 people are waiting." in text(page)
+    assert json_ld_availability(page) == ["SoldOut", "SoldOut"]
 
 
 def test_the_seats_are_current_in_each_language_and_from_the_shared_copy(make_event):
