@@ -109,21 +109,23 @@ def panel_state(event, now, waiting: dict[str, int] | None = None):
     return "waitlist", first.message, waitlisted, options
 
 
-def _seats_html(event, state, message, waitlisted, options) -> str:
-    return render_to_string(
-        "registrations/_panel_seats.html",
-        {"event": event, "state": state, "message": message, "waitlisted": waitlisted, "options": options},
-    )
+def _seats(event, state, message, waitlisted, options) -> tuple[tuple, str]:
+    """The panel's seats part: (its shape, its HTML).
 
-
-def _shape(event, state, options) -> tuple:
-    """What the talk page around the seats part shows of the seats: which form and button, and what the page's
-    structured data says is available (a free place or none, each way of attending)."""
-    return (
+    The shape is what the talk page around the part shows of the seats: which
+    form and button, and what the page's structured data says is available
+    (a free place or none, each way of attending).
+    """
+    shape = (
         state,
         tuple((option.attendance, option.status, option.code) for option in options),
         tuple(has_free_place(event, kind) for kind in Registration.Attendance.values),
     )
+    html = render_to_string(
+        "registrations/_panel_seats.html",
+        {"event": event, "state": state, "message": message, "waitlisted": waitlisted, "options": options},
+    )
+    return shape, html
 
 
 def _waiting(attendance: str):
@@ -155,8 +157,7 @@ def read_seats(event_pk: int) -> tuple[tuple | None, str]:
     except Event.DoesNotExist:
         return None, ""  # no shape fits: the page is rendered again (and answers 404)
     waiting = {attendance: getattr(event, f"waiting_{attendance}") for attendance in Registration.Attendance.values}
-    state, message, waitlisted, options = panel_state(event, timezone.now(), waiting)
-    return _shape(event, state, options), _seats_html(event, state, message, waitlisted, options)
+    return _seats(event, *panel_state(event, timezone.now(), waiting))
 
 
 @register.inclusion_tag("registrations/panel.html", takes_context=True)
@@ -178,11 +179,8 @@ def registration_panel(context, event):
             if state == "open"
             else None,
         )
-    seats = pagecache.live_part(
-        html=_seats_html(event, state, message, waitlisted, options),
-        shape=_shape(event, state, options),
-        read=partial(read_seats, event.pk),
-    )
+    shape, html = _seats(event, state, message, waitlisted, options)
+    seats = pagecache.live_part(html=html, shape=shape, read=partial(read_seats, event.pk))
     return {
         "event": event,
         "request": context.get("request"),

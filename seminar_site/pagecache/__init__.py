@@ -408,7 +408,7 @@ def _fresh(entry_key: str, entry, tokens: tuple[str, ...], live: str | None):
     The parts are read again when only the live tag's token moved ("refresh"),
     unless this process did so already for that token.
     """
-    page_tokens, live_token = (tokens[:-1], tokens[-1]) if live else (tokens, "")
+    page_tokens, live_token = _split(tokens, live=bool(live))
     if not _current(entry, page_tokens):
         return None
     if entry.live_token == live_token:
@@ -427,6 +427,11 @@ def _fresh(entry_key: str, entry, tokens: tuple[str, ...], live: str | None):
     # Read after the token was: at least as new as the change it names.
     _recent_parts.put(entry_key, (live_token, entry, htmls))
     return entry, htmls, "refresh"
+
+
+def _split(tokens: tuple[str, ...], *, live: bool) -> tuple[tuple[str, ...], str]:
+    """(the page's tokens, the live tag's token or ""): `serve` asks for the live tag's token last."""
+    return (tokens[:-1], tokens[-1]) if live else (tokens, "")
 
 
 def _hit(request, key: str, entry: _Entry, htmls: list[bytes], result: str) -> HttpResponse:
@@ -477,7 +482,7 @@ def _render_and_store(request, entry_key, tokens, render, valid_until, *, live: 
         timeout = max(1, min(timeout, int(until.timestamp() - now) + 1))
     # A copy in a worker's memory lives no longer than the shared one.
     expires = now + settings.PAGE_CACHE_TIMEOUT
-    page_tokens, live_token = (tokens[:-1], tokens[-1]) if live else (tokens, "")
+    page_tokens, live_token = _split(tokens, live=live)
     entry = _Entry(
         tokens=page_tokens,
         valid_until=min(until.timestamp(), expires) if until else expires,

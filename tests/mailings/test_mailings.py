@@ -139,6 +139,8 @@ def test_compose_from_the_talk_preview_test_and_send(
 
     preview = admin_client.get(url).content.decode()
     assert "Room 6.302 → 6.304" in preview and "As Ana López will see it" in preview
+    delete_url = reverse("admin:mailings_mailing_delete", args=[mailing.pk])
+    assert admin_client.get(delete_url).status_code == 200  # a draft can go
     assert OutgoingMail.objects.count() == 0
 
     data = {"event": event.pk, "audience": ["confirmed"], "subject": "Room change", "body": "Room 6.302 → 6.304"}
@@ -162,6 +164,8 @@ def test_compose_from_the_talk_preview_test_and_send(
     history = admin_client.get(url).content.decode()
     assert 'name="subject"' not in history  # kept as sent
     assert f"{confirmed} sent, 0 waiting, 0 failed, 0 not sent, 0 bounced" in history
+    assert admin_client.get(delete_url).status_code == 403  # what was sent stays
+    assert Mailing.objects.filter(pk=mailing.pk).exists()
     assert admin_client.get(reverse("admin:mailings_mailing_changelist")).status_code == 200
 
 

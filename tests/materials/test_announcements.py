@@ -247,6 +247,8 @@ def test_an_organizer_writes_previews_and_sends_it_from_the_admin(
     announcement = Announcement.objects.get()
     page = organizer_client.get(f"/admin/materials/announcement/{announcement.pk}/change/").content.decode()
     assert "Send to 2 registrants now" in page
+    delete_url = f"/admin/materials/announcement/{announcement.pk}/delete/"
+    assert organizer_client.get(delete_url).status_code == 200  # not sent yet: it can go
     assert "The slides and recording of" in page
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -265,6 +267,9 @@ def test_an_organizer_writes_previews_and_sends_it_from_the_admin(
     history = organizer_client.get(f"/admin/materials/announcement/{announcement.pk}/change/").content.decode()
     assert "2 sent, 0 waiting, 0 failed, 0 not sent, 1 bounced" in history
     assert 'name="note"' not in history  # kept as sent
+    assert organizer_client.get(delete_url).status_code == 403
+    assert organizer_client.post(delete_url, {"post": "yes"}).status_code == 403
+    assert Announcement.objects.filter(pk=announcement.pk).exists()
 
 
 def test_an_organizer_of_another_series_cannot_see_or_send_it(audience, announce, make_team_member, other_series):

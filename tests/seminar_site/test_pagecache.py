@@ -27,6 +27,7 @@ from django.utils import timezone, translation
 from events.models import Event, Question, Speaker
 from registrations import services
 from registrations.models import Registration
+from registrations.templatetags.registration_tags import read_seats
 from seminar_site import pagecache
 from tests.admin_forms import inline_management_data
 from tests.html import form_fields
@@ -246,6 +247,18 @@ def test_a_sign_up_reads_the_seats_again_and_leaves_the_rest_of_the_page_as_stor
     assert "2 of 3 seats left" in text(again)
     assert TOKEN.search(page.text)[1] != TOKEN.search(again.text)[1]
     assert json_ld_availability(page.text) == ["InStock"]
+
+
+def test_seats_of_a_talk_gone_since_its_page_was_stored_fit_no_page(make_event):
+    event = make_event(capacity=3)
+    shape, html = read_seats(event.pk)
+    assert shape[0] == "open"
+    assert "3 of 3 seats left" in text(html)
+    pk = event.pk
+    event.delete()
+
+    # No shape equals None: the page cache renders the page again, which answers 404.
+    assert read_seats(pk) == (None, "")
 
 
 def test_the_last_seat_taken_renders_the_page_again_with_the_waiting_list(make_event, client):
