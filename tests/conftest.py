@@ -156,7 +156,12 @@ def make_event(series, venue, speaker):
     """Build a published talk; keyword arguments override any field."""
 
     def make(**fields):
-        start = fields.pop("start", timezone.now() + datetime.timedelta(days=14))
+        # In two weeks, in the afternoon as talks are: whatever the hour the tests run, it ends on the day it
+        # starts (a talk past midnight is written with both dates, and a term's rows refuse it).
+        afternoon = timezone.localtime(timezone.now() + datetime.timedelta(days=14)).replace(
+            hour=15, minute=30, second=0, microsecond=0
+        )
+        start = fields.pop("start", afternoon)
         defaults = {
             "series": series,
             "venue": venue,

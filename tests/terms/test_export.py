@@ -29,7 +29,10 @@ FIELDS = (
 
 @pytest.fixture
 def term(make_event, speaker):
-    start = timezone.now().replace(microsecond=0, second=0) + datetime.timedelta(days=5)
+    # An afternoon, whatever the hour the tests run: a row's talk ends on the day it starts.
+    start = timezone.localtime(timezone.now() + datetime.timedelta(days=5)).replace(
+        hour=15, minute=0, second=0, microsecond=0
+    )
     other = Speaker.objects.create(name="María-José O'Neil, PhD", affiliation="Universidad de Chile, Santiago")
     talks = [
         make_event(title='=HYPERLINK("http://evil")', slug="formula", start=start, capacity=12),
