@@ -4,11 +4,16 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Case, F, QuerySet, TextField, Value, When
 from django.utils import timezone
 
+from seminar_site.statements import PreparedInsert
+
 from . import metrics, registry, signals
 from .delivery import enqueue_with_commit
 from .models import OutgoingMail
 
 Status = OutgoingMail.Status
+
+# Every message queued writes one: compiled once (seminar_site/statements.py).
+_NEW_MAIL = PreparedInsert(OutgoingMail)
 
 
 def queue_mail(
@@ -41,13 +46,13 @@ def queue_mail(
     if once_key:
         try:
             with transaction.atomic():
-                mail.save(force_insert=True)
+                _NEW_MAIL.insert(mail)
         except IntegrityError:
             if not OutgoingMail.objects.about(about).filter(kind=kind, once_key=once_key).exists():
                 raise
             return None
     else:
-        mail.save(force_insert=True)
+        _NEW_MAIL.insert(mail)
     enqueue_with_commit(mail.pk)
     return mail
 

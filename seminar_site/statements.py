@@ -3,10 +3,10 @@
 Building and compiling a query costs the ORM far more than the database takes
 to run it (the sign-up's conditional UPDATE, a dozen conditions: most of a millisecond
 of Python against a tenth of one in the database). Where a statement's shape
-never changes, only some of its values, `PreparedUpdate` and `PreparedGet`
-have the ORM write its SQL once per database alias (the SQL differs by backend)
-and run that SQL with each call's values, prepared for the database as the ORM
-would prepare them.
+never changes, only some of its values, `PreparedUpdate`, `PreparedGet` and
+`PreparedInsert` have the ORM write its SQL once per database alias (the SQL
+differs by backend) and run that SQL with each call's values, prepared for the
+database as the ORM would prepare them.
 
 `PreparedGet` builds its instances from the rows as QuerySet iteration does
 (django.db.models.query.ModelIterable), from what the compiler worked out once:
@@ -19,9 +19,9 @@ QuerySet.get on both databases.
 from collections.abc import Callable
 
 from django.db import connections, router, transaction
-from django.db.models import Expression, Field, Model, QuerySet
+from django.db.models import Expression, Field, Model, QuerySet, signals
 from django.db.models.query import get_related_populators
-from django.db.models.sql import UpdateQuery
+from django.db.models.sql import InsertQuery, UpdateQuery
 from django.db.transaction import TransactionManagementError
 
 
@@ -194,3 +194,89 @@ class _CompiledGet:
         for name, position in self.annotations.items():
             setattr(instance, name, row[position])
         return instance
+
+
+class PreparedInsert:
+    """`instance.save(force_insert=True)` for new rows of `model`: the ORM writes its INSERT once per database alias.
+
+    `insert(instance)` writes the instance as Model.save's insert would: the
+    pre_save signal, every concrete field's `pre_save` (auto_now_add, computed
+    fields) and `get_db_prep_save`, the database's generated values (the
+    primary key) set on the instance, then the post_save signal (created); on
+    the database the router gives for writing it. It does not call the model's
+    own `save()`: what an override does, the caller does first.
+
+    Preconditions: a new instance (no primary key unless the model sets its
+    own, as a UUID default does), its foreign keys' objects saved, and plain
+    values in its fields (no expressions). Raises TypeError for a model that
+    inherits concrete fields from another (a multi-table insert).
+    """
+
+    def __init__(self, model: type[Model]):
+        if model._meta.parents:
+            raise TypeError("A prepared insert writes one table.")
+        self.model = model
+        self._compiled = {}
+
+    def insert(self, instance: Model) -> Model:
+        model = self.model
+        if type(instance) is not model:
+            raise TypeError(f"This statement inserts {model.__name__}, not {type(instance).__name__}.")
+        using = router.db_for_write(model, instance=instance)
+        connection = connections[using]
+        key = (using, connection.vendor)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = _CompiledInsert(model, using)
+        if not instance._state.adding or (model._meta.auto_field and instance.pk is not None):
+            raise TypeError("A prepared insert writes new instances only, their key made by the database.")
+        signals.pre_save.send(sender=model, instance=instance, raw=False, using=using, update_fields=None)
+        values = {
+            field.attname: field.get_db_prep_save(field.pre_save(instance, add=True), connection)
+            for field in compiled.fields
+        }
+        params = [values[p.name] if isinstance(p, Parameter) else p for p in compiled.template]
+        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            if compiled.returning:
+                row = connection.ops.fetch_returned_rows(cursor, compiled.returning_params)[0]
+                for (field, converters, expression), value in zip(compiled.returning, row, strict=True):
+                    for converter in converters:
+                        value = converter(value, expression, connection)
+                    setattr(instance, field.attname, value)
+        instance._state.adding = False
+        instance._state.db = using
+        signals.post_save.send(
+            sender=model, instance=instance, created=True, update_fields=None, raw=False, using=using
+        )
+        return instance
+
+
+class _CompiledInsert:
+    """What Model.save works out for each insert of `model` (its fields, SQL and returned columns), done once."""
+
+    def __init__(self, model: type[Model], using: str):
+        connection = connections[using]
+        meta = model._meta
+        if not connection.features.can_return_columns_from_insert:
+            raise TypeError("A prepared insert needs a database that returns the columns it generates.")
+        # As Model._save_table picks them for a new row whose primary key the database generates.
+        self.fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+        returning = meta.db_returning_fields
+        # A probe whose every value is a Parameter named after its field; raw, so that no pre_save runs on it.
+        probe = model.__new__(model)
+        for field in self.fields:
+            probe.__dict__[field.attname] = Parameter(field.attname, field)
+        query = InsertQuery(model)
+        query.insert_values(self.fields, [probe], raw=True)
+        compiler = query.get_compiler(using)
+        compiler.returning_fields = returning
+        [(self.sql, template)] = compiler.as_sql()
+        self.template = list(template)
+        self.returning_params = compiler.returning_params
+        columns = [field.get_col(meta.db_table) for field in returning]
+        converters = compiler.get_converters(columns)
+        self.returning = [
+            (field, *converters.get(position, ((), column)))
+            for position, (field, column) in enumerate(zip(returning, columns, strict=True))
+        ]

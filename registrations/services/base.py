@@ -2,7 +2,7 @@
 
 from events.models import Event
 from seminar_site import pagecache
-from seminar_site.statements import Parameter, PreparedGet
+from seminar_site.statements import Parameter, PreparedGet, PreparedInsert
 
 from ..models import Registration, RegistrationLog
 
@@ -44,12 +44,18 @@ def lock_event(event_id: int) -> Event:
     return event
 
 
+# Every change of a registration writes one: compiled once (seminar_site/statements.py).
+_NEW_LOG_ENTRY = PreparedInsert(RegistrationLog)
+
+
 def log_action(registration: Registration, action: str, *, from_status: str = "", actor=None, note: str = ""):
-    return RegistrationLog.objects.create(
-        registration=registration,
-        action=action,
-        from_status=from_status,
-        to_status=registration.status,
-        actor=actor,
-        note=note[:500],
+    return _NEW_LOG_ENTRY.insert(
+        RegistrationLog(
+            registration=registration,
+            action=action,
+            from_status=from_status,
+            to_status=registration.status,
+            actor=actor,
+            note=note[:500],
+        )
     )

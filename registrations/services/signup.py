@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from events.models import Event
 from seminar_site import i18n, pagecache
-from seminar_site.statements import Parameter, PreparedUpdate
+from seminar_site.statements import Parameter, PreparedInsert, PreparedUpdate
 
 from .. import hold_rules
 from ..mail import queue, queue_hold
@@ -282,8 +282,13 @@ def _take_place_if_open(event: Event, *, attendance: str, now) -> bool:
     return _TAKE_PLACE[attendance].execute(pk=event.pk, start=event.start, now=now) == 1
 
 
+# Every sign-up writes one: compiled once (seminar_site/statements.py). Registration.save's own step,
+# the address trimmed, register() did first.
+_NEW_REGISTRATION = PreparedInsert(Registration)
+
+
 def _save_new(registration: Registration, answers: Mapping[int, str]) -> None:
-    registration.save(force_insert=True)
+    _NEW_REGISTRATION.insert(registration)
     if answers:
         Answer.objects.bulk_create(
             Answer(registration=registration, question_id=question_id, value=value)

@@ -2,11 +2,12 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.models import FETCH_PEERS, Exists, F, OuterRef
+from django.db.models import FETCH_PEERS, Exists, F, OuterRef, signals
 from django.db.transaction import TransactionManagementError
 
 from events.models import Event, Question, Venue
-from seminar_site.statements import Parameter, PreparedGet, PreparedUpdate
+from registrations.models import Registration
+from seminar_site.statements import Parameter, PreparedGet, PreparedInsert, PreparedUpdate
 
 START = Event._meta.get_field("start")
 
@@ -207,3 +208,85 @@ def test_get_refuses_wrong_values_and_what_it_cannot_build(make_event):
         PreparedGet(Event, lambda: Event.objects.only("title")).get()
     with pytest.raises(TypeError, match="Event, not Venue"):
         PreparedGet(Venue, lambda: Event.objects.all()).get()
+
+
+def _registration(event, **fields):
+    return Registration(
+        event=event,
+        name=fields.pop("name", "Zoë Müller, Jr."),
+        email=fields.pop("email", "Zoe@Example.edu"),
+        affiliation="UT Austin",
+        status=Registration.Status.CONFIRMED,
+        **fields,
+    )
+
+
+def test_insert_writes_the_row_model_save_writes(event, django_assert_num_queries):
+    by_save = _registration(event, email="saved@example.edu")
+    by_save.save(force_insert=True)
+    prepared = _registration(event, email="prepared@example.edu")
+
+    with django_assert_num_queries(1):
+        assert PreparedInsert(Registration).insert(prepared) is prepared
+
+    assert prepared.pk is not None and prepared.pk != by_save.pk
+    assert prepared._state.adding is False and prepared._state.db == "default"
+    stored, expected = Registration.objects.get(pk=prepared.pk), Registration.objects.get(pk=by_save.pk)
+    different = {"id", "email", "key", "created_at", "search_key"}
+    for field in Registration._meta.concrete_fields:
+        if field.name not in different:
+            assert getattr(stored, field.attname) == getattr(expected, field.attname), field.name
+    # What the fields' pre_save make (auto_now_add, the folded search text), as Model.save makes it.
+    assert stored.created_at is not None and stored.created_at.tzinfo is not None
+    assert stored.search_key.startswith("zoe muller, jr. prepared@")
+    assert expected.search_key.startswith("zoe muller, jr. saved@")
+    assert stored.key and stored.key != expected.key
+    assert Registration.objects.filter(pk=prepared.pk, name__contains="Zoë").exists()
+
+
+def test_insert_sends_the_signals_model_save_sends(event):
+    seen = []
+
+    def before(sender, instance, raw, using, update_fields, **kwargs):
+        seen.append(("pre_save", instance.pk, raw, using, update_fields))
+
+    def after(sender, instance, created, raw, using, update_fields, **kwargs):
+        seen.append(("post_save", instance.pk, created, raw, using, update_fields))
+
+    signals.pre_save.connect(before, sender=Registration)
+    signals.post_save.connect(after, sender=Registration)
+    try:
+        registration = PreparedInsert(Registration).insert(_registration(event))
+    finally:
+        signals.pre_save.disconnect(before, sender=Registration)
+        signals.post_save.disconnect(after, sender=Registration)
+
+    assert seen == [
+        ("pre_save", None, False, "default", None),
+        ("post_save", registration.pk, True, False, "default", None),
+    ]
+
+
+def test_a_failed_insert_marks_the_transaction_for_rollback_and_writes_nothing(event):
+    statement = PreparedInsert(Registration)
+    statement.insert(_registration(event, email="ana@example.edu"))
+
+    with transaction.atomic():
+        # The address is registered already (a case-insensitive unique constraint).
+        with pytest.raises(IntegrityError):
+            statement.insert(_registration(event, email="ANA@example.edu"))
+        assert transaction.get_rollback()
+    assert Registration.objects.filter(event=event).count() == 1
+
+
+def test_insert_refuses_what_it_cannot_write(event):
+    statement = PreparedInsert(Registration)
+    saved = statement.insert(_registration(event))
+
+    with pytest.raises(TypeError, match="new instances"):
+        statement.insert(saved)
+    with pytest.raises(TypeError, match="new instances"):
+        statement.insert(_registration(event, email="other@example.edu", pk=saved.pk + 1000))
+    with pytest.raises(TypeError, match="Registration, not Venue"):
+        statement.insert(Venue(room="1.1", building="GDC"))
+    assert Registration.objects.count() == 1
