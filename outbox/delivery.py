@@ -86,13 +86,13 @@ def enqueue_with_commit(mail_id: int) -> None:
 
 
 def _tasks_in_this_database() -> bool:
-    from .tasks import deliver_mail
-
-    backend = deliver_mail.get_backend()
-    if type(backend).__module__.partition(".")[0] != "django_tasks_db":
-        return False
+    from django_tasks_db.backend import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
 
+    from .tasks import deliver_mail
+
+    if not isinstance(deliver_mail.get_backend(), DatabaseBackend):
+        return False
     return router.db_for_write(DBTaskResult) == DEFAULT_DB_ALIAS
 
 

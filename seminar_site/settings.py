@@ -281,7 +281,7 @@ MATERIALS_MAX_BYTES = env.int("MATERIALS_MAX_BYTES", default=50 * 1024 * 1024)
 FEEDBACK_AFTER = datetime.timedelta(hours=env.float("FEEDBACK_AFTER", default=2))
 
 TASKS = {
-    "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")},
+    "default": {"BACKEND": env.str("TASKS_BACKEND", default="seminar_site.tasks.DatabaseBackend")},
 }
 
 # Held seats (registrations/hold_rules.py): a sign-up keeps its seat once its person presses the

@@ -73,10 +73,10 @@ def test_rolled_back_transaction_leaves_no_mail(queue_note, django_capture_on_co
 
 @pytest.fixture
 def task_rows(settings):
-    """Tasks as rows of the site's database (django_tasks_db, production's default); the rows as a query."""
+    """Tasks as rows of the site's database (production's default, django_tasks_db's); the rows as a query."""
     from django_tasks_db.models import DBTaskResult
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "seminar_site.tasks.DatabaseBackend"}}
     return DBTaskResult.objects.all()
 
 

@@ -1,0 +1,50 @@
+"""The task backend: django_tasks_db's, its task rows written by an INSERT compiled once.
+
+Every message the outbox queues is a task row written in the transaction of
+the change it reports (outbox/delivery.py), so a sign-up writes one. The
+library's backend writes it through `Model.save`, whose compiling of the
+INSERT cost a sign-up more than any other statement; this backend writes the
+same row (same values, the same pre_save and post_save signals, so
+django_tasks_db's own receiver still fills `run_after`) with
+`seminar_site.statements.PreparedInsert`. Everything else (the worker,
+results, pruning) is the library's, unchanged.
+"""
+
+from django.db.models import Expression
+from django_tasks_db import backend
+from django_tasks_db.compat import normalize_json
+
+from .statements import PreparedInsert
+
+_NEW_TASK = None
+
+
+def _new_task() -> PreparedInsert:
+    # The model is imported once apps are loaded: the backend itself is built earlier, from settings.
+    global _NEW_TASK
+    if _NEW_TASK is None:
+        from django_tasks_db.models import DBTaskResult
+
+        _NEW_TASK = PreparedInsert(DBTaskResult)
+    return _NEW_TASK
+
+
+class DatabaseBackend(backend.DatabaseBackend):
+    def _task_to_db_task(self, task, args, kwargs):
+        task_id = self._get_id()
+        if isinstance(task_id, Expression):
+            # An id the database makes (an `id_function` option): the library's own insert.
+            return super()._task_to_db_task(task, args, kwargs)
+        new_task = _new_task()
+        # The values django_tasks_db's DatabaseBackend._task_to_db_task gives (tests/seminar_site/test_tasks.py).
+        return new_task.insert(
+            new_task.model(
+                id=task_id,
+                args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
+                priority=task.priority,
+                task_path=task.module_path,
+                queue_name=task.queue_name,
+                run_after=task.run_after,
+                backend_name=self.alias,
+            )
+        )

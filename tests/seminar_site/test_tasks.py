@@ -1,0 +1,53 @@
+import pytest
+from django.core.management import call_command
+from django.tasks import task_backends
+from django_tasks_db.models import DBTaskResult, get_date_max
+
+from outbox.tasks import deliver_mail
+
+
+@pytest.fixture
+def backends(settings):
+    """The site's task backend and the library's it is built on, side by side in one database."""
+    settings.TASKS = {
+        "default": {"BACKEND": "seminar_site.tasks.DatabaseBackend"},
+        "library": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+    }
+    return task_backends["default"], task_backends["library"]
+
+
+def test_writes_the_row_the_librarys_backend_writes(db, backends, django_assert_num_queries):
+    ours = backends[0]
+
+    with django_assert_num_queries(1):
+        result = deliver_mail.using(priority=7).enqueue(41)
+    theirs = deliver_mail.using(priority=7, backend="library").enqueue(41)
+
+    assert result.backend == "default" and result.args == [41] and result.status == "READY"
+    mine, expected = DBTaskResult.objects.get(pk=result.id), DBTaskResult.objects.get(pk=theirs.id)
+    for field in DBTaskResult._meta.concrete_fields:
+        if field.name not in ("id", "enqueued_at", "backend_name"):
+            assert getattr(mine, field.attname) == getattr(expected, field.attname), field.name
+    # django_tasks_db's own pre_save receiver fills the time of a task to run at once.
+    assert mine.run_after == get_date_max()
+    assert mine.enqueued_at is not None and mine.enqueued_at <= expected.enqueued_at
+    assert ours.get_result(result.id).args == [41]
+
+
+def test_a_deferred_task_keeps_its_time(db, backends):
+    later = get_date_max().replace(year=2099)
+
+    result = deliver_mail.using(run_after=later).enqueue(5)
+
+    assert DBTaskResult.objects.get(pk=result.id).run_after == later
+
+
+def test_the_librarys_worker_runs_what_it_wrote(transactional_db, backends):
+    # Committed for real: the worker closes its database connection between tasks, as it does in production.
+    result = deliver_mail.enqueue(999_999)  # no such message: delivery says so and the task succeeds
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--backend", "default", verbosity=0)
+
+    done = DBTaskResult.objects.get(pk=result.id)
+    assert done.status == "SUCCESSFUL"
+    assert done.return_value is not None
