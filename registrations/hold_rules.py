@@ -21,6 +21,11 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+from events.models import Event
+from seminar_site.statements import Parameter, PreparedGet
 
 from .models import Registration
 
@@ -103,12 +108,34 @@ def in_demand(*, event, attendance: str, now: datetime.datetime) -> bool:
         # The recent sign-ups holding places are some of the `taken`: not past the share yet, whenever they came.
         return False
     since = now - datetime.timedelta(seconds=seconds)
-    recent = (
-        Registration.objects.filter(event_id=event.pk, attendance=attendance, created_at__gte=since)
-        .with_place()
-        .count()
-    )
+    try:
+        recent = _RECENT_SIGN_UPS.get(pk=event.pk, attendance=attendance, since=since).recent_sign_ups
+    except Event.DoesNotExist:
+        return False
     return recent * 100 > percent * capacity
+
+
+def _talk_with_recent_sign_ups():
+    """The talk `pk` with `recent_sign_ups`: its registrations of `attendance` since `since` that hold a place."""
+    recent = (
+        Registration.objects.filter(
+            event=OuterRef("pk"),
+            attendance=Parameter("attendance", Registration._meta.get_field("attendance")),
+            created_at__gte=Parameter("since", Registration._meta.get_field("created_at")),
+        )
+        .with_place()
+        .order_by()
+        .values("event")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Event.objects.filter(pk=Parameter("pk", Event._meta.pk)).annotate(
+        recent_sign_ups=Coalesce(Subquery(recent), 0)
+    )
+
+
+# Once a talk is past its share, every sign-up for it asks: compiled once (seminar_site/statements.py).
+_RECENT_SIGN_UPS = PreparedGet(Event, _talk_with_recent_sign_ups)
 
 
 def hold_deadline(*, event, now: datetime.datetime) -> datetime.datetime:

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from outbox.models import OutgoingMail
-from registrations import services
+from registrations import hold_rules, services
 from registrations.models import MailKind, Registration, RegistrationLog
 from registrations.services import RegistrationError
 from tests.registrations.services.records import HYBRID, ONLINE, log_actions, mail_kinds, seats_taken
@@ -443,3 +443,19 @@ def test_reads_tell_held_seats_apart(make_event):
     assert registrations.awaiting_confirmation().count() == 2
     assert registrations.expired_holds(later(29)).count() == 0
     assert registrations.expired_holds(later(31)).count() == 2
+
+
+def test_demand_counts_recent_places_of_one_way_of_attending(make_event, settings, django_assert_num_queries):
+    settings.HOLD_DEMAND = "50%/10m"
+    event = make_event(capacity=4, attendance_mode=HYBRID, online_capacity=4)
+    in_person = [join(event, n) for n in range(3)]
+    online = [join(event, n, attendance=ONLINE) for n in range(3, 6)]
+    assert {p.status for p in in_person + online} == {Status.CONFIRMED}
+    Registration.objects.filter(pk__in=[p.pk for p in in_person[:2]]).update(created_at=later(-11))
+    event.refresh_from_db()
+
+    # Three of four seats taken on each side, but only one in the room within ten minutes.
+    with django_assert_num_queries(1):
+        assert not hold_rules.in_demand(event=event, attendance=Registration.Attendance.IN_PERSON, now=later(0))
+    assert hold_rules.in_demand(event=event, attendance=ONLINE, now=later(0))
+    assert not hold_rules.in_demand(event=event, attendance=ONLINE, now=later(11))
