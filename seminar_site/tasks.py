@@ -6,13 +6,13 @@ library's backend writes it through `Model.save`, whose compiling of the
 INSERT cost a sign-up more than any other statement; this backend writes the
 same row (same values, the same pre_save and post_save signals, so
 django_tasks_db's own receiver still fills `run_after`) with
-`seminar_site.statements.PreparedInsert`. Everything else (the worker,
-results, pruning) is the library's, unchanged.
+`seminar_site.statements.PreparedInsert`, and builds the TaskResult it returns
+once. Everything else (the worker, results, pruning) is the library's.
 """
 
 from django.db.models import Expression
 from django_tasks_db import backend
-from django_tasks_db.compat import normalize_json
+from django_tasks_db.compat import normalize_json, task_enqueued
 
 from .statements import PreparedInsert
 
@@ -30,6 +30,13 @@ def _new_task() -> PreparedInsert:
 
 
 class DatabaseBackend(backend.DatabaseBackend):
+    def enqueue(self, task, args, kwargs):
+        # As the library's enqueue, with the result built once instead of twice (for the signal, then the caller).
+        self.validate_task(task)
+        result = self._task_to_db_task(task, args, kwargs).task_result
+        task_enqueued.send(type(self), task_result=result)
+        return result
+
     def _task_to_db_task(self, task, args, kwargs):
         task_id = self._get_id()
         if isinstance(task_id, Expression):

@@ -51,3 +51,21 @@ def test_the_librarys_worker_runs_what_it_wrote(transactional_db, backends):
     done = DBTaskResult.objects.get(pk=result.id)
     assert done.status == "SUCCESSFUL"
     assert done.return_value is not None
+
+
+def test_enqueued_is_signalled_once_with_the_result_returned(db, backends):
+    from django.tasks.signals import task_enqueued
+
+    heard = []
+
+    def receiver(sender, task_result, **kwargs):
+        heard.append(task_result)
+
+    task_enqueued.connect(receiver)
+    try:
+        result = deliver_mail.enqueue(7)
+    finally:
+        task_enqueued.disconnect(receiver)
+
+    assert [each.id for each in heard] == [result.id]
+    assert heard[0].args == [7] and heard[0].backend == "default"
