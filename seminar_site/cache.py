@@ -4,7 +4,9 @@ counters and cached pages) and Redis (CACHE_URL=redis://...).
 The database cache:
 
 `migrate` creates its table (post_migrate, so a fresh checkout, the test
-database and every deploy get it with no extra step). Counting is safe across
+database and every deploy get it with no extra step), unlogged on PostgreSQL:
+nothing in a cache must outlive a crash, and a write to it alone (a rate-limit
+counter's) then commits without waiting for the disk. Counting is safe across
 processes and hosts: Django's DatabaseCache.incr reads and then writes the
 whole entry, so two workers counting the same key at once could both write the
 same number; here the row is locked (PostgreSQL) while its value is read and
@@ -25,6 +27,8 @@ import base64
 import datetime
 import pickle
 
+from django.conf import settings
+from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -117,8 +121,27 @@ class DatabaseCache(DjangoDatabaseCache):
 
 
 def create_cache_tables(*, using="default", verbosity=1, **kwargs):
-    """post_migrate: create the table of every database cache (a no-op when it exists)."""
+    """post_migrate: create the table of every database cache (a no-op when it exists); on PostgreSQL, unlogged."""
     call_command("createcachetable", database=using, verbosity=max(verbosity - 1, 0))
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    # A cache holds nothing that must outlive a crash (PostgreSQL empties an unlogged table then:
+    # pages are rendered again, counters start afresh), and a write to it alone, as a rate-limit
+    # counter's is, then commits without waiting for the disk: no WAL to flush.
+    tables = {
+        cache._table
+        for alias in settings.CACHES
+        if isinstance(cache := caches[alias], DjangoDatabaseCache)
+        and router.db_for_write(cache.cache_model_class) == using
+    }
+    with connection.cursor() as cursor:
+        for table in sorted(tables):
+            quoted = connection.ops.quote_name(table)
+            cursor.execute("SELECT relpersistence FROM pg_class WHERE oid = to_regclass(%s)", [quoted])
+            row = cursor.fetchone()
+            if row is not None and row[0] == "p":
+                cursor.execute(f"ALTER TABLE {quoted} SET UNLOGGED")
 
 
 class _RedisCacheClient(RedisCacheClient):

@@ -145,3 +145,23 @@ def test_on_postgresql_the_values_and_the_notification_commit_together(require_p
         notifications = list(listener.notifies(timeout=5, stop_after=1))
     assert [(n.channel, n.payload) for n in notifications] == [("test_pages", '["token"]')]
     assert cache.get("token") == "t1"
+
+
+def _persistence(cursor) -> str:
+    cursor.execute("SELECT relpersistence FROM pg_class WHERE oid = to_regclass('django_cache')")
+    return cursor.fetchone()[0]
+
+
+def test_on_postgresql_the_cache_table_is_unlogged_and_migrate_keeps_it_so(require_postgres, db):
+    from django.db import connection
+
+    from seminar_site.cache import create_cache_tables
+
+    with connection.cursor() as cursor:
+        # Made so when the test database was migrated; a rate-limit count then commits without a disk flush.
+        assert _persistence(cursor) == "u"
+        create_cache_tables(using="default", verbosity=0)
+        assert _persistence(cursor) == "u"
+        cursor.execute("ALTER TABLE django_cache SET LOGGED")
+        create_cache_tables(using="default", verbosity=0)
+        assert _persistence(cursor) == "u"
