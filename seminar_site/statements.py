@@ -13,7 +13,9 @@ database as the ORM would prepare them.
 the columns of the model and of each select_related one, the annotations, and
 the converters of the values the database returns. It uses those parts of the
 ORM that are not public API; tests/seminar_site/test_statements.py holds it to
-QuerySet.get on both databases.
+QuerySet.get on both databases. `PreparedInsert` likewise compiles an InsertQuery
+(with a probe instance whose values are parameters) and reads the columns the
+database returns as SQLInsertCompiler does; the same tests hold it to Model.save.
 """
 
 from collections.abc import Callable

@@ -10,23 +10,21 @@ django_tasks_db's own receiver still fills `run_after`) with
 once. Everything else (the worker, results, pruning) is the library's.
 """
 
+import functools
+
 from django.db.models import Expression
 from django_tasks_db import backend
 from django_tasks_db.compat import normalize_json, task_enqueued
 
 from .statements import PreparedInsert
 
-_NEW_TASK = None
 
-
+@functools.cache
 def _new_task() -> PreparedInsert:
     # The model is imported once apps are loaded: the backend itself is built earlier, from settings.
-    global _NEW_TASK
-    if _NEW_TASK is None:
-        from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.models import DBTaskResult
 
-        _NEW_TASK = PreparedInsert(DBTaskResult)
-    return _NEW_TASK
+    return PreparedInsert(DBTaskResult)
 
 
 class DatabaseBackend(backend.DatabaseBackend):
