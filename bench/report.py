@@ -246,8 +246,10 @@ def _burst_why(run) -> str:
         f"{spent}A sign-up reads the talk and its questions, validates the form, counts the address's sign-ups, "
         f"and writes the registration, its history entry, its email and task, the page cache's token and the seat "
         f"in one transaction ({run.queries['register']} SQL statements, counted in this process); the 700 who "
-        "find the talk full are decided under the talk's lock. Nearly all of it is Django's own work per "
-        "statement and per request, not the database's: the baseline is one row and a redirect."
+        "find the talk full are decided under the talk's lock. Its hot statements are compiled once "
+        "(seminar_site/statements.py); what is left is Python's work per statement and per request (the "
+        "database driver, the form, the model instances) and, on PostgreSQL, a round trip per statement: the "
+        "baseline is one row and a redirect."
     )
 
 
