@@ -19,6 +19,7 @@ database returns as SQLInsertCompiler does; the same tests hold it to Model.save
 """
 
 from collections.abc import Callable
+from functools import partial
 
 from django.db import connections, router, transaction
 from django.db.models import Expression, Field, Model, QuerySet, signals
@@ -52,6 +53,15 @@ def _parameter_names(template) -> frozenset:
     return frozenset(p.name for p in template if isinstance(p, Parameter))
 
 
+def _for_database(compiled: dict, using: str, connection, make: Callable):
+    """What `make(using)` gave for this database alias (and backend), made on first use."""
+    key = (using, connection.vendor)
+    found = compiled.get(key)
+    if found is None:
+        found = compiled[key] = make(using)
+    return found
+
+
 class PreparedUpdate:
     """`queryset.update(**changes)` whose SQL the ORM writes once per database alias.
 
@@ -73,10 +83,7 @@ class PreparedUpdate:
     def execute(self, **values) -> int:
         using = router.db_for_write(self.model)
         connection = connections[using]
-        key = (using, connection.vendor)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            compiled = self._compiled[key] = self._compile(using)
+        compiled = _for_database(self._compiled, using, connection, self._compile)
         sql, template, names = compiled
         params = _params(template, names, values, connection)
         with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
@@ -126,10 +133,7 @@ class PreparedGet:
             self._queryset = self._checked(self._build())
         using = self._queryset.db
         connection = connections[using]
-        key = (using, connection.vendor)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            compiled = self._compiled[key] = _CompiledGet(self._queryset, using)
+        compiled = _for_database(self._compiled, using, connection, partial(_CompiledGet, self._queryset))
         params = _params(compiled.template, compiled.names, values, connection)
         if compiled.locks and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
@@ -224,14 +228,11 @@ class PreparedInsert:
         model = self.model
         if type(instance) is not model:
             raise TypeError(f"This statement inserts {model.__name__}, not {type(instance).__name__}.")
-        using = router.db_for_write(model, instance=instance)
-        connection = connections[using]
-        key = (using, connection.vendor)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            compiled = self._compiled[key] = _CompiledInsert(model, using)
         if not instance._state.adding or (model._meta.auto_field and instance.pk is not None):
             raise TypeError("A prepared insert writes new instances only, their key made by the database.")
+        using = router.db_for_write(model, instance=instance)
+        connection = connections[using]
+        compiled = _for_database(self._compiled, using, connection, partial(_CompiledInsert, model))
         signals.pre_save.send(sender=model, instance=instance, raw=False, using=using, update_fields=None)
         values = {
             field.attname: field.get_db_prep_save(field.pre_save(instance, add=True), connection)

@@ -7,18 +7,16 @@ from outbox.tasks import deliver_mail
 
 
 @pytest.fixture
-def backends(settings):
-    """The site's task backend and the library's it is built on, side by side in one database."""
+def site_backend(settings):
+    """The site's task backend ("default"), and the library's it is built on ("library"), in one database."""
     settings.TASKS = {
         "default": {"BACKEND": "seminar_site.tasks.DatabaseBackend"},
         "library": {"BACKEND": "django_tasks_db.DatabaseBackend"},
     }
-    return task_backends["default"], task_backends["library"]
+    return task_backends["default"]
 
 
-def test_writes_the_row_the_librarys_backend_writes(db, backends, django_assert_num_queries):
-    ours = backends[0]
-
+def test_writes_the_row_the_librarys_backend_writes(db, site_backend, django_assert_num_queries):
     with django_assert_num_queries(1):
         result = deliver_mail.using(priority=7).enqueue(41)
     theirs = deliver_mail.using(priority=7, backend="library").enqueue(41)
@@ -31,10 +29,10 @@ def test_writes_the_row_the_librarys_backend_writes(db, backends, django_assert_
     # django_tasks_db's own pre_save receiver fills the time of a task to run at once.
     assert mine.run_after == get_date_max()
     assert mine.enqueued_at is not None and mine.enqueued_at <= expected.enqueued_at
-    assert ours.get_result(result.id).args == [41]
+    assert site_backend.get_result(result.id).args == [41]
 
 
-def test_a_deferred_task_keeps_its_time(db, backends):
+def test_a_deferred_task_keeps_its_time(db, site_backend):
     later = get_date_max().replace(year=2099)
 
     result = deliver_mail.using(run_after=later).enqueue(5)
@@ -42,7 +40,7 @@ def test_a_deferred_task_keeps_its_time(db, backends):
     assert DBTaskResult.objects.get(pk=result.id).run_after == later
 
 
-def test_the_librarys_worker_runs_what_it_wrote(transactional_db, backends):
+def test_the_librarys_worker_runs_what_it_wrote(transactional_db, site_backend):
     # Committed for real: the worker closes its database connection between tasks, as it does in production.
     result = deliver_mail.enqueue(999_999)  # no such message: delivery says so and the task succeeds
 
@@ -53,7 +51,7 @@ def test_the_librarys_worker_runs_what_it_wrote(transactional_db, backends):
     assert done.return_value is not None
 
 
-def test_enqueued_is_signalled_once_with_the_result_returned(db, backends):
+def test_enqueued_is_signalled_once_with_the_result_returned(db, site_backend):
     from django.tasks.signals import task_enqueued
 
     heard = []
