@@ -31,6 +31,8 @@ urlpatterns = [
     # First: the public pages, most of all requests. Django tries patterns in
     # order, and walking every app's before the talk page cost it a fifth of its time.
     path("", include("events.urls")),
+    # Next: the sign-up form posts here, and in a rush every post walks the patterns before it.
+    path("", include("registrations.urls")),
     path("favicon.ico", FaviconView.as_view()),
     # Staff sign-in (the staff app): providers first, passwords limited without lockouts.
     path(f"{settings.ADMIN_PATH}login/", staff_login),
@@ -44,7 +46,6 @@ urlpatterns = [
     path("language/", switch_language, name="set_language"),
     path("accounts/", include(allauth_urlpatterns)),
     path("", include("staff.urls")),
-    path("", include("registrations.urls")),
     path("", include("listings.urls")),
     path("", include("reports.urls")),
     path("", include("checkin.urls")),
