@@ -14,7 +14,7 @@ from django.shortcuts import render
 
 from seminar_site.limits import client_ip
 
-from . import audit, providers, services
+from . import audit, mfa_secrets, providers, services
 from .services.identities import Identity, refuse
 from .sessions import landing_url
 
@@ -138,6 +138,13 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
 
 class MFAAdapter(DefaultMFAAdapter):
+    # TOTP secrets and recovery seeds are stored encrypted (staff/mfa_secrets.py).
+    def encrypt(self, text: str) -> str:
+        return mfa_secrets.encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return mfa_secrets.decrypt(encrypted_text)
+
     def build_totp_svg(self, url: str) -> str:
         # segno, as for the tickets' QR codes.
         buffer = io.BytesIO()
