@@ -360,6 +360,8 @@ REQUIRE_2FA = env.bool("REQUIRE_2FA", default=not DEBUG)
 BREAK_GLASS_USERS = env.list("BREAK_GLASS_USERS", default=[])
 STAFF_IDLE_MINUTES = env.int("STAFF_IDLE_MINUTES", default=60)
 STAFF_INVITATION_DAYS = env.int("STAFF_INVITATION_DAYS", default=7)
+# Entries of the sign-in and team log older than this are deleted by `manage.py erase_old_sign_in_log`.
+SIGN_IN_LOG_RETENTION_DAYS = env.int("SIGN_IN_LOG_RETENTION_DAYS", default=365)
 # Password guessing (staff.throttle): LOGIN_RATE_LIMIT counts failures per
 # client address, LOGIN_ACCOUNT_RATE_LIMIT per account from one address; an
 # account failing from LOGIN_SLOWDOWN_ADDRESSES addresses within an hour is slowed, never locked.

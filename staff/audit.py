@@ -7,6 +7,7 @@ not enough to find one person's machine. Every entry is also a log line.
 """
 
 import contextvars
+import datetime
 import ipaddress
 import logging
 
@@ -89,3 +90,17 @@ def record(
         entry.detail,
     )
     return entry
+
+
+def erase_entries_before(*, cutoff: datetime.datetime, batch_size: int = 1000) -> int:
+    """Delete the log entries written before `cutoff` (SIGN_IN_LOG_RETENTION_DAYS, by `erase_old_sign_in_log`).
+
+    Deleted in batches, each its own transaction: a long run never holds many rows locked, and entries
+    written meanwhile are newer than `cutoff` anyway. Returns how many were deleted. Raises nothing of its own.
+    """
+    erased = 0
+    while True:
+        pks = list(AuditEntry.objects.filter(at__lt=cutoff).order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not pks:
+            return erased
+        erased += AuditEntry.objects.filter(pk__in=pks).delete()[0]
