@@ -29,6 +29,10 @@ preload_app = False
 reuse_port = False
 # Above the proxy's idle timeout towards us is not needed; below it avoids resets.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
+# No control socket: nothing here uses gunicornc, and gunicorn (25.1+) would otherwise open one at
+# $XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl, one path for every gunicorn of the user
+# (the old and new masters of a SIGUSR2 upgrade, several sites on a host).
+control_socket_disable = True
 # Recycle workers now and then so a slow leak never grows; jitter keeps them from restarting together.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 2000)
 max_requests_jitter = max_requests // 10

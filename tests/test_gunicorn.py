@@ -64,6 +64,17 @@ def test_the_access_log_shows_no_token(sqlite_site, tmp_path):
     assert token.split(":")[0] not in log
 
 
+def test_gunicorn_opens_no_control_socket(sqlite_site, tmp_path):
+    home, runtime = tmp_path / "home", tmp_path / "runtime"
+    home.mkdir()
+    runtime.mkdir()
+    # Where gunicorn would put it: XDG_RUNTIME_DIR first, else the home directory.
+    for environment in (sqlite_site | {"HOME": str(home)}, sqlite_site | {"XDG_RUNTIME_DIR": str(runtime)}):
+        with serve(environment, tmp_path / "gunicorn.log") as host:
+            assert host.session.get(f"{host.url}/healthz", timeout=PROBE_TIMEOUT).status_code == 200
+            assert list(home.rglob("*")) == [] and list(runtime.rglob("*")) == []
+
+
 @pytest.fixture
 def closed_port():
     return free_port()
