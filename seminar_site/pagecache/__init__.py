@@ -51,13 +51,15 @@ import contextvars
 import logging
 import math
 import os
+import re
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache as memoized
+from functools import cached_property, partial
 
 from django.conf import settings
 from django.core.cache import cache
@@ -188,6 +190,23 @@ class _Entry:
     headers: tuple[tuple[str, str], ...]
     live_token: str = ""  # the live tag's token when the parts were rendered ("" without a live tag)
     parts: tuple[_Part, ...] = ()
+
+    def __getstate__(self):
+        # The layout is each process's own: a copy in the shared cache carries the content once.
+        state = self.__dict__.copy()
+        state.pop("layout", None)
+        return state
+
+    @cached_property
+    def layout(self) -> tuple[list[bytes], frozenset[bytes]]:
+        """The content cut at its markers (every odd piece is one), and the markers it holds.
+
+        Cut once per process, so a hit joins the pieces with what goes in between in one pass
+        instead of searching the whole page for each marker.
+        """
+        markers = [part.marker for part in self.parts] + [self.csrf_marker, self.nonce_marker]
+        pieces = re.split(b"(" + b"|".join(map(re.escape, markers)) + b")", self.content)
+        return pieces, frozenset(pieces[1::2])
 
 
 class _Recent:
@@ -391,14 +410,14 @@ def serve(
             shared = asked.get(entry_key) if recent is None else cache.get(entry_key)
         found = _fresh(entry_key, shared, tokens, live)
     except Exception as error:
-        _LOOKUPS.labels(_page_name(key), "miss").inc()
+        _lookups(_page_name(key), "miss").inc()
         if not outage.database_unavailable(error):  # the page's own queries will meet it too: logged there
             logger.exception("The page cache could not be read; rendering %s", key)
         return render()
     if found is not None:
         _recent.put(entry_key, shared)
         return _hit(request, key, *found)
-    _LOOKUPS.labels(_page_name(key), "miss").inc()
+    _lookups(_page_name(key), "miss").inc()
     return _render_and_store(request, entry_key, tokens, render, valid_until, live=bool(live))
 
 
@@ -435,8 +454,14 @@ def _split(tokens: tuple[str, ...], *, live: bool) -> tuple[tuple[str, ...], str
 
 
 def _hit(request, key: str, entry: _Entry, htmls: list[bytes], result: str) -> HttpResponse:
-    _LOOKUPS.labels(_page_name(key), result).inc()
+    _lookups(_page_name(key), result).inc()
     return _respond(request, entry, htmls)
+
+
+@memoized
+def _lookups(page: str, result: str):
+    # One counter per page and result, found once: a few names (talk, events:upcoming...) times three results.
+    return _LOOKUPS.labels(page, result)
 
 
 def _page_name(key: str) -> str:
@@ -513,12 +538,13 @@ def _respond(request, entry: _Entry, htmls: list[bytes]) -> HttpResponse:
 
 def _personal(request, entry: _Entry, response, htmls: list[bytes]) -> bytes:
     """The stored page with its live parts, this request's own CSRF token (its cookie set on `response`) and nonce."""
-    content = entry.content
-    for part, html in zip(entry.parts, htmls, strict=True):
-        content = content.replace(part.marker, html)
-    if entry.csrf_marker in content:
-        content = content.replace(entry.csrf_marker, csrf_token(request).encode())
+    pieces, present = entry.layout
+    values = dict(zip((part.marker for part in entry.parts), htmls, strict=True))
+    if entry.csrf_marker in present:
+        values[entry.csrf_marker] = csrf_token(request).encode()
         visitor.give_csrf_cookie(request, response)
-    if entry.nonce_marker in content:
-        content = content.replace(entry.nonce_marker, visitor.csp_nonce(request).encode())
-    return content
+    if entry.nonce_marker in present:
+        values[entry.nonce_marker] = visitor.csp_nonce(request).encode()
+    content = pieces.copy()
+    content[1::2] = map(values.__getitem__, pieces[1::2])
+    return b"".join(content)
