@@ -19,6 +19,7 @@ staff.0002 runs it once).
 
 import base64
 import logging
+from collections.abc import Callable
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -89,30 +90,20 @@ def reencrypt_all(authenticator_model, *, using: str = "default") -> int:
 
     `authenticator_model` is allauth's Authenticator (or the historical model in a migration). Secrets
     still in clear text are encrypted; secrets under a fallback key are encrypted again under the current
-    one. Each row is locked while it is rewritten, so a sign-in marking a recovery code used meanwhile is
-    not undone. Raises SecretUnreadable, writing nothing more, at the first secret no key opens.
+    one. Raises SecretUnreadable, writing nothing more, at the first secret no key opens.
     """
     current = _fernet(settings.SECRET_KEY)
-    changed = 0
-    for pk in authenticator_model.objects.using(using).values_list("pk", flat=True).order_by("pk"):
-        with transaction.atomic(using=using):
-            row = authenticator_model.objects.using(using).select_for_update().filter(pk=pk).first()
-            if row is None or not isinstance(row.data, dict):
-                continue
-            updated = False
-            for container, key in _secret_fields(row.data):
-                value = container[key]
-                if is_encrypted(value):
-                    try:
-                        current.decrypt(value.encode())
-                        continue  # already under the current key
-                    except InvalidToken:
-                        value = decrypt(value)
-                container[key] = current.encrypt(value.encode()).decode()
-                updated = True
-            if updated:
-                row.save(update_fields=["data"])
-                changed += 1
+
+    def under_current_key(value: str) -> str | None:
+        if is_encrypted(value):
+            try:
+                current.decrypt(value.encode())
+                return None  # already
+            except InvalidToken:
+                value = decrypt(value)
+        return current.encrypt(value.encode()).decode()
+
+    changed = _rewrite_secrets(authenticator_model, using, under_current_key)
     if changed:
         logger.info("Second-factor secrets encrypted under the current key: %d authenticators", changed)
     return changed
@@ -121,16 +112,26 @@ def reencrypt_all(authenticator_model, *, using: str = "default") -> int:
 def decrypt_all(authenticator_model, *, using: str = "default") -> int:
     """Write every second factor's secrets in clear text again (migration staff.0002 undone, for a release
     before it); return how many rows changed. Raises SecretUnreadable as `decrypt` does."""
+    return _rewrite_secrets(authenticator_model, using, lambda value: decrypt(value) if is_encrypted(value) else None)
+
+
+def _rewrite_secrets(authenticator_model, using: str, rewrite: Callable[[str], str | None]) -> int:
+    """Give each secret of each authenticator to `rewrite` (None: keep it); save the rows that changed.
+
+    Each row is locked while it is rewritten, so a sign-in marking a recovery code used meanwhile is not undone.
+    """
     changed = 0
     for pk in authenticator_model.objects.using(using).values_list("pk", flat=True).order_by("pk"):
         with transaction.atomic(using=using):
             row = authenticator_model.objects.using(using).select_for_update().filter(pk=pk).first()
             if row is None or not isinstance(row.data, dict):
                 continue
-            fields = [(container, key) for container, key in _secret_fields(row.data) if is_encrypted(container[key])]
-            for container, key in fields:
-                container[key] = decrypt(container[key])
-            if fields:
+            updated = False
+            for container, key in _secret_fields(row.data):
+                value = rewrite(container[key])
+                if value is not None:
+                    container[key], updated = value, True
+            if updated:
                 row.save(update_fields=["data"])
                 changed += 1
     return changed

@@ -5,10 +5,21 @@ from events.models import SeriesMember
 from staff import services
 from tests.idp.fixtures import oidc_provider, saml_idp, sso  # noqa: F401 (fixtures)
 
+# What the staff of these tests who sign in with a password type.
+PASSWORD = "correct horse battery"
+
 
 @pytest.fixture
 def organizer(series, make_team_member):
     return make_team_member(series, "olivia")
+
+
+@pytest.fixture
+def olivia(organizer):
+    """The organizer, with a password (PASSWORD)."""
+    organizer.set_password(PASSWORD)
+    organizer.save()
+    return organizer
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from django.urls import reverse
 from staff import mfa_secrets
 
 from . import totp
+from .conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct horse battery"
 OLD_KEY, NEW_KEY = "the key before the rotation " * 2, "the key after the rotation " * 2
 
 
@@ -25,14 +25,6 @@ def _defaults(settings):
     settings.REQUIRE_2FA = False
     settings.BREAK_GLASS_USERS = []
     settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = OLD_KEY, []
-
-
-@pytest.fixture
-def olivia(series, make_team_member):
-    user = make_team_member(series, "olivia")
-    user.set_password(PASSWORD)
-    user.save()
-    return user
 
 
 def stored(user, kind=Authenticator.Type.TOTP) -> dict:

@@ -9,10 +9,10 @@ from events.models import SeriesMember
 from staff.models import AuditEntry
 
 from . import totp
+from .conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct horse battery"
 User = get_user_model()
 
 
@@ -21,14 +21,6 @@ def _defaults(settings):
     settings.PASSWORD_LOGIN = True
     settings.REQUIRE_2FA = False
     settings.BREAK_GLASS_USERS = []
-
-
-@pytest.fixture
-def olivia(series, make_team_member):
-    user = make_team_member(series, "olivia")
-    user.set_password(PASSWORD)
-    user.save()
-    return user
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from outbox.models import OutgoingMail
 from staff import throttle
 from staff.models import AuditEntry
 
-pytestmark = pytest.mark.django_db
+from .conftest import PASSWORD
 
-PASSWORD = "correct horse battery"
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
