@@ -4,7 +4,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
@@ -33,7 +32,3 @@ def render(content: bytes, tmp_path: Path, *, dpi: int = 110) -> Image.Image:
         timeout=60,
     )
     return Image.open(tmp_path / "page.png")
-
-
-def qr_codes(image: Image.Image) -> list[str]:
-    return [code.text for code in zxingcpp.read_barcodes(image)]

@@ -9,9 +9,10 @@ from django.utils import timezone
 from events import when
 from events.models import Event, Series, SeriesMember, Speaker, SpeakerPhoto
 from posters import pdf
+from tests.qr import qr_codes
 from tests.teams import member
 
-from .conftest import pdf_text, qr_codes, read_pdf, render
+from .conftest import pdf_text, read_pdf, render
 
 pytestmark = pytest.mark.django_db
 
