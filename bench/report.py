@@ -221,8 +221,7 @@ def _page_why(run, name) -> str:
         text += f", {costs['csrf_us']:,.0f} µs of it the visitor's own CSRF token and cookie"
     text += (
         ", the rest the page cache's own steps (the tokens, the stored copy, filling in the page), resolving the "
-        "URL and the view's dispatch (the page's 16 kB cost gunicorn about 5 µs more than the bare view's 4 bytes, "
-        "measured on this machine). The issue's own measurement puts a cached page with a fresh CSRF token at "
+        "URL and the view's dispatch. The issue's own measurement puts a cached page with a fresh CSRF token at "
         "about 0.8 × bare: this row sits there, and runs differ by a few hundredths."
     )
     if series.cpu_ratio and series.cpu_ratio >= PAGE_TARGET:

@@ -100,7 +100,7 @@ def erase_entries_before(*, cutoff: datetime.datetime, batch_size: int = 1000) -
     """
     erased = 0
     while True:
-        pks = list(AuditEntry.objects.filter(at__lt=cutoff).order_by("pk").values_list("pk", flat=True)[:batch_size])
+        pks = list(AuditEntry.objects.written_before(cutoff).order_by("pk").values_list("pk", flat=True)[:batch_size])
         if not pks:
             return erased
         erased += AuditEntry.objects.filter(pk__in=pks).delete()[0]

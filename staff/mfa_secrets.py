@@ -53,7 +53,7 @@ def is_encrypted(text: str) -> bool:
 
 def encrypt(text: str) -> str:
     """`text` encrypted with the key derived from SECRET_KEY."""
-    return _keys().encrypt(text.encode()).decode()
+    return _fernet(settings.SECRET_KEY).encrypt(text.encode()).decode()
 
 
 def decrypt(text: str) -> str:
@@ -101,7 +101,7 @@ def reencrypt_all(authenticator_model, *, using: str = "default") -> int:
                 return None  # already
             except InvalidToken:
                 value = decrypt(value)
-        return current.encrypt(value.encode()).decode()
+        return encrypt(value)
 
     changed = _rewrite_secrets(authenticator_model, using, under_current_key)
     if changed:

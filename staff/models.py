@@ -125,6 +125,9 @@ class AuditEntryQuerySet(models.QuerySet):
     def of_user(self, user):
         return self.filter(Q(user=user) | Q(actor=user))
 
+    def written_before(self, moment):
+        return self.filter(at__lt=moment)
+
 
 class AuditEntry(models.Model):
     """One sign-in, failure, invitation or team change: who, from where (masked), when."""

@@ -7,6 +7,7 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
 from staff import mfa_secrets
@@ -111,6 +112,20 @@ def test_without_the_old_key_the_command_says_what_to_do_and_changes_nothing(oli
         call_command("reencrypt_second_factors")
 
     assert stored(olivia) == before
+
+
+def test_a_code_whose_secret_no_key_opens_signs_nobody_in_and_the_log_says_what_to_do(olivia, settings, caplog):
+    secret = generate_totp_secret()
+    TOTP.activate(olivia, secret)
+    settings.SECRET_KEY = NEW_KEY  # rotated, the old key left out of SECRET_KEY_FALLBACKS
+    client = Client(raise_request_exception=False)
+    client.post(reverse("admin:login"), {"username": "olivia", "password": PASSWORD}, REMOTE_ADDR="198.51.100.7")
+
+    response = client.post(reverse("mfa_authenticate"), {"code": totp.code(secret)})
+
+    assert response.status_code == 500
+    assert "_auth_user_id" not in client.session
+    assert "put the previous key back in SECRET_KEY_FALLBACKS" in caplog.text
 
 
 def test_a_tampered_secret_is_refused_not_read():

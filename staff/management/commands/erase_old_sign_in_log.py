@@ -25,7 +25,7 @@ class Command(BaseCommand):
             raise CommandError("--days must be zero or more.")
         cutoff = timezone.now() - datetime.timedelta(days=days)
         if dry_run:
-            count = AuditEntry.objects.filter(at__lt=cutoff).count()
+            count = AuditEntry.objects.written_before(cutoff).count()
             self.stdout.write(f"{count} sign-in and team log entries older than {days} days would be deleted.")
             return
         erased = audit.erase_entries_before(cutoff=cutoff)
