@@ -220,9 +220,9 @@ def _page_why(run, name) -> str:
     if name == "talk":
         text += f", {costs['csrf_us']:,.0f} µs of it the visitor's own CSRF token and cookie"
     text += (
-        ", the rest the page cache's own steps (the tokens, the stored copy, filling in the page), resolving the "
-        "URL and the view's dispatch. The issue's own measurement puts a cached page with a fresh CSRF token at "
-        "about 0.8 × bare: this row sits there, and runs differ by a few hundredths."
+        ", the rest the page cache's own steps (the tokens, the stored copy, filling in the page). A hit is "
+        "answered before the URL resolver, the view and the middleware after CSRF's (PageCacheMiddleware), which "
+        "the bare view all goes through."
     )
     if series.cpu_ratio and series.cpu_ratio >= PAGE_TARGET:
         text += (

@@ -110,20 +110,24 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the page cache's middleware: a page it answers gets the header too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before CommonMiddleware: the page's language comes from the
     # switcher's cookie, else the browser's Accept-Language.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # A cached public page this worker knows is current is answered here: it needs
+    # the language and the CSRF cookie read above, and nothing below (pagecache/middleware.py).
+    "seminar_site.pagecache.middleware.PageCacheMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Staff sessions: signed out everywhere, idle too long, a second factor to enrol, door staff at the door.
     "staff.middleware.StaffSessionMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Whoever changes what a cached page shows sees it on their next page.
-    "seminar_site.pagecache.FenceMiddleware",
+    "seminar_site.pagecache.middleware.FenceMiddleware",
 ]
 
 ROOT_URLCONF = "seminar_site.urls"

@@ -35,6 +35,9 @@ is told when a token changes (channels.py). What keeps it exact:
   them until the next change. A part also says which page it fits (its
   shape: a full talk shows the waiting-list button): if its shape is no
   longer the page's, the page is rendered afresh.
+- **Early.** A page this worker can answer from memory is answered by
+  PageCacheMiddleware (middleware.py), found by the path and query `serve`
+  last met it at, before the URL resolver and the view run (`serve_from_memory`).
 - **Per-request parts.** The CSRF token (and a CSP nonce, should a template use
   one) are rendered as random markers and filled in for each request, so every
   visitor gets their own token and cookie, exactly as without the cache, only
@@ -49,7 +52,6 @@ PAGE_CACHE=off renders every request.
 
 import contextvars
 import logging
-import math
 import os
 import re
 import secrets
@@ -240,6 +242,20 @@ _recent = _Recent(size=256)
 # The live parts read again since a page was stored: its key -> (live token, the entry, their HTML).
 _recent_parts = _Recent(size=256)
 
+
+@dataclass(frozen=True)
+class _Route:
+    """What `serve` was called with for one path and query: enough to find its page without the view."""
+
+    key: str
+    tag_keys: tuple[str, ...]
+    live: bool
+    match: object  # the ResolverMatch of the request that stored or found the page (the metrics' view name)
+
+
+# The paths this process served a cached page for: "path?query" -> _Route (PageCacheMiddleware).
+_routes = _Recent(size=1024)
+
 # While a page is rendered to be stored: the live parts its template tags hand over.
 _rendering: contextvars.ContextVar[list | None] = contextvars.ContextVar("pagecache_rendering", default=None)
 
@@ -306,42 +322,11 @@ def reset() -> None:
         _state = None
     _recent.clear()
     _recent_parts.clear()
+    _routes.clear()
 
 
-# Set by FenceMiddleware for each request: the times of the changes it made.
+# Set by FenceMiddleware (middleware.py) for each request: the times of the changes it made.
 _made_here: contextvars.ContextVar[list | None] = contextvars.ContextVar("pagecache_made_here", default=None)
-
-
-class FenceMiddleware:
-    """Whoever changed something sees it on their next page, whichever worker or host serves it.
-
-    Other workers may hear of a change up to PAGE_CACHE_LAG later. A response
-    to a request that changed something carries a cookie saying until when
-    that can be; until then this visitor's pages take their tokens from the
-    shared cache (one round trip) instead of from the worker's memory.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        made = []
-        token = _made_here.set(made)
-        try:
-            response = self.get_response(request)
-        finally:
-            _made_here.reset(token)
-        if made and not state().channel.exact:
-            fence = settings.PAGE_CACHE_LAG + FENCE_MARGIN
-            response.set_cookie(
-                FENCE_COOKIE,
-                f"{max(made) + fence:.3f}",
-                max_age=math.ceil(fence) + 1,
-                secure=settings.CSRF_COOKIE_SECURE,
-                httponly=True,
-                samesite="Lax",
-            )
-        return response
 
 
 def _fenced(request) -> bool:
@@ -386,16 +371,18 @@ def serve(
         return render()
     known = state()
     known.channel.start()
-    tag_keys = [tag_key(tag) for tag in (*tags, live) if tag]
+    tag_keys = tuple(tag_key(tag) for tag in (*tags, live) if tag)
+    route = _Route(key=key, tag_keys=tag_keys, live=bool(live), match=request.resolver_match)
+    tag_keys = list(tag_keys)
     entry_key = page_key(key)
     recent = _recent.get(entry_key)
     tokens = None if _fenced(request) else known.tokens(tag_keys)
     try:
         if tokens is not None:
             # Told of every change: no need to ask anyone.
-            found = _fresh(entry_key, recent, tokens, live)
+            found = _fresh(entry_key, recent, tokens, route.live)
             if found is not None:
-                return _hit(request, key, *found)
+                return _hit(request, route, *found)
             shared = cache.get(entry_key)
         else:
             mark = known.memory.mark()
@@ -403,12 +390,12 @@ def serve(
             asked = cache.get_many(tag_keys if recent else [*tag_keys, entry_key])
             tokens = _tokens(tag_keys, asked)
             known.memory.learn(dict(zip(tag_keys, tokens, strict=True)), mark)
-            found = _fresh(entry_key, recent, tokens, live)
+            found = _fresh(entry_key, recent, tokens, route.live)
             if found is not None:
-                return _hit(request, key, *found)
+                return _hit(request, route, *found)
             # Changed since this process served it: another may have stored the new one.
             shared = asked.get(entry_key) if recent is None else cache.get(entry_key)
-        found = _fresh(entry_key, shared, tokens, live)
+        found = _fresh(entry_key, shared, tokens, route.live)
     except Exception as error:
         _lookups(_page_name(key), "miss").inc()
         if not outage.database_unavailable(error):  # the page's own queries will meet it too: logged there
@@ -416,18 +403,57 @@ def serve(
         return render()
     if found is not None:
         _recent.put(entry_key, shared)
-        return _hit(request, key, *found)
+        return _hit(request, route, *found)
     _lookups(_page_name(key), "miss").inc()
-    return _render_and_store(request, entry_key, tokens, render, valid_until, live=bool(live))
+    response = _render_and_store(request, entry_key, tokens, render, valid_until, live=route.live)
+    if _recent.get(entry_key) is not None:
+        _routes.put(_route_key(request), route)
+    return response
 
 
-def _fresh(entry_key: str, entry, tokens: tuple[str, ...], live: str | None):
+def serve_from_memory(request) -> HttpResponse | None:
+    """The page `serve` would give from this worker's memory, found by the request's path alone; else None.
+
+    For PageCacheMiddleware, before the rest of the middleware, the URL
+    resolver and the view run: only a page `serve` stored or found for this
+    path and query, only when the worker was told of every change (the same
+    test as `serve`'s first step) and only for a visitor without a fence.
+    Anything else (a miss, a page that changed, a query string never seen)
+    is None, and the request goes on to its view, which asks `serve`.
+    """
+    if not cacheable(request) or _fenced(request):
+        return None
+    route = _routes.get(_route_key(request))
+    if route is None:
+        return None
+    tokens = state().tokens(route.tag_keys)
+    if tokens is None:
+        return None
+    entry_key = page_key(route.key)
+    try:
+        found = _fresh(entry_key, _recent.get(entry_key), tokens, route.live)
+    except Exception:
+        return None  # a live part could not be read: the view meets it again in `serve`, which logs it
+    if found is None:
+        return None
+    entry, htmls, result = found
+    # The view it stands for, as the metrics and the logs name it.
+    request.resolver_match = route.match
+    _lookups(_page_name(route.key), result).inc()
+    return _respond(request, entry, htmls)
+
+
+def _route_key(request) -> str:
+    return f"{request.path_info}?{request.META.get('QUERY_STRING', '')}"
+
+
+def _fresh(entry_key: str, entry, tokens: tuple[str, ...], live: bool):
     """(entry, its live parts' HTML, how) when `entry` is current for `tokens`, else None.
 
     The parts are read again when only the live tag's token moved ("refresh"),
     unless this process did so already for that token.
     """
-    page_tokens, live_token = _split(tokens, live=bool(live))
+    page_tokens, live_token = _split(tokens, live=live)
     if not _current(entry, page_tokens):
         return None
     if entry.live_token == live_token:
@@ -453,8 +479,10 @@ def _split(tokens: tuple[str, ...], *, live: bool) -> tuple[tuple[str, ...], str
     return (tokens[:-1], tokens[-1]) if live else (tokens, "")
 
 
-def _hit(request, key: str, entry: _Entry, htmls: list[bytes], result: str) -> HttpResponse:
-    _lookups(_page_name(key), result).inc()
+def _hit(request, route: _Route, entry: _Entry, htmls: list[bytes], result: str) -> HttpResponse:
+    # From now on this path's next request can be answered before its view (serve_from_memory).
+    _routes.put(_route_key(request), route)
+    _lookups(_page_name(route.key), result).inc()
     return _respond(request, entry, htmls)
 
 
