@@ -16,7 +16,7 @@ from outbox.compose import CalendarInvite, compose, mailbox
 from seminar_site.i18n import in_language
 
 from . import invites, tickets
-from .mail import registration_of
+from .mail import past_talks_listed, registration_of
 from .models import MailKind, Registration
 
 TIME_AND_PLACE = Event.TIME_AND_PLACE_FIELDS
@@ -33,6 +33,7 @@ SUBJECTS = {
     MailKind.STREAM_LINK: _("Link to join online: {title} ({when})"),
     MailKind.HELD: _("Confirm by {deadline} to keep your seat: {title} ({when})"),
     MailKind.OFFER: _("A seat is free for you until {deadline}: {title} ({when})"),
+    MailKind.PAST_TALKS: _("Your links to past talks"),
 }
 
 TICKET_KINDS = (MailKind.CONFIRMATION, MailKind.PROMOTED, MailKind.REMINDER, MailKind.RESEND)
@@ -138,6 +139,11 @@ def _build_message(mail, registration):
     if kind in TICKET_KINDS and registration.has_ticket:
         ticket = tickets.checkin_qr_image(registration)
     context |= {"ticket": ticket, "checkin_url": registration.checkin_url if ticket else ""}
+    if kind == MailKind.PAST_TALKS:
+        context["past_talks"] = [
+            {"title": listed.event.title, "when": talk_when(listed.event), "url": listed.manage_url}
+            for listed in past_talks_listed(mail)
+        ]
     template = TEMPLATES[kind]
     invite = None
     if method is not None:

@@ -12,6 +12,7 @@ from django.db.models import OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from events.models import Event
 from outbox import services as outbox
 from outbox.models import OutgoingMail
 
@@ -41,9 +42,12 @@ def queue(
 
     Returns None, queueing nothing, when a RESEND is suppressed because the
     registrant was sent (or is about to be sent) their confirmation within
-    RESEND_INTERVAL, or when the reminder for `reminder_for` exists already.
+    RESEND_INTERVAL, when a PAST_TALKS message about the same registration
+    was, or when the reminder for `reminder_for` exists already.
     """
-    if kind == MailKind.RESEND and _recently_confirmed(registration):
+    if kind == MailKind.RESEND and _sent_recently(registration, RESEND_COUNTS):
+        return None
+    if kind == MailKind.PAST_TALKS and _sent_recently(registration, [MailKind.PAST_TALKS]):
         return None
     if kind == MailKind.REMINDER:
         once_key = reminder_key(reminder_for)
@@ -94,12 +98,14 @@ def reminders_sent(start):
     )
 
 
-def _recently_confirmed(registration: Registration) -> bool:
+# What a RESEND would repeat: each of these carries the link to the registration.
+RESEND_COUNTS = (MailKind.CONFIRMATION, MailKind.PROMOTED, MailKind.RESEND, MailKind.HELD, MailKind.OFFER)
+
+
+def _sent_recently(registration: Registration, kinds) -> bool:
+    """Was a message of one of `kinds` about `registration` sent (or about to be) within RESEND_INTERVAL?"""
     return (
-        registration.outgoing_mails.filter(
-            kind__in=[MailKind.CONFIRMATION, MailKind.PROMOTED, MailKind.RESEND, MailKind.HELD, MailKind.OFFER],
-            created_at__gt=timezone.now() - RESEND_INTERVAL,
-        )
+        registration.outgoing_mails.filter(kind__in=kinds, created_at__gt=timezone.now() - RESEND_INTERVAL)
         .exclude(status__in=[OutgoingMail.Status.FAILED, OutgoingMail.Status.SKIPPED])
         .exists()
     )
@@ -114,6 +120,17 @@ def registration_of(mail: OutgoingMail) -> Registration:
     return cached
 
 
+def past_talks_listed(mail: OutgoingMail) -> list[Registration]:
+    """The registrations a PAST_TALKS message lists, as they are now: with a seat, not erased; newest talk first."""
+    return list(
+        Registration.objects.confirmed()
+        .filter(pk__in=mail.data.get("listed", []), erased_at__isnull=True)
+        .exclude(event__status=Event.Status.CANCELLED)
+        .select_related("event")
+        .order_by("-event__start", "-pk")
+    )
+
+
 def still_wanted(mail: OutgoingMail) -> str:
     """Why `mail` should no longer go out, or "" if it should."""
     registration = registration_of(mail)
@@ -123,6 +140,10 @@ def still_wanted(mail: OutgoingMail) -> str:
         # Its address is a placeholder now; this covers retries and "send again" too.
         return str(ERASED_REASON)
     if kind in (MailKind.CANCELLATION, MailKind.EVENT_CANCELLED):
+        return ""
+    if kind == MailKind.PAST_TALKS:
+        if not past_talks_listed(mail):
+            return str(_("None of the registrations it lists has a seat any more."))
         return ""
     if event.is_cancelled:
         return str(_("The talk was cancelled before this message went out."))

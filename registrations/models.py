@@ -419,6 +419,7 @@ class RegistrationLog(models.Model):
         WALK_IN = "walk_in", _("Registered at the door")
         NO_SHOW = "no_show", _("Marked as no-show")
         CONFIRMATION_RESENT = "confirmation_resent", _("Confirmation sent again")
+        LINK_RESENT = "link_resent", _("Link sent again")
         UPDATE_SENT = "update_sent", _("Calendar update sent")
         EMAIL_BOUNCED = "email_bounced", _("Email bounced")
         EMAIL_FAILED = "email_failed", _("Email could not be delivered")
@@ -468,3 +469,4 @@ class MailKind(models.TextChoices):
     STREAM_LINK = "registrations.stream_link", _("Link to join online")
     HELD = "registrations.held", _("Confirm to keep your place")
     OFFER = "registrations.offer", _("Seat offered from the waiting list")
+    PAST_TALKS = "registrations.past_talks", _("Links to past talks")

@@ -15,16 +15,24 @@ from ..mail import queue, reminders_sent
 from ..models import MailKind, Registration, RegistrationLog
 from .base import log_action
 
+# The past talks one "lost link" message lists, newest first: a regular of the series gets one
+# message with their recent talks, not one per talk they ever attended.
+PAST_TALKS_IN_ONE_MESSAGE = 20
+
 
 def resend_links(*, email: str, now=None) -> int:
-    """Queue the self-service link again for every active registration of `email` to a talk not yet over.
+    """Queue the self-service links of `email` again: one message per upcoming talk, one for past talks.
 
     For the "Lost your link?" page. The address is compared trimmed and
-    case-insensitively; talks that are cancelled or have ended are left out.
-    Each registration gets its own RESEND message (the outbox drops one when
-    its confirmation went out within RESEND_INTERVAL). Returns the number
-    queued, which the caller must not show: the page never tells whether an
-    address is registered. Raises nothing.
+    case-insensitively; erased registrations and talks that are cancelled are
+    left out. Each active registration to a talk not yet over gets its own
+    RESEND message (the outbox drops one when its confirmation went out within
+    RESEND_INTERVAL). Registrations with a seat at talks that are over (where
+    the registrant's page holds the materials meant for them) get one
+    PAST_TALKS message together, listing the newest PAST_TALKS_IN_ONE_MESSAGE,
+    also dropped when one went out within RESEND_INTERVAL. Returns the number
+    of messages queued, which the caller must not show: the page never tells
+    whether an address is registered. Raises nothing.
     """
     email = (email or "").strip()
     if not email:
@@ -32,14 +40,12 @@ def resend_links(*, email: str, now=None) -> int:
     now = now or timezone.now()
     queued = 0
     with transaction.atomic():
-        registrations = (
-            Registration.objects.active()
-            .filter(event__status=Event.Status.PUBLISHED, event__end__gt=now, erased_at__isnull=True)
+        of_address = (
+            Registration.objects.filter(event__status=Event.Status.PUBLISHED, erased_at__isnull=True)
             .alias(email_lower=Lower("email"))
             .filter(email_lower=Lower(Value(email)))
-            .order_by("event__start", "pk")
         )
-        for registration in registrations:
+        for registration in of_address.active().filter(event__end__gt=now).order_by("event__start", "pk"):
             if queue(registration=registration, kind=MailKind.RESEND) is not None:
                 log_action(
                     registration,
@@ -48,6 +54,21 @@ def resend_links(*, email: str, now=None) -> int:
                     note=_("Asked for the link again."),
                 )
                 queued += 1
+        past = list(
+            of_address.confirmed()
+            .filter(event__end__lte=now)
+            .order_by("-event__start", "-pk")[:PAST_TALKS_IN_ONE_MESSAGE]
+        )
+        # About the newest: the message is written in the language they last registered in.
+        if past and queue(registration=past[0], kind=MailKind.PAST_TALKS, data={"listed": [r.pk for r in past]}):
+            for registration in past:
+                log_action(
+                    registration,
+                    RegistrationLog.Action.LINK_RESENT,
+                    from_status=registration.status,
+                    note=_("Asked for the links to past talks."),
+                )
+            queued += 1
     return queued
 
 

@@ -15,6 +15,7 @@ from outbox.models import OutgoingMail
 from registrations import services
 from registrations.mail import queue
 from registrations.models import MailKind, Registration
+from seminar_site.i18n import in_language
 from tests.admin_forms import event_form_data, inline_management_data
 from tests.mime import html_body, invite, sent, text_body
 
@@ -178,3 +179,33 @@ def test_a_lost_link_request_in_any_language_answers_in_the_registrants(
 
     (message,) = sent()
     assert message["Subject"].startswith("Tu inscripción:")
+
+
+def test_the_links_to_past_talks_go_out_in_the_language_of_the_last_registration(
+    client, make_event, sign_up, django_capture_on_commit_callbacks
+):
+    older = make_event(start=timezone.now() - datetime.timedelta(days=30), title="Aprendizaje, sin etiquetas")
+    newer = make_event(start=timezone.now() - datetime.timedelta(days=2), title="Redes neuronales")
+    for talk, language in ((older, "en"), (newer, "es")):
+        sign_up(
+            talk,
+            name="Lucía Pérez",
+            email="lucia@unam.mx",
+            language=language,
+            now=talk.start - datetime.timedelta(days=1),
+        )
+    OutgoingMail.objects.update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("registrations:lost_link"), {"email": "lucia@unam.mx"}, **ENGLISH)
+
+    (message,) = sent()
+    assert message["Subject"] == "Tus enlaces a charlas pasadas"
+    body = text_body(message)
+    assert body.startswith("Hola, Lucía Pérez:\n\naquí tienes los enlaces a tus inscripciones en charlas pasadas")
+    # Newest first, each with its date written in Spanish.
+    assert body.index("Redes neuronales") < body.index("Aprendizaje, sin etiquetas")
+    with in_language("es"):
+        assert f"Redes neuronales\n{talk_when(newer)}\n" in body
+        assert f"Aprendizaje, sin etiquetas\n{talk_when(older)}\n" in body

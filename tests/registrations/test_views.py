@@ -10,7 +10,7 @@ from events.models import Event
 from outbox.models import OutgoingMail
 from registrations import services
 from registrations.models import Answer, MailKind, Registration
-from tests.mime import sent, text_body
+from tests.mime import html_body, invite_parts, sent, text_body
 
 pytestmark = pytest.mark.django_db
 
@@ -587,12 +587,15 @@ def test_lost_link_page_is_linked_from_the_talk_page(client, event):
     assert "Email me my links" in text(client.get(reverse("registrations:lost_link")))
 
 
-def test_lost_link_emails_every_active_link_for_upcoming_talks(
+def test_lost_link_emails_every_active_link_for_upcoming_talks_and_one_message_for_past_ones(
     client, make_event, sign_up, django_capture_on_commit_callbacks
 ):
-    first, second, over = make_event(), make_event(), make_event(start=timezone.now() - datetime.timedelta(days=2))
+    first, second = make_event(), make_event()
+    over = make_event(
+        start=timezone.now() - datetime.timedelta(days=2), title='Ünïcode, commas & <script>alert("x")</script>'
+    )
     mine = [sign_up(first, email="ana@ut.edu"), sign_up(second, email="Ana@UT.edu")]
-    sign_up(over, email="ana@ut.edu", now=over.start - datetime.timedelta(days=1))
+    attended = sign_up(over, email="ana@ut.edu", now=over.start - datetime.timedelta(days=1))
     left = sign_up(make_event(), email="ana@ut.edu")
     services.cancel_registration(registration=left)
     sign_up(first, email="someone.else@ut.edu")
@@ -606,13 +609,20 @@ def test_lost_link_emails_every_active_link_for_upcoming_talks(
     assert response.status_code == 302
     assert response["Location"] == reverse("registrations:lost_link_sent")
     messages = sent()
-    assert len(messages) == 2
+    assert len(messages) == 3
     assert {message["To"].addresses[0].addr_spec.lower() for message in messages} == {"ana@ut.edu"}
-    bodies = [text_body(message) for message in messages]
+    (past,) = [message for message in messages if message["Subject"] == "Your links to past talks"]
+    bodies = [text_body(message) for message in messages if message is not past]
     for registration in mine:
         assert sum(registration.manage_url in body for body in bodies) == 1
     assert all("here is the link to your registration again" in body for body in bodies)
     assert left.manage_url not in " ".join(bodies)
+    # The past talk: its page's link, its title as written in the text and escaped in the HTML, no invite.
+    assert attended.manage_url in text_body(past) and over.title in text_body(past)
+    assert attended.manage_url not in " ".join(bodies)
+    assert "<script>" not in html_body(past)
+    assert "&lt;script&gt;" in html_body(past) and f'href="{attended.manage_url}"' in html_body(past)
+    assert invite_parts(past) == []
 
 
 def test_lost_link_answers_the_same_for_an_unknown_address(client, event, sign_up):

@@ -135,3 +135,105 @@ def test_resend_links_leaves_out_cancelled_talks_erased_and_fresh_registrations(
     assert services.resend_links(email="ana@ut.edu") == 0
     assert services.resend_links(email="") == 0
     assert not OutgoingMail.objects.filter(kind=MailKind.RESEND).exists()
+
+
+@pytest.fixture
+def past_talk(make_event, sign_up):
+    """A talk that is over, `ago` days ago, with `email` registered (confirmed) before it."""
+
+    def past_talk(ago: int, email: str = "ana@ut.edu", **fields):
+        fields.setdefault("title", f"A talk of {ago} days ago")
+        event = make_event(start=timezone.now() - datetime.timedelta(days=ago), **fields)
+        registration = sign_up(event, email=email, now=event.start - datetime.timedelta(days=1))
+        OutgoingMail.objects.update(created_at=timezone.now() - datetime.timedelta(hours=1))
+        return registration
+
+    return past_talk
+
+
+def listed(mail: OutgoingMail) -> list[int]:
+    return mail.data["listed"]
+
+
+def test_resend_links_sends_one_message_for_the_past_talks_with_a_seat_newest_first(past_talk, make_event, sign_up):
+    older, newer = past_talk(30), past_talk(2, email="ANA@ut.edu")
+    left = past_talk(3)
+    Registration.objects.filter(pk=left.pk).update(status=Registration.Status.CANCELLED, cancelled_at=timezone.now())
+    Registration.objects.filter(pk=past_talk(4).pk).update(status=Registration.Status.WAITLISTED)
+    services.erase_personal_data(registrations=[past_talk(5)])
+    called_off = past_talk(6)
+    Event.objects.filter(pk=called_off.event_id).update(status=Event.Status.CANCELLED)
+    past_talk(7, email="someone.else@ut.edu")
+    OutgoingMail.objects.update(created_at=timezone.now() - datetime.timedelta(hours=1))
+
+    assert services.resend_links(email=" ana@UT.edu ") == 1
+
+    message = OutgoingMail.objects.get(kind=MailKind.PAST_TALKS)
+    assert message.about == newer and message.recipient == "ANA@ut.edu"
+    assert listed(message) == [newer.pk, older.pk]
+    for registration in (newer, older):
+        entry = registration.log.latest("created_at")
+        assert entry.action == RegistrationLog.Action.LINK_RESENT
+        assert entry.note == "Asked for the links to past talks."
+    assert not RegistrationLog.objects.filter(registration=left, action=RegistrationLog.Action.LINK_RESENT).exists()
+
+
+def test_past_talks_and_upcoming_ones_each_get_their_message(past_talk, make_event, sign_up):
+    gone = past_talk(2)
+    coming = sign_up(make_event(), email="ana@ut.edu")
+    OutgoingMail.objects.update(created_at=timezone.now() - datetime.timedelta(hours=1))
+
+    assert services.resend_links(email="ana@ut.edu") == 2
+
+    assert MailKind.RESEND in mail_kinds(coming) and MailKind.RESEND not in mail_kinds(gone)
+    assert listed(OutgoingMail.objects.get(kind=MailKind.PAST_TALKS)) == [gone.pk]
+
+
+def test_asking_again_within_the_resend_interval_sends_the_past_talks_once(past_talk):
+    past_talk(2)
+
+    assert services.resend_links(email="ana@ut.edu") == 1
+    assert services.resend_links(email="ana@ut.edu") == 0
+    OutgoingMail.objects.update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    assert services.resend_links(email="ana@ut.edu") == 1
+
+    assert OutgoingMail.objects.filter(kind=MailKind.PAST_TALKS).count() == 2
+
+
+def test_a_regular_gets_one_message_with_their_newest_past_talks(past_talk, monkeypatch):
+    from registrations.services import notifications
+
+    monkeypatch.setattr(notifications, "PAST_TALKS_IN_ONE_MESSAGE", 2)
+    registrations = [past_talk(ago) for ago in (9, 2, 5)]
+
+    assert services.resend_links(email="ana@ut.edu") == 1
+
+    assert listed(OutgoingMail.objects.get(kind=MailKind.PAST_TALKS)) == [registrations[1].pk, registrations[2].pk]
+
+
+def test_the_past_talks_message_lists_what_is_still_true_when_it_goes_out(past_talk):
+    kept, erased = past_talk(2), past_talk(3)
+    services.resend_links(email="ana@ut.edu")
+    services.erase_personal_data(registrations=[erased])
+    mail.outbox.clear()
+
+    deliver_mail.call(OutgoingMail.objects.get(kind=MailKind.PAST_TALKS).pk)
+
+    (message,) = sent()
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert kept.manage_url in body and erased.event.title not in body
+    assert invite_parts(message) == []
+
+
+def test_the_past_talks_message_is_skipped_when_none_it_lists_has_a_seat_any_more(past_talk):
+    listed_once = past_talk(2)
+    services.resend_links(email="ana@ut.edu")
+    Registration.objects.filter(pk=listed_once.pk).update(status=Registration.Status.WAITLISTED)
+    mail.outbox.clear()
+
+    deliver_mail.call(OutgoingMail.objects.get(kind=MailKind.PAST_TALKS).pk)
+
+    message = OutgoingMail.objects.get(kind=MailKind.PAST_TALKS)
+    assert message.status == OutgoingMail.Status.SKIPPED
+    assert message.last_error == "None of the registrations it lists has a seat any more."
+    assert mail.outbox == []
