@@ -9,7 +9,8 @@ class MonitoringConfig(AppConfig):
     verbose_name = _("Monitoring")
 
     def ready(self):
-        from . import checks, collectors, errors, registry  # noqa: F401 - checks registers the system checks
+        from . import checks, collectors, errors, heartbeats, registry  # noqa: F401 - checks registers the system checks
 
         registry.register_collector(collectors.collect_task_queue, name="task queue")
+        registry.register_collector(heartbeats.collect, name="heartbeats")
         errors.start_reporting()

@@ -373,7 +373,6 @@ def serve(
     known.channel.start()
     tag_keys = tuple(tag_key(tag) for tag in (*tags, live) if tag)
     route = _Route(key=key, tag_keys=tag_keys, live=bool(live), match=request.resolver_match)
-    tag_keys = list(tag_keys)
     entry_key = page_key(key)
     recent = _recent.get(entry_key)
     tokens = None if _fenced(request) else known.tokens(tag_keys)
@@ -505,7 +504,7 @@ def _current(entry, tokens: tuple[str, ...]) -> bool:
     )
 
 
-def _tokens(tag_keys: list[str], found: dict) -> tuple[str, ...]:
+def _tokens(tag_keys: tuple[str, ...], found: dict) -> tuple[str, ...]:
     missing = [tag_key for tag_key in tag_keys if tag_key not in found]
     if missing:
         # First use, or evicted: whichever process adds a token first, all that ask agree on it.

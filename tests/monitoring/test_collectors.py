@@ -1,14 +1,18 @@
 """The figures apps contribute to a scrape, from the database, at scrape time."""
 
 import datetime
+import io
 import logging
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
 from monitoring import registry
 from monitoring import scrape as scraping
+from monitoring.models import Heartbeat
+from outbox.management.commands import send_queued_mail
 from outbox.models import OutgoingMail
 from outbox.tasks import deliver_mail
 from registrations.models import Registration
@@ -117,3 +121,36 @@ def test_while_the_database_does_not_answer_only_the_counts_are_scraped(scrape, 
     assert metrics.value("seminar_database_up") == 0
     assert "seminar_http_requests_total" in metrics.text
     assert "seminar_outbox_unsent_messages" not in metrics.text
+
+
+def sweep_once():
+    call_command("send_queued_mail", stdout=io.StringIO())
+
+
+def test_the_sweeper_s_heartbeat_tells_how_long_ago_it_last_swept(scrape):
+    # Never swept: no series at all (the alert on absent() catches a sweeper that never started).
+    assert "seminar_heartbeat_age_seconds{" not in scrape().text
+
+    sweep_once()
+
+    assert 0 <= scrape().value("seminar_heartbeat_age_seconds", process="sweeper") < 60
+    Heartbeat.objects.filter(process="sweeper").update(seen_at=timezone.now() - datetime.timedelta(minutes=10))
+    assert 600 <= scrape().value("seminar_heartbeat_age_seconds", process="sweeper") < 660
+
+    sweep_once()
+
+    assert scrape().value("seminar_heartbeat_age_seconds", process="sweeper") < 60
+    assert Heartbeat.objects.count() == 1
+
+
+def test_a_sweep_that_fails_leaves_the_heartbeat_as_it_was(scrape, monkeypatch):
+    def broken():
+        raise RuntimeError("the provider's API is down")
+
+    monkeypatch.setattr(send_queued_mail, "sweep", broken)
+
+    with pytest.raises(RuntimeError):
+        sweep_once()
+
+    assert not Heartbeat.objects.exists()
+    assert "seminar_heartbeat_age_seconds{" not in scrape().text

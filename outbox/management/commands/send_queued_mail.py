@@ -3,8 +3,12 @@ import threading
 
 from django.core.management.base import BaseCommand
 
+from monitoring import heartbeats
 from outbox import registry
 from outbox.delivery import sweep
+
+# The name its heartbeat goes by (seminar_heartbeat_age_seconds{process="sweeper"}).
+PROCESS = "sweeper"
 
 
 class Command(BaseCommand):
@@ -37,6 +41,7 @@ class Command(BaseCommand):
     def sweep_once(self, *, verbose):
         queued = [(due, due.queue()) for due in registry.due_mail()]
         result = sweep()
+        heartbeats.beat(process=PROCESS)
         if verbose or any(count for _, count in queued) or any(result.values()):
             parts = [f"{count} {due.label} {due.done}" for due, count in queued]
             parts.append(f"{result['enqueued']} messages handed to the worker")
