@@ -22,9 +22,11 @@ class PageCacheMiddleware:
     """A page this worker knows is current is answered here, before the rest of the stack runs.
 
     What a hit costs is then the cached page and the middleware before this
-    one: on the talk page, the URL resolver, the view's dispatch and the
-    middleware after this one were a third of what a hit cost beyond a bare
-    view. Anything else goes on to the view, which asks `pagecache.serve`.
+    one. What it no longer runs (the URL resolver, the view's dispatch, the
+    middleware after this one) cost more than all else a hit did beyond a bare
+    view: counted in instructions in one process, a talk-page hit went from
+    1.32 M to 0.98 M, where the bare view, which runs them all, costs 1.06 M.
+    Anything else goes on to the view, which asks `pagecache.serve`.
     """
 
     def __init__(self, get_response):
