@@ -10,6 +10,7 @@ from outbox import services as outbox
 from . import emails
 from .models import Announcement, Material, Visibility
 from .pdf import check_pdf
+from .storage import storage
 
 
 class MaterialsError(Exception):
@@ -72,6 +73,42 @@ def attach_file(*, material: Material, upload) -> None:
     material.file = upload
     material.filename = (getattr(upload, "name", "") or "").rsplit("/", 1)[-1][:200]
     material.size, material.sha256 = checked.size, checked.sha256
+
+
+# Where file_name (models.py) puts every stored file, in the materials storage.
+FILES_DIRECTORY = "materials"
+
+
+def erase_orphaned_files(*, before, dry_run: bool = False) -> list[str]:
+    """Delete the stored files no material refers to that were last written before `before`; return their names.
+
+    A file is stored while its material is saved, before the transaction
+    commits: a rolled-back save (an upload whose admin form failed later on, a
+    crash between the two) leaves it behind with nothing to delete it. An
+    upload still in flight has a file and no committed row yet, so only files
+    older than `before` (a day, for the daily job) are taken. With `dry_run`
+    nothing is deleted. Raises what the storage raises (an unreachable bucket).
+    """
+    referenced = set(Material.objects.exclude(file="").values_list("file", flat=True))
+    orphans = [
+        name
+        for name in _stored_files(FILES_DIRECTORY)
+        if name not in referenced and storage.get_modified_time(name) < before
+    ]
+    if not dry_run:
+        for name in orphans:
+            storage.delete(name)
+    return orphans
+
+
+def _stored_files(directory: str):
+    if not storage.exists(directory):
+        return
+    directories, files = storage.listdir(directory)
+    for name in sorted(files):
+        yield f"{directory}/{name}"
+    for name in sorted(directories):
+        yield from _stored_files(f"{directory}/{name}")
 
 
 def remove_material(*, material: Material, speaker: Speaker | None = None) -> bool:
