@@ -102,9 +102,11 @@ def erase_orphaned_files(*, before, dry_run: bool = False) -> list[str]:
 
 
 def _stored_files(directory: str):
-    if not storage.exists(directory):
+    try:
+        directories, files = storage.listdir(directory)
+    except FileNotFoundError:
+        # Nothing stored yet on disk. (Not `exists()`: on S3 a directory is a prefix, never an object.)
         return
-    directories, files = storage.listdir(directory)
     for name in sorted(files):
         yield f"{directory}/{name}"
     for name in sorted(directories):
