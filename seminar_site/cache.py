@@ -26,6 +26,7 @@ happened (seminar_site/pagecache/channels.py).
 import base64
 import datetime
 import pickle
+import threading
 
 from django.conf import settings
 from django.core.cache import caches
@@ -148,13 +149,18 @@ class _RedisCacheClient(RedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._clients = {}
+        self._making = threading.Lock()
 
     def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
         if client is None:
-            # Two threads may both build one: either serves, the last is kept.
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+            # Once per server, under a lock: two threads of a worker asking first at the same moment
+            # would otherwise each build a pool (Django's own check is not locked either) and a client.
+            with self._making:
+                client = self._clients.get(index)
+                if client is None:
+                    client = self._clients[index] = self._client(connection_pool=self._get_connection_pool(write))
         return client
 
 
@@ -162,6 +168,9 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _RedisCacheClient
+        # Made now, not on first use: two threads sharing this object would each make one (Django's
+        # cached_property is not locked). It opens no connection: its pool does, when a command runs.
+        self._cache  # noqa: B018
 
     def set_many_and_publish(self, data, *, channel, message, timeout=DEFAULT_TIMEOUT, version=None):
         """set_many(data), then PUBLISH message on channel, in one MULTI/EXEC: both happen or neither."""
