@@ -121,14 +121,20 @@ def registration_of(mail: OutgoingMail) -> Registration:
 
 
 def past_talks_listed(mail: OutgoingMail) -> list[Registration]:
-    """The registrations a PAST_TALKS message lists, as they are now: with a seat, not erased; newest talk first."""
-    return list(
-        Registration.objects.confirmed()
-        .filter(pk__in=mail.data.get("listed", []), erased_at__isnull=True)
-        .exclude(event__status=Event.Status.CANCELLED)
-        .select_related("event")
-        .order_by("-event__start", "-pk")
-    )
+    """The registrations a PAST_TALKS message lists, as they are now: with a seat, not erased; newest talk first.
+
+    Read once per send (still_wanted, then the message, share it), with each talk's venue: its clock.
+    """
+    cached = getattr(mail, "_past_talks", None)
+    if cached is None:
+        cached = mail._past_talks = list(
+            Registration.objects.confirmed()
+            .filter(pk__in=mail.data.get("listed", []), erased_at__isnull=True)
+            .exclude(event__status=Event.Status.CANCELLED)
+            .select_related("event__venue")
+            .order_by("-event__start", "-pk")
+        )
+    return cached
 
 
 def still_wanted(mail: OutgoingMail) -> str:

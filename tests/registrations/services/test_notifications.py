@@ -2,6 +2,8 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from events.models import Event
@@ -237,3 +239,17 @@ def test_the_past_talks_message_is_skipped_when_none_it_lists_has_a_seat_any_mor
     assert message.status == OutgoingMail.Status.SKIPPED
     assert message.last_error == "None of the registrations it lists has a seat any more."
     assert mail.outbox == []
+
+
+def test_sending_the_past_talks_message_asks_the_same_queries_for_one_talk_or_many(past_talk):
+    def sending(email: str, talks: int) -> int:
+        for ago in range(2, 2 + talks):
+            past_talk(ago, email=email)
+        services.resend_links(email=email)
+        message = OutgoingMail.objects.get(kind=MailKind.PAST_TALKS, recipient=email)
+        with CaptureQueriesContext(connection) as queries:
+            deliver_mail.call(message.pk)
+        assert OutgoingMail.objects.get(pk=message.pk).status == OutgoingMail.Status.SENT
+        return len(queries)
+
+    assert sending("one@ut.edu", 1) == sending("many@ut.edu", 4)
