@@ -20,7 +20,12 @@ def beat(*, process: str, now=None) -> None:
     Raises what the database raises: a process that cannot record its
     heartbeat could not do its work either.
     """
-    Heartbeat.objects.update_or_create(process=process, defaults={"seen_at": now or timezone.now()})
+    Heartbeat.objects.bulk_create(
+        [Heartbeat(process=process, seen_at=now or timezone.now())],
+        update_conflicts=True,
+        unique_fields=["process"],
+        update_fields=["seen_at"],
+    )
 
 
 def collect():

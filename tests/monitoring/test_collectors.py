@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
-from monitoring import registry
+from monitoring import heartbeats, registry
 from monitoring import scrape as scraping
 from monitoring.models import Heartbeat
 from outbox.management.commands import send_queued_mail
@@ -141,6 +141,13 @@ def test_the_sweeper_s_heartbeat_tells_how_long_ago_it_last_swept(scrape):
 
     assert scrape().value("seminar_heartbeat_age_seconds", process="sweeper") < 60
     assert Heartbeat.objects.count() == 1
+
+
+def test_a_heartbeat_is_one_statement(db, django_assert_num_queries):
+    heartbeats.beat(process="sweeper")
+    with django_assert_num_queries(1):
+        heartbeats.beat(process="sweeper")
+    assert Heartbeat.objects.get().seen_at > timezone.now() - datetime.timedelta(seconds=5)
 
 
 def test_a_sweep_that_fails_leaves_the_heartbeat_as_it_was(scrape, monkeypatch):
