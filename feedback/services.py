@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from events.models import Event
 from outbox import services as outbox
 from registrations.models import Registration
+from seminar_site.errors import DomainError
 
 from . import emails
 from .models import Feedback
@@ -21,16 +22,8 @@ ANSWER_WINDOW = datetime.timedelta(days=30)
 REQUEST_LATE_LIMIT = datetime.timedelta(days=2)
 
 
-class FeedbackError(Exception):
-    """A feedback rule said no. `message` is written for the attendee."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-    def __str__(self):
-        return self.message
+class FeedbackError(DomainError):
+    """A feedback rule said no: `message` is written for the attendee."""
 
 
 def request_time(event: Event) -> datetime.datetime:

@@ -21,6 +21,7 @@ from events.schedule import shift_local
 from outbox import services as outbox
 from outbox.models import OutgoingMail
 from seminar_site import i18n
+from seminar_site.errors import DomainError
 
 from . import emails
 from .models import Dispatch, Follower
@@ -33,16 +34,8 @@ DIGEST_LATE_LIMIT = datetime.timedelta(hours=6)
 FAN_OUT_GRACE = datetime.timedelta(minutes=5)
 
 
-class FollowError(Exception):
-    """A following rule said no. `message` is written for the person who asked."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-    def __str__(self):
-        return self.message
+class FollowError(DomainError):
+    """A following rule said no."""
 
 
 def confirm_link_max_age() -> datetime.timedelta:

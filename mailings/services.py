@@ -5,18 +5,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from outbox import services as outbox
+from seminar_site.errors import DomainError
 
 from . import emails
 from .models import Mailing
 
 
-class MailingError(Exception):
-    """A mailing rule said no. `message` is written for the organizer."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class MailingError(DomainError):
+    """A mailing rule said no: `message` is written for the organizer."""
 
 
 def send_mailing(*, mailing: Mailing, actor) -> int:

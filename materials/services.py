@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from events.models import Event, Speaker
 from outbox import services as outbox
+from seminar_site.errors import DomainError
 
 from . import emails
 from .models import Announcement, Material, Visibility
@@ -13,16 +14,8 @@ from .pdf import check_pdf
 from .storage import storage
 
 
-class MaterialsError(Exception):
-    """A materials rule said no. `message` is written for the person who asked."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-    def __str__(self):
-        return self.message
+class MaterialsError(DomainError):
+    """A materials rule said no."""
 
 
 def add_material(

@@ -14,6 +14,7 @@ from outbox.services import queue_mail
 from registrations.models import Registration
 from registrations.services import send_event_update
 from seminar_site import i18n
+from seminar_site.errors import DomainError
 
 from . import emails
 from .fields import EVENT_FIELDS, FIELDS, INVITE_FIELDS, SPEAKER_FIELDS
@@ -24,16 +25,8 @@ from .models import LINK_SALT, SpeakerEdit, SpeakerInvitation
 MAX_LINK_DAYS = 180
 
 
-class SpeakerEditError(Exception):
-    """A speaker-edit rule said no. `message` is written for the person who asked."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-    def __str__(self):
-        return self.message
+class SpeakerEditError(DomainError):
+    """A speaker-edit rule said no."""
 
 
 def default_deadline(event: Event, *, now=None) -> datetime.datetime:

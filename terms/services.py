@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from events.models import Event, Speaker, Venue
 from events.services import unique_slug
+from seminar_site.errors import DomainError
 
 from .plan import CREATE, UPDATE, Plan, plan_term
 from .reading import Row
@@ -14,11 +15,13 @@ from .reading import Row
 _COLUMNS = {"title": "title", "slug": "slug", "start": "start", "end": "end", "venue": "room", "capacity": "capacity"}
 
 
-class TermImportError(Exception):
+class TermImportError(DomainError):
     """Some row cannot be imported; `plan` says which and why. Nothing was written."""
 
     def __init__(self, plan: Plan):
-        super().__init__(_("Nothing was imported: %(count)s problems.") % {"count": len(plan.problems)})
+        super().__init__(
+            _("Nothing was imported: %(count)s problems.") % {"count": len(plan.problems)}, code="invalid_rows"
+        )
         self.plan = plan
 
 

@@ -2,21 +2,14 @@
 
 from events.models import Event
 from seminar_site import pagecache
+from seminar_site.errors import DomainError
 from seminar_site.statements import Parameter, PreparedGet, PreparedInsert
 
 from ..models import Registration, RegistrationLog
 
 
-class RegistrationError(Exception):
-    """A registration rule said no. `message` is written for the person who asked."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-    def __str__(self):
-        return self.message
+class RegistrationError(DomainError):
+    """A registration rule said no."""
 
 
 # The one lock that serializes every seat change of a talk (the same row lock an UPDATE of the

@@ -64,6 +64,8 @@ def test_one_bad_row_imports_nothing_and_names_its_row_and_column(upload, series
     assert [(number, problem.place, problem.column) for number, problem in raised.value.plan.problems] == [
         (7, "A", "date")
     ]
+    assert str(raised.value) == "Nothing was imported: 1 problems."
+    assert raised.value.code == "invalid_rows"
     assert not Event.objects.exists()
 
 
