@@ -3,12 +3,17 @@
 Text is set in DejaVu Sans, embedded (subset) in each PDF so that every name
 prints as typed, accents included; the font files come with matplotlib,
 which the site already installs for its charts, so no system font is needed.
+Chinese, Japanese and Korean, which DejaVu Sans lacks, are set in Adobe's
+standard CJK fonts that every PDF reader supplies (ReportLab's CID fonts:
+named in the PDF, not embedded), so "李飞飞" prints as typed, not as boxes.
 The QR code (segno) is drawn as vector squares: sharp at any printer's resolution.
 """
 
 import datetime
 import io
+import unicodedata
 from functools import cache
+from itertools import groupby
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -24,6 +29,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
@@ -37,6 +43,11 @@ MUTED = colors.HexColor("#4a5360")
 # The abstract's excerpt on a talk's poster, in characters (the full text is one scan away).
 EXCERPT = 900
 FONT, BOLD = "PosterSans", "PosterSans-Bold"
+# The Han characters of a text are Japanese when it has kana, Korean when it has hangul, else Chinese.
+# Sans (gothic) faces where ReportLab has one; its only Chinese faces are serif (song).
+CJK_FONTS = {"ja": "HeiseiKakuGo-W5", "ko": "HYGothic-Medium", "zh": "STSong-Light"}
+# Unicode names of the characters those fonts are for (ideographs, kana, hangul, CJK punctuation, full-width forms).
+_CJK_NAMES = ("CJK ", "HIRAGANA", "KATAKANA", "HANGUL", "IDEOGRAPHIC", "BOPOMOFO", "FULLWIDTH", "HALFWIDTH")
 
 
 @cache
@@ -45,17 +56,51 @@ def _register_fonts() -> None:
     pdfmetrics.registerFont(TTFont(FONT, str(fonts / "DejaVuSans.ttf")))
     pdfmetrics.registerFont(TTFont(BOLD, str(fonts / "DejaVuSans-Bold.ttf")))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+    for name in CJK_FONTS.values():
+        pdfmetrics.registerFont(UnicodeCIDFont(name))
+        # No bold face: bold text in these scripts prints in the regular one.
+        pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name, boldItalic=name)
+
+
+@cache
+def _dejavu_has() -> frozenset[int]:
+    _register_fonts()
+    return frozenset(pdfmetrics.getFont(FONT).face.charToGlyph)
+
+
+def _is_cjk(character: str) -> bool:
+    return ord(character) not in _dejavu_has() and unicodedata.name(character, "").startswith(_CJK_NAMES)
+
+
+def _cjk_font(run: str, *, context: str) -> str:
+    """The CJK font for `run`: by its own kana or hangul, else (Han alone) by those of the whole text it is in."""
+    for text in (run, context):
+        scripts = {unicodedata.name(character, "").split(" ", 1)[0] for character in text if not character.isascii()}
+        if scripts & {"HIRAGANA", "KATAKANA"}:
+            return CJK_FONTS["ja"]
+        if "HANGUL" in scripts:
+            return CJK_FONTS["ko"]
+    return CJK_FONTS["zh"]
+
+
+def _text(value: str) -> str:
+    """Plain text as Paragraph markup: escaped, line breaks kept, runs of CJK set in a font that has them."""
+    value = value or ""
+    if value.isascii() or not any(_is_cjk(character) for character in value):
+        return escape(value).replace("\n", "<br/>")
+    runs = (("".join(run), cjk) for cjk, run in groupby(value, key=_is_cjk))
+    return "".join(
+        f'<font name="{_cjk_font(run, context=value)}">{escape(run)}</font>'
+        if cjk
+        else escape(run).replace("\n", "<br/>")
+        for run, cjk in runs
+    )
 
 
 def _style(size, *, bold=False, color=INK, leading=1.2, **options) -> ParagraphStyle:
     return ParagraphStyle(
         "poster", fontName=BOLD if bold else FONT, fontSize=size, leading=size * leading, textColor=color, **options
     )
-
-
-def _text(value: str) -> str:
-    """Plain text as Paragraph markup: escaped, line breaks kept."""
-    return escape(value or "").replace("\n", "<br/>")
 
 
 def _draw_paragraph(pdf, text, style, x, top, width) -> float:

@@ -20,6 +20,19 @@ def pdf_text(content: bytes) -> str:
     return " ".join(" ".join(page.extract_text() or "" for page in read_pdf(content).pages).split())
 
 
+def drawn_in(content: bytes) -> list[tuple[str, str]]:
+    """Each piece of text a reader extracts, with the font it is drawn in (its /BaseFont, subset tag removed)."""
+    pieces = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip() and font is not None:
+            pieces.append((text.strip(), str(font["/BaseFont"]).lstrip("/").split("+")[-1]))
+
+    for page in read_pdf(content).pages:
+        page.extract_text(visitor_text=visit)
+    return pieces
+
+
 def render(content: bytes, tmp_path: Path, *, dpi: int = 110) -> Image.Image:
     """The first page as poppler's pdftoppm renders it (poppler-utils; .ci/run installs it)."""
     if PDFTOPPM is None:

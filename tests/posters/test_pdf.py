@@ -12,7 +12,7 @@ from posters import pdf
 from tests.qr import qr_codes
 from tests.teams import member
 
-from .conftest import pdf_text, read_pdf, render
+from .conftest import drawn_in, pdf_text, read_pdf, render
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +97,42 @@ def test_the_term_page_lists_the_published_talks_of_its_dates(make_event, series
         assert event.title in text and "Atlas Wang" in text
     assert "Secret draft" not in text and "Much later" not in text and "Other series talk" not in text
     assert qr_codes(render(content, tmp_path)) == ["https://seminars.example.edu" + series.get_absolute_url()]
+
+
+def test_chinese_japanese_and_korean_print_as_typed_in_a_font_that_has_them(make_event, series, tmp_path):
+    # DejaVu Sans, the posters' font, has none of these characters: set in it, they printed as empty boxes.
+    chinese = make_event(
+        title="机器学习的基础：从线性模型到深度网络", abstract="本次讲座介绍<script>机器学习</script>。"
+    )
+    chinese.speakers.add(Speaker.objects.create(name="李飞飞 (Fei-Fei Li)", affiliation="Stanford University"))
+    japanese = make_event(title="機械学習のための最適化", start=chinese.start + datetime.timedelta(days=7))
+    japanese.speakers.add(Speaker.objects.create(name="山田 太郎", affiliation="東京大学"))
+    korean = make_event(title="Optimization, 최적화", start=chinese.start + datetime.timedelta(days=14))
+    korean.speakers.add(Speaker.objects.create(name="김철수", affiliation="KAIST"))
+
+    content = pdf.talk_poster(chinese)
+    # The title wraps between characters, as CJK text does: no spaces to break at.
+    assert "机器学习的基础：从线性模型到深度网络" in pdf_text(content).replace(" ", "")
+    assert "本次讲座介绍<script>机器学习</script>。" in pdf_text(content)
+    title = [font for text, font in drawn_in(content) if text in chinese.title]
+    assert title and set(title) == {"STSong-Light"}
+    pieces = dict(drawn_in(content))
+    assert pieces["李飞飞"] == "STSong-Light"
+    assert pieces["(Fei-Fei Li)"] == "DejaVuSans-Bold" and pieces["Stanford University"] == "DejaVuSans"
+    assert qr_codes(render(content, tmp_path)) == ["https://seminars.example.edu" + chinese.get_absolute_url()]
+
+    # Han characters are Japanese next to kana, also in a name that has none of its own.
+    japanese = Event.objects.get(pk=japanese.pk)
+    pieces = dict(drawn_in(pdf.talk_poster(japanese)))
+    assert pieces["機械学習のための最適化"] == "HeiseiKakuGo-W5"
+    assert pieces["東京大学"] == "STSong-Light"  # alone, nothing says Japanese: the Chinese face has them too
+
+    events = Event.objects.filter(pk__in=[chinese.pk, japanese.pk, korean.pk]).order_by("start")
+    content = pdf.term_poster(series, events, start=chinese.start.date(), end=korean.start.date())
+    pieces = drawn_in(content)
+    assert ("최적화", "HYGothic-Medium") in pieces and ("김철수", "HYGothic-Medium") in pieces
+    assert ("Optimization,", "DejaVuSans-Bold") in pieces
+    assert "山田 太郎" in pdf_text(content)
 
 
 def test_organizers_get_their_posters_others_a_404(client, talk, series):
