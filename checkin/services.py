@@ -12,6 +12,7 @@ from events.models import Event
 from registrations import services
 from registrations.models import Registration, RegistrationLog
 from registrations.services import RegistrationError
+from seminar_site.addresses import ascii_address
 
 Status = Registration.Status
 
@@ -95,7 +96,7 @@ def admit_walk_in(
         locked = Event.objects.select_for_update(of=("self",), no_key=True).select_related("venue").get(pk=event.pk)
         services.check_door_open(event=locked)
         existing = (
-            Registration.objects.filter(event=locked, email__iexact=(email or "").strip())
+            Registration.objects.filter(event=locked, email__iexact=ascii_address((email or "").strip()))
             .exclude(status=Status.CANCELLED)
             .first()
         )

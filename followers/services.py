@@ -21,6 +21,7 @@ from events.schedule import shift_local
 from outbox import services as outbox
 from outbox.models import OutgoingMail
 from seminar_site import i18n
+from seminar_site.addresses import ascii_address
 from seminar_site.errors import DomainError
 
 from . import emails
@@ -52,8 +53,9 @@ def follow(*, series: Series, email: str) -> Follower | None:
     answer whatever happened, so the form tells nobody who follows.
 
     Returns the follower row (None when a simultaneous request created it).
+    The address is stored with its domain in ASCII (seminar_site/addresses.py).
     """
-    email = email.strip()
+    email = ascii_address(email.strip())
     now = timezone.now()
     with transaction.atomic():
         follower = Follower.objects.select_for_update().active().with_address(email).filter(series=series).first()

@@ -4,12 +4,15 @@ Databases compare text differently (SQLite folds only ASCII letters; PostgreSQL
 folds by its collation and keeps accents), so the comparison is made here in
 Python: each registration stores its name and email folded (`search_key`),
 and a search folds the words typed the same way. "nunez", "ÑÚÑEZ" and
-"Núñez" all find "José Ñúñez"; "münchen" finds an address at münchen.example.
+"Núñez" all find "José Ñúñez"; "münchen" finds an address at münchen.example
+(stored as xn--mnchen-3ya.example: the key has the domain as people type it).
 """
 
 import unicodedata
 
 from django.db import models
+
+from seminar_site.addresses import readable_address
 
 
 def fold(text: str) -> str:
@@ -45,6 +48,6 @@ class SearchKeyField(models.TextField):
         super().__init__(*args, **kwargs)
 
     def pre_save(self, model_instance, add):
-        value = fold(f"{model_instance.name} {model_instance.email}")
+        value = fold(f"{model_instance.name} {readable_address(model_instance.email)}")
         setattr(model_instance, self.attname, value)
         return value

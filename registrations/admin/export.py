@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Question
 from events.when import CSV, moment_text, talk_when
+from seminar_site.addresses import readable_address
 
 from ..models import Answer, Registration
 
@@ -114,7 +115,7 @@ def csv_rows(queryset):
                     event.title,
                     talk_times[event.pk],
                     registration.name,
-                    registration.email,
+                    readable_address(registration.email),
                     registration.affiliation,
                     positions.get(registration.position, registration.position),
                     statuses.get(registration.status, registration.status),

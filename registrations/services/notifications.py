@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from events.models import Event
 from outbox.models import OutgoingMail
+from seminar_site.addresses import ascii_address
 
 from ..mail import queue, reminders_sent
 from ..models import MailKind, Registration, RegistrationLog
@@ -23,10 +24,11 @@ PAST_TALKS_IN_ONE_MESSAGE = 20
 def resend_links(*, email: str, now=None) -> int:
     """Queue the self-service links of `email` again: one message per upcoming talk, one for past talks.
 
-    For the "Lost your link?" page. The address is compared trimmed and
-    case-insensitively; erased registrations and talks that are cancelled are
-    left out. Each active registration to a talk not yet over gets its own
-    RESEND message (the outbox drops one when its confirmation went out within
+    For the "Lost your link?" page. The address is compared trimmed,
+    case-insensitively and with its domain in ASCII, as `register` stores it;
+    erased registrations and talks that are cancelled are left out. Each
+    active registration to a talk not yet over gets its own RESEND message
+    (the outbox drops one when its confirmation went out within
     RESEND_INTERVAL). Registrations with a seat at talks that are over (where
     the registrant's page holds the materials meant for them) get one
     PAST_TALKS message together, listing the newest PAST_TALKS_IN_ONE_MESSAGE,
@@ -34,7 +36,7 @@ def resend_links(*, email: str, now=None) -> int:
     of messages queued, which the caller must not show: the page never tells
     whether an address is registered. Raises nothing.
     """
-    email = (email or "").strip()
+    email = ascii_address((email or "").strip())
     if not email:
         return 0
     now = now or timezone.now()

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from events.models import Event
 from seminar_site import i18n, pagecache
+from seminar_site.addresses import ascii_address
 from seminar_site.statements import Parameter, PreparedInsert, PreparedUpdate
 
 from .. import hold_rules
@@ -112,8 +113,9 @@ def register(
     Preconditions: `name`, `email`, `affiliation` and `position` were checked
     by a form (they are validated again against the model's fields), and so
     were `answers` (question id to `Answer.value`; only questions of this talk).
-    An address that already holds an active registration (compared trimmed and
-    case-insensitively) gets no second seat: the confirmation is queued again
+    An address that already holds an active registration (compared trimmed,
+    case-insensitively and with its domain in ASCII: seminar_site/addresses.py)
+    gets no second seat: the confirmation is queued again
     and the existing registration is returned with `created=False`.
 
     Raises RegistrationError when registration is not open (see
@@ -129,7 +131,7 @@ def register(
     or not offered.
     """
     now = now or timezone.now()
-    email = (email or "").strip()
+    email = ascii_address((email or "").strip())
     answers = {question_id: value for question_id, value in (answers or {}).items() if value}
     if answers and set(answers) - set(event.questions.values_list("pk", flat=True)):
         raise RegistrationError(_("This form does not belong to this talk. Please reload the page."), code="invalid")

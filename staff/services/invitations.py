@@ -13,6 +13,7 @@ from events.models import Series, SeriesMember
 from outbox.models import OutgoingMail
 from outbox.services import queue_mail, skip_pending
 from seminar_site import i18n
+from seminar_site.addresses import ascii_address
 
 from .. import audit, emails
 from ..models import INVITATION_SALT, Invitation
@@ -32,11 +33,8 @@ def _normalized_email(email: str) -> str:
         validate_email(email)
     except ValidationError:
         raise StaffError(_("That is not a valid email address."), code="invalid_email") from None
-    local, _at, domain = email.rpartition("@")
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise StaffError(_("That is not a valid email address."), code="invalid_email") from None
+    # Valid, so its domain has an ASCII spelling.
+    local, _at, domain = ascii_address(email).rpartition("@")
     return f"{local}@{domain.lower()}"
 
 

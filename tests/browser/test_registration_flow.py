@@ -66,6 +66,20 @@ def test_home_to_talk_to_registration_to_email_link_to_cancel(page, make_event, 
     ]
 
 
+def test_an_address_at_an_international_domain_is_shown_as_typed(page, make_event, sent_links):
+    event = make_event()
+    page.goto(event.get_absolute_url())
+    fill_registration(page, name="Zoë Ñúñez", email="zoe@例え.jp")
+    page.get_by_role("button", name="Register").click()
+
+    # Chromium posted the domain in ASCII ("xn--r8jz45g.jp"); the page speaks of the address the person typed.
+    expect(page.get_by_text("A confirmation email is on its way to zoe@例え.jp")).to_be_visible()
+    assert "xn--" not in page.locator("main").inner_text()
+    assert Registration.objects.get().email == "zoe@xn--r8jz45g.jp"
+    page.goto(self_service_link(sent_links, "zoe@xn--r8jz45g.jp"))
+    expect(page.get_by_text("zoe@例え.jp", exact=True)).to_be_visible()
+
+
 def test_a_cancellation_promotes_the_first_in_line_who_sees_it_on_their_page(new_page, make_event, sent_links):
     event = make_event(capacity=1)
     ana, ben = new_page(), new_page()

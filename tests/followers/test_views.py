@@ -114,6 +114,14 @@ def test_an_idn_address_can_follow(ask_to_follow, series):
     assert message["To"].addresses[0].domain in ("bücher.example", "xn--bcher-kva.example")
 
 
+def test_an_idn_address_follows_once_however_its_domain_is_spelled(ask_to_follow, series):
+    assert ask_to_follow(series, "ana@bücher.example").status_code == 302
+    assert ask_to_follow(series, "ANA@xn--bcher-kva.example").status_code == 302
+
+    assert list(Follower.objects.values_list("email", flat=True)) == ["ana@xn--bcher-kva.example"]
+    assert len(sent()) == 1
+
+
 def test_the_follow_form_is_rate_limited_per_address(ask_to_follow, series, settings):
     settings.EMAIL_ADDRESS_RATE_LIMIT = "2/h"
     assert ask_to_follow(series, "ana@example.edu").status_code == 302

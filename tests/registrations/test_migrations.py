@@ -68,3 +68,29 @@ def test_migrating_gives_existing_registrations_their_search_key(event):
 
     assert Registration.objects.get(pk=ana.pk).search_key == "jose nunez jose@example.edu"
     assert list(Registration.objects.matching("ÑUÑEZ")) == [Registration.objects.get(pk=ana.pk)]
+
+
+def test_migrating_lets_the_door_find_addresses_registered_at_international_domains(event):
+    executor = MigrationExecutor(connection)
+    old = executor.migrate([("registrations", "0014_link_resent_action")]).apps
+    OldRegistration = old.get_model("registrations", "Registration")
+    # Registered from a browser before: the domain in ASCII, and the search key made from that spelling.
+    jose = OldRegistration.objects.create(
+        event_id=event.pk,
+        name="José",
+        email="jose@xn--mnchen-3ya.example",
+        status="confirmed",
+        search_key="jose jose@xn--mnchen-3ya.example",
+    )
+    ana = OldRegistration.objects.create(
+        event_id=event.pk, name="Ana", email="ana@example.edu", status="confirmed", search_key="ana ana@example.edu"
+    )
+
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    from registrations.models import Registration
+
+    assert Registration.objects.get(pk=jose.pk).search_key == "jose jose@munchen.example"
+    assert list(Registration.objects.matching("München")) == [Registration.objects.get(pk=jose.pk)]
+    assert Registration.objects.get(pk=ana.pk).search_key == "ana ana@example.edu"

@@ -306,6 +306,18 @@ def test_hostile_input_never_gives_a_server_error(event, client, overrides):
     assert "<img src=x" not in response.content.decode()
 
 
+def test_an_address_sent_as_a_browser_sends_it_is_shown_as_typed(event, client):
+    # Chromium and Firefox post <input type="email"> with an international domain in ASCII.
+    response = client.post(register_url(event), form_data(email="zoe@xn--r8jz45g.jp"), follow=True)
+
+    assert "A confirmation email is on its way to zoe@例え.jp." in text(response)
+    assert "xn--" not in response.content.decode()
+    assert client.post(register_url(event), form_data(email="zoe@例え.jp")).url == reverse(
+        "registrations:already_registered", kwargs={"slug": event.slug}
+    )
+    assert Registration.objects.get().email == "zoe@xn--r8jz45g.jp"
+
+
 @pytest.mark.parametrize(
     ("name", "email"),
     [("Zoë Ñúñez", "zoe@example.edu"), ("王小明", "wang@example.edu"), ("محمد الأحمد", "ana+seminar@bücher.example")],
@@ -315,7 +327,10 @@ def test_unicode_registrations_round_trip(event, client, name, email):
 
     assert response.status_code == 200
     assert name in response.content.decode()
-    assert Registration.objects.get().email == email
+    # The page shows the address as typed; it is stored with its domain in ASCII, as mail servers read it.
+    assert f"A confirmation email is on its way to {email}." in text(response)
+    assert "xn--" not in response.content.decode()
+    assert Registration.objects.get().email == email.replace("bücher", "xn--bcher-kva")
 
 
 def test_script_in_name_is_shown_escaped_on_the_manage_page(event, client):
@@ -623,6 +638,22 @@ def test_lost_link_emails_every_active_link_for_upcoming_talks_and_one_message_f
     assert "<script>" not in html_body(past)
     assert "&lt;script&gt;" in html_body(past) and f'href="{attended.manage_url}"' in html_body(past)
     assert invite_parts(past) == []
+
+
+def test_lost_link_finds_an_address_at_an_international_domain_however_it_is_spelled(
+    client, event, django_capture_on_commit_callbacks
+):
+    # Registered from a browser, which sends the domain in ASCII; asked for with the domain as typed.
+    client.post(register_url(event), form_data(email="zoe@xn--r8jz45g.jp"))
+    long_ago(Registration.objects.get())
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lost_link(client, "Zoe@例え.jp")
+
+    [message] = sent()
+    assert message["To"].addresses[0].domain == "xn--r8jz45g.jp"
+    assert Registration.objects.get().manage_url in text_body(message)
 
 
 def test_lost_link_answers_the_same_for_an_unknown_address(client, event, sign_up):

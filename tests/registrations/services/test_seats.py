@@ -252,8 +252,28 @@ def test_register_rejects_invalid_fields_without_changes(event):
 def test_register_accepts_plus_addresses_and_unicode_domains(event):
     result = services.register(event=event, name="王小明", email="ana+seminar@bücher.example")
 
-    assert result.registration.email == "ana+seminar@bücher.example"
+    # Stored as a browser's email field sends it, and as mail servers read it.
+    assert result.registration.email == "ana+seminar@xn--bcher-kva.example"
     assert result.registration.status == Registration.Status.CONFIRMED
+
+
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [
+        ("ana@bücher.example", "ana@xn--bcher-kva.example"),
+        ("ana@xn--bcher-kva.example", "ANA@Bücher.Example"),
+    ],
+)
+def test_one_mailbox_at_an_international_domain_gets_one_seat_however_its_domain_is_spelled(make_event, first, again):
+    event = make_event(capacity=5)
+    services.register(event=event, name="Ana", email=first)
+
+    result = services.register(event=event, name="Ana", email=again)
+
+    assert result.already_registered
+    assert Registration.objects.filter(event=event).count() == 1
+    event.refresh_from_db()
+    assert event.seats_taken == 1
 
 
 # Cancelling and the waiting list
