@@ -43,6 +43,28 @@ def test_registration_changelist_filters_and_search(admin_client, make_event, si
     assert ana and bob
 
 
+def test_registration_search_finds_any_case_any_accent_and_international_domains(admin_client, make_event, sign_up):
+    event = make_event()
+    sign_up(event, name="José Ñúñez", email="jose@xn--mnchen-3ya.example", affiliation="Universität Wien")
+    sign_up(event, name="Straße İnce", email="s@example.edu")
+    sign_up(event, name="王小明", email="wang@example.edu")
+
+    def names(query):
+        response = admin_client.get(REGISTRATIONS, {"q": query})
+        assert response.status_code == 200
+        return {r.name for r in response.context["cl"].result_list}
+
+    assert names("NUNEZ") == names("ñúñez jose") == names("münchen") == {"José Ñúñez"}
+    assert names("STRASSE") == {"Straße İnce"}
+    assert names("小明") == {"王小明"}
+    assert names("wien") == {"José Ñúñez"}  # the affiliation, as before
+    assert names("example.edu") == {"Straße İnce", "王小明"}
+    assert names("%") == names("nobody") == set()
+    # The list shows the address as it was typed, and sorts by it.
+    listing = admin_client.get(REGISTRATIONS, {"o": "2"}).content.decode()
+    assert "jose@münchen.example" in listing and "xn--" not in listing
+
+
 def test_registration_page_shows_history_and_escapes(admin_client, make_event, sign_up):
     event = make_event(capacity=1)
     holder = sign_up(event)
