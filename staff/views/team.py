@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from events.models import Series, SeriesMember
+from seminar_site.addresses import readable_address
 
 from .. import providers, services
 from ..forms import InviteForm, RoleForm
@@ -68,7 +69,10 @@ def team(request, pk):
                 messages.success(
                     request,
                     _("Invitation sent to %(email)s: the link works until %(date)s.")
-                    % {"email": invitation.email, "date": formats.date_format(deadline, "DATETIME_FORMAT")},
+                    % {
+                        "email": readable_address(invitation.email),
+                        "date": formats.date_format(deadline, "DATETIME_FORMAT"),
+                    },
                 )
                 return redirect("staff:team", pk=series.pk)
         status = 400

@@ -45,6 +45,7 @@ def test_an_invitation_is_emailed_with_a_link_that_opens_its_page(
     page = client.get(invitation.url.removeprefix("https://seminars.example.edu"))
     assert page.status_code == 200
     assert "Join the team of the IFML Seminar" in page.content.decode()
+    assert "at Ana.Nunez@universität.example." in page.content.decode()  # as typed, not xn--
     assert page["X-Robots-Tag"] == "noindex, nofollow"
     assert AuditEntry.objects.filter(kind="invitation_sent", actor=organizer, series=series).count() == 1
 

@@ -34,6 +34,18 @@ def test_organizers_invite_from_the_team_page(client, organizer, series, django_
     assert Invitation.objects.get().invited_by == organizer
 
 
+def test_an_invitation_to_an_international_domain_is_shown_as_typed(client, organizer, series):
+    client.force_login(organizer)
+
+    client.post(team_url(series), {"email": "ana@universität.example", "role": "door"})
+
+    assert Invitation.objects.get().email == "ana@xn--universitt-y5a.example"
+    page = client.get(team_url(series)).content.decode()
+    assert "Invitation sent to ana@universität.example" in page
+    assert "Revoke the invitation of ana@universität.example" in page
+    assert "xn--" not in page
+
+
 def test_the_team_page_is_for_the_series_organizers_only(client, series, dora, make_team_member):
     other = Series.objects.create(slug="other", name="Other", organizer_name="O", organizer_email="o@example.edu")
     client.force_login(make_team_member(other, "oscar"))
