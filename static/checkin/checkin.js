@@ -7,9 +7,15 @@
   if (!form || !list || !list.hasAttribute("data-complete")) { return; }
   var input = form.querySelector("input[type=search]");
   var empty = document.getElementById("door-empty");
+  // Each person's data-search is their name and address folded on the server (registrations/search.py).
   var people = Array.prototype.slice.call(list.querySelectorAll("[data-search]"));
+  // The words typed, folded the same way: any letter case, no accents, compatibility forms unified,
+  // so that "nunez" finds "Ñúñez" here as the server's search does.
+  function fold(text) {
+    return text.toLowerCase().replace(/ß/g, "ss").normalize("NFKD").replace(/\p{Mn}/gu, "").normalize("NFC");
+  }
   function filter() {
-    var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var words = fold(input.value).split(/\s+/).filter(Boolean);
     var shown = 0;
     people.forEach(function (person) {
       var text = person.getAttribute("data-search");

@@ -76,6 +76,30 @@ def test_search_and_check_in_by_keyboard_at_phone_width(door_page):
     assert Registration.objects.get(email="bob@example.edu").checked_in_at is None
 
 
+def test_the_list_filters_as_you_type_as_the_server_searches(door_page, sign_up):
+    page, event = door_page
+    sign_up(event, name="José Ñúñez", email="jose@xn--mnchen-3ya.example")
+    sign_up(event, name="Straße İnce", email="s@example.edu")
+    page.reload()
+    search = page.get_by_label("Find a person (name or email)")
+    people = page.get_by_role("listitem")
+
+    # Any letter case, any accent, an international domain as people type it: as the server's search.
+    for typed, name in [
+        ("nunez", "José Ñúñez"),
+        ("ÑÚÑEZ  josé", "José Ñúñez"),
+        ("münchen", "José Ñúñez"),
+        ("STRASSE", "Straße İnce"),
+        ("straße ince", "Straße İnce"),
+    ]:
+        search.fill(typed)
+        expect(people.filter(has_text=name)).to_be_visible()
+        expect(people.filter(has_text="Ana López")).to_be_hidden()
+    search.fill("nobody")
+    expect(people.filter(has_text="José Ñúñez")).to_be_hidden()
+    expect(people.filter(has_text="Straße İnce")).to_be_hidden()
+
+
 def test_search_works_without_javascript(browser, live_server, series, make_event, sign_up, new_page):
     event = make_event(capacity=2)
     sign_up(event, name="Ana López", email="ana@example.edu")
