@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Event
 from events.when import SHORT, talk_when
+from seminar_site.addresses import ascii_address
 
 from .. import services
 from ..forms import RegistrationForm
@@ -20,6 +21,10 @@ class RegistrationAdminForm(forms.ModelForm):
     class Meta:
         model = Registration
         fields = ["name", "email", "affiliation", "position"]
+
+    def clean_email(self):
+        # As the services store an address (seminar_site/addresses.py): one mailbox, one spelling.
+        return ascii_address(self.cleaned_data["email"].strip())
 
     def validate_constraints(self):
         # The event and status are read-only here, which would make Django skip

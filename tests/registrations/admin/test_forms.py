@@ -34,6 +34,23 @@ def test_editing_a_registration_to_a_taken_address_is_a_form_error(admin_client,
     assert other.email == "bob@ut.edu"
 
 
+def test_editing_an_address_to_an_international_domain_stores_it_as_the_services_do(admin_client, event, sign_up):
+    sign_up(event, email="ana@xn--bcher-kva.example")
+    other = sign_up(event, name="Bob", email="bob@ut.edu")
+    data = {"name": "Bob", "affiliation": "", "position": ""}
+    for inline in ("answers", "log"):
+        data |= {f"{inline}-TOTAL_FORMS": "0", f"{inline}-INITIAL_FORMS": "0"}
+
+    # The same mailbox as Ana's, with its domain as typed: refused.
+    response = admin_client.post(f"{REGISTRATIONS}{other.pk}/change/", data | {"email": "Ana@Bücher.example"})
+    assert "This email address is already registered for this talk." in response.content.decode()
+
+    response = admin_client.post(f"{REGISTRATIONS}{other.pk}/change/", data | {"email": "bob@bücher.example"})
+    assert response.status_code == 302
+    other.refresh_from_db()
+    assert other.email == "bob@xn--bcher-kva.example"
+
+
 @pytest.mark.parametrize("field", ["name", "affiliation"])
 def test_editing_a_registration_refuses_line_breaks(admin_client, event, sign_up, field):
     registration = sign_up(event, name="Bob", email="bob@ut.edu", affiliation="UT")
