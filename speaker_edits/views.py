@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from events.models import Event, SpeakerPhoto
 from registrations.models import Registration
+from seminar_site.addresses import readable_address
 
 from . import services
 from .emails import change_rows
@@ -200,7 +201,8 @@ def event_edits(request, pk):
             else:
                 messages.success(
                     request,
-                    _("A link to edit the talk is on its way to %(email)s.") % {"email": invitation.email},
+                    _("A link to edit the talk is on its way to %(email)s.")
+                    % {"email": readable_address(invitation.email)},
                 )
                 return redirect("speaker_edits:event", pk=event.pk)
     edits = list(SpeakerEdit.objects.filter(event=event).select_related("speaker", "invite_update_decided_by"))

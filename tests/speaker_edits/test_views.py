@@ -292,6 +292,17 @@ def test_an_organizer_sends_and_revokes_a_link_from_the_staff_page(
     assert Client().get(edit_url(invitation)).status_code == 410
 
 
+def test_the_staff_page_lists_a_speaker_at_an_international_domain_as_typed(client, event, organizer, speaker):
+    client.force_login(organizer)
+    page = client.get(staff_page(event)).content.decode()
+    deadline = re.search(r'name="expires_at" value="([^"]+)"', page).group(1)
+    # As a browser posts it: the domain in ASCII.
+    client.post(staff_page(event), {"speaker": speaker.pk, "email": "atlas@xn--r8jz45g.jp", "expires_at": deadline})
+
+    page = client.get(staff_page(event)).content.decode()
+    assert "<td>atlas@例え.jp</td>" in page and "xn--" not in page
+
+
 def test_the_staff_page_refuses_a_deadline_in_the_past(client, event, organizer, speaker):
     client.force_login(organizer)
     response = client.post(
