@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from events.models import Event, Question, sees_only_published
 from events.when import deadline_text, moment_text
 from seminar_site import i18n
+from seminar_site.addresses import readable_address
 from seminar_site.limits import (
     EMAIL_ADDRESS_GROUP,
     by_ip_and,
@@ -201,7 +202,7 @@ def keep_seat(request, token):
                 messages.success(
                     request,
                     _("Done: the seat is yours. Your confirmation with the calendar invite is on its way to %(email)s.")
-                    % {"email": registration.email},
+                    % {"email": readable_address(registration.email)},
                 )
         return redirect(request.path)
     now = timezone.now()

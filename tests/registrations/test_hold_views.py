@@ -66,6 +66,17 @@ def test_one_lab_behind_one_address_all_get_a_seat_or_a_hold(client, make_event)
     assert registrations[-1].keep_seat_url.split("/r/")[1].split("/")[0] not in page.content.decode()
 
 
+def test_the_keep_button_speaks_of_an_address_at_an_international_domain_as_typed(client, event):
+    registration = services.register(event=event, name="Zoë", email="zoe@例え.jp", signups_from_address=11).registration
+    assert registration.email == "zoe@xn--r8jz45g.jp"
+    url = path_of(registration.keep_seat_url)
+
+    done = client.post(url, follow=True)
+
+    assert "Your confirmation with the calendar invite is on its way to zoe@例え.jp." in page_text(done)
+    assert "xn--" not in done.content.decode()
+
+
 def test_the_keep_button_asks_on_get_and_keeps_on_post_once(client, event):
     registration = held(event)
     url = path_of(registration.keep_seat_url)
