@@ -72,25 +72,26 @@ def _is_cjk(character: str) -> bool:
     return ord(character) not in _dejavu_has() and unicodedata.name(character, "").startswith(_CJK_NAMES)
 
 
-def _cjk_font(run: str, *, context: str) -> str:
-    """The CJK font for `run`: by its own kana or hangul, else (Han alone) by those of the whole text it is in."""
-    for text in (run, context):
-        scripts = {unicodedata.name(character, "").split(" ", 1)[0] for character in text if not character.isascii()}
-        if scripts & {"HIRAGANA", "KATAKANA"}:
-            return CJK_FONTS["ja"]
-        if "HANGUL" in scripts:
-            return CJK_FONTS["ko"]
-    return CJK_FONTS["zh"]
+def _kana_or_hangul_font(text: str) -> str | None:
+    """The Japanese font if `text` has kana, the Korean one if it has hangul; None for neither."""
+    scripts = {unicodedata.name(character, "").split(" ", 1)[0] for character in text if not character.isascii()}
+    if scripts & {"HIRAGANA", "KATAKANA"}:
+        return CJK_FONTS["ja"]
+    if "HANGUL" in scripts:
+        return CJK_FONTS["ko"]
+    return None
 
 
 def _text(value: str) -> str:
     """Plain text as Paragraph markup: escaped, line breaks kept, runs of CJK set in a font that has them."""
     value = value or ""
-    if value.isascii() or not any(_is_cjk(character) for character in value):
+    runs = [("".join(run), cjk) for cjk, run in groupby(value, key=_is_cjk)] if not value.isascii() else []
+    if not any(cjk for _run, cjk in runs):
         return escape(value).replace("\n", "<br/>")
-    runs = (("".join(run), cjk) for cjk, run in groupby(value, key=_is_cjk))
+    # A run's own kana or hangul decide its font; Han characters alone follow the rest of the text, else Chinese.
+    text_font = _kana_or_hangul_font(value) or CJK_FONTS["zh"]
     return "".join(
-        f'<font name="{_cjk_font(run, context=value)}">{escape(run)}</font>'
+        f'<font name="{_kana_or_hangul_font(run) or text_font}">{escape(run)}</font>'
         if cjk
         else escape(run).replace("\n", "<br/>")
         for run, cjk in runs

@@ -12,12 +12,12 @@ address, an acceptance, garbage) changes nothing and is logged.
 
 import logging
 import re
-from contextlib import suppress
 from dataclasses import dataclass
 
 import icalendar
-from django.utils.encoding import punycode
 from django.utils.translation import gettext as _
+
+from seminar_site.addresses import ascii_address
 
 from . import services
 from .invites import rsvp_address
@@ -38,10 +38,7 @@ class Reply:
 
 def normalized(address: str) -> str:
     """An address compared as delivery does: domain case and IDN spelling do not matter."""
-    local, _, domain = re.sub(r"(?i)^mailto:", "", (address or "").strip()).rpartition("@")
-    with suppress(UnicodeError):
-        domain = punycode(domain)
-    return f"{local}@{domain}".lower()
+    return ascii_address(re.sub(r"(?i)^mailto:", "", (address or "").strip())).lower()
 
 
 def calendar_replies(message) -> list[Reply]:
