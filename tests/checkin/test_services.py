@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from checkin import services
 from events.models import Event
-from registrations.models import Registration, RegistrationLog
+from registrations.models import MailKind, Registration, RegistrationLog
 from registrations.services import RegistrationError
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +129,22 @@ def test_a_registered_person_at_the_walk_in_form_is_just_checked_in(event, sign_
 
     assert result.registration.pk == registration.pk
     assert Registration.objects.filter(event=event).count() == 1
+
+
+def test_a_registered_person_is_found_at_the_walk_in_form_in_either_spelling_of_their_domain(event, sign_up, door):
+    # Registered from a browser: the domain in ASCII. Typed at the door as written.
+    registration = sign_up(event, email="jose@xn--mnchen-3ya.example")
+
+    result = services.admit_walk_in(
+        event=event, name="José", email="Jose@München.example", over_capacity=False, actor=door
+    )
+
+    assert result.registration.pk == registration.pk
+    assert result.registration.checked_in_at is not None
+    assert Registration.objects.filter(event=event).count() == 1
+    # Checked in as the registered person: not a walk-in, and not emailed as if they had registered again.
+    assert not registration.log.filter(action=RegistrationLog.Action.WALK_IN).exists()
+    assert not registration.outgoing_mails.filter(kind=MailKind.RESEND).exists()
 
 
 def test_no_walk_ins_once_the_talk_is_over(make_event, door):

@@ -104,6 +104,23 @@ def test_a_decline_cancels_the_registration_and_promotes_the_next(
     assert by_address["bo@example.edu"]["Subject"].startswith("A seat opened up")
 
 
+def test_a_decline_from_an_international_domain_is_matched_in_either_spelling(
+    client, inbound, event, sign_up, django_capture_on_commit_callbacks
+):
+    registration = sign_up(event, name="Zoë", email="zoe@例え.jp")
+    assert registration.email == "zoe@xn--r8jz45g.jp"
+    # The calendar writes the domain as typed; the mail system sends from its ASCII spelling.
+    raw = reply_email(
+        sender="Zoë <zoe@xn--r8jz45g.jp>", ics=reply_ics(uid=invite_uid(registration), attendee="Zoe@例え.JP")
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, raw).status_code == 200
+
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.CANCELLED
+
+
 @pytest.mark.parametrize(
     ("case", "sender", "attendee", "partstat", "uid"),
     [
