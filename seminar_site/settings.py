@@ -172,6 +172,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    # On by default where connections are kept (a pool, or CONN_MAX_AGE above 0): a statement
+    # prepared on a connection that is closed after one request costs a round trip and saves nothing.
+    "DATABASE_PREPARED_STATEMENTS",
+    default=env.bool("DATABASE_POOL", default=False) or env.int("CONN_MAX_AGE", default=60) > 0,
+):
+    # The hot paths' statements (seminar_site/statements.py) are prepared on the server once per
+    # connection: parsed and planned once, not on every sign-up. Django's own cursors never prepare.
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes write at once (gunicorn workers, the email worker). A
     # transaction takes the write lock when it begins, so a second writer

@@ -16,6 +16,14 @@ ORM that are not public API; tests/seminar_site/test_statements.py holds it to
 QuerySet.get on both databases. `PreparedInsert` likewise compiles an InsertQuery
 (with a probe instance whose values are parameters) and reads the columns the
 database returns as SQLInsertCompiler does; the same tests hold it to Model.save.
+
+On PostgreSQL the server does its part once too: these statements run on a
+cursor that sends the values apart from the SQL (`statement_cursor`), and
+psycopg prepares each statement on its first run, so the server parses and
+plans it once per connection instead of on every request. The rest of the
+site keeps Django's default cursors, which write the values into the SQL text
+and never prepare: a few ORM queries need that (Django ticket #34255), and
+only these statements run often enough to gain.
 """
 
 from collections.abc import Callable
@@ -26,6 +34,7 @@ from django.db.models import Expression, Field, Model, QuerySet, signals
 from django.db.models.query import get_related_populators
 from django.db.models.sql import InsertQuery, UpdateQuery
 from django.db.transaction import TransactionManagementError
+from django.utils.asyncio import async_unsafe
 
 
 class Parameter(Expression):
@@ -41,6 +50,30 @@ class Parameter(Expression):
 
     def db_value(self, values: dict, connection):
         return self.output_field.get_db_prep_value(values[self.name], connection, prepared=False)
+
+
+@async_unsafe
+def statement_cursor(connection):
+    """A cursor for a statement run on every request of a hot path.
+
+    On PostgreSQL, when the connection prepares statements (its
+    `prepare_threshold` option, which seminar_site/settings.py sets while
+    connections are kept: DATABASE_PREPARED_STATEMENTS), the cursor binds
+    values on the server, so psycopg prepares the statement: parsed and
+    planned once per connection, then run with each call's values. Django's
+    own steps come first, as for any cursor: the connection's health check,
+    the connection, the execute wrappers (query logging and counting).
+    Elsewhere, and with prepared statements off, it is the usual cursor.
+    """
+    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    # What BaseDatabaseWrapper.cursor() does, with this cursor class instead of the connection's.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(ServerBindingCursor(connection.connection))
 
 
 def _params(template, names, values: dict, connection) -> list:
@@ -86,7 +119,7 @@ class PreparedUpdate:
         compiled = _for_database(self._compiled, using, connection, self._compile)
         sql, template, names = compiled
         params = _params(template, names, values, connection)
-        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+        with transaction.mark_for_rollback_on_error(using), statement_cursor(connection) as cursor:
             cursor.execute(sql, params)
             return cursor.rowcount
 
@@ -137,7 +170,7 @@ class PreparedGet:
         params = _params(compiled.template, compiled.names, values, connection)
         if compiled.locks and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        with connection.cursor() as cursor:
+        with statement_cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchmany(2)
         if not rows:
@@ -239,7 +272,7 @@ class PreparedInsert:
             for field in compiled.fields
         }
         params = [values[p.name] if isinstance(p, Parameter) else p for p in compiled.template]
-        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+        with transaction.mark_for_rollback_on_error(using), statement_cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             if compiled.returning:
                 row = connection.ops.fetch_returned_rows(cursor, compiled.returning_params)[0]

@@ -184,3 +184,35 @@ def test_a_bad_hold_or_exempt_network_setting_stops_manage_py(tmp_path):
     assert result.returncode != 0
     assert "registrations.E001" in result.stderr and "HOLD_DEMAND='half'" in result.stderr
     assert "seminar_site.E003" in result.stderr and "'campus' is not a network" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("environment", "threshold"),
+    [
+        # Connections are kept (CONN_MAX_AGE=60 by default): the hot statements are prepared on first use.
+        ({}, "0"),
+        ({"CONN_MAX_AGE": "0"}, "None"),
+        ({"CONN_MAX_AGE": "0", "DATABASE_POOL": "true"}, "0"),
+        # An older PgBouncer in transaction mode cannot carry prepared statements between its connections.
+        ({"DATABASE_PREPARED_STATEMENTS": "false"}, "None"),
+        ({"CONN_MAX_AGE": "0", "DATABASE_PREPARED_STATEMENTS": "true"}, "0"),
+    ],
+)
+def test_postgresql_prepares_the_hot_statements_where_connections_are_kept(environment, threshold):
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'].get('prepare_threshold'))",
+        **production(DATABASE_URL="postgres://seminars@db.example.edu:5432/seminars", **environment),
+    )
+    assert result.stdout.splitlines()[-1] == threshold, result.stdout + result.stderr
+
+
+def test_sqlite_prepares_nothing():
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'].get('prepare_threshold'))",
+        **production(),
+    )
+    assert result.stdout.splitlines()[-1] == "None", result.stdout + result.stderr

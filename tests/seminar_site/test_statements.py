@@ -290,3 +290,73 @@ def test_insert_refuses_what_it_cannot_write(event):
     with pytest.raises(TypeError, match="Registration, not Venue"):
         statement.insert(Venue(room="1.1", building="GDC"))
     assert Registration.objects.count() == 1
+
+
+def _prepared_on_the_server() -> dict[str, str]:
+    # What this session has prepared, statement text by name (psycopg names them _pg3_0, _pg3_1, ...).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, statement FROM pg_prepared_statements")
+        return dict(cursor.fetchall())
+
+
+def test_on_postgresql_the_statements_are_prepared_once_per_connection(require_postgres, make_event, event):
+    from django.core.cache import cache
+
+    assert connection.settings_dict["OPTIONS"]["prepare_threshold"] == 0
+    talk = make_event(capacity=5)
+    update, get, insert = _seat_if_started_after(), _published_talk(), PreparedInsert(Registration)
+    earlier = talk.start - datetime.timedelta(days=1)
+
+    for n in range(3):
+        assert update.execute(pk=talk.pk, after=earlier) == 1
+        assert get.get(slug=talk.slug) == talk
+        assert insert.insert(_registration(event, email=f"prepared{n}@example.edu")).pk is not None
+        assert cache.count("prepared", timeout=60) == n + 1
+    prepared = _prepared_on_the_server()
+
+    # One each, however often run: parsed and planned once, then run with each run's values.
+    statements = list(prepared.values())
+    assert len([sql for sql in statements if sql.startswith('UPDATE "events_event"')]) == 1
+    assert len([sql for sql in statements if sql.startswith('SELECT "events_event"."id"')]) == 1
+    assert len([sql for sql in statements if sql.startswith('INSERT INTO "registrations_registration"')]) == 1
+    # The rate-limit counter's upsert (seminar_site/cache.py), apart from the page cache's writes.
+    assert len([sql for sql in statements if "django_cache" in sql and "VALUES ($1, '1', $2)" in sql]) == 1
+    assert all("$1" in sql for sql in statements)
+    talk.refresh_from_db()
+    assert talk.seats_taken == 3
+    assert Registration.objects.filter(email__startswith="prepared").count() == 3
+
+    # Django's own queries (every other query of the site) are not prepared: they keep its client-side binding.
+    assert Registration.objects.filter(event=event, email__startswith="prepared").count() == 3
+    assert Event.objects.filter(pk=talk.pk).values_list("seats_taken", flat=True).get() == 3
+    assert _prepared_on_the_server() == prepared
+
+
+def test_without_prepared_statements_nothing_is_prepared(require_postgres, make_event, monkeypatch):
+    from django.db.backends.postgresql.base import Cursor
+
+    from seminar_site.statements import statement_cursor
+
+    # As with DATABASE_PREPARED_STATEMENTS=false (tests/test_settings.py): no prepare_threshold.
+    monkeypatch.delitem(connection.settings_dict["OPTIONS"], "prepare_threshold")
+    talk = make_event(capacity=5)
+    get = _published_talk()
+    # (The fixtures' writes to the page cache ran before: with the setting on.)
+    before = _prepared_on_the_server()
+
+    with statement_cursor(connection) as cursor:
+        assert type(cursor.cursor) is Cursor
+    for _ in range(3):
+        assert get.get(slug=talk.slug) == talk
+    assert not any(sql.startswith('SELECT "events_event"') for sql in _prepared_on_the_server().values())
+    assert _prepared_on_the_server() == before
+
+
+def test_on_sqlite_the_usual_cursor_is_used(event):
+    from seminar_site.statements import statement_cursor
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite run checks this")
+    with statement_cursor(connection) as cursor:
+        cursor.execute("SELECT COUNT(*) FROM registrations_registration")
+        assert cursor.fetchone() == (0,)
