@@ -251,9 +251,9 @@ def _burst_why(run) -> str:
         f"and writes the registration, its history entry, its email and task, the page cache's token and the seat "
         f"in one transaction ({run.queries['register']} SQL statements, counted in this process); the 700 who "
         "find the talk full are decided under the talk's lock. Its hot statements are compiled once "
-        "(seminar_site/statements.py); what is left is Python's work per statement and per request (the "
-        "database driver, the form, the model instances) and, on PostgreSQL, a round trip per statement: the "
-        "baseline is one row and a redirect."
+        "(seminar_site/statements.py) and, on PostgreSQL, prepared on the server once per connection; what is "
+        "left is Python's work per statement and per request (the database driver, the form, the model "
+        "instances) and, on PostgreSQL, a round trip per statement: the baseline is one row and a redirect."
     )
 
 
