@@ -23,13 +23,16 @@ psycopg prepares each statement on its first run, so the server parses and
 plans it once per connection instead of on every request. The rest of the
 site keeps Django's default cursors, which write the values into the SQL text
 and never prepare: a few ORM queries need that (Django ticket #34255), and
-only these statements run often enough to gain.
+only these statements run often enough to gain. On SQLite, whose driver keeps
+each connection's statements compiled already, the same cursor rewrites a
+statement's placeholders for the driver once instead of on every run.
 """
 
 from collections.abc import Callable
-from functools import partial
+from functools import lru_cache, partial
 
 from django.db import connections, router, transaction
+from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX, SQLiteCursorWrapper
 from django.db.models import Expression, Field, Model, QuerySet, signals
 from django.db.models.query import get_related_populators
 from django.db.models.sql import InsertQuery, UpdateQuery
@@ -54,26 +57,56 @@ class Parameter(Expression):
 
 @async_unsafe
 def statement_cursor(connection):
-    """A cursor for a statement run on every request of a hot path.
+    """A cursor for a statement run on every request of a hot path: what can be done once per statement is.
 
     On PostgreSQL, when the connection prepares statements (its
     `prepare_threshold` option, which seminar_site/settings.py sets while
     connections are kept: DATABASE_PREPARED_STATEMENTS), the cursor binds
     values on the server, so psycopg prepares the statement: parsed and
-    planned once per connection, then run with each call's values. Django's
-    own steps come first, as for any cursor: the connection's health check,
-    the connection, the execute wrappers (query logging and counting).
-    Elsewhere, and with prepared statements off, it is the usual cursor.
+    planned once per connection, then run with each call's values. On SQLite
+    (whose driver already keeps each connection's statements compiled), the
+    placeholders of each statement are rewritten for the driver once instead
+    of on every run. Django's own steps come first, as for any cursor: the
+    connection's health check, the connection, the execute wrappers (query
+    logging and counting). Elsewhere, and with prepared statements off, it is
+    the usual cursor.
     """
-    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+    if connection.vendor == "sqlite":
+        make = _sqlite_cursor
+    elif connection.vendor == "postgresql" and connection.settings_dict["OPTIONS"].get("prepare_threshold") is not None:
+        make = _server_binding_cursor
+    else:
         return connection.cursor()
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
     # What BaseDatabaseWrapper.cursor() does, with this cursor class instead of the connection's.
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+        return connection._prepare_cursor(make(connection.connection))
+
+
+def _server_binding_cursor(raw_connection):
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    return ServerBindingCursor(raw_connection)
+
+
+def _sqlite_cursor(raw_connection):
+    return raw_connection.cursor(factory=_SQLiteStatementCursor)
+
+
+class _SQLiteStatementCursor(SQLiteCursorWrapper):
+    """Django's SQLite cursor, rewriting a statement's "%s" placeholders as "?" once per statement."""
+
+    def convert_query(self, query, *, param_names=None):
+        if param_names is not None:
+            return super().convert_query(query, param_names=param_names)
+        return _qmark(query)
+
+
+@lru_cache(maxsize=256)
+def _qmark(query: str) -> str:
+    # What SQLiteCursorWrapper.convert_query does for "format" style: a regular expression over the whole SQL.
+    return FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
 
 
 def _params(template, names, values: dict, connection) -> list:

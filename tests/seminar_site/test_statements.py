@@ -352,11 +352,30 @@ def test_without_prepared_statements_nothing_is_prepared(require_postgres, make_
     assert _prepared_on_the_server() == before
 
 
-def test_on_sqlite_the_usual_cursor_is_used(event):
-    from seminar_site.statements import statement_cursor
+def test_on_sqlite_each_statement_is_rewritten_for_the_driver_once(make_event):
+    from seminar_site.statements import _qmark, statement_cursor
 
     if connection.vendor != "sqlite":
         pytest.skip("the SQLite run checks this")
+    talk = make_event(capacity=5)
+    update, get = _seat_if_started_after(), _published_talk()
+    earlier = talk.start - datetime.timedelta(days=1)
+    update.execute(pk=talk.pk, after=earlier)
+    get.get(slug=talk.slug)
+    before = _qmark.cache_info()
+
+    for _ in range(3):
+        assert update.execute(pk=talk.pk, after=earlier) == 1
+        assert get.get(slug=talk.slug) == talk
+    after = _qmark.cache_info()
+
+    # Six runs, no new rewriting: the "%s" of each statement became "?" on its first run.
+    assert (after.hits - before.hits, after.misses - before.misses) == (6, 0)
+    talk.refresh_from_db()
+    assert talk.seats_taken == 4
+    # A literal percent sign ("%%") and a mapping of named values still work as in Django's own cursor.
     with statement_cursor(connection) as cursor:
-        cursor.execute("SELECT COUNT(*) FROM registrations_registration")
-        assert cursor.fetchone() == (0,)
+        cursor.execute("SELECT %s || '%%'", ["100"])
+        assert cursor.fetchone() == ("100%",)
+        cursor.execute("SELECT %(n)s + 1", {"n": 41})
+        assert cursor.fetchone() == (42,)
