@@ -123,6 +123,21 @@ def test_talk_page_says_registering_keeps_calendars_current_and_keeps_the_public
     assert "calendar.google.com" not in content
 
 
+def test_a_past_talk_offers_nothing_for_a_calendar(client, make_event):
+    import datetime
+
+    from django.utils import timezone
+
+    past = make_event(start=timezone.now() - datetime.timedelta(days=3))
+
+    content = client.get(past.get_absolute_url()).content.decode()
+
+    assert "This talk has already taken place." in content
+    assert "Add to calendar" not in content
+    assert "Registering adds this talk to your calendar" not in content
+    assert reverse("events:event_ics", kwargs={"slug": past.slug}) not in content
+
+
 def test_series_page_offers_webcal_subscription(client, series, event):
     response = client.get(series.get_absolute_url())
 
