@@ -46,6 +46,8 @@ is told when a token changes (channels.py). What keeps it exact:
   message are served from the cache or stored: staff (who see drafts and the
   admin link) and anyone with a message to show get the page rendered for them.
 - **Language.** The key includes the active language.
+- **Release.** And the release that rendered it (release.py): after a deploy,
+  no page of the previous code, templates or static files is served.
 
 PAGE_CACHE=off renders every request.
 """
@@ -72,6 +74,7 @@ from prometheus_client import Counter
 
 from .. import outage
 from . import channels, visitor
+from .release import release
 from .visitor import csrf_token
 
 logger = logging.getLogger(__name__)
@@ -86,9 +89,6 @@ _LOOKUPS = Counter(
 # Anything public pages show of talks, series, speakers, venues and questions.
 CONTENT = "content"
 
-# Stored pages change shape between releases: a release reads only its own
-# (during a rolling deploy both run). Tokens keep their keys, so both see every change.
-PAGE_FORMAT = 3
 
 # The writer's cookie: until when (POSIX time) their pages take tokens from the shared cache.
 FENCE_COOKIE = "pages_changed"
@@ -169,7 +169,9 @@ def tag_key(tag: str) -> str:
 
 def page_key(key: str, language: str | None = None) -> str:
     """Where the page named `key` is kept, in `language` (the active one by default)."""
-    return f"pages:{PAGE_FORMAT}:{key}:{language or translation.get_language()}"
+    # A release reads only its own pages (release.py; during a rolling deploy both run). Tokens keep
+    # their keys, so both see every change.
+    return f"pages:{release()}:{key}:{language or translation.get_language()}"
 
 
 @dataclass(frozen=True)
