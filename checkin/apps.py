@@ -12,6 +12,12 @@ class CheckinConfig(AppConfig):
         from events.scoping import CHECK_IN_ROLES
 
         link_staff_page("event", _("Check-in"), "checkin:event")
+        # Not on a talk that is over (the dashboard's recent talks): its door takes nobody in.
         registry.register_talk_link(
-            "checkin.door", label=_("Door"), url_name="checkin:event", order=10, roles=CHECK_IN_ROLES
+            "checkin.door",
+            label=_("Door"),
+            url_name="checkin:event",
+            order=10,
+            roles=CHECK_IN_ROLES,
+            applies=lambda event: not event.is_past(),
         )

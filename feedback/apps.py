@@ -10,7 +10,7 @@ class FeedbackConfig(AppConfig):
         from outbox import registry
         from reports import registry as reports
 
-        from . import emails, figures, receivers, services  # noqa: F401
+        from . import dashboard, emails, figures, receivers, services  # noqa: F401
 
         registry.register_kind(
             emails.REQUEST, label=_("How was the talk?"), build=emails.build_request, still_wanted=emails.still_wanted
@@ -19,3 +19,4 @@ class FeedbackConfig(AppConfig):
         registry.register_scope(emails.staff_scope)
         # No admin: organizers see the answers on the numbers pages, without names.
         reports.register_tables(event=figures.event_tables, series=figures.series_tables)
+        dashboard.register()

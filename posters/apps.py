@@ -12,5 +12,12 @@ class PostersConfig(AppConfig):
 
         link_staff_page("event", _("Poster"), "posters:talk")
         link_staff_page("series", _("Posters"), "posters:series")
-        registry.register_talk_link("posters.talk", label=_("Poster"), url_name="posters:talk", order=40)
+        # A poster announces a talk: none for one that is over.
+        registry.register_talk_link(
+            "posters.talk",
+            label=_("Poster"),
+            url_name="posters:talk",
+            order=40,
+            applies=lambda event: not event.is_past(),
+        )
         registry.register_series_link("posters.series", label=_("Posters"), url_name="posters:series", order=30)

@@ -9,10 +9,12 @@ from tests.teams import member
 
 
 class _Tables(HTMLParser):
-    """Rows of the dashboard's talk tables: {talk title: {column heading: cell text}}, per series heading."""
+    """Rows of one panel's talk tables: {talk title: {column heading: cell text}}, per series heading."""
 
-    def __init__(self):
+    def __init__(self, panel: str):
         super().__init__(convert_charrefs=True)
+        self.panel = panel
+        self._in_h3, self._h3, self._panel = False, "", ""
         self.series = {}
         self._series = None
         self._in_h2 = False
@@ -27,7 +29,9 @@ class _Tables(HTMLParser):
         classes = (attrs.get("class") or "").split()
         if tag == "h2" and (attrs.get("id") or "").startswith("series-"):
             self._in_h2, self._series = True, ""
-        elif tag == "table" and "dash-talks" in classes:
+        elif tag == "h3":
+            self._in_h3, self._h3 = True, ""
+        elif tag == "table" and "dash-talks" in classes and self._panel == self.panel:
             self._in_table, self._headings = True, []
         elif self._in_table and tag == "tr":
             self._row = []
@@ -38,6 +42,8 @@ class _Tables(HTMLParser):
             self._title = []
 
     def handle_data(self, data):
+        if self._in_h3:
+            self._h3 += data
         if self._in_h2:
             self._series += data
         if self._in_title:
@@ -46,7 +52,9 @@ class _Tables(HTMLParser):
             self._cell.append(data)
 
     def handle_endtag(self, tag):
-        if tag == "h2" and self._in_h2:
+        if tag == "h3" and self._in_h3:
+            self._in_h3, self._panel = False, self._h3.strip()
+        elif tag == "h2" and self._in_h2:
             self._in_h2 = False
             self.series[self._series.strip()] = {}
         elif tag == "span" and self._in_title:
@@ -66,8 +74,8 @@ class _Tables(HTMLParser):
             self._in_table = False
 
 
-def talk_tables(html: str) -> dict:
-    parser = _Tables()
+def talk_tables(html: str, panel: str = "Coming talks") -> dict:
+    parser = _Tables(panel)
     parser.feed(html)
     return parser.series
 
