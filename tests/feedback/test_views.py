@@ -1,11 +1,15 @@
 """The feedback page: GET records nothing, POST records once (a second replaces), only by a valid link."""
 
+import datetime
 import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from feedback.models import Feedback, answer_token
+from events.models import Event
+from feedback.models import Feedback, answer_path, answer_token
+from feedback.services import ANSWER_WINDOW, record_feedback
 from materials.models import registrant_token
 from tests.html import page_text
 
@@ -146,3 +150,61 @@ def test_the_page_is_private(client, audience, answer_url):
 def test_the_page_speaks_spanish(client, audience, answer_url):
     page = page_text(client.get(answer_url(audience["came"]), headers={"accept-language": "es"}))
     assert "¿Qué tal" in page
+
+
+# The registrant's own page, once the talk is over
+
+
+def _page(client, registration) -> str:
+    return " ".join(client.get(registration.get_absolute_url()).content.decode().split())
+
+
+def test_after_the_talk_an_attendees_page_thanks_them_and_asks_how_it_was(client, audience):
+    came = audience["came"]
+
+    page = _page(client, came)
+
+    assert "Thank you for coming" in page and "Ana Ortiz was checked in at the door on" in page
+    assert "Your seat is confirmed" not in page and "A confirmation email is on its way" not in page
+    assert "How was the talk?" in page and f'href="{answer_path(came)}"' in page
+    # Nothing left to cancel, and no calendar entry to keep current.
+    assert "Cancel my registration" not in page and "anyone with it can cancel" not in page
+    assert "anyone with it can see this registration" in page
+    assert "Your calendar" not in page
+
+    record_feedback(registration=came, rating=4)
+    page = _page(client, came)
+    assert "You rated it 4 of 5." in page and "Change your answer" in page
+
+
+def test_after_the_talk_a_no_show_is_told_it_is_over_and_not_asked(client, audience):
+    page = _page(client, audience["no_show"])
+
+    assert "This talk is over" in page and "The seat of Ben Okafor was confirmed." in page
+    assert "Thank you for coming" not in page and "How was the talk?" not in page
+
+
+def test_after_the_talk_an_online_attendee_may_rate_it_too(client, audience):
+    page = _page(client, audience["online"])
+
+    assert "This talk is over" in page and "The online place of Chloé Dubois was confirmed." in page
+    assert "How was the talk?" in page
+
+
+def test_a_month_after_the_talk_the_page_no_longer_asks(client, audience):
+    came = audience["came"]
+    end = timezone.now() - ANSWER_WINDOW - datetime.timedelta(hours=1)
+    Event.objects.filter(pk=came.event_id).update(start=end - datetime.timedelta(hours=1), end=end)
+
+    page = _page(client, came)
+
+    assert "Thank you for coming" in page and "How was the talk?" not in page
+
+
+def test_before_the_talk_the_page_is_as_ever(client, sign_up, make_event):
+    registration = sign_up(make_event(start=timezone.now() + datetime.timedelta(days=2)))
+
+    page = _page(client, registration)
+
+    assert "Your seat is confirmed" in page and "How was the talk?" not in page
+    assert "Your calendar" in page and "anyone with it can cancel this registration" in page

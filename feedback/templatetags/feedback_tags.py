@@ -1,0 +1,20 @@
+from django import template
+
+from ..models import Feedback, answer_path
+from ..services import FeedbackError, check_may_answer
+
+register = template.Library()
+
+
+@register.inclusion_tag("feedback/_registrant_feedback.html")
+def registrant_feedback(registration):
+    """On a registrant's own page after the talk: the link to rate it, while they may (and their answer so far)."""
+    try:
+        check_may_answer(registration=registration)
+    except FeedbackError:
+        return {"may_answer": False}
+    return {
+        "may_answer": True,
+        "answer_url": answer_path(registration),
+        "previous": Feedback.objects.filter(registration=registration).first(),
+    }
