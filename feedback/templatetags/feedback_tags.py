@@ -9,6 +9,9 @@ register = template.Library()
 @register.inclusion_tag("feedback/_registrant_feedback.html")
 def registrant_feedback(registration):
     """On a registrant's own page after the talk: the link to rate it, while they may (and their answer so far)."""
+    # Before the talk (nearly every visit of the page), without asking the database.
+    if not registration.event.is_past() or registration.status != registration.Status.CONFIRMED:
+        return {"may_answer": False}
     try:
         check_may_answer(registration=registration)
     except FeedbackError:
