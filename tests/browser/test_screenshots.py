@@ -72,6 +72,8 @@ def demo_term(sign_up):
 
 
 def test_dashboard_screenshot(new_page, artifacts, demo_term, django_user_model):
+    # And the demo's talk of two weeks ago, under recent talks.
+    call_command("load_demo_history", stdout=None)
     django_user_model.objects.create_superuser("organizer", "organizer@example.edu", "correct horse battery")
     page = new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
     page.goto(reverse("admin:index"))
@@ -80,6 +82,7 @@ def test_dashboard_screenshot(new_page, artifacts, demo_term, django_user_model)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="IFML Seminar")).to_be_visible()
     expect(page.get_by_role("rowheader").filter(has_text=demo_term.title).first).to_be_visible()
+    expect(page.get_by_role("heading", name="Recent talks")).to_be_visible()
     path = artifacts / "dashboard-1280.png"
     page.screenshot(path=path, full_page=True)
     assert path.stat().st_size > 10_000
