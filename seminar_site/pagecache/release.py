@@ -12,6 +12,7 @@ keeps the two releases' pages apart while both run.
 """
 
 import hashlib
+import json
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -67,4 +68,6 @@ def _manifest() -> str:
     from django.contrib.staticfiles.storage import staticfiles_storage
 
     read = getattr(staticfiles_storage, "read_manifest", None)
-    return (read() or "") if read is not None else ""
+    text = (read() or "") if read is not None else ""
+    # In a canonical order: hosts that each ran collectstatic on the same files agree.
+    return json.dumps(json.loads(text), sort_keys=True) if text else ""

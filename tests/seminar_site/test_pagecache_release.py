@@ -52,3 +52,25 @@ def test_a_page_stored_by_the_previous_release_is_not_served_by_the_next(make_ev
     assert cache.get(pagecache.page_key(f"talk:{event.slug}")) is not None
     monkeypatch.setattr(pagecache, "release", lambda: "previous")
     assert cache.get(pagecache.page_key(f"talk:{event.slug}")) is not None
+
+
+def test_the_static_files_manifest_counts_in_any_key_order(settings, tmp_path):
+    import importlib
+    import json
+
+    # (The package's `release` is the function: the module is imported by its full name.)
+    module = importlib.import_module("seminar_site.pagecache.release")
+
+    settings.STATIC_ROOT = str(tmp_path)
+    settings.STORAGES = settings.STORAGES | {
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}
+    }
+    paths = {"css/site.css": "css/site.544bae21e35f.css", "js/a.js": "js/a.1b2c.js"}
+    manifest = tmp_path / "staticfiles.json"
+    manifest.write_text(json.dumps({"paths": paths, "version": "1.1"}))
+    first = module._manifest()
+    manifest.write_text(json.dumps({"version": "1.1", "paths": dict(reversed(list(paths.items())))}))
+
+    assert module._manifest() == first and "site.544bae21e35f.css" in first
+    manifest.write_text(json.dumps({"paths": paths | {"css/site.css": "css/site.0000.css"}, "version": "1.1"}))
+    assert module._manifest() != first
