@@ -54,6 +54,7 @@ def _sources(base: Path) -> list[Path]:
     found = {
         path
         for root in roots
+        if root.is_relative_to(base)
         for path in root.rglob("*")
         if path.suffix in SOURCE_SUFFIXES and path.is_file() and "__pycache__" not in path.parts
     }
