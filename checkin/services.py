@@ -54,7 +54,13 @@ def check_in(*, registration: Registration, actor) -> CheckIn:
 
 
 def undo_check_in(*, registration: Registration, actor) -> bool:
-    """Take back a check-in made by mistake; False (changing nothing) when there was none."""
+    """Take back a check-in made by mistake; False (changing nothing) when there was none.
+
+    Raises RegistrationError as `check_in` does when the talk is not one to
+    check in at ("ended" once it is over): a check-in taken back then could
+    not be made again, and the attendance would be lost.
+    """
+    services.check_door_open(event=registration.event)
     with transaction.atomic():
         current = Registration.objects.select_for_update().get(pk=registration.pk)
         if current.checked_in_at is None:

@@ -157,6 +157,8 @@ def event_checkin(request, pk):
             "more": counts.get("matching", 0) - len(people),
             "walk_in_form": WalkInForm(),
             "over": event.has_started(),
+            # Over: the list says who came; nobody is checked in or out any more.
+            "closed": event.is_past(),
             "next": request.get_full_path(),
         },
     )
@@ -179,10 +181,15 @@ def check_in(request, pk, registration_pk):
 def undo(request, pk, registration_pk):
     event = _door_event(request, pk)
     registration = _registration(event, registration_pk)
-    if services.undo_check_in(registration=registration, actor=request.user):
-        messages.success(request, _("Check-in of %(name)s undone.") % {"name": registration.name})
+    try:
+        undone = services.undo_check_in(registration=registration, actor=request.user)
+    except RegistrationError as error:
+        messages.error(request, error.message)
     else:
-        messages.info(request, _("%(name)s was not checked in.") % {"name": registration.name})
+        if undone:
+            messages.success(request, _("Check-in of %(name)s undone.") % {"name": registration.name})
+        else:
+            messages.info(request, _("%(name)s was not checked in.") % {"name": registration.name})
     return _back(request, event)
 
 

@@ -242,3 +242,19 @@ def test_people_attending_online_are_never_no_shows(hybrid, sign_up, door):
 
     assert Registration.objects.get(pk=room.pk).no_show_at is not None
     assert Registration.objects.get(pk=online.pk).no_show_at is None
+
+
+def test_no_undoing_a_check_in_once_the_talk_is_over(event, sign_up, door):
+    came = sign_up(event)
+    services.check_in(registration=came, actor=door)
+    Event.objects.filter(pk=event.pk).update(
+        start=timezone.now() - datetime.timedelta(hours=2), end=timezone.now() - datetime.timedelta(hours=1)
+    )
+    came.refresh_from_db()
+
+    # It could not be made again (no check-ins after the talk): the attendance would be lost.
+    with pytest.raises(RegistrationError) as refused:
+        services.undo_check_in(registration=came, actor=door)
+    assert refused.value.code == "ended"
+    assert Registration.objects.get(pk=came.pk).checked_in_at is not None
+    assert not entries(came, RegistrationLog.Action.CHECK_IN_UNDONE)

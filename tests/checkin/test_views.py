@@ -505,3 +505,26 @@ def test_a_walk_in_with_a_held_seat_is_checked_in_on_it(door, make_event):
     assert held.status == Registration.Status.CONFIRMED and held.checked_in_at is not None
     event.refresh_from_db()
     assert (event.capacity, event.seats_taken) == (1, 1)
+
+
+def test_once_the_talk_is_over_the_door_page_says_who_came_and_changes_nothing(client, event, sign_up, dora):
+    came, missed = sign_up(event, name="Ana Came"), sign_up(event, name="Ben Missed")
+    services.check_in(registration=came)
+    Event.objects.filter(pk=event.pk).update(
+        start=timezone.now() - datetime.timedelta(hours=2), end=timezone.now() - datetime.timedelta(hours=1)
+    )
+    client.force_login(dora)
+
+    page = " ".join(door_page(client, event).content.decode().split())
+
+    assert "This talk is over: the door is closed. The list shows who came." in page
+    assert "1 of 2 here" in page and "Did not come" in page and "Here since" in page
+    # No button that would only be refused: no check-in, no undo, no walk-in; marking no-shows stays.
+    assert reverse("checkin:check_in", args=[event.pk, missed.pk]) not in page
+    assert reverse("checkin:undo", args=[event.pk, came.pk]) not in page
+    assert "Add a walk-in" not in page
+    assert reverse("checkin:no_shows", args=[event.pk]) in page
+    # A form posted from a page opened before the end is refused with a message, and changes nothing.
+    response = client.post(reverse("checkin:undo", args=[event.pk, came.pk]), follow=True)
+    assert "This talk is over." in response.content.decode()
+    assert Registration.objects.get(pk=came.pk).checked_in_at is not None
