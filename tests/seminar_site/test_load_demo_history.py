@@ -7,6 +7,7 @@ from django.utils import timezone
 from events.management.commands.load_demo import EVENT as DEMO_EVENT
 from events.models import Event
 from feedback.models import Feedback
+from followers.models import Dispatch
 from materials.models import Material
 from outbox.models import OutgoingMail
 from registrations.models import Registration, RegistrationLog
@@ -67,6 +68,8 @@ def test_nobody_is_emailed(history):
 
     # The sweeper of `make run` asks nobody either: the talk ended too long ago for a feedback request.
     assert queue_due_feedback_requests() == 0
+    # Nor are the series' followers told of it as a new talk.
+    assert not Dispatch.objects.filter(event=history).exists()
     mails = OutgoingMail.objects.about(Registration.objects.filter(event=history))
 
     assert mails.count() == len(PEOPLE)

@@ -51,6 +51,8 @@ EVENT = {
     ),
     "status": Event.Status.PUBLISHED,
     "attendance_mode": Event.AttendanceMode.IN_PERSON,
+    # Published while it is ahead for a moment: the series' followers must not hear of it as new.
+    "announce_to_followers": False,
 }
 
 # Who registered, came and answered: (name, affiliation, came, rating or None, comment).
