@@ -52,9 +52,15 @@ def test_its_registrants_came_or_not_and_rated_it(history):
     # Its history reads as if it happened then: signed up in the two weeks before, arrived around the start.
     for registration in registrations:
         assert history.start - timezone.timedelta(days=15) < registration.created_at < history.start
-        assert all(entry.created_at < history.end for entry in registration.log.all())
+        assert all(entry.created_at < history.end + timezone.timedelta(hours=1) for entry in registration.log.all())
     for registration in checked_in:
         assert abs(registration.checked_in_at - history.start) < timezone.timedelta(minutes=30)
+    # The others were marked as no-shows at the door once it ended.
+    no_shows = registrations.exclude(no_show_at=None)
+    assert set(no_shows) == set(registrations.filter(checked_in_at=None))
+    assert all(
+        history.end < registration.no_show_at < history.end + timezone.timedelta(hours=1) for registration in no_shows
+    )
     assert RegistrationLog.objects.filter(
         registration__event=history, action=RegistrationLog.Action.CHECKED_IN
     ).count() == len(came)

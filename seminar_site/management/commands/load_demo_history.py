@@ -161,7 +161,15 @@ class Command(BaseCommand):
             RegistrationLog.objects.filter(registration=registration, action=RegistrationLog.Action.CHECKED_IN).update(
                 created_at=arrived
             )
-        # The talk is over now: its attendees rate it, as they would have the day after.
+        # The talk is over now. The door marked the rest as no-shows just after it ended,
+        event.refresh_from_db()
+        checkin.mark_no_shows(event=event, actor=None)
+        marked = end + datetime.timedelta(minutes=5)
+        Registration.objects.filter(event=event, no_show_at__isnull=False).update(no_show_at=marked)
+        RegistrationLog.objects.filter(registration__event=event, action=RegistrationLog.Action.NO_SHOW).update(
+            created_at=marked
+        )
+        # and its attendees rate it, as they would have the day after.
         for registration, rating, comment in attended:
             if rating is not None:
                 registration.refresh_from_db()
