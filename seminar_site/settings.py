@@ -167,20 +167,18 @@ def _default_database_url() -> str:
 DATABASES = {
     "default": env.db_url_config(env.str("DATABASE_URL", default="") or _default_database_url()),
 }
+_POOLED = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DATABASE_POOL", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A database that does not answer makes /healthz say so within seconds instead of hanging.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
-    # On by default where connections are kept (a pool, or CONN_MAX_AGE above 0): a statement
-    # prepared on a connection that is closed after one request costs a round trip and saves nothing.
-    "DATABASE_PREPARED_STATEMENTS",
-    default=env.bool("DATABASE_POOL", default=False) or env.int("CONN_MAX_AGE", default=60) > 0,
-):
     # The hot paths' statements (seminar_site/statements.py) are prepared on the server once per
     # connection: parsed and planned once, not on every sign-up. Django's own cursors never prepare.
-    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 0)
+    # On by default where connections are kept (a pool, or CONN_MAX_AGE above 0): a statement
+    # prepared on a connection that is closed after one request costs a round trip and saves nothing.
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=_POOLED or env.int("CONN_MAX_AGE", default=60) > 0):
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes write at once (gunicorn workers, the email worker). A
     # transaction takes the write lock when it begins, so a second writer
@@ -195,7 +193,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
         }
     )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DATABASE_POOL", default=False):
+if _POOLED:
     DATABASES["default"]["OPTIONS"]["pool"] = True
 else:
     # Opening a connection costs more than most of our queries: each worker
