@@ -11,6 +11,7 @@ from events.models import Event
 from feedback.models import Feedback, answer_path, answer_token
 from feedback.services import ANSWER_WINDOW, record_feedback
 from materials.models import registrant_token
+from registrations.models import Registration
 from tests.html import page_text
 
 
@@ -182,6 +183,27 @@ def test_after_the_talk_a_no_show_is_told_it_is_over_and_not_asked(client, audie
 
     assert "This talk is over" in page and "The seat of Ben Okafor was confirmed." in page
     assert "Thank you for coming" not in page and "How was the talk?" not in page
+
+
+def test_after_the_talk_someone_who_waited_is_no_longer_promised_a_seat(client, audience):
+    page = _page(client, audience["waited"])
+
+    assert "This talk is over" in page and "Dmitri Ivanov was on the waiting list: no place freed up in time." in page
+    assert "You are on the waiting list" not in page and "we email you" not in page
+    assert "Leave the waiting list" not in page and "How was the talk?" not in page
+
+
+def test_after_the_talk_a_seat_still_held_is_said_to_be_unconfirmed(client, audience):
+    held = audience["no_show"]
+    # Left held past the talk (the sweeper that releases it was down).
+    Registration.objects.filter(pk=held.pk).update(
+        status=Registration.Status.HELD, hold_reason="demand", hold_until=timezone.now() - datetime.timedelta(days=4)
+    )
+
+    page = _page(client, held)
+
+    assert "The place held for Ben Okafor was not confirmed by email." in page
+    assert "Check your email" not in page and "How was the talk?" not in page
 
 
 def test_after_the_talk_an_online_attendee_may_rate_it_too(client, audience):
