@@ -1,12 +1,13 @@
 """The dashboard's recent talks: per series, the talks of the last month with who came and what they thought.
 
 A talk stays here while its attendees may still rate it (services.ANSWER_WINDOW).
-Every figure is an annotation of one query over all the series' recent talks.
+Every figure is an annotation of one query over all the series' recent talks,
+counted as the numbers pages count them (reports.figures), so the two agree.
 """
 
 from collections import defaultdict
 
-from django.db.models import Avg, Count, F, Q, Window
+from django.db.models import Avg, Count, F, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
@@ -14,24 +15,12 @@ from django.utils.translation import gettext_lazy as _
 
 from dashboard import registry
 from events.models import Event
-from registrations.models import Registration
+from reports import figures
 
 from .services import ANSWER_WINDOW
 
 # The most recent talks a series' section lists; the talk list has the rest.
 TALKS_SHOWN = 5
-
-_IN_THE_ROOM = Q(registrations__status=Registration.Status.CONFIRMED) & Q(
-    registrations__attendance=Registration.Attendance.IN_PERSON
-)
-# {count: the registrations it counts}, each an annotation `count_<name>` of the talk.
-COUNTS = {
-    "registered": _IN_THE_ROOM,
-    "checked_in": _IN_THE_ROOM & Q(registrations__checked_in_at__isnull=False),
-    "no_shows": _IN_THE_ROOM & Q(registrations__checked_in_at__isnull=True),
-    "online": Q(registrations__status=Registration.Status.CONFIRMED)
-    & Q(registrations__attendance=Registration.Attendance.ONLINE),
-}
 
 
 def recent_talks(request, series) -> dict:
@@ -42,9 +31,8 @@ def recent_talks(request, series) -> dict:
     )
     totals = dict(recent.order_by().values("series").annotate(n=Count("pk")).values_list("series", "n"))
     rows = (
-        recent.select_related("venue")
+        figures.with_counts(recent.select_related("venue"))
         .annotate(
-            **{f"count_{key}": Count("registrations", filter=condition) for key, condition in COUNTS.items()},
             # One answer per registration (a constraint): joining them counts no registration twice.
             answers=Count("registrations__feedback"),
             rating=Avg("registrations__feedback__rating"),
@@ -73,12 +61,13 @@ def recent_talks(request, series) -> dict:
 
 
 def _cells(event) -> list[str]:
-    """Came (of those registered in the room), no-shows (and their share), online; a dash for a side not held."""
-    registered, came, no_shows = event.count_registered, event.count_checked_in, event.count_no_shows
-    in_the_room = [f"{came} / {registered}", f"{no_shows} ({no_shows / registered:.0%})" if no_shows else "0"]
+    """Came (of those confirmed in the room), no-shows (and their share), online; a dash for a side not held."""
+    confirmed, came = event.in_person_confirmed, event.in_person_checked_in
+    missing, share = figures.no_shows({"in_person_confirmed": confirmed, "in_person_checked_in": came}, over=True)
+    in_the_room = [f"{came} / {confirmed}", f"{missing} ({share:.0%})" if missing else "0"]
     return [
         *(in_the_room if event.has_in_person else ["–", "–"]),
-        str(event.count_online) if event.has_online else "–",
+        str(event.online_confirmed) if event.has_online else "–",
     ]
 
 
