@@ -524,6 +524,9 @@ def test_once_the_talk_is_over_the_door_page_says_who_came_and_changes_nothing(c
     assert reverse("checkin:undo", args=[event.pk, came.pk]) not in page
     assert "Add a walk-in" not in page
     assert reverse("checkin:no_shows", args=[event.pk]) in page
+    # A search that finds nobody does not send staff to a walk-in form that is not there.
+    nobody = " ".join(door_page(client, event, q="zzz").content.decode().split())
+    assert "Nobody matches “zzz”." in nobody and "Add them as a walk-in" not in nobody
     # A form posted from a page opened before the end is refused with a message, and changes nothing.
     response = client.post(reverse("checkin:undo", args=[event.pk, came.pk]), follow=True)
     assert "This talk is over." in response.content.decode()
