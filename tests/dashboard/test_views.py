@@ -12,9 +12,8 @@ from registrations import services
 from registrations.dashboard import COUNTS
 from registrations.models import Registration
 from speaker_edits.models import SpeakerEdit, SpeakerInvitation
+from tests.dashboard_tables import talk_tables
 from tests.teams import member
-
-from .conftest import talk_tables
 
 pytestmark = pytest.mark.django_db
 

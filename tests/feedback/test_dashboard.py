@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from events.models import Event, Series
 from feedback.services import record_feedback
-from tests.dashboard.conftest import talk_tables
+from tests.dashboard_tables import talk_tables
 from tests.teams import member
 
 pytestmark = pytest.mark.django_db
