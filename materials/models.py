@@ -125,7 +125,11 @@ class Material(models.Model):
         ordering = ["event", "created_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=(~Q(url="") & Q(file="")) | (Q(url="") & ~Q(file="")), name="material_link_or_file"
+                condition=(~Q(url="") & Q(file="")) | (Q(url="") & ~Q(file="")),
+                name="material_link_or_file",
+                # Forms show it (model validation checks constraints), once, and not when the link itself was refused.
+                violation_error_code="link_or_file",
+                violation_error_message=_("Give a link or upload a PDF file (one of them)."),
             ),
             models.CheckConstraint(condition=Q(file="") | Q(size__gt=0), name="material_file_not_empty"),
             # Uploads are PDFs: a recording is a link to where it plays.
@@ -152,8 +156,6 @@ class Material(models.Model):
 
     def clean(self):
         self._note_when_public()
-        if bool(self.url) == bool(self.file):
-            raise ValidationError(_("Give a link or upload a PDF file (one of them)."), code="link_or_file")
         if self.kind == Kind.RECORDING and self.file:
             raise ValidationError(
                 {"kind": ValidationError(_("A recording is a link to where it plays."), code="recording_file")}
