@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -56,12 +57,18 @@ class SentOnceAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return self.message_fields
-        return [*self.message_fields, *self.readonly_fields]
+        return [*self._shown_message_fields(obj), *self.readonly_fields]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.is_sent:
-            return [*self.message_fields, *self.readonly_fields]
+            return [*self._shown_message_fields(obj), *self.readonly_fields]
         return self.readonly_fields
+
+    def _shown_message_fields(self, obj):
+        # Once sent, the audience is read-only: shown by its labels, not as the list stored.
+        if not obj.is_sent:
+            return self.message_fields
+        return ["audience_display" if name == "audience" else name for name in self.message_fields]
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and (obj is None or not obj.is_sent)
@@ -85,6 +92,10 @@ class SentOnceAdmin(ScopedAdminMixin, admin.ModelAdmin):
             % self.sent_mail(obj).delivery_counts()
         )
 
+    def unsendable_reason(self, obj) -> str:
+        """Why `obj` cannot be sent now (shown instead of the send button), or "" when it can."""
+        return ""
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # The email as its first recipient would get it, and how many would.
         message = self.get_object(request, object_id)
@@ -96,8 +107,18 @@ class SentOnceAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 "recipient_total": recipients.count(),
                 "preview_for": first,
                 "preview": self.emails.render(message, first) if first else None,
+                "unsendable_reason": self.unsendable_reason(message),
             }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Saving writes a draft: its own page shows the preview and the buttons that send it.
+        if "_addanother" in request.POST or "_popup" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, _("Saved, not sent yet: check the preview below, then send it."), messages.SUCCESS)
+        return HttpResponseRedirect(
+            reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+        )
 
 
 @admin.register(Mailing)

@@ -26,7 +26,9 @@ def send_mailing(*, mailing: Mailing, actor) -> int:
     registrations get nothing (see `Mailing.recipients`; the outbox checks again
     when it sends).
 
-    Raises MailingError ("no_audience") when no status was chosen.
+    Raises MailingError ("no_audience") when no status was chosen, and
+    ("no_recipients") when nobody has a chosen status now: the message then
+    stays unsent, to be sent once somebody has.
     """
     if not mailing.audience:
         raise MailingError(_("Choose who the message goes to."), code="no_audience")
@@ -35,8 +37,14 @@ def send_mailing(*, mailing: Mailing, actor) -> int:
         if locked.sent_at is not None:
             mailing.sent_at, mailing.recipient_count = locked.sent_at, locked.recipient_count
             return 0
+        recipients = list(locked.recipients())
+        if not recipients:
+            raise MailingError(
+                _("Nobody has the chosen status right now: nothing was sent, and the message is kept unsent."),
+                code="no_recipients",
+            )
         queued = 0
-        for registration in locked.recipients():
+        for registration in recipients:
             mail = outbox.queue_mail(
                 kind=emails.MESSAGE,
                 to=registration.email,

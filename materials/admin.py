@@ -83,6 +83,11 @@ class AnnouncementAdmin(SentOnceAdmin):
     def sent_mail(self, obj):
         return OutgoingMail.objects.filter(kind=emails.ANNOUNCEMENT, once_key=obj.once_key)
 
+    def unsendable_reason(self, obj) -> str:
+        if not obj.event.is_past():
+            return _("The talk is not over yet: its materials can be announced once it has ended.")
+        return ""
+
     def response_change(self, request, obj):
         if "_send_now" not in request.POST:
             return super().response_change(request, obj)

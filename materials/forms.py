@@ -130,4 +130,6 @@ class AnnouncementForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "event" in self.fields:  # absent once sent: then every field is read-only
+            # Materials are announced after the talk: only talks that have ended are offered.
+            self.fields["event"].queryset = self.fields["event"].queryset.past()
             self.fields["event"].label_from_instance = lambda event: f"{event.title} ({talk_when(event, style=SHORT)})"

@@ -131,7 +131,8 @@ def send_announcement(*, announcement: Announcement, actor, now=None) -> int:
 
     Raises MaterialsError: "no_audience" when no group is chosen, "not_over"
     before the talk has ended, "nothing_to_announce" when the talk has no
-    material for registrants.
+    material for registrants, "no_recipients" when nobody is in the chosen
+    groups now (the announcement then stays unsent).
     """
     now = now or timezone.now()
     if not announcement.audience:
@@ -150,6 +151,11 @@ def send_announcement(*, announcement: Announcement, actor, now=None) -> int:
         if locked.sent_at is not None:
             announcement.sent_at, announcement.recipient_count = locked.sent_at, locked.recipient_count
             return 0
+        if not locked.recipients().exists():
+            raise MaterialsError(
+                _("Nobody is in the chosen groups right now: nothing was sent, and the email is kept unsent."),
+                code="no_recipients",
+            )
         queued = queue_announcement(announcement=locked)
         Announcement.objects.filter(pk=locked.pk).update(sent_at=now, sent_by=actor, recipient_count=queued)
     announcement.sent_at, announcement.sent_by, announcement.recipient_count = now, actor, queued

@@ -218,3 +218,53 @@ def test_people_whose_seat_is_held_until_confirmed_are_an_audience_of_their_own(
 
     assert list(write(event, "held").recipients().values_list("email", flat=True)) == ["held@example.edu"]
     assert list(write(event, "confirmed").recipients().values_list("email", flat=True)) == ["ana@example.edu"]
+
+
+def test_the_preview_shows_what_people_typed_as_text_never_as_markup(admin_client, make_event, sign_up):
+    event = make_event()
+    sign_up(event, name='<meta http-equiv="refresh" content="0;url=https://evil.example/">', email="m@example.edu")
+    mailing = Mailing.objects.create(
+        event=event, subject="<b>Room</b>", body="<script>alert(1)</script>", audience=["confirmed"]
+    )
+
+    page = admin_client.get(reverse("admin:mailings_mailing_change", args=[mailing.pk])).content.decode()
+
+    assert "<meta http-equiv" not in page and "<script>alert(1)" not in page and "<b>Room</b>" not in page
+    assert "&lt;meta http-equiv=&quot;refresh&quot;" in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_message_nobody_would_get_is_not_sent_and_stays_a_draft(admin_client, admin_user, talk):
+    event, _people = talk
+    mailing = write(event, "no_show")  # nobody was marked a no-show
+    url = reverse("admin:mailings_mailing_change", args=[mailing.pk])
+
+    page = admin_client.get(url).content.decode()
+    assert "Nobody has the chosen status right now" in page and 'name="_send_now"' not in page
+    with pytest.raises(services.MailingError) as refused:
+        services.send_mailing(mailing=mailing, actor=admin_user)
+    assert refused.value.code == "no_recipients"
+    data = {"event": event.pk, "audience": ["no_show"], "subject": "S", "body": "B", "_send_now": "1"}
+    answer = admin_client.post(url, data, follow=True).content.decode()
+
+    assert "nothing was sent, and the message is kept unsent" in answer
+    mailing.refresh_from_db()
+    assert mailing.sent_at is None and not OutgoingMail.objects.exists()
+    assert 'name="subject"' in admin_client.get(url).content.decode()  # still editable
+
+
+def test_a_new_message_opens_on_its_preview_and_once_sent_names_its_audience(
+    admin_client, admin_user, talk, django_capture_on_commit_callbacks
+):
+    event, _people = talk
+    data = {"event": event.pk, "audience": ["confirmed", "waitlisted"], "subject": "Room", "body": "Upstairs"}
+
+    saved = admin_client.post(reverse("admin:mailings_mailing_add"), data | {"_save": "Save"}, follow=True)
+
+    mailing = Mailing.objects.get()
+    assert saved.redirect_chain[-1][0] == reverse("admin:mailings_mailing_change", args=[mailing.pk])
+    page = saved.content.decode()
+    assert "Saved, not sent yet" in page and "As Ana López will see it" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_mailing(mailing=mailing, actor=admin_user)
+    history = admin_client.get(reverse("admin:mailings_mailing_change", args=[mailing.pk])).content.decode()
+    assert "Confirmed, Waiting list" in history and '["confirmed"' not in history

@@ -149,7 +149,8 @@ def test_each_person_gets_the_materials_they_may_see_with_their_own_links(
     assert f"https://seminars.example.edu{shared['slides'].get_absolute_url()}" in text
     assert "https://video.example.edu/watch/42" in text
     assert "Speaker notes" not in text
-    assert "Thank you all for coming!" in text
+    # The note comes first, as its help text says: above the list of materials.
+    assert text.index("Thank you all for coming!") < text.index("https://video.example.edu/watch/42")
     assert f"https://seminars.example.edu{registrant_path(audience['came'])}" in text
     assert "Thank you all for coming!" in html_body(message)
     # The page the email leads to lists the same, for this registrant.
@@ -176,11 +177,17 @@ def test_a_registrants_only_file_is_linked_through_each_persons_own_link(
 
 @pytest.mark.parametrize(
     ("setup", "code"),
-    [("no_audience", "no_audience"), ("not_over", "not_over"), ("nothing", "nothing_to_announce")],
+    [
+        ("no_audience", "no_audience"),
+        ("not_over", "not_over"),
+        ("nothing", "nothing_to_announce"),
+        ("nobody", "no_recipients"),
+    ],
 )
 def test_what_cannot_be_announced_is_explained(audience, announce, past_event, shared, setup, code):
     from events.models import Event
     from materials.models import Material
+    from registrations.models import Registration
 
     groups = [] if setup == "no_audience" else [Audience.ATTENDED]
     announcement, organizer = announce(*groups)
@@ -189,6 +196,8 @@ def test_what_cannot_be_announced_is_explained(audience, announce, past_event, s
         announcement.event.refresh_from_db()
     if setup == "nothing":
         Material.objects.exclude(visibility=Visibility.STAFF).delete()
+    if setup == "nobody":
+        Registration.objects.update(checked_in_at=None)  # nobody came to the room
 
     with pytest.raises(services.MaterialsError) as caught:
         services.send_announcement(announcement=announcement, actor=organizer)
@@ -280,3 +289,20 @@ def test_an_organizer_of_another_series_cannot_see_or_send_it(audience, announce
     assert client.get(f"/admin/materials/announcement/{announcement.pk}/change/").status_code == 404
     client.post(f"/admin/materials/announcement/{announcement.pk}/change/", {"_send_now": "1"})
     assert not OutgoingMail.objects.filter(kind=ANNOUNCEMENT).exists()
+
+
+def test_only_talks_that_are_over_are_offered_and_an_early_draft_says_when_it_can_go(
+    organizer_client, audience, past_event, shared, make_event
+):
+    coming = make_event(title="Next week's talk", start=timezone.now() + datetime.timedelta(days=7))
+
+    form = organizer_client.get("/admin/materials/announcement/add/").content.decode()
+    assert past_event.title in form and "Next week&#x27;s talk" not in form and "Next week's talk" not in form
+    refused = organizer_client.post(
+        "/admin/materials/announcement/add/", {"event": coming.pk, "audience": ["attended"], "note": ""}
+    )
+    assert refused.status_code == 200 and not Announcement.objects.exists()
+
+    early = Announcement.objects.create(event=coming, audience=[Audience.ATTENDED])
+    page = organizer_client.get(f"/admin/materials/announcement/{early.pk}/change/").content.decode()
+    assert "The talk is not over yet" in page and 'name="_send_now"' not in page
