@@ -3,7 +3,9 @@
 from collections import Counter
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.http import StreamingHttpResponse
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -145,6 +147,20 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
         description=_("Cancel selected registrations (promotes from the waiting list)"), permissions=["change"]
     )
     def cancel_registrations(self, request, queryset):
+        to_cancel = queryset.exclude(status=Registration.Status.CANCELLED)
+        if not _confirmed(request) and to_cancel.exists():
+            return self._confirmation(
+                request,
+                to_cancel,
+                action="cancel_registrations",
+                title=gettext("Cancel registrations"),
+                question=gettext("Cancel these registrations?"),
+                consequence=gettext(
+                    "Each person is emailed that their registration is cancelled, with a calendar update that "
+                    "removes the talk; freed seats go to the waiting list. This cannot be undone."
+                ),
+                confirm_label=gettext("Yes, cancel them"),
+            )
         cancelled, promoted, refusals = 0, 0, Counter()
         for registration in queryset.order_by("created_at", "pk"):
             try:
@@ -249,6 +265,20 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
         description=_("Erase personal data (cancels registrations for talks not yet over)"), permissions=["change"]
     )
     def erase_personal_data(self, request, queryset):
+        to_erase = queryset.filter(erased_at__isnull=True)
+        if not _confirmed(request) and to_erase.exists():
+            return self._confirmation(
+                request,
+                to_erase,
+                action="erase_personal_data",
+                title=gettext("Erase personal data"),
+                question=gettext("Erase the personal data of these registrations?"),
+                consequence=gettext(
+                    "Names, addresses, affiliations and answers are removed for good; active registrations are "
+                    "cancelled first and their seats freed. This cannot be undone."
+                ),
+                confirm_label=gettext("Yes, erase them"),
+            )
         selected = queryset.count()
         erased = services.erase_personal_data(
             registrations=queryset, actor=request.user, note=gettext("Erased on request.")
@@ -270,8 +300,32 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
                 messages.INFO,
             )
 
+    def _confirmation(self, request, queryset, *, action: str, **texts):
+        """The page that asks before an action that emails people or cannot be undone, as Django's delete does.
+
+        It lists how many of `queryset` (the selection the action would change) each talk has; its
+        button posts the selection again, confirmed. A selection the action would not change runs at
+        once: its messages say so, and nobody is emailed.
+        """
+        by_talk = Counter(queryset.values_list("event__title", flat=True))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "selected": list(queryset.values_list("pk", flat=True)),
+            "by_talk": sorted(by_talk.items()),
+            **texts,
+        }
+        return TemplateResponse(request, "admin/registrations/registration/action_confirmation.html", context)
+
     @admin.action(description=_("Export selected registrations as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
         response = StreamingHttpResponse(csv_rows(queryset), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="registrations.csv"'
         return response
+
+
+def _confirmed(request) -> bool:
+    # Set by the confirmation page's button; the action list's own "Go" never sends it.
+    return request.POST.get("confirmed") == "yes"

@@ -6,10 +6,12 @@ import io
 REGISTRATIONS = "/admin/registrations/registration/"
 
 
-def run_action(client, action, registrations):
+def run_action(client, action, registrations, *, confirmed=True):
+    """Run a changelist action on `registrations`, past its confirmation page where it has one."""
     return client.post(
         REGISTRATIONS,
-        {"action": action, "_selected_action": [r.pk for r in registrations]},
+        {"action": action, "_selected_action": [r.pk for r in registrations]}
+        | ({"confirmed": "yes"} if confirmed else {}),
         follow=action != "export_csv",
     )
 

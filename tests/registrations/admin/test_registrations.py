@@ -121,6 +121,36 @@ def test_cancel_action_says_why_a_past_talk_is_left_alone(admin_client, event, s
     assert registration.status == Registration.Status.CONFIRMED
 
 
+@pytest.mark.parametrize(
+    ("action", "question", "button"),
+    [
+        ("cancel_registrations", "Cancel these registrations?", "Yes, cancel them"),
+        ("erase_personal_data", "Erase the personal data of these registrations?", "Yes, erase them"),
+    ],
+)
+def test_cancelling_or_erasing_a_selection_asks_first_and_changes_nothing_until_confirmed(
+    admin_client, make_event, sign_up, mailoutbox, action, question, button
+):
+    talk = make_event(title="Talk <b>one</b>")
+    other = make_event(title="Talk two")
+    chosen = [sign_up(talk), sign_up(talk), sign_up(other)]
+    mailoutbox.clear()
+
+    asked = run_action(admin_client, action, chosen, confirmed=False)
+
+    page = asked.content.decode()
+    assert question in page and button in page and "This cannot be undone." in page
+    assert "Talk &lt;b&gt;one&lt;/b&gt;: 2 registrations" in page and "Talk two: 1 registration" in page
+    assert sorted(int(pk) for pk in re.findall(r'name="_selected_action" value="(\d+)"', page)) == sorted(
+        r.pk for r in chosen
+    )
+    assert not Registration.objects.filter(status=Registration.Status.CANCELLED).exists()
+    assert not Registration.objects.filter(erased_at__isnull=False).exists() and not mailoutbox
+    done = run_action(admin_client, action, chosen).content.decode()
+    assert ("Cancelled 3 registrations" in done) or ("Erased the personal data of 3 registrations." in done)
+    assert Registration.objects.filter(status=Registration.Status.CANCELLED).count() == 3
+
+
 def test_cancel_action_promotes(admin_client, make_event, sign_up):
     event = make_event(capacity=2)
     confirmed = [sign_up(event), sign_up(event)]
