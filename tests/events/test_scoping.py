@@ -134,7 +134,8 @@ def test_unknown_and_foreign_ids_get_the_same_answer(world, client):
 
 
 def run_action(client, url, action, objects):
-    return client.post(url, {"action": action, "_selected_action": [obj.pk for obj in objects]})
+    # Confirmed where the action asks first (cancel, erase): the selection itself must be scoped.
+    return client.post(url, {"action": action, "_selected_action": [obj.pk for obj in objects], "confirmed": "yes"})
 
 
 @pytest.mark.parametrize("action", ["cancel_registrations", "promote_from_waitlist", "check_in", "erase_personal_data"])
