@@ -226,6 +226,19 @@ class Event(models.Model):
             errors["registration_closes"] = ValidationError(
                 _("Registration must close after it opens."), code="closes_before_opens"
             )
+        if self.start and self.registration_opens and self.registration_opens >= self.start:
+            errors["registration_opens"] = ValidationError(
+                _("Registration must open before the talk starts."), code="opens_after_start"
+            )
+        if self.start and self.registration_closes and self.registration_closes > self.start:
+            # It would be ignored: registration ends when the talk starts.
+            errors.setdefault(
+                "registration_closes",
+                ValidationError(
+                    _("Registration closes when the talk starts at the latest: choose an earlier time, or none."),
+                    code="closes_after_start",
+                ),
+            )
         if self.venue_id is None and self.attendance_mode != self.AttendanceMode.ONLINE:
             errors["venue"] = ValidationError(
                 _("A talk in a room needs a venue: choose one, or make the talk online only."), code="venue_missing"

@@ -113,6 +113,30 @@ def test_admin_refuses_a_talk_that_ends_before_it_starts(admin_client, series, v
     assert not Event.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("field", "days_after_start", "message"),
+    [
+        ("registration_opens", 4, "Registration must open before the talk starts."),
+        ("registration_opens", 0, "Registration must open before the talk starts."),
+        ("registration_closes", 3, "Registration closes when the talk starts at the latest"),
+    ],
+)
+def test_admin_refuses_registration_dates_after_the_start(
+    admin_client, series, venue, speaker, field, days_after_start, message
+):
+    data = add_form_data(series, venue, speaker)
+    moment = datetime.datetime.fromisoformat(f"{data['start_0']} {data['start_1']}")
+    moment += datetime.timedelta(days=days_after_start)
+    data[f"{field}_0"], data[f"{field}_1"] = moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M:%S")
+    url = "/admin/events/event/add/"
+
+    response = admin_client.post(url, data | inline_management_data(admin_client, url))
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Event.objects.exists()
+
+
 def test_admin_refuses_a_duplicate_slug(admin_client, event, series, venue, speaker):
     url = "/admin/events/event/add/"
     data = add_form_data(series, venue, speaker, slug=event.slug) | inline_management_data(admin_client, url)
