@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from events.models import Event, Series
-from registrations.admin.export import csv_cell
+from registrations.admin.export import UTF8_BOM, csv_cell
 from registrations.models import Registration
 
 from . import charts, figures, registry
@@ -182,6 +182,7 @@ def _csv(table, filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
+    response.write(UTF8_BOM)
     writer = csv.writer(response)
     writer.writerow([csv_cell(column) for column in table.columns])
     for row in table.rows:

@@ -11,6 +11,8 @@ from seminar_site.addresses import readable_address
 
 from ..models import Answer, Registration
 
+# Excel reads a CSV as UTF-8 only when it starts with the byte order mark; without it, "Zoë" shows as "ZoÃ«".
+UTF8_BOM = "\ufeff"
 # Spreadsheets run a cell that starts with one of these as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -84,7 +86,7 @@ def csv_rows(queryset):
     """The CSV export, streamed: four queries and memory that does not grow with the rows (but for waiting places)."""
     writer = csv.writer(_Echo())
     questions = question_columns(queryset)
-    yield writer.writerow([csv_cell(value) for value in [*CSV_HEADER, *questions]])
+    yield UTF8_BOM + writer.writerow([csv_cell(value) for value in [*CSV_HEADER, *questions]])
     places = waitlist_places(queryset)
     registrations = queryset.select_related("event__venue").order_by(*EXPORT_ORDER).iterator(chunk_size=2000)
     answers = (

@@ -322,7 +322,10 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Export selected registrations as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
         response = StreamingHttpResponse(csv_rows(queryset), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="registrations.csv"'
+        # One talk's export is named after it, so that several downloads can be told apart.
+        talks = list(queryset.order_by().values_list("event__slug", flat=True).distinct()[:2])
+        name = f"registrations-{talks[0]}.csv" if len(talks) == 1 else "registrations.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
 

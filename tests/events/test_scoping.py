@@ -173,7 +173,7 @@ def test_csv_export_contains_only_own_registrations(world, client):
 
     response = run_action(client, CHANGELISTS["registration"], "export_csv", [world.ana, world.bea])
 
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert [row[2] for row in rows[1:]] == ["Ana Alpha"]
 
 

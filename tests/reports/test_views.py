@@ -159,7 +159,8 @@ def assert_csvs_match_tables(admin_client, page, owner):
     for table in response.context["tables"]:
         download = admin_client.get(reverse(f"reports:{page}_csv", args=[owner.pk, table.slug]))
         assert download["Content-Disposition"].startswith("attachment;")
-        rows = list(csv.reader(io.StringIO(download.content.decode())))
+        assert download.content.startswith("\ufeff".encode())  # Excel reads it as UTF-8
+        rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
         assert rows[0] == [str(column) for column in table.columns]
         # An empty cell is a figure that does not apply (online places have no check-in).
         assert rows[1:] == [["" if value is None else str(value) for value in row] for row in table.rows]

@@ -17,5 +17,7 @@ def run_action(client, action, registrations, *, confirmed=True):
 
 
 def read_csv(response):
-    body = b"".join(response.streaming_content).decode()
+    body = b"".join(response.streaming_content)
+    assert body.startswith("\ufeff".encode())  # Excel reads it as UTF-8
+    body = body.decode("utf-8-sig")
     return list(csv.reader(io.StringIO(body)))

@@ -43,7 +43,7 @@ def test_export_csv_streams_every_selected_registration(admin_client, make_event
     assert response.status_code == 200
     assert response.streaming
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"] == 'attachment; filename="registrations.csv"'
+    assert response["Content-Disposition"] == f'attachment; filename="registrations-{event.slug}.csv"'
     rows = read_csv(response)
     assert rows[0][:8] == [
         "Talk",
@@ -72,6 +72,13 @@ def test_export_csv_of_a_subset_keeps_true_waitlist_places(admin_client, make_ev
 
     assert len(rows) == 2
     assert rows[1][7] == "2"
+
+
+def test_an_export_of_several_talks_has_a_general_name(admin_client, make_event, sign_up):
+    response = run_action(admin_client, "export_csv", [sign_up(make_event()), sign_up(make_event())])
+
+    assert response["Content-Disposition"] == 'attachment; filename="registrations.csv"'
+    assert len(read_csv(response)) == 3
 
 
 def test_export_csv_query_count_does_not_grow_with_the_registrations(admin_client, make_event, sign_up, ask):
