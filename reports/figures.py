@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from registrations.models import Registration
 
@@ -106,12 +107,18 @@ def sign_ups_over_time(event) -> Table:
         total += row["n"]
         table.rows.append([row["day"].isoformat(), row["n"], total])
     last = table.rows[-1] if table.rows else None
-    table.description = (
-        _("%(total)s people signed up between %(first)s and %(last)s.")
-        % {"total": total, "first": table.rows[0][0], "last": last[0]}
-        if last
-        else _("Nobody signed up before the talk.")
-    )
+    if not last:
+        table.description = _("Nobody signed up before the talk.")
+    elif last[0] == table.rows[0][0]:
+        table.description = ngettext(
+            "%(total)s person signed up, on %(first)s.", "%(total)s people signed up, all on %(first)s.", total
+        ) % {"total": total, "first": last[0]}
+    else:
+        table.description = ngettext(
+            "%(total)s person signed up between %(first)s and %(last)s.",
+            "%(total)s people signed up between %(first)s and %(last)s.",
+            total,
+        ) % {"total": total, "first": table.rows[0][0], "last": last[0]}
     return table
 
 
@@ -147,8 +154,8 @@ def _describe(table: Table) -> str:
 
 
 def attendance_per_talk(events, *, online: bool = False) -> Table:
-    """Per talk of a series: confirmed seats in the room and people checked in (talks annotated by
-    `with_counts`); with `online`, the confirmed online places too."""
+    """Per talk of a series that has taken place: confirmed seats in the room and people checked in
+    (talks annotated by `with_counts`); with `online`, the confirmed online places too."""
     columns = [_("Talk"), _("Date"), _("Confirmed in the room"), _("Checked in")]
     if online:
         columns.append(_("Confirmed online"))
@@ -158,7 +165,7 @@ def attendance_per_talk(events, *, online: bool = False) -> Table:
         if online:
             row.append(event.online_confirmed)
         table.rows.append(row)
-    table.description = "; ".join(_describe_talk(row) for row in table.rows) or str(_("No talks yet."))
+    table.description = "; ".join(_describe_talk(row) for row in table.rows) or str(_("No talk has taken place yet."))
     return table
 
 
@@ -200,25 +207,26 @@ def by_attendance(
         row = [str(labels[mode]), *(figures[f"{mode}_{key}"] for key in STATES)]
         row += [figures[f"{mode}_checked_in"], no_shows.get(mode)] if in_room else [None, None]
         table.rows.append(row)
-    table.description = "; ".join(_describe_mode(row) for row in table.rows)
+    table.description = " ".join(_describe_mode(row) for row in table.rows)
     return table
 
 
 def _describe_mode(row) -> str:
     facts = dict(zip(("mode", *STATES), row[:6], strict=True))
+    # "Label: count" pairs: no plural to agree with, in any language.
     parts = [
         _(
-            "%(mode)s: %(registered)s sign-ups, %(confirmed)s confirmed, %(held)s held until confirmed, "
-            "%(waitlisted)s waiting, %(cancelled)s cancelled."
+            "sign-ups: %(registered)s, confirmed: %(confirmed)s, held until confirmed: %(held)s, "
+            "waiting: %(waitlisted)s, cancelled: %(cancelled)s"
         )
         % facts
     ]
     checked_in, no_shows = row[6], row[7]
     if checked_in is not None:
-        parts.append(_("%(checked_in)s checked in.") % {"checked_in": checked_in})
+        parts.append(_("checked in: %(checked_in)s") % {"checked_in": checked_in})
     if no_shows is not None:
-        parts.append(_("%(no_shows)s no-shows.") % {"no_shows": no_shows})
-    return " ".join(str(part) for part in parts)
+        parts.append(_("no-shows: %(no_shows)s") % {"no_shows": no_shows})
+    return str(_("%(mode)s: %(facts)s.") % {"mode": facts["mode"], "facts": ", ".join(str(part) for part in parts)})
 
 
 def with_counts(events):

@@ -67,7 +67,9 @@ def series_tables(series, *, online=None, summary=None, past_summary=None) -> li
     """The charts of a series; with talks attended online, the room and online apart (no-shows: talks that are over)."""
     online = _has_online(series) if online is None else online
     registrations = Registration.objects.filter(event__series=series)
-    events = figures.with_counts(Event.objects.filter(series=series).select_related("venue")).order_by("start", "pk")
+    # Who came: asked of the talks that have taken place (upcoming ones would read "0 of 7 came").
+    held = Event.objects.filter(series=series, start__lte=timezone.now()).exclude(status=Event.Status.CANCELLED)
+    events = figures.with_counts(held.select_related("venue")).order_by("start", "pk")
     tables = [figures.attendance_per_talk(events, online=online)]
     if online:
         summary = summary or _summary(registrations, over=False)

@@ -101,6 +101,22 @@ def test_series_page_figures_equal_database_counts(admin_client, term, series):
         assert {key: getattr(talk, key) for key in counts} == counts
 
 
+def test_attendance_per_talk_lists_the_talks_that_took_place(admin_client, term, series, make_event):
+    cancelled = make_event(title="Called off", start=timezone.now() - datetime.timedelta(days=5))
+    Event.objects.filter(pk=cancelled.pk).update(status=Event.Status.CANCELLED)
+
+    response = admin_client.get(reverse("reports:series", args=[series.pk]))
+
+    attendance = next(t for t in response.context["tables"] if t.slug == "attendance")
+    assert [row[0] for row in attendance.rows] == [talk.title for talk in term[:3]]
+    assert term[3].local_start.date().isoformat() not in attendance.description
+    checked_in = [
+        Registration.objects.filter(event=talk, status="confirmed", checked_in_at__isnull=False).count()
+        for talk in term[:3]
+    ]
+    assert [row[3] for row in attendance.rows] == checked_in
+
+
 def test_erased_registrations_still_count(admin_client, term, series):
     erased = Registration.objects.filter(event__series=series, erased_at__isnull=False)
     assert erased.exists()
@@ -276,8 +292,9 @@ def test_series_page_splits_each_hybrid_talk_and_totals(admin_client, hybrid_ter
     assert rows["Online"] == [totals["online"][key] for key in states]
     attendance = next(t for t in response.context["tables"] if t.slug == "attendance")
     assert attendance.columns[-1] == "Confirmed online"
+    # Only the talk that is over: the other has not taken place yet.
     assert [row[4] for row in attendance.rows] == [
-        Registration.objects.filter(event=talk, attendance="online", status="confirmed").count() for talk in hybrid_term
+        Registration.objects.filter(event=hybrid_term[0], attendance="online", status="confirmed").count()
     ]
 
 
@@ -349,3 +366,19 @@ def test_an_online_talk_has_no_no_shows_to_wait_for(admin_client, make_event, si
     assert response.context["summary"]["no_shows"] is None
     assert 'data-figure="no_shows">–<' in response.content.decode()
     assert [row[0] for row in modes_table(response).rows] == ["Online"]
+
+
+def test_the_charts_descriptions_read_as_sentences(admin_client, hybrid_term, series, make_event, sign_up):
+    one_day = make_event(title="One day")
+    for _ in range(3):
+        sign_up(one_day)
+
+    series_page = admin_client.get(reverse("reports:series", args=[series.pk]))
+    talk_page = admin_client.get(reverse("reports:event", args=[one_day.pk]))
+
+    modes = modes_table(series_page).description
+    assert modes.startswith("In person: sign-ups: ") and " Online: sign-ups: " in modes
+    assert ".;" not in modes and "sign-ups," not in modes and modes.endswith(".")
+    over_time = next(t for t in talk_page.context["tables"] if t.slug == "sign-ups").description
+    today = timezone.localdate().isoformat()
+    assert over_time == f"3 people signed up, all on {today}."
