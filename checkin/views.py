@@ -159,6 +159,8 @@ def event_checkin(request, pk):
             "over": event.has_started(),
             # Over: the list says who came; nobody is checked in or out any more.
             "closed": event.is_past(),
+            # Before its day a check-in is most likely a test or a slip, and it would count as attendance.
+            "before_the_day": event.local_start.date() > timezone.localtime(timezone.now(), event.local_time_zone).date(),
             "next": request.get_full_path(),
         },
     )

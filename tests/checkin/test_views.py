@@ -531,3 +531,18 @@ def test_once_the_talk_is_over_the_door_page_says_who_came_and_changes_nothing(c
     response = client.post(reverse("checkin:undo", args=[event.pk, came.pk]), follow=True)
     assert "This talk is over." in response.content.decode()
     assert Registration.objects.get(pk=came.pk).checked_in_at is not None
+
+
+def test_the_door_page_of_a_talk_on_a_later_day_warns_that_check_ins_count(client, make_event, dora):
+    later = make_event()  # in two weeks
+    today = make_event()
+    # A minute past midnight of today where the talk is: on its day whatever the hour the test runs.
+    midnight = timezone.localtime(timezone.now(), today.local_time_zone).replace(hour=0, minute=1, second=0)
+    Event.objects.filter(pk=today.pk).update(start=midnight, end=midnight + datetime.timedelta(hours=1))
+    client.force_login(dora)
+
+    early = " ".join(door_page(client, later).content.decode().split())
+    on_the_day = " ".join(door_page(client, today).content.decode().split())
+
+    assert "This talk is not today" in early and "a check-in counts them as having come" in early
+    assert "This talk is not today" not in on_the_day
