@@ -160,7 +160,7 @@ def event_checkin(request, pk):
             # Over: the list says who came; nobody is checked in or out any more.
             "closed": event.is_past(),
             # Before its day a check-in is most likely a test or a slip, and it would count as attendance.
-            "before_the_day": event.local_start.date() > timezone.localtime(timezone.now(), event.local_time_zone).date(),
+            "before_the_day": event.local_start.date() > timezone.localtime(timezone=event.local_time_zone).date(),
             "next": request.get_full_path(),
         },
     )
