@@ -60,12 +60,17 @@ def _talk_to_register(request, slug) -> Event:
         raise Http404("No talk matches this address.") from None
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
+# Both limits count POSTs only: a GET here is no sign-up.
 @rate_limit("register", rate="REGISTRATION_RATE_LIMIT", key=by_ip_and("slug"), exempt_networks=True)
 # Registering an address that is already registered emails it the link again.
 @rate_limit(EMAIL_ADDRESS_GROUP, rate="EMAIL_ADDRESS_RATE_LIMIT", key=by_post_field("email"))
 def register(request, slug):
     """The form on the talk page posts here; success redirects, so reloading never posts twice."""
+    if request.method != "POST":
+        # A form with errors is shown at this address, so a reload, the history or the language
+        # switch comes back here with a GET: the form is on the talk page.
+        return redirect(_visible_event(request, slug).get_absolute_url() + "#register")
     event = _talk_to_register(request, slug)
     questions = event.questions.all() if event.asks_questions else ()
     form = RegistrationForm(request.POST, questions=questions, event=event)

@@ -241,8 +241,48 @@ def test_honeypot_submission_changes_nothing(event, client):
     assert not Registration.objects.exists()
 
 
-def test_register_needs_post(event, client):
-    assert client.get(register_url(event)).status_code == 405
+def test_the_address_of_the_error_page_opened_again_leads_to_the_form_on_the_talk_page(event, client):
+    client.post(register_url(event), form_data(email="nope"))
+
+    # A reload, the history, a bookmark: the same address, by GET (or HEAD).
+    for response in (client.get(register_url(event)), client.head(register_url(event))):
+        assert response.status_code == 302
+        assert response["Location"] == f"{event.get_absolute_url()}#register"
+    page = client.get(register_url(event), follow=True)
+    assert page.status_code == 200
+    assert 'id="register"' in page.content.decode()
+    assert not Registration.objects.exists()
+
+
+def test_opening_the_register_address_is_no_sign_up_for_the_rate_limit(event, client, settings):
+    settings.REGISTRATION_RATE_LIMIT = "1/h"
+
+    for _ in range(3):
+        client.get(register_url(event))
+
+    assert client.post(register_url(event), form_data()).status_code == 302
+    assert Registration.objects.count() == 1
+
+
+def test_switching_language_on_the_error_page_ends_on_the_talk_page_in_that_language(event, client):
+    page = client.post(register_url(event), form_data(email="nope"))
+    assert f'name="next" value="{register_url(event)}"' in page.content.decode()
+
+    response = client.post(
+        "/language/", {"language": "es", "next": register_url(event)}, HTTP_ORIGIN="http://testserver", follow=True
+    )
+
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == f"{event.get_absolute_url()}#register"
+    assert '<html lang="es">' in response.content.decode()
+    assert "Inscripción" in text(response)
+
+
+def test_opening_the_register_address_of_an_unknown_or_draft_talk_is_404(make_event, client):
+    draft = make_event(status=Event.Status.DRAFT)
+
+    assert client.get("/events/no-such-talk/register/").status_code == 404
+    assert client.get(register_url(draft)).status_code == 404
 
 
 def test_register_needs_csrf_token(event):
