@@ -1,18 +1,16 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from registrations.forms import RegistrationForm
-from registrations.models import Registration, validate_single_line
+from registrations.forms import RegistrationForm, SingleLineField
+from registrations.models import Registration
 
 
 class WalkInForm(forms.Form):
     """Someone at the door who is not registered: registered and checked in in one step."""
 
-    name = forms.CharField(label=_("Name"), max_length=200, validators=[validate_single_line])
+    name = SingleLineField(label=_("Name"), max_length=200)
     email = forms.EmailField(label=_("Email"), max_length=254)
-    affiliation = forms.CharField(
-        label=_("Affiliation"), max_length=200, required=False, validators=[validate_single_line]
-    )
+    affiliation = SingleLineField(label=_("Affiliation"), max_length=200, required=False)
     position = forms.ChoiceField(
         label=_("Position"), choices=[("", _("Not given")), *Registration.Position.choices], required=False
     )

@@ -2,6 +2,7 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Question
@@ -11,6 +12,18 @@ from .models import Answer, Registration, validate_single_line
 SHORT_ANSWER_LENGTH = 300
 LONG_ANSWER_LENGTH = 2000
 QUESTION_PREFIX = "question_"
+
+
+class SingleLineField(forms.CharField):
+    """A line of text held to `validate_single_line`, which refuses the null character with the rest.
+
+    Without Django's own null-character check: a name with one would get two messages at once.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        others = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+        self.validators = [validate_single_line, *others]
 
 
 def question_field(question: Question) -> forms.Field:
@@ -23,7 +36,7 @@ def question_field(question: Question) -> forms.Field:
     }
     kind = question.kind
     if kind == Question.Kind.SHORT_TEXT:
-        return forms.CharField(max_length=SHORT_ANSWER_LENGTH, validators=[validate_single_line], **common)
+        return SingleLineField(max_length=SHORT_ANSWER_LENGTH, **common)
     if kind == Question.Kind.LONG_TEXT:
         return forms.CharField(
             max_length=LONG_ANSWER_LENGTH, widget=forms.Textarea(attrs={"rows": 3, "cols": 40}), **common
@@ -57,10 +70,9 @@ def attendance_field(event) -> forms.ChoiceField:
 
 
 class RegistrationForm(forms.Form):
-    name = forms.CharField(
+    name = SingleLineField(
         label=_("Name"),
         max_length=200,
-        validators=[validate_single_line],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
@@ -69,11 +81,10 @@ class RegistrationForm(forms.Form):
         help_text=_("Your confirmation and the link to cancel are sent here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    affiliation = forms.CharField(
+    affiliation = SingleLineField(
         label=_("Affiliation"),
         max_length=200,
         required=False,
-        validators=[validate_single_line],
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
     position = forms.ChoiceField(

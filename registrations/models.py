@@ -33,6 +33,10 @@ FREE_SEAT_LINK_SALT = "registrations.free_seat"
 
 # Line and paragraph separators break headers and CSV rows just like CR/LF.
 _MULTI_LINE_CATEGORIES = {"Cc", "Zl", "Zp"}
+# The explicit embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): one at the start of a
+# name turns the text after it around on every page and in every message that shows the name. The
+# marks U+200E and U+200F stay allowed: right-to-left names written correctly use them.
+_DIRECTION_CONTROLS = frozenset(map(chr, (*range(0x202A, 0x202F), *range(0x2066, 0x206A))))
 
 
 def new_key():
@@ -40,8 +44,8 @@ def new_key():
 
 
 def validate_single_line(value: str) -> None:
-    """Names end up in email headers, invites and CSV rows: one line of printable text only."""
-    if any(unicodedata.category(char) in _MULTI_LINE_CATEGORIES for char in value):
+    """Names end up in email headers, invites, CSV rows and pages: one line of text, no direction overrides."""
+    if any(unicodedata.category(char) in _MULTI_LINE_CATEGORIES or char in _DIRECTION_CONTROLS for char in value):
         raise ValidationError(
             _("Please write this on one line, without line breaks or control characters."), code="control_characters"
         )

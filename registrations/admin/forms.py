@@ -13,14 +13,16 @@ from events.when import SHORT, talk_when
 from seminar_site.addresses import ascii_address
 
 from .. import services
-from ..forms import RegistrationForm
-from ..models import Registration, validate_single_line
+from ..forms import RegistrationForm, SingleLineField
+from ..models import Registration
 
 
 class RegistrationAdminForm(forms.ModelForm):
     class Meta:
         model = Registration
         fields = ["name", "email", "affiliation", "position"]
+        # One message for a null character too, as on the public form.
+        field_classes = {"name": SingleLineField, "affiliation": SingleLineField}
 
     def clean_email(self):
         # As the services store an address (seminar_site/addresses.py): one mailbox, one spelling.
@@ -55,7 +57,7 @@ class RegistrationAddForm(forms.ModelForm):
         ),
     )
     # Declared, not generated: the validator must see line breaks before clean_name folds whitespace.
-    name = forms.CharField(label=_("Name"), max_length=200, validators=[validate_single_line])
+    name = SingleLineField(label=_("Name"), max_length=200)
     email = forms.EmailField(label=_("Email"), max_length=254, help_text=_("The confirmation email is sent here."))
     position = forms.ChoiceField(
         label=_("Position"), choices=[("", _("Not given")), *Registration.Position.choices], required=False
@@ -67,6 +69,7 @@ class RegistrationAddForm(forms.ModelForm):
     class Meta:
         model = Registration
         fields = ["event", "attendance", "name", "email", "affiliation", "position"]
+        field_classes = {"affiliation": SingleLineField}
 
     clean_name = RegistrationForm.clean_name
     clean_email = RegistrationForm.clean_email

@@ -227,12 +227,12 @@ def test_walk_in_form_over_capacity_only_when_ticked(client, make_event, sign_up
     assert Registration.objects.get(email="wal@example.edu").checked_in_at is not None
 
 
-def test_walk_in_form_refuses_line_breaks(client, event, dora):
+@pytest.mark.parametrize("name", ["A\r\nBcc: x@example.com", "\u202eA", "A\x00"])
+def test_walk_in_form_refuses_line_breaks_and_direction_controls(client, event, dora, name):
     client.force_login(dora)
-    response = client.post(
-        reverse("checkin:walk_in", args=[event.pk]), {"name": "A\r\nBcc: x@example.com", "email": "a@example.edu"}
-    )
+    response = client.post(reverse("checkin:walk_in", args=[event.pk]), {"name": name, "email": "a@example.edu"})
     assert response.status_code == 400
+    assert "Please write this on one line" in response.content.decode()
     assert not Registration.objects.filter(email="a@example.edu").exists()
 
 

@@ -32,14 +32,39 @@ def test_names_in_any_script_are_accepted_as_typed(name):
     assert form.cleaned_data["name"] == name
 
 
+ONE_LINE = "Please write this on one line, without line breaks or control characters."
+
+
 @pytest.mark.parametrize(
-    "name", ["Ana\r\nBcc: victim@example.com", "Ana\nLópez", "Ana\x00", "Ana\tLópez", "Ana\u2028B"]
+    "name",
+    ["Ana\r\nBcc: victim@example.com", "Ana\nLópez", "Ana\x00", "Ana\x00López", "Ana\tLópez", "Ana\u2028B"],
 )
-def test_line_breaks_and_control_characters_in_name_are_refused(name):
+def test_line_breaks_and_control_characters_in_name_are_refused_with_one_message(name):
     form = RegistrationForm(valid_data(name=name))
 
     assert not form.is_valid()
-    assert "Please write this on one line, without line breaks or control characters." in form.errors["name"]
+    assert form.errors["name"] == [ONE_LINE]
+
+
+# Embeddings, overrides and isolates: each would turn the text around it on the pages that show the name.
+DIRECTION_CONTROLS = [chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
+
+
+@pytest.mark.parametrize("field", ["name", "affiliation"])
+@pytest.mark.parametrize("control", DIRECTION_CONTROLS)
+def test_direction_controls_are_refused_with_the_one_line_message(field, control):
+    form = RegistrationForm(valid_data(**{field: f"{control}Zoë O'Brien"}))
+
+    assert not form.is_valid()
+    assert form.errors[field] == [ONE_LINE]
+
+
+@pytest.mark.parametrize("name", ["\u200fדוד כהן", "محمد الأحمد\u200f", "Zoë\u200e (זואי)"])
+def test_right_to_left_and_left_to_right_marks_are_accepted(name):
+    form = RegistrationForm(valid_data(name=name))
+
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["name"] == name
 
 
 @pytest.mark.parametrize("name", ["   ", "\u200b", "\ufeff \u200b", "\u200d\u2060"])
@@ -193,6 +218,9 @@ def test_a_forged_answer_outside_the_choices_is_refused(questions, index, forged
 def test_short_answers_are_one_line_and_bounded(questions):
     form = RegistrationForm(valid_answers(questions) | {f"question_{questions[0].pk}": "a\r\nb"}, questions=questions)
     assert "one line" in form.errors[f"question_{questions[0].pk}"][0]
+
+    form = RegistrationForm(valid_answers(questions) | {f"question_{questions[0].pk}": "\u202eb"}, questions=questions)
+    assert form.errors[f"question_{questions[0].pk}"] == [ONE_LINE]
 
     form = RegistrationForm(valid_answers(questions) | {f"question_{questions[0].pk}": "x" * 301}, questions=questions)
     assert "at most 300 characters" in form.errors[f"question_{questions[0].pk}"][0]

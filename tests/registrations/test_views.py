@@ -394,6 +394,16 @@ def test_line_break_in_name_is_a_clear_error(event, client):
     assert not Registration.objects.exists()
 
 
+def test_a_name_that_would_turn_the_page_around_is_refused_with_one_clear_message(event, client):
+    for name in ("\u202eAna López", "Ana\x00López"):
+        response = client.post(register_url(event), form_data(name=name))
+
+        assert response.status_code == 400
+        assert text(response).count("Please write this on one line, without line breaks or control characters.") == 2
+        assert "Null characters are not allowed." not in text(response)
+    assert not Registration.objects.exists()
+
+
 # The registrant's own page
 
 

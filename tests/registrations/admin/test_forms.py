@@ -66,6 +66,26 @@ def test_editing_a_registration_refuses_line_breaks(admin_client, event, sign_up
     assert (registration.name, registration.affiliation) == ("Bob", "UT")
 
 
+@pytest.mark.parametrize("field", ["name", "affiliation"])
+@pytest.mark.parametrize("value", ["\u202eBob", "Bob\u2066x\u2069", "Bob\x00"])
+def test_editing_a_registration_refuses_direction_controls_and_null_characters_with_one_message(
+    admin_client, event, sign_up, field, value
+):
+    registration = sign_up(event, name="Bob", email="bob@ut.edu", affiliation="UT")
+    data = {"name": "Bob", "email": "bob@ut.edu", "affiliation": "UT", "position": ""}
+    data |= {"log-TOTAL_FORMS": "0", "log-INITIAL_FORMS": "0", "log-MIN_NUM_FORMS": "0", "log-MAX_NUM_FORMS": "0"}
+    data[field] = value
+
+    response = admin_client.post(f"{REGISTRATIONS}{registration.pk}/change/", data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field] == [
+        "Please write this on one line, without line breaks or control characters."
+    ]
+    registration.refresh_from_db()
+    assert (registration.name, registration.affiliation) == ("Bob", "UT")
+
+
 # Adding a registration from the admin (through services.register)
 
 

@@ -249,6 +249,17 @@ def test_register_rejects_invalid_fields_without_changes(event):
     assert seats_taken(event) == 0
 
 
+@pytest.mark.parametrize(("name", "affiliation"), [("\u202eAna", ""), ("Ana", "UT\u2067 Austin\u2069")])
+def test_register_refuses_direction_controls_whoever_calls_it(event, name, affiliation):
+    # The admin, the door and any script reach the model's validator through the service.
+    with pytest.raises(RegistrationError) as refused:
+        services.register(event=event, name=name, email="ana@ut.edu", affiliation=affiliation)
+
+    assert refused.value.code == "invalid"
+    assert "without line breaks or control characters" in refused.value.message
+    assert not Registration.objects.exists()
+
+
 def test_register_accepts_plus_addresses_and_unicode_domains(event):
     result = services.register(event=event, name="王小明", email="ana+seminar@bücher.example")
 
