@@ -420,6 +420,25 @@ def test_manage_page_is_private_and_not_cached(event, sign_up, client):
     assert "Thank you" not in text(response)
 
 
+def test_the_confirmation_email_is_announced_right_after_registering_only(event, client):
+    response = client.post(register_url(event), form_data(email="zoe@example.edu"), follow=True)
+    assert "A confirmation email is on its way to zoe@example.edu." in text(response)
+
+    # Weeks later, from the link in the email: nothing is on its way any more.
+    later = client.get(Registration.objects.get().get_absolute_url())
+
+    assert "Your seat is confirmed" in text(later)
+    assert "Ana López is registered." in visible_text(later)
+    assert "on its way" not in text(later)
+
+
+def test_a_name_ending_in_a_period_gets_no_second_one(event, client):
+    response = client.post(register_url(event), form_data(name="Zoë O'Brien, Jr."), follow=True)
+
+    assert "Zoë O&#x27;Brien, Jr. is registered." in text(response)
+    assert ".." not in visible_text(response)
+
+
 @pytest.mark.parametrize(
     "mangle",
     [
