@@ -23,7 +23,14 @@ from seminar_site.statements import Parameter, PreparedGet
 
 from . import invites, services, tickets
 from .forms import LostLinkForm, RegistrationForm
-from .models import FREE_SEAT_LINK_SALT, INVITE_LINK_SALT, KEEP_SEAT_LINK_SALT, Registration, RegistrationLog
+from .models import (
+    FREE_SEAT_LINK_SALT,
+    INVITE_LINK_SALT,
+    KEEP_SEAT_LINK_SALT,
+    MANAGE_LINK_SALT,
+    Registration,
+    RegistrationLog,
+)
 
 
 def _visible_event(request, slug):
@@ -31,11 +38,16 @@ def _visible_event(request, slug):
     return get_object_or_404(Event.objects.visible_to(request.user).select_related("series", "venue"), slug=slug)
 
 
-def _registration_from_token(token):
+def _registration_from_link(token, salt=MANAGE_LINK_SALT):
     try:
-        return Registration.objects.select_related("event__series", "event__venue").from_token(token)
+        return Registration.objects.select_related("event__series", "event__venue").from_token(token, salt=salt)
     except Registration.DoesNotExist:
-        raise Http404("No registration matches this link.") from None
+        return None
+
+
+def _link_invalid(request):
+    # Altered, cut short, or of an erased registration: nothing to say about anyone.
+    return render(request, "registrations/link_invalid.html", status=404)
 
 
 def _talks_to_register():
@@ -152,7 +164,9 @@ def _hold_context(registration, now) -> dict:
 @require_GET
 def manage(request, token):
     """The registrant's own page, reached only through the signed link."""
-    registration = _registration_from_token(token)
+    registration = _registration_from_link(token)
+    if registration is None:
+        return _link_invalid(request)
     now = timezone.now()
     return render(
         request,
@@ -168,18 +182,6 @@ def manage(request, token):
             "now": now,
         },
     )
-
-
-def _registration_from_link(token, salt):
-    try:
-        return Registration.objects.select_related("event__series", "event__venue").from_token(token, salt=salt)
-    except Registration.DoesNotExist:
-        return None
-
-
-def _link_invalid(request):
-    # Altered, cut short, or of an erased registration: nothing to say about anyone.
-    return render(request, "registrations/link_invalid.html", status=404)
 
 
 @never_cache
@@ -255,7 +257,9 @@ def free_seat(request, token):
 @require_GET
 def ticket_png(request, token):
     """The QR code of the registrant's check-in link, for their own page (reached with the manage token)."""
-    registration = _registration_from_token(token)
+    registration = _registration_from_link(token)
+    if registration is None:
+        raise Http404("No registration matches this link.")  # an image: no page to show
     if not registration.has_ticket:
         raise Http404("Only a confirmed seat in the room has a ticket.")
     response = HttpResponse(tickets.qr_png(registration.checkin_url), content_type="image/png")
@@ -291,7 +295,9 @@ def invite_ics(request, token):
 @rate_limit("switch-attendance", rate="EMAIL_RATE_LIMIT", key=by_ip_and("token"))
 def switch_attendance(request, token):
     """The one-click switch between in person and online on the registrant's page."""
-    registration = _registration_from_token(token)
+    registration = _registration_from_link(token)
+    if registration is None:
+        return _link_invalid(request)
     attendance = request.POST.get("attendance", "")
     if attendance not in Registration.Attendance.values:
         messages.error(request, _("Please choose in person or online."))
@@ -314,7 +320,9 @@ def switch_attendance(request, token):
 @require_http_methods(["GET", "POST"])
 def cancel(request, token):
     """GET asks for confirmation, POST cancels (or leaves the waiting list)."""
-    registration = _registration_from_token(token)
+    registration = _registration_from_link(token)
+    if registration is None:
+        return _link_invalid(request)
     if request.method == "POST":
         was_waitlisted = registration.status == Registration.Status.WAITLISTED
         try:

@@ -450,23 +450,36 @@ def test_a_name_ending_in_a_period_gets_no_second_one(event, client):
         lambda token: "a" * 5000,
     ],
 )
-def test_tampered_token_is_404(event, sign_up, client, mangle):
+def test_tampered_token_says_the_link_does_not_work(event, sign_up, client, mangle):
     registration = sign_up(event)
     token = mangle(registration.token)
 
-    assert client.get(f"/r/{token}/").status_code == 404
-    assert client.get(f"/r/{token}/cancel/").status_code == 404
-    assert client.post(f"/r/{token}/cancel/").status_code == 404
+    for response in (
+        client.get(f"/r/{token}/"),
+        client.get(f"/r/{token}/cancel/"),
+        client.post(f"/r/{token}/cancel/"),
+        client.post(f"/r/{token}/attendance/", {"attendance": "online"}),
+    ):
+        assert response.status_code == 404
+        assert "This link does not work" in text(response)
+        assert "Get the links to my registrations again" in text(response)
+        assert "The talk may have been moved" not in text(response)
+    # Files: a plain 404.
+    assert client.get(f"/r/{token}/ticket.png").status_code == 404
+    assert client.get(f"/calendar/{mangle(registration.invite_token)}/invite.ics").status_code == 404
     registration.refresh_from_db()
     assert registration.status == Registration.Status.CONFIRMED
 
 
-def test_token_of_a_deleted_registration_is_404(event, sign_up, client):
+def test_token_of_a_deleted_registration_says_the_link_does_not_work(event, sign_up, client):
     registration = sign_up(event)
     token = registration.token
     Registration.objects.filter(pk=registration.pk).delete()
 
-    assert client.get(f"/r/{token}/").status_code == 404
+    response = client.get(f"/r/{token}/")
+
+    assert response.status_code == 404
+    assert "This link does not work" in text(response)
 
 
 def test_cancel_asks_for_confirmation_then_cancels_and_promotes(make_event, sign_up, client):
