@@ -1,4 +1,4 @@
-"""The past talks' page in a browser: its search form, wide and narrow."""
+"""The past talks' page in a browser: its search form and its list of talks, wide and narrow."""
 
 import pytest
 from django.core.management import call_command
@@ -34,3 +34,25 @@ def test_the_search_fields_stand_in_one_row_on_a_wide_screen_and_stack_on_a_phon
     words, series, year = boxes(narrow)
     assert words["y"] < series["y"] < year["y"]
     assert abs(words["x"] - series["x"]) < 2 and abs(series["x"] - year["x"]) < 2
+
+
+def test_a_talk_s_date_on_a_phone_is_as_tall_as_its_text(new_page, make_event):
+    # The list in a column: the date's 4rem basis of the wide row must not become its height.
+    make_event(title="Reliable Uncertainty")
+
+    narrow = new_page(viewport={"width": 390, "height": 800})
+    narrow.goto("/")
+    date = narrow.locator(".event-item__date").first
+    # From the top of "DEC" to the bottom of "21", however the line boxes fall.
+    text_height = date.evaluate(
+        """element => {
+            const boxes = [...element.children].map(child => child.getBoundingClientRect());
+            return Math.max(...boxes.map(box => box.bottom)) - Math.min(...boxes.map(box => box.top));
+        }"""
+    )
+
+    box = date.bounding_box()
+    assert box["height"] - text_height < 4
+    # And the talk's text follows right under it (the column's 0.25rem gap).
+    body = narrow.locator(".event-item__body").first.bounding_box()
+    assert body["y"] - (box["y"] + box["height"]) < 8
