@@ -361,6 +361,18 @@ class Registration(models.Model):
     def manage_url(self):
         return settings.SITE_URL + self.get_absolute_url()
 
+    def someone_waits(self) -> bool:
+        """Whether anyone else is on this talk's waiting list for this way of attending: the one a freed place goes to.
+
+        One query; what the registrant's pages say about their place once given up depends on it.
+        """
+        return (
+            Registration.objects.waitlisted()
+            .filter(event_id=self.event_id, attendance=self.attendance)
+            .exclude(pk=self.pk)
+            .exists()
+        )
+
     def waitlist_position(self):
         """1-based place on the waiting list, derived from order of arrival."""
         if self.status != self.Status.WAITLISTED:

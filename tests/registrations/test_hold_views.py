@@ -157,6 +157,34 @@ def test_free_my_seat_asks_then_frees_once(client, make_event):
     assert client.get(url.removesuffix("free/")).status_code == 404
 
 
+def test_free_my_seat_speaks_of_the_waiting_list_only_when_someone_waits(client, make_event):
+    event = make_event(capacity=1)
+    seated = services.register(event=event, name="Ana", email="ana@example.edu").registration
+    url = path_of(seated.free_seat_url)
+
+    alone = page_text(client.get(url))
+    services.register(event=event, name="Bo", email="bo@example.edu")
+    waited_for = page_text(client.get(url))
+
+    assert "Your registration is cancelled and your seat becomes free for someone else." in alone
+    assert "waiting list" not in alone
+    assert "your seat goes to the next person on the waiting list." in waited_for
+
+
+def test_a_held_seat_speaks_of_the_waiting_list_only_when_someone_waits(client, make_event):
+    event = make_event(capacity=2)
+    registration = held(event)
+
+    alone = page_text(client.get(registration.get_absolute_url()))
+    services.register(event=event, name="Ana", email="ana@example.edu")
+    services.register(event=event, name="Bo", email="bo@example.edu")  # waits
+    waited_for = page_text(client.get(registration.get_absolute_url()))
+
+    assert "If you don't by then, it becomes free for someone else." in alone
+    assert "waiting list" not in alone
+    assert "If you don't by then, it goes to the next person on the waiting list." in waited_for
+
+
 def test_a_waiting_list_place_to_confirm_shows_on_the_registrants_page(client, make_event):
     event = make_event(capacity=1)
     services.register(event=event, name="Ana", email="ana@example.edu")
@@ -192,3 +220,15 @@ def test_the_registrants_page_of_an_offer_says_until_when(client, make_event):
     by = deadline_text(event, waiting.hold_until, now=timezone.now())
     assert f"A seat is free for you: take it by {by}" in text
     assert "Attend online instead" not in text
+    # Nobody else waits: the seat would not be offered to anyone.
+    assert "If you don't by then, the seat becomes free for someone else." in text
+    assert "The seat offered to you becomes free for someone else." in page_text(
+        client.get(path_of(waiting.free_seat_url))
+    )
+    services.register(event=event, name="Cy", email="cy@example.edu")
+    assert "the seat is offered to the next person on the waiting list." in page_text(
+        client.get(waiting.get_absolute_url())
+    )
+    assert "The seat offered to you goes to the next person on the waiting list." in page_text(
+        client.get(path_of(waiting.free_seat_url))
+    )

@@ -505,6 +505,24 @@ def test_cancel_asks_for_confirmation_then_cancels_and_promotes(make_event, sign
     assert waiting.status == Registration.Status.CONFIRMED
 
 
+def test_the_cancel_page_speaks_of_the_waiting_list_only_when_someone_waits(make_event, sign_up, client):
+    event = make_event(capacity=2, attendance_mode="hybrid", stream_url="https://utexas.zoom.us/j/1", online_capacity=1)
+    registration = sign_up(event)
+    cancel_url = reverse("registrations:cancel", kwargs={"token": registration.token})
+    # Someone waits online: not for this seat in the room.
+    sign_up(event, attendance="online")
+    sign_up(event, attendance="online")
+
+    alone = visible_text(client.get(cancel_url))
+    sign_up(event)
+    sign_up(event)  # the room is full now: this one waits
+    waited_for = visible_text(client.get(cancel_url))
+
+    assert "Your seat becomes free for someone else." in alone
+    assert "waiting list" not in alone
+    assert "Your seat goes to the next person on the waiting list." in waited_for
+
+
 def test_leave_the_waiting_list(make_event, sign_up, client):
     event = make_event(capacity=1)
     sign_up(event)
@@ -652,6 +670,19 @@ def test_joining_the_waiting_list_counts_it_only_when_it_has_a_limit(
     assert Registration.objects.get(email="new@example.edu").status == Registration.Status.WAITLISTED
 
 
+@pytest.mark.parametrize("waiting", [0, 20])
+def test_cancel_page_query_count_is_constant(make_event, sign_up, client, django_assert_num_queries, waiting):
+    event = make_event(capacity=1)
+    registration = sign_up(event)
+    for _ in range(waiting):
+        sign_up(event)
+
+    with django_assert_num_queries(CANCEL_PAGE_QUERIES):
+        response = client.get(reverse("registrations:cancel", kwargs={"token": registration.token}))
+
+    assert response.status_code == 200
+
+
 # Talk page: the event with series and venue, its speakers, its questions, the panel's waiting-list count,
 # its materials.
 TALK_PAGE_QUERIES = 5
@@ -662,6 +693,8 @@ TALK_PAGE_QUERIES = 5
 # answers that), history entry, outbox row, the seat taken last (one conditional UPDATE, the
 # talk's row lock), the talk page's new token in the database cache (one upsert), release.
 REGISTER_POST_QUERIES = 3 * 1 + 1 + 7
+# The registration with its talk; whether anyone waits for the seat given up (what the page says of it).
+CANCEL_PAGE_QUERIES = 2
 
 
 # Lost your link?
@@ -977,6 +1010,18 @@ def test_someone_waiting_for_the_room_switches_online_from_their_page(hybrid_tal
     assert "Your online place is confirmed" in text(response)
     # The room is still full: no way back yet.
     assert "Take a seat in the room" not in text(response)
+
+
+def test_the_offer_to_attend_online_speaks_of_the_next_person_only_when_someone_waits(hybrid_talk, sign_up, client):
+    registration = sign_up(hybrid_talk)
+
+    alone = visible_text(client.get(registration.get_absolute_url()))
+    sign_up(hybrid_talk)  # waits for the room
+    waited_for = visible_text(client.get(registration.get_absolute_url()))
+
+    assert "Attend online instead?" in alone and "Your seat becomes free for someone else." in alone
+    assert "waiting" not in alone
+    assert "Your seat goes to the next person waiting for one." in waited_for
 
 
 def test_a_forged_switch_changes_nothing(hybrid_talk, sign_up, client):
