@@ -23,8 +23,12 @@ def once_key(mailing: Mailing) -> str:
     return f"mailing:{mailing.pk}"
 
 
-def render(mailing: Mailing, registration: Registration) -> dict:
-    """Subject, text and HTML of `mailing` as `registration` gets it (their name, their own link)."""
+def render(mailing: Mailing, registration: Registration, *, own_link: bool = True) -> dict:
+    """Subject, text and HTML of `mailing` as `registration` gets it (their name, their own link).
+
+    Without `own_link` a placeholder stands for the link: the organizer's test copy may be forwarded,
+    and the link would let anyone cancel that person's seat.
+    """
     event = mailing.event
     context = {
         "mailing": mailing,
@@ -33,7 +37,8 @@ def render(mailing: Mailing, registration: Registration) -> dict:
         "series": event.series,
         "when": talk_when(event),
         "event_url": settings.SITE_URL + event.get_absolute_url(),
-        "manage_url": registration.manage_url,
+        "own_link": own_link,
+        "manage_url": registration.manage_url if own_link else _("(each recipient's own link)"),
         "site_url": settings.SITE_URL,
     }
     return {
@@ -46,7 +51,7 @@ def render(mailing: Mailing, registration: Registration) -> dict:
 def _message(mailing: Mailing, registration: Registration, *, to: str, test: bool = False):
     # In the registrant's language (the organizer's own text stays as written).
     with in_language(registration.language):
-        parts = render(mailing, registration)
+        parts = render(mailing, registration, own_link=not test)
         prefix = _("[Test] ") if test else ""
     series = mailing.event.series
     return compose(

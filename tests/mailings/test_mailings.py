@@ -124,7 +124,7 @@ def test_someone_who_cancels_after_the_send_gets_nothing(talk, admin_user, djang
 def test_compose_from_the_talk_preview_test_and_send(
     admin_client, admin_user, talk, django_capture_on_commit_callbacks
 ):
-    event, _people = talk
+    event, people = talk
     admin_user.email = "organizer@example.edu"
     admin_user.save()
     compose = admin_client.get(reverse("mailings:compose", args=[event.pk]))
@@ -149,6 +149,10 @@ def test_compose_from_the_talk_preview_test_and_send(
     assert recipients_of_sent_mail() == ["organizer@example.edu"]
     assert sent()[0]["Subject"] == "[Test] Room change"
     assert "Ana López" in text_body(sent()[0])
+    # Not Ana's own link, which would let whoever the test is forwarded to cancel her seat.
+    ana = people["ana"]
+    assert ana.manage_url not in text_body(sent()[0]) and ana.token not in str(sent()[0])
+    assert "(each recipient's own link)" in text_body(sent()[0])
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
