@@ -68,8 +68,14 @@ def manage(request, pk):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "rotate":
+            had_one = DoorScreen.objects.filter(series=series).exists()
             services.rotate_screen_link(series=series, actor=request.user)
-            messages.success(request, _("The screen has a new link; the previous one no longer works."))
+            messages.success(
+                request,
+                _("The screen has a new link; the previous one no longer works.")
+                if had_one
+                else _("The screen has its link: open it on the screen by the door."),
+            )
         elif action == "off":
             services.switch_off_screen(series=series)
             messages.success(request, _("The screen link is switched off."))

@@ -48,6 +48,8 @@ class SentOnceAdmin(ScopedAdminMixin, admin.ModelAdmin):
     audience_choices: list[tuple[str, str]] = []
     emails = None
     list_filter = [("sent_at", admin.EmptyFieldListFilter), "event"]
+    # Its absolute URL is this admin page: "View on site" would only reload it.
+    view_on_site = False
     list_select_related = ["event", "created_by"]
     readonly_fields = ["created_by", "created_at", "sent_by", "sent_at", "recipient_count", "delivery"]
 

@@ -518,7 +518,7 @@ def test_once_the_talk_is_over_the_door_page_says_who_came_and_changes_nothing(c
     page = " ".join(door_page(client, event).content.decode().split())
 
     assert "This talk is over: the door is closed. The list shows who came." in page
-    assert "1 of 2 here" in page and "Did not come" in page and "Here since" in page
+    assert "1 of 2 came" in page and "Did not come" in page and "Here since" in page
     # No button that would only be refused: no check-in, no undo, no walk-in; marking no-shows stays.
     assert reverse("checkin:check_in", args=[event.pk, missed.pk]) not in page
     assert reverse("checkin:undo", args=[event.pk, came.pk]) not in page

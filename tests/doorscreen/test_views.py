@@ -123,10 +123,11 @@ def test_organizers_make_rotate_and_switch_off_their_screen_link(client, series)
     client.force_login(organizer)
     url = reverse("doorscreen:manage", args=[series.pk])
     assert "no screen link yet" in client.get(url).content.decode()
-    client.post(url, {"action": "rotate"})
+    made = client.post(url, {"action": "rotate"}, follow=True).content.decode()
     first = DoorScreen.objects.get(series=series)
-    assert first.url in client.get(url).content.decode()
-    client.post(url, {"action": "rotate"})
+    assert first.url in made and "The screen has its link" in made and "previous one" not in made
+    renewed = client.post(url, {"action": "rotate"}, follow=True).content.decode()
+    assert "The screen has a new link; the previous one no longer works." in renewed
     second = DoorScreen.objects.get(series=series)
     assert second.key != first.key and second.changed_by == organizer
     client.post(url, {"action": "off"})

@@ -272,3 +272,4 @@ def test_a_new_message_opens_on_its_preview_and_once_sent_names_its_audience(
         services.send_mailing(mailing=mailing, actor=admin_user)
     history = admin_client.get(reverse("admin:mailings_mailing_change", args=[mailing.pk])).content.decode()
     assert "Confirmed, Waiting list" in history and '["confirmed"' not in history
+    assert "View on site" not in history  # it would only reload this page
