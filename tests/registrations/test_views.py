@@ -859,7 +859,8 @@ def test_errors_are_summarized_with_links_to_their_fields(lunch_talk, client):
     links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary.group())
     assert links == [
         ("id_email", "Email: Enter a valid email address."),
-        (f"id_question_{session.pk}_0", "Which session?: Please answer this question."),
+        # A label that ends with its own question mark takes no colon after it.
+        (f"id_question_{session.pk}_0", "Which session? Please answer this question."),
         ("id_consent", "Privacy notice: Please agree to the privacy notice so we can keep your registration."),
     ]
     # Each field names its own error for screen readers.
