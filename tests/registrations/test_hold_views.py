@@ -110,7 +110,7 @@ def test_a_late_press_says_the_seat_went_to_the_next_person(client, make_event):
     response = client.post(url, follow=True)
 
     text = page_text(response)
-    assert "It was not confirmed in time, so the place went to the next person waiting." in text
+    assert "It was not confirmed in time, so the place was released." in text
     assert "register again" in text
     assert Registration.objects.get(pk=registration.pk).status == Status.CANCELLED
     manage = page_text(client.get(registration.get_absolute_url()))
