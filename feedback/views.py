@@ -1,11 +1,11 @@
 """The page the feedback email links to: it shows the form and records nothing until the form is sent."""
 
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from registrations.models import Registration
+from registrations.views import link_invalid
 
 from . import services
 from .forms import FeedbackForm
@@ -26,13 +26,13 @@ def _refused(request, event, error: services.FeedbackError):
     return _private(render(request, "feedback/closed.html", {"event": event, "error": error}, status=status))
 
 
-def _registration(token) -> Registration:
+def _registration(token) -> Registration | None:
     try:
         return Registration.objects.select_related("event__series", "event__venue").from_token(
             token, salt=ANSWER_LINK_SALT
         )
     except Registration.DoesNotExist:
-        raise Http404("No registration matches this link.") from None
+        return None
 
 
 @never_cache
@@ -40,6 +40,8 @@ def _registration(token) -> Registration:
 def answer(request, token):
     """GET shows the form (a rating from the email's link preselected); POST records or replaces the answer."""
     registration = _registration(token)
+    if registration is None:
+        return _private(link_invalid(request))
     event = registration.event
     try:
         services.check_may_answer(registration=registration)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from events.models import Event
 from registrations.models import Registration
+from registrations.views import link_invalid
 from speaker_edits.services import SpeakerEditError, invitation_from_token
 
 from . import services
@@ -67,21 +68,21 @@ def file(request, key, filename):
     return _file_response(request, material, public=material.is_public and not request.user.is_authenticated)
 
 
-def _registration(token) -> Registration:
+def _registration(token) -> Registration | None:
     try:
         return Registration.objects.select_related("event__series", "event__venue").from_token(
             token, salt=REGISTRANT_LINK_SALT
         )
     except Registration.DoesNotExist:
-        raise Http404("No registration matches this link.") from None
+        return None
 
 
 @require_safe
 def registrant_file(request, token, key, filename):
     """A file for registrants, through a registrant's own link (never another talk's)."""
     registration = _registration(token)
-    if registration.status == Registration.Status.CANCELLED:
-        raise Http404("This registration was cancelled.")
+    if registration is None or registration.status == Registration.Status.CANCELLED:
+        raise Http404("No registration matches this link, or it was cancelled.")
     material = get_object_or_404(Material.objects.for_registration(registration).files(), key=key)
     return _file_response(request, material, public=False)
 
@@ -91,6 +92,8 @@ def registrant_file(request, token, key, filename):
 def registrant(request, token):
     """A registrant's page of their talk's materials: public ones and those for registrants."""
     registration = _registration(token)
+    if registration is None:
+        return link_invalid(request)
     event = registration.event
     cancelled = registration.status == Registration.Status.CANCELLED
     materials = (

@@ -45,8 +45,11 @@ def _registration_from_link(token, salt=MANAGE_LINK_SALT):
         return None
 
 
-def _link_invalid(request):
-    # Altered, cut short, or of an erased registration: nothing to say about anyone.
+def link_invalid(request):
+    """The page for a registrant's link that was altered, cut short, or is of an erased registration (404).
+
+    It says nothing about anyone, and leads to the page that sends a person their links again.
+    """
     return render(request, "registrations/link_invalid.html", status=404)
 
 
@@ -166,7 +169,7 @@ def manage(request, token):
     """The registrant's own page, reached only through the signed link."""
     registration = _registration_from_link(token)
     if registration is None:
-        return _link_invalid(request)
+        return link_invalid(request)
     now = timezone.now()
     return render(
         request,
@@ -194,7 +197,7 @@ def keep_seat(request, token):
     """
     registration = _registration_from_link(token, KEEP_SEAT_LINK_SALT)
     if registration is None:
-        return _link_invalid(request)
+        return link_invalid(request)
     if request.method == "POST":
         was = registration.status
         try:
@@ -235,7 +238,7 @@ def free_seat(request, token):
     """
     registration = _registration_from_link(token, FREE_SEAT_LINK_SALT)
     if registration is None:
-        return _link_invalid(request)
+        return link_invalid(request)
     if request.method == "POST":
         try:
             services.free_seat(registration=registration)
@@ -297,7 +300,7 @@ def switch_attendance(request, token):
     """The one-click switch between in person and online on the registrant's page."""
     registration = _registration_from_link(token)
     if registration is None:
-        return _link_invalid(request)
+        return link_invalid(request)
     attendance = request.POST.get("attendance", "")
     if attendance not in Registration.Attendance.values:
         messages.error(request, _("Please choose in person or online."))
@@ -322,7 +325,7 @@ def cancel(request, token):
     """GET asks for confirmation, POST cancels (or leaves the waiting list)."""
     registration = _registration_from_link(token)
     if registration is None:
-        return _link_invalid(request)
+        return link_invalid(request)
     if request.method == "POST":
         was_waitlisted = registration.status == Registration.Status.WAITLISTED
         try:

@@ -200,9 +200,7 @@ def _release(event: Event, registrations: list[Registration], *, now) -> list[Re
 
 def _refuse_cancelled(registration: Registration):
     if registration.log.filter(action=RegistrationLog.Action.HOLD_EXPIRED).exists():
-        raise RegistrationError(
-            _("It was not confirmed in time, so the place was released."), code="released"
-        )
+        raise RegistrationError(_("It was not confirmed in time, so the place was released."), code="released")
     raise RegistrationError(_("This registration is cancelled."), code="already_cancelled")
 
 

@@ -92,6 +92,7 @@ def test_a_link_that_is_not_this_registrations_feedback_link_is_refused(client, 
     for method in (client.get, client.post):
         response = method(f"/feedback/{tokens[which]}/", {"rating": "5"})
         assert response.status_code == 404
+        assert "This link does not work" in response.content.decode()
 
     assert Feedback.objects.count() == 0
 

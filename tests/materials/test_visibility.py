@@ -133,7 +133,9 @@ def test_a_link_that_is_not_a_materials_link_opens_nothing(files, audience, toke
     material = files[REGISTRANTS]["file"]
     client = Client()
 
-    assert client.get(f"/materials/r/{value}/").status_code == 404
+    page = client.get(f"/materials/r/{value}/")
+    assert page.status_code == 404
+    assert "This link does not work" in page.content.decode()  # and the way to get the links again
     assert client.get(f"/materials/r/{value}/{material.key}/{material.download_name}").status_code == 404
 
 
