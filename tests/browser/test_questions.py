@@ -159,7 +159,7 @@ def test_organizer_adds_a_question_then_downloads_the_answers(page, make_event, 
     with page.expect_download() as download:
         page.get_by_role("button", name="Run").click()
 
-    rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
+    rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
     header = rows[0]
     column = header.index("Dietary restrictions for lunch?")
     assert {row[header.index("Name")]: row[column] for row in rows[1:]} == {"Ana Ortiz": "'=vegan", "Ben Okafor": ""}

@@ -42,7 +42,7 @@ def csv_rows(client, url) -> list[list[str]]:
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    return list(csv.reader(io.StringIO(response.content.decode())))
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def test_the_talks_numbers_show_the_distribution_equal_to_the_database(organizer, answered):
