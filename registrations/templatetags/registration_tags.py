@@ -92,7 +92,8 @@ def panel_state(event, now, waiting: dict[str, int] | None = None):
     `options` holds an AttendanceOption per way of attending while registration is open.
     """
     if event.status == event.Status.PUBLISHED and event.is_past(now):
-        return "past", _("This talk has already taken place."), None, []
+        # The page's banner says the talk took place; the panel says what that means for registering.
+        return "past", _("Registration closed when the talk began."), None, []
     try:
         check_registration_open(event=event, now=now)
     except RegistrationError as error:

@@ -134,7 +134,9 @@ def test_talk_page_of_past_talk(make_event, client):
 
     response = client.get(event.get_absolute_url())
 
-    assert "This talk has already taken place." in text(response)
+    # Said once, in the banner; the registration panel says what it means for registering.
+    assert text(response).count("This talk has already taken place.") == 1
+    assert "Registration closed when the talk began." in text(response)
     assert register_url(event) not in response.content.decode()
 
 
