@@ -34,9 +34,16 @@ SUBJECTS = {
     MailKind.HELD: _("Confirm by {deadline} to keep your seat: {title} ({when})"),
     MailKind.OFFER: _("A seat is free for you until {deadline}: {title} ({when})"),
     MailKind.PAST_TALKS: _("Your links to past talks"),
+    MailKind.ATTENDANCE_SWITCHED: _("You now attend in person: {title} ({when})"),
 }
 
-TICKET_KINDS = (MailKind.CONFIRMATION, MailKind.PROMOTED, MailKind.REMINDER, MailKind.RESEND)
+TICKET_KINDS = (
+    MailKind.CONFIRMATION,
+    MailKind.PROMOTED,
+    MailKind.REMINDER,
+    MailKind.RESEND,
+    MailKind.ATTENDANCE_SWITCHED,
+)
 
 # Template names: the kind without the app's prefix.
 TEMPLATES = {kind: kind.value.removeprefix("registrations.") for kind in MailKind}
@@ -45,7 +52,13 @@ TEMPLATES = {kind: kind.value.removeprefix("registrations.") for kind in MailKin
 def invite_method(*, mail, registration: Registration) -> str | None:
     """REQUEST, CANCEL or None (no invite) for outbox row `mail`, right now."""
     kind = mail.kind
-    if kind in (MailKind.CONFIRMATION, MailKind.PROMOTED, MailKind.EVENT_CHANGED, MailKind.STREAM_LINK):
+    if kind in (
+        MailKind.CONFIRMATION,
+        MailKind.PROMOTED,
+        MailKind.EVENT_CHANGED,
+        MailKind.STREAM_LINK,
+        MailKind.ATTENDANCE_SWITCHED,
+    ):
         return invites.REQUEST
     if kind == MailKind.RESEND:
         return invites.REQUEST if registration.status == Registration.Status.CONFIRMED else None
@@ -76,6 +89,8 @@ def subject(mail, event, registration=None, now=None) -> str:
         template = _("Updated: {title} ({when})")
     if mail.kind == MailKind.STREAM_LINK and mail.data.get("link_changed"):
         template = _("New link to join online: {title} ({when})")
+    if mail.kind == MailKind.ATTENDANCE_SWITCHED and registration.is_online:
+        template = _("You now attend online: {title} ({when})")
     if mail.kind == MailKind.HELD and registration.status == Registration.Status.WAITLISTED:
         template = _("Confirm by {deadline} to keep your place on the waiting list: {title} ({when})")
     deadline = deadline_text(event, registration.hold_until, now=now or timezone.now()) if registration else ""

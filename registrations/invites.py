@@ -4,7 +4,8 @@ The VEVENT itself comes from events.ical; this module adds what belongs to one
 registrant. One calendar entry per person per talk: the UID stays the same in
 every message they get about the talk and in the file they can download from
 their own page. SEQUENCE is Registration.invite_sequence, raised when a change
-to the talk is sent to them (services.send_event_update) and when their invite
+to the talk is sent to them (services.send_event_update), when they switch
+between in person and online (services.switch_attendance) and when their invite
 is cancelled; a message that only repeats the invite (a re-send, "Send again",
 the download) carries the current number, so it never outranks a real update.
 

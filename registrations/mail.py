@@ -99,7 +99,14 @@ def reminders_sent(start):
 
 
 # What a RESEND would repeat: each of these carries the link to the registration.
-RESEND_COUNTS = (MailKind.CONFIRMATION, MailKind.PROMOTED, MailKind.RESEND, MailKind.HELD, MailKind.OFFER)
+RESEND_COUNTS = (
+    MailKind.CONFIRMATION,
+    MailKind.PROMOTED,
+    MailKind.RESEND,
+    MailKind.HELD,
+    MailKind.OFFER,
+    MailKind.ATTENDANCE_SWITCHED,
+)
 
 
 def _sent_recently(registration: Registration, kinds) -> bool:
@@ -172,6 +179,9 @@ def still_wanted(mail: OutgoingMail) -> str:
         return ""
     if registration.status != Registration.Status.CONFIRMED:
         return str(_("The registration is no longer confirmed."))
+    if kind == MailKind.ATTENDANCE_SWITCHED and registration.attendance != mail.data.get("attendance"):
+        # Switched back and forth: the later message says how they attend now, with a higher SEQUENCE.
+        return str(_("The registrant switched again before this message went out."))
     if kind == MailKind.STREAM_LINK and not registration.sees_stream():
         return str(_("The registrant no longer attends online, or the link is gone."))
     if kind == MailKind.REMINDER and (mail.once_key != reminder_key(event.start) or event.has_started()):

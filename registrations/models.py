@@ -486,3 +486,4 @@ class MailKind(models.TextChoices):
     HELD = "registrations.held", _("Confirm to keep your place")
     OFFER = "registrations.offer", _("Seat offered from the waiting list")
     PAST_TALKS = "registrations.past_talks", _("Links to past talks")
+    ATTENDANCE_SWITCHED = "registrations.attendance_switched", _("Switched between in person and online")

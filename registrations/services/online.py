@@ -26,9 +26,11 @@ def switch_attendance(*, registration: Registration, attendance: str, actor=None
     The one-click switch of the self-service page: someone on the in-person
     waiting list (or holding a seat they can no longer use) attends online
     instead, and someone attending online takes a seat in the room once one
-    is free. The registration is confirmed on its new side; a seat it leaves
-    goes to the next in line on that side, as a cancellation would. Returns
-    the registrations promoted that way; `registration` is updated in place.
+    is free. The registration is confirmed on its new side and told so
+    (ATTENDANCE_SWITCHED, with an invite whose SEQUENCE outranks the last one
+    sent, since its LOCATION changes); a seat it leaves goes to the next in
+    line on that side, as a cancellation would. Returns the registrations
+    promoted that way; `registration` is updated in place.
 
     Raises RegistrationError: "cancelled" (registration or talk cancelled),
     "ended" (the talk is over), "attendance" (the talk does not offer it),
@@ -67,8 +69,10 @@ def switch_attendance(*, registration: Registration, attendance: str, actor=None
             actor=actor,
             note=f"{Registration.Attendance(from_attendance).label} → {Registration.Attendance(attendance).label}",
         )
-        # The confirmation again, for the new way of attending (with its own invite).
-        queue(registration=current, kind=MailKind.CONFIRMATION)
+        # The invite's LOCATION changes (the room or the stream): calendars that go by SEQUENCE
+        # alone keep the old place unless the number rises, as for any other change sent to them.
+        Registration.objects.filter(pk=current.pk).update(invite_sequence=F("invite_sequence") + 1)
+        queue(registration=current, kind=MailKind.ATTENDANCE_SWITCHED, data={"attendance": attendance})
         promoted = []
         if from_status == Registration.Status.CONFIRMED:
             _take_seats(event.pk, -1, from_attendance)

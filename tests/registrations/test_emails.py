@@ -357,3 +357,48 @@ def test_an_online_talk_without_venue_emails_and_invites_without_a_room(
     assert str(vevent["LOCATION"]) == ZOOM
     page = client.get(registration.get_absolute_url()).content.decode()
     assert "None" not in page and ZOOM.replace("&", "&amp;") in page
+
+
+def test_switching_attendance_updates_the_invite_and_says_what_changed(hybrid, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = join(hybrid, "Ana", "ana@example.edu", "in_person")
+    (confirmation,) = sent()
+    _, first, _ = invite(confirmation)
+    room = "GDC 6.302, Gates Dell Complex (and online)"
+    assert (first["SEQUENCE"], str(first["LOCATION"])) == (0, room)
+
+    for attendance, sequence, location, said, body in [
+        ("online", 1, ZOOM, "You now attend online", "now attend this talk online:"),
+        ("in_person", 2, room, "You now attend in person", "now attend this talk in person:"),
+    ]:
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.switch_attendance(registration=registration, attendance=attendance)
+
+        (message,) = sent()
+        assert message["Subject"].startswith(f"{said}: {hybrid.title} (")
+        assert body in text_body(message) and body in html_body(message)
+        calendar, vevent, part = invite(message)
+        assert part.get_param("method") == str(calendar["METHOD"]) == "REQUEST"
+        assert str(vevent["UID"]) == str(first["UID"])
+        assert str(vevent["LOCATION"]) == location
+        registration.refresh_from_db()
+        # Calendars that go strictly by SEQUENCE take the new place only from a higher number.
+        assert vevent["SEQUENCE"] == registration.invite_sequence == sequence
+
+
+def test_switching_back_before_the_mail_goes_out_sends_only_how_they_attend_now(
+    hybrid, django_capture_on_commit_callbacks
+):
+    registration = join(hybrid, "Ana", "ana@example.edu", "in_person")
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.switch_attendance(registration=registration, attendance="online")
+        services.switch_attendance(registration=registration, attendance="in_person")
+
+    (message,) = sent()
+    assert message["Subject"].startswith("You now attend in person:")
+    assert invite(message)[1]["SEQUENCE"] == 2
+    statuses = OutgoingMail.objects.filter(kind=MailKind.ATTENDANCE_SWITCHED).values_list("status", flat=True)
+    assert sorted(statuses) == sorted([Status.SENT, Status.SKIPPED])

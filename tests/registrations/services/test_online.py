@@ -24,7 +24,7 @@ def test_someone_waiting_for_the_room_switches_to_online_in_one_step(make_event)
     event.refresh_from_db()
     assert (event.seats_taken, event.online_seats_taken) == (1, 1)
     assert switcher.log.last().action == RegistrationLog.Action.SWITCHED
-    assert switcher.outgoing_mails.filter(kind=MailKind.CONFIRMATION).count() == 1
+    assert switcher.outgoing_mails.filter(kind=MailKind.ATTENDANCE_SWITCHED).count() == 1
 
 
 def test_leaving_the_room_for_online_gives_the_seat_to_the_next_in_line(make_event):
