@@ -12,6 +12,7 @@ import icalendar
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 PRODID = "-//IFML Seminar//Seminar registration 1.0//EN"
 
@@ -56,13 +57,17 @@ def location_text(event) -> str:
 
 
 def description_text(event, *, extra: str = "") -> str:
-    speakers = ", ".join(str(speaker) for speaker in event.speakers.all())
+    """The DESCRIPTION, in the active language (a registrant's invite is built in theirs)."""
+    speakers = [str(speaker) for speaker in event.speakers.all()]
     parts = []
     if speakers:
-        parts.append(f"Speaker: {speakers}")
+        parts.append(
+            ngettext("Speaker: %(speakers)s", "Speakers: %(speakers)s", len(speakers))
+            % {"speakers": ", ".join(speakers)}
+        )
     if event.abstract:
         parts.append(event.abstract.strip())
-    parts.append(f"Details: {absolute_url(event.get_absolute_url())}")
+    parts.append(_("Details: %(url)s") % {"url": absolute_url(event.get_absolute_url())})
     if extra:
         parts.append(extra)
     return "\n\n".join(parts)

@@ -6,7 +6,8 @@ import icalendar
 import pytest
 from django.urls import reverse
 
-from events.models import Event
+from events.ical import description_text
+from events.models import Event, Speaker
 from events.templatetags.event_calendar import webcal_url
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
@@ -163,3 +164,14 @@ def test_an_online_talk_without_venue_is_online_on_the_public_calendar(client, m
         assert str(vevent["LOCATION"]) == "Online"
         assert "zoom.us" not in response.content.decode()
         assert vevent["DTSTART"].dt == event.start.replace(microsecond=0)
+
+
+def test_the_description_names_the_speakers_and_the_talk_page(event):
+    assert description_text(event) == (
+        "Speaker: Atlas Wang (The University of Texas at Austin)\n\n"
+        f"{event.abstract}\n\n"
+        f"Details: https://seminars.example.edu{event.get_absolute_url()}"
+    )
+
+    event.speakers.add(Speaker.objects.create(name="Zoë Ñúñez"))
+    assert description_text(event).startswith("Speakers: Atlas Wang (The University of Texas at Austin), Zoë Ñúñez\n\n")
