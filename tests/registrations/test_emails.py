@@ -2,6 +2,7 @@
 
 import datetime
 import io
+from html.parser import HTMLParser
 
 import pytest
 from django.core import mail
@@ -402,3 +403,49 @@ def test_switching_back_before_the_mail_goes_out_sends_only_how_they_attend_now(
     assert invite(message)[1]["SEQUENCE"] == 2
     statuses = OutgoingMail.objects.filter(kind=MailKind.ATTENDANCE_SWITCHED).values_list("status", flat=True)
     assert sorted(statuses) == sorted([Status.SENT, Status.SKIPPED])
+
+
+class LabelCells(HTMLParser):
+    """(text, style) of the first cell of each two-cell table row: the labels of the talk's facts."""
+
+    def __init__(self, html):
+        super().__init__(convert_charrefs=True)
+        self.labels, self._rows, self._cell = [], [], None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self._rows.append([])
+        elif tag == "td":
+            self._cell = [dict(attrs).get("style", ""), ""]
+            self._rows[-1].append(self._cell)
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self._cell = None
+        elif tag == "tr":
+            row = self._rows.pop()
+            if len(row) == 2:
+                style, text = row[0]
+                self.labels.append((text.strip(), style))
+
+
+@pytest.mark.parametrize(
+    ("attendance", "labels"),
+    [("in_person", ["Speaker", "When", "Where"]), ("online", ["Speaker", "When", "Where", "Join"])],
+)
+def test_the_talks_labels_never_break_mid_word_on_a_phone(
+    hybrid, attendance, labels, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        join(hybrid, "Ana", "ana@example.edu", attendance)
+
+    (message,) = sent()
+    cells = LabelCells(html_body(message)).labels
+    # The body wraps anywhere so a long link fits a phone; the labels' short words must not ("Spea|ker").
+    assert [text for text, _style in cells] == labels
+    assert all("white-space:nowrap" in style.replace(" ", "") for _text, style in cells)
