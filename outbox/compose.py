@@ -20,11 +20,13 @@ alternative part get the invite as a `text/calendar; method=...` attachment
 instead (see `fit_to_mailer` and the provider table in README.md).
 """
 
+import base64
 import email.policy
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.headerregistry import Address
+from email.headerregistry import Address, AddressHeader, HeaderRegistry
 from email.message import MIMEPart
 from email.utils import make_msgid
 from urllib.parse import urlsplit
@@ -64,6 +66,7 @@ def mailbox(name: str, address: str) -> str:
     addresses, line breaks are folded away, and a name that mimics an
     encoded word ("=?utf-8?q?...?=") cannot be decoded into another text. The domain may be
     internationalised (IDN); it is punycoded when the message is serialized.
+    However long the name, OutboxMessage writes it as one phrase (fold_addresses).
     """
     username, at, domain = (address or "").strip().rpartition("@")
     if not at or not username or not domain:
@@ -72,6 +75,87 @@ def mailbox(name: str, address: str) -> str:
     # mail clients into something else (another address, say): break it up.
     display_name = single_line(name).replace("=?", "= ?")
     return str(Address(display_name=display_name, username=username, domain=domain))
+
+
+# A display name written as it is: words of RFC 5322 atext, one space apart.
+_ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?: [A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*")
+# RFC 2047: an encoded word is at most 75 characters; "=?utf-8?b??=" takes 12, and
+# 45 bytes make 60 characters of base64.
+_ENCODED_WORD_BYTES = 45
+
+
+def _display_name_words(name: str, *, utf8: bool) -> list[str]:
+    """`name` as one RFC 5322 phrase, cut where a line may fold without changing it.
+
+    Atoms as they are; else one quoted-string, folded only at its own spaces
+    (unfolding gives them back); else (non-ASCII without SMTPUTF8, control
+    characters) RFC 2047 encoded words, each whole.
+    """
+    if _ATOMS.fullmatch(name) and "=?" not in name:
+        return name.split(" ")
+    if all(" " <= char <= "~" for char in name) or (utf8 and name.isprintable()):
+        quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        # At a space followed by text: a folded line never holds only white space.
+        return re.split(r" (?=[^ ])", quoted)
+    words, chunk = [], ""
+    for char in name:
+        if len((chunk + char).encode()) > _ENCODED_WORD_BYTES:
+            words.append(chunk)
+            chunk = ""
+        chunk += char
+    words.append(chunk)
+    # Spaces inside the encoded words: decoders drop the white space between two of them.
+    return [f"=?utf-8?b?{base64.b64encode(word.encode()).decode()}?=" for word in words]
+
+
+def fold_addresses(header, *, policy) -> str | None:
+    """The address header `header` (its name and addresses) as lines no longer than `policy` allows, if possible.
+
+    Python's own folder, where CPython's fix for gh-80222 is missing (3.13.0
+    here), drops the quotes of a display name too long for one line, and it
+    writes an encoded word it was given decoded: either turns one name into
+    other addresses ('To: <img src="..."> <mallory@...>'). Here a display
+    name stays one phrase (see _display_name_words) and lines fold only
+    between its words. None for what this does not write (groups, a mailbox
+    Python must encode first): Python's folder then does.
+    """
+    words = []
+    for group in header.groups:
+        if group.display_name is not None:
+            return None
+        for address in group.addresses:
+            addr_spec = address.addr_spec
+            if not (policy.utf8 or addr_spec.isascii()):
+                return None
+            if address.display_name:
+                words += [*_display_name_words(address.display_name, utf8=policy.utf8), f"<{addr_spec}>"]
+            else:
+                words.append(addr_spec)
+            words[-1] += ","
+    if not words:
+        return None
+    words[-1] = words[-1].removesuffix(",")
+    maxlen = policy.max_line_length or sys.maxsize
+    lines = [f"{header.name}:"]
+    for word in words:
+        # Even before the first word (after "Reply-To:"): folding white space may stand there.
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > maxlen:
+            lines.append("")
+        lines[-1] += " " + word
+    return policy.linesep.join(lines) + policy.linesep
+
+
+class _FoldedAddresses:
+    """An address header (From, To, Reply-To...) that fold_addresses writes."""
+
+    def fold(self, *, policy):
+        return fold_addresses(self, policy=policy) or super().fold(policy=policy)
+
+
+_HEADERS = HeaderRegistry()
+for _name, _header in list(_HEADERS.registry.items()):
+    if issubclass(_header, AddressHeader):
+        _HEADERS.map_to_type(_name, type(_header.__name__, (_FoldedAddresses, _header), {}))
 
 
 def message_id(idstring: str) -> str:
@@ -183,6 +267,10 @@ class OutboxMessage(EmailMultiAlternatives):
         self.invite_as_alternative = True
         self._extra_attachments = list(self.attachments)
         self._refresh_parts()
+
+    def message(self, *, policy=email.policy.default):
+        # Its address headers are written by fold_addresses, whatever the backend's policy.
+        return super().message(policy=policy.clone(header_factory=_HEADERS))
 
     def _refresh_parts(self):
         self.alternatives = []

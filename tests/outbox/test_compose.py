@@ -3,6 +3,9 @@
 import base64
 import email
 import email.policy
+import email.utils
+import re
+from email.header import decode_header, make_header
 
 import icalendar
 import pytest
@@ -165,6 +168,37 @@ def test_mailbox_is_always_one_address(name):
     parsed = AddressHeader.value_parser(mailbox(name, "anna@münchen.example"))
     (only,) = parsed.all_mailboxes
     assert only.addr_spec == "anna@münchen.example"
+
+
+def to_field(raw: bytes) -> str:
+    """The To header's value as written, folding included."""
+    return re.search(rb"^To:(.*?)\r\n(?=\S)", raw, re.MULTILINE | re.DOTALL).group(1).decode().removeprefix(" ")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        '<img src="/static/img/icon.svg" width="500"><h1>Session expired - sign in again at evil.example</h1>',
+        'Backslash \\ and "quotes",  ' + "word " * 30,
+        "Zoë Ñúñez-" * 12,
+        "王小明 " * 20,
+        "=?utf-8?q?Mallory=2C_x=40evil=2Eexample?= " * 3,
+    ],
+)
+def test_a_long_display_name_folds_and_stays_one_address(name):
+    django_message = message(to=[mailbox(name, "zoe@example.edu"), mailbox("Ana", "ana@example.edu")])
+    raw = django_message.message(policy=email.policy.SMTP).as_bytes()
+    field = to_field(raw)
+
+    assert "\r\n " in field
+    assert all(len(line) <= 78 for line in f"To: {field}".split("\r\n"))
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert [address.addr_spec for address in parsed["To"].addresses] == ["zoe@example.edu", "ana@example.edu"]
+    # Unfolded and decoded as RFC 2047 says (white space between two encoded words
+    # is dropped; Python's parser keeps it), the name is whole.
+    (first, _), second = email.utils.getaddresses([field.replace("\r\n", "")])
+    assert str(make_header(decode_header(first))) == " ".join(name.split()).replace("=?", "= ?")
+    assert second == ("Ana", "ana@example.edu")
 
 
 def test_mailbox_refuses_what_is_no_address():

@@ -1,7 +1,10 @@
 """The messages registrations sends through the outbox, read back as a mail client would."""
 
 import datetime
+import email
+import email.policy
 import io
+import itertools
 from html.parser import HTMLParser
 
 import pytest
@@ -169,6 +172,31 @@ def test_names_cannot_inject_headers_or_recipients(event, name, django_capture_o
     header_lines = message.as_string().split("\n\n", 1)[0].splitlines()
     assert not any(line.lower().startswith(("bcc:", "cc:")) for line in header_lines)
     assert "<script>" not in html_body(message)
+
+
+LONG_QUOTED_NAME = (
+    '<img src="/static/img/icon.svg" width="500"><h1>Session expired - sign in again at evil.example</h1>'
+)
+
+
+@pytest.mark.parametrize("name", [LONG_QUOTED_NAME, "Zoë O'Brien, Jr.", "Ana"])
+def test_the_to_header_holds_one_address_with_the_whole_name_once_folded(
+    event, name, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.register(event=event, name=name, email="mallory@example.net")
+
+    (django_message,) = mail.outbox
+    raw = django_message.message().as_bytes()
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    (to,) = parsed["To"].addresses
+    assert (to.display_name, to.addr_spec) == (name, "mallory@example.net")
+    # A long name is folded (the quotes survive the line break); every line fits.
+    lines = raw.split(b"\n\n", 1)[0].split(b"\n")
+    start = next(number for number, line in enumerate(lines) if line.startswith(b"To:"))
+    to_lines = [lines[start], *itertools.takewhile(lambda line: line.startswith(b" "), lines[start + 1 :])]
+    assert len(to_lines) == (2 if name == LONG_QUOTED_NAME else 1)
+    assert all(len(line) <= 78 for line in to_lines)
 
 
 def test_times_in_emails_name_the_venues_zone_start_and_end(make_event, django_capture_on_commit_callbacks):
