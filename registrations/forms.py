@@ -80,6 +80,8 @@ class RegistrationForm(forms.Form):
         max_length=254,
         help_text=_("Your confirmation and the link to cancel are sent here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        # Django's own words, in the site's catalogue: its Spanish addresses people as "usted", the site as "tú".
+        error_messages={"invalid": _("Enter a valid email address.")},
     )
     affiliation = SingleLineField(
         label=_("Affiliation"),

@@ -3,9 +3,7 @@
 import datetime
 import re
 
-import polib
 import pytest
-from django.conf import settings as django_settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -213,37 +211,7 @@ def test_the_links_to_past_talks_go_out_in_the_language_of_the_last_registration
         assert f"Aprendizaje, sin etiquetas\n{talk_when(older)}\n" in body
 
 
-@pytest.fixture
-def spanish_invite_labels(settings, tmp_path):
-    """Spanish for the invite's labels, from a catalogue of the test's own that comes before the project's.
-
-    The project's catalogue is filled in separately: this shows the labels are
-    looked up in the language the invite is built in, whatever it says.
-    """
-    plural_forms = polib.pofile(str(django_settings.BASE_DIR / "locale/es/LC_MESSAGES/django.po")).metadata
-    catalogue = polib.POFile()
-    catalogue.metadata = {
-        "Content-Type": "text/plain; charset=UTF-8",
-        "Language": "es",
-        "Plural-Forms": plural_forms["Plural-Forms"],
-    }
-    catalogue.append(
-        polib.POEntry(
-            msgid="Speaker: %(speakers)s",
-            msgid_plural="Speakers: %(speakers)s",
-            msgstr_plural={0: "Ponente: %(speakers)s", 1: "Ponentes: %(speakers)s", 2: "Ponentes: %(speakers)s"},
-        )
-    )
-    catalogue.append(polib.POEntry(msgid="Details: %(url)s", msgstr="Detalles: %(url)s"))
-    (tmp_path / "es" / "LC_MESSAGES").mkdir(parents=True)
-    catalogue.save_as_mofile(str(tmp_path / "es" / "LC_MESSAGES" / "django.mo"))
-    # Changing LOCALE_PATHS makes Django load its catalogues again, now and when the test ends.
-    settings.LOCALE_PATHS = [tmp_path, *settings.LOCALE_PATHS]
-
-
-def test_a_spanish_registrants_invite_has_no_english_labels(
-    event, spanish_invite_labels, django_capture_on_commit_callbacks
-):
+def test_a_spanish_registrants_invite_has_no_english_labels(event, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         services.register(event=event, name="Lucía", email="lucia@unam.mx", language="es")
 
