@@ -128,3 +128,27 @@ def test_form_errors_are_shown_next_to_the_fields(page, make_event):
     ).to_be_visible()
     expect(page.get_by_label("Name:", exact=True)).to_have_value("Ana")
     assert not Registration.objects.exists()
+
+
+def test_on_a_phone_the_registrants_page_keeps_its_cards_apart_and_the_code_before_cancelling(
+    new_page, make_event, sign_up
+):
+    event = make_event(attendance_mode="hybrid", capacity=5)
+    registration = sign_up(event, name="Zoë Ñúñez")
+    page = new_page(viewport={"width": 390, "height": 844})
+
+    page.goto(registration.get_absolute_url())
+
+    cards = page.locator("article.registration > .card")
+    boxes = [cards.nth(n).bounding_box() for n in range(cards.count())]
+    assert len(boxes) >= 3
+    for above, below in zip(boxes, boxes[1:], strict=False):
+        assert below["y"] - (above["y"] + above["height"]) >= 16, "cards touch each other"
+    code = page.get_by_role("heading", name="Your check-in code").bounding_box()
+    cancel = page.get_by_role("link", name="Cancel my registration").bounding_box()
+    assert code["y"] < cancel["y"]
+
+    page.get_by_role("link", name="Cancel my registration").click()
+    keep = page.get_by_role("link", name="No, keep it")
+    line_height = keep.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+    assert keep.bounding_box()["height"] < 1.5 * line_height, "'No, keep it' breaks over two lines"
