@@ -1,5 +1,5 @@
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, QueryDict
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -36,6 +36,14 @@ class MaterialAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if not change:
             obj.added_by = request.user
         super().save_model(request, obj, form, change)
+
+    def get_changeform_initial_data(self, request):
+        # "Add material" from one talk's materials (the list filtered by it) is for that talk.
+        initial = super().get_changeform_initial_data(request)
+        talk = QueryDict(request.GET.get("_changelist_filters", "")).get("event__id__exact")
+        if talk and "event" not in initial:
+            initial["event"] = talk
+        return initial
 
     @admin.display(description=_("title"), ordering="title")
     def shown_title(self, obj):

@@ -1,5 +1,6 @@
 """The paths people take, end to end: the browser, the live server, the sent email."""
 
+import itertools
 import re
 
 import pytest
@@ -142,7 +143,7 @@ def test_on_a_phone_the_registrants_page_keeps_its_cards_apart_and_the_code_befo
     cards = page.locator("article.registration > .card")
     boxes = [cards.nth(n).bounding_box() for n in range(cards.count())]
     assert len(boxes) >= 3
-    for above, below in zip(boxes, boxes[1:], strict=False):
+    for above, below in itertools.pairwise(boxes):
         assert below["y"] - (above["y"] + above["height"]) >= 16, "cards touch each other"
     code = page.get_by_role("heading", name="Your check-in code").bounding_box()
     cancel = page.get_by_role("link", name="Cancel my registration").bounding_box()

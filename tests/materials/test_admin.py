@@ -1,5 +1,7 @@
 """Organizers add materials in the admin (the recording later); the same checks as everywhere."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -91,3 +93,15 @@ def test_the_talks_admin_page_links_to_its_materials(organizer, past_event):
     assert f'href="/staff/materials/talks/{past_event.pk}/"' in page
     response = organizer.get(f"/staff/materials/talks/{past_event.pk}/")
     assert response["Location"] == f"/admin/materials/material/?event__id__exact={past_event.pk}"
+
+
+def test_add_material_from_a_talks_materials_is_for_that_talk(organizer, past_event, make_event):
+    make_event(title="Another talk")
+    listing = organizer.get(f"/staff/materials/talks/{past_event.pk}/", follow=True)
+    add_url = re.search(
+        r'href="(/admin/materials/material/add/\?_changelist_filters=[^"]*)"', listing.content.decode()
+    )[1]
+
+    form = organizer.get(add_url.replace("&amp;", "&")).content.decode()
+
+    assert re.search(rf'<option value="{past_event.pk}" selected>', form)
