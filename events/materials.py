@@ -12,6 +12,7 @@ JSON listings, the followers' digest). Without a source, talks have none.
 """
 
 import datetime
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -48,7 +49,8 @@ class TalkMaterial:
     @property
     def details(self) -> str:
         """What a list says after the title: the kind (unless the title says it) and, for a file, "PDF, 2.1 MB"."""
-        parts = [] if self.title == self.kind_label else [str(self.kind_label)]
+        says_kind = re.search(rf"\b{re.escape(str(self.kind_label))}\b", self.title, re.IGNORECASE)
+        parts = [] if says_kind else [str(self.kind_label)]
         if self.is_file:
             parts.append(_("PDF, %(size)s") % {"size": filesizeformat(self.size or 0)})
         return ", ".join(parts)

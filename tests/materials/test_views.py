@@ -117,11 +117,14 @@ def test_the_talk_page_lists_public_materials_and_changes_when_they_do(client, p
 
     add_material(past_event, title="Slides of the talk")
     add_material(past_event, kind=Kind.RECORDING, title="Recording", url="https://video.example.edu/42")
+    add_material(past_event, kind=Kind.PAPER, title="The arXiv preprint", url="https://arxiv.org/abs/1234.5678")
 
-    page = page_text(client.get(past_event.get_absolute_url()))
+    page = page_text(client.get(past_event.get_absolute_url())).replace("\xa0", " ")
     assert "Materials" in page
-    assert "Slides of the talk (Slides, PDF, 1.0 KB)" in page.replace("\xa0", " ")
-    assert "Recording" in page
+    # The kind is said once: not again after a title that names it.
+    assert "Slides of the talk (PDF, 1.0 KB)" in page and "(Slides" not in page
+    assert "Recording" in page and "(Recording)" not in page
+    assert "The arXiv preprint (Paper)" in page
 
 
 # The speaker's link
