@@ -23,6 +23,7 @@ from django.conf import settings
 from django.utils import dateformat
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
@@ -282,7 +283,8 @@ def term_poster(series, events, *, start: datetime.date, end: datetime.date, pap
         author=series.name,
         creator=settings.SITE_NAME,
     )
-    date_format = _("D j M")  # Tue 15 Dec
+    # Tue 15 Dec; with the year when the dates run into another one (December to January).
+    date_format = _("D j M") if start.year == end.year else pgettext("short date of a talk", "D j M Y")
     period = _("Talks from %(start)s to %(end)s") % {
         "start": dateformat.format(start, _("F j, Y")),
         "end": dateformat.format(end, _("F j, Y")),

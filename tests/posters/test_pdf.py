@@ -99,6 +99,22 @@ def test_the_term_page_lists_the_published_talks_of_its_dates(make_event, series
     assert qr_codes(render(content, tmp_path)) == ["https://seminars.example.edu" + series.get_absolute_url()]
 
 
+def test_the_term_page_gives_each_date_its_year_when_the_dates_run_into_the_next(make_event, series):
+    december = timezone.make_aware(datetime.datetime(2027, 12, 17, 15, 30))
+    talks = [make_event(title=f"Talk {n}", start=december + datetime.timedelta(days=14 * n)) for n in range(2)]
+    within = Event.objects.filter(pk=talks[0].pk)
+
+    across = pdf_text(
+        pdf.term_poster(
+            series, Event.objects.filter(series=series), start=december.date(), end=datetime.date(2028, 1, 31)
+        )
+    )
+    one_year = pdf_text(pdf.term_poster(series, within, start=december.date(), end=datetime.date(2027, 12, 31)))
+
+    assert "Fri 17 Dec 2027" in across and "Fri 31 Dec 2027" in across
+    assert "Fri 17 Dec" in one_year and "Fri 17 Dec 2027" not in one_year
+
+
 def test_chinese_japanese_and_korean_print_as_typed_in_a_font_that_has_them(make_event, series, tmp_path):
     # DejaVu Sans, the posters' font, has none of these characters: set in it, they printed as empty boxes.
     chinese = make_event(
