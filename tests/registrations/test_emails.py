@@ -477,3 +477,21 @@ def test_the_talks_labels_never_break_mid_word_on_a_phone(
     # The body wraps anywhere so a long link fits a phone; the labels' short words must not ("Spea|ker").
     assert [text for text, _style in cells] == labels
     assert all("white-space:nowrap" in style.replace(" ", "") for _text, style in cells)
+
+
+def test_text_emails_keep_one_blank_line_between_paragraphs_and_online_places_have_no_waiting_talk(
+    hybrid, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        join(hybrid, "Ana", "ana@example.edu", "in_person")
+        join(hybrid, "Bo", "bo@example.edu", "online")
+        join(hybrid, "Cy", "cy@example.edu", "in_person")  # the room is full: waiting list
+
+    (in_person,) = mails_to("ana@example.edu")
+    for message in (in_person, *mails_to("bo@example.edu"), *mails_to("cy@example.edu")):
+        assert "\n\n\n" not in text_body(message).replace("\r\n", "\n"), message["Subject"]
+    assert "At the door:" in text_body(in_person)
+    assert "so that someone else can have your seat" in text_body(in_person)
+    (online,) = mails_to("bo@example.edu")
+    assert "waiting list" not in text_body(online) and "Please cancel your registration:" in text_body(online)
+    assert "waiting list" not in html_body(online)
