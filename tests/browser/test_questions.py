@@ -80,7 +80,7 @@ def test_registering_with_questions_by_keyboard_alone(page, make_event, ask):
     expect(links).to_have_text(
         [
             "Email: Enter a valid email address.",
-            "Will you join us for lunch?: Please answer this question.",
+            "Will you join us for lunch? Please answer this question.",
             "Privacy notice: Please agree to the privacy notice so we can keep your registration.",
         ]
     )

@@ -102,7 +102,7 @@ def test_form_errors_come_back_in_spanish_and_nothing_is_saved(client, event):
     page = text(response)
     assert "Revisa el formulario" in page
     assert "Escribe tu nombre." in page
-    assert "Introduzca una dirección de correo electrónico válida." in page  # Django's own Spanish
+    assert "Escribe una dirección de correo válida." in page  # the site speaks tú, Django's own Spanish usted
     assert "Acepta el aviso de privacidad para que podamos guardar tu inscripción." in page
     assert "Please" not in page
     assert Registration.objects.count() == 0
