@@ -125,7 +125,8 @@ def test_the_held_email_speaks_the_registrants_language_and_the_venues_clock(
     with translation.override("es"):
         by = deadline_text(event, registration.hold_until, now=timezone.now())
     assert f"{deadline:%H:%M} {zone}" in by
-    assert message["Subject"].startswith(f"Confirma antes de {by} para conservar tu lugar: ")
+    # "plazo: …" reads right before a bare time and before a date alike ("antes de" would need "las" or "del").
+    assert message["Subject"].startswith(f"Confirma para conservar tu lugar (plazo: {by}): ")
     text = text_body(message)
     assert "Te estamos reservando un lugar en:" in text
     assert f"{deadline:%H:%M} {zone}" in text
