@@ -6,12 +6,16 @@ receivers here and react, e.g. by emailing updated calendar invites.
 
 from django.dispatch import Signal
 
-# A published talk moved: its start, end or venue changed, or it was taken back
-# from cancelled. Arguments: event, changed_fields (a frozenset of field names).
+# A published talk moved: its start, end or venue changed. Arguments: event,
+# changed_fields (a frozenset of field names).
 event_rescheduled = Signal()
 
 # A talk was cancelled by the organizers. Argument: event.
 event_cancelled = Signal()
+
+# A cancelled talk was published again (straight away or through a draft): whoever
+# heard it was cancelled should hear it is on. Argument: event.
+event_reinstated = Signal()
 
 # The stream link of a published talk with online attendance was given or
 # changed. Arguments: event, previous_url ("" when there was none).

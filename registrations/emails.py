@@ -35,6 +35,7 @@ SUBJECTS = {
     MailKind.OFFER: _("A seat is free for you until {deadline}: {title} ({when})"),
     MailKind.PAST_TALKS: _("Your links to past talks"),
     MailKind.ATTENDANCE_SWITCHED: _("You now attend in person: {title} ({when})"),
+    MailKind.EVENT_REINSTATED: _("On again: {title} ({when})"),
 }
 
 TICKET_KINDS = (
@@ -43,6 +44,7 @@ TICKET_KINDS = (
     MailKind.REMINDER,
     MailKind.RESEND,
     MailKind.ATTENDANCE_SWITCHED,
+    MailKind.EVENT_REINSTATED,
 )
 
 # Template names: the kind without the app's prefix.
@@ -62,6 +64,9 @@ def invite_method(*, mail, registration: Registration) -> str | None:
         return invites.REQUEST
     if kind == MailKind.RESEND:
         return invites.REQUEST if registration.status == Registration.Status.CONFIRMED else None
+    if kind == MailKind.EVENT_REINSTATED:
+        # The calendar entry its cancelling invite removed comes back; nobody else had one. Decided when queued.
+        return invites.REQUEST if mail.data.get("invite") else None
     if kind in (MailKind.CANCELLATION, MailKind.EVENT_CANCELLED):
         # Only someone who held the talk in a calendar needs it removed; a
         # waiting-list entry never had an invite. Decided when queued.

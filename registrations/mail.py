@@ -168,6 +168,10 @@ def still_wanted(mail: OutgoingMail) -> str:
         if registration.is_active:
             return ""
         return str(_("The registration was cancelled before this message went out."))
+    if kind == MailKind.EVENT_REINSTATED:
+        if registration.is_active:
+            return ""
+        return str(_("The registration was cancelled before this message went out."))
     if kind in (MailKind.HELD, MailKind.OFFER):
         # The button is worth sending only while that very hold waits for it.
         if (

@@ -445,6 +445,8 @@ class RegistrationLog(models.Model):
         OFFERED = "offered", _("Offered a seat from the waiting list")
         HOLD_CONFIRMED = "hold_confirmed", _("Confirmed by email")
         HOLD_EXPIRED = "hold_expired", _("Not confirmed in time: released")
+        TALK_CANCELLED = "talk_cancelled", _("Told the talk is cancelled")
+        TALK_ON_AGAIN = "talk_on_again", _("Told the talk is on again")
 
     registration = models.ForeignKey(Registration, models.CASCADE, related_name="log", verbose_name=_("registration"))
     action = models.CharField(_("action"), max_length=30, choices=Action)
@@ -487,3 +489,4 @@ class MailKind(models.TextChoices):
     OFFER = "registrations.offer", _("Seat offered from the waiting list")
     PAST_TALKS = "registrations.past_talks", _("Links to past talks")
     ATTENDANCE_SWITCHED = "registrations.attendance_switched", _("Switched between in person and online")
+    EVENT_REINSTATED = "registrations.event_reinstated", _("Talk on again")

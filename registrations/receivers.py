@@ -7,7 +7,7 @@ from anymail.signals import inbound
 from django.conf import settings
 from django.dispatch import receiver
 
-from events.signals import event_cancelled, event_rescheduled, stream_changed
+from events.signals import event_cancelled, event_reinstated, event_rescheduled, stream_changed
 from outbox.signals import mail_bounced, mail_failed
 
 from . import replies, services
@@ -31,6 +31,11 @@ def send_stream_link(sender, event, previous_url, **kwargs):
 @receiver(event_cancelled, dispatch_uid="registrations.event_cancelled")
 def send_cancellations(sender, event, **kwargs):
     services.notify_event_cancelled(event=event)
+
+
+@receiver(event_reinstated, dispatch_uid="registrations.event_reinstated")
+def send_on_again(sender, event, **kwargs):
+    services.notify_event_reinstated(event=event)
 
 
 def _ours(mail) -> bool:

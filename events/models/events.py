@@ -173,6 +173,9 @@ class Event(models.Model):
     # The start the public first saw, kept once the published talk moves to
     # another time: search engines show it as rescheduled (unless moved back).
     previous_start = models.DateTimeField(_("previous start"), null=True, blank=True, editable=False)
+    # Registrants were told the talk is cancelled and not told otherwise since: publishing it again
+    # (straight away or through a draft) tells them it is on again.
+    cancellation_announced = models.BooleanField(_("cancellation announced"), default=False, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -316,8 +319,6 @@ class Event(models.Model):
         }
         old_status = loaded.get("status", self.status)
         became_cancelled = self.status == self.Status.CANCELLED and old_status != self.Status.CANCELLED
-        if old_status == self.Status.CANCELLED and self.status == self.Status.PUBLISHED:
-            changed.add("status")
         return frozenset(changed), became_cancelled
 
     def save(self, *args, **kwargs):
@@ -334,14 +335,20 @@ class Event(models.Model):
             ]
         changed, became_cancelled = self._calendar_changes()
         loaded = getattr(self, "_loaded_calendar_state", None) or {}
+        # Back on after its registrants heard it was cancelled: they hear it is on again instead of
+        # an update, with the talk as it is now (moved meanwhile or not).
+        reinstated = self.status == self.Status.PUBLISHED and self.cancellation_announced
         became_public = self.status == self.Status.PUBLISHED and (
             self._state.adding or loaded.get("status", self.status) == self.Status.DRAFT
         )
         previous_url = loaded.get("stream_url", self.stream_url)
         stream_changed = not self._state.adding and previous_url != self.stream_url and bool(self.stream_url)
-        if changed or became_cancelled:
+        if changed or became_cancelled or reinstated:
             self.sequence += 1
             extra_fields = {"sequence"}
+            if became_cancelled or reinstated:
+                self.cancellation_announced = became_cancelled
+                extra_fields.add("cancellation_announced")
             if (
                 "start" in changed
                 and self.previous_start is None
@@ -358,6 +365,8 @@ class Event(models.Model):
             signals.event_published.send(sender=Event, event=self)
         if became_cancelled:
             self._announce(signals.event_cancelled)
+        elif reinstated:
+            self._announce(signals.event_reinstated)
         elif changed and self.status == self.Status.PUBLISHED and self.announce_changes:
             self._announce(signals.event_rescheduled, changed_fields=changed)
         if stream_changed and self.status == self.Status.PUBLISHED and self.has_online:

@@ -51,6 +51,8 @@ class EventWithRegistrationsAdmin(EventAdmin):
         return obj.waitlisted_count
 
     def save_model(self, request, obj, form, change):
+        # Read before the save clears it: publishing this talk now tells its registrants it is on again.
+        form.cancellation_was_announced = obj.cancellation_announced
         if form.asks():
             # The organizer answered; save_related acts on it once the speakers are saved too.
             obj.announce_changes = False
@@ -91,6 +93,7 @@ class EventWithRegistrationsAdmin(EventAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        self._say_who_hears_of_the_status(request, form)
         if not form.asks():
             return
         if form.sends_update():
@@ -110,6 +113,30 @@ class EventWithRegistrationsAdmin(EventAdmin):
             )
         else:
             self.message_user(request, _("No update was sent: registrants' calendars show the talk as before."))
+
+    def _say_who_hears_of_the_status(self, request, form):
+        # Cancelling, or publishing a cancelled talk again, emails its registrants by itself: say so.
+        event = form.instance
+        cancelled = event.status == Event.Status.CANCELLED and form.initial.get("status") != Event.Status.CANCELLED
+        on_again = event.status == Event.Status.PUBLISHED and getattr(form, "cancellation_was_announced", False)
+        if not (cancelled or on_again):
+            return
+        told = Registration.objects.filter(event=event).active().count()
+        if not told:
+            return
+        if cancelled:
+            message = ngettext(
+                "The talk is cancelled: its %(count)d registrant is told by email.",
+                "The talk is cancelled: its %(count)d registrants are told by email.",
+                told,
+            )
+        else:
+            message = ngettext(
+                "The talk is on again: its %(count)d registrant is told by email.",
+                "The talk is on again: its %(count)d registrants are told by email.",
+                told,
+            )
+        self.message_user(request, message % {"count": told}, messages.SUCCESS)
 
 
 admin.site.unregister(Event)

@@ -76,8 +76,7 @@ def resend_links(*, email: str, now=None) -> int:
 
 def update_wanted_by_default(changed_fields) -> bool:
     """The rule calendar apps follow: a new time or place is sent to registrants, new wording is not."""
-    # "status": a cancelled talk back on, whose invites were cancelled.
-    return bool(set(changed_fields) & {*Event.TIME_AND_PLACE_FIELDS, "status"})
+    return bool(set(changed_fields) & set(Event.TIME_AND_PLACE_FIELDS))
 
 
 def send_event_update(*, event: Event, changed_fields=frozenset(), actor=None) -> int:
@@ -131,6 +130,35 @@ def notify_event_cancelled(*, event: Event) -> int:
                 kind=MailKind.EVENT_CANCELLED,
                 data={"cancels_invite": registration.status == Registration.Status.CONFIRMED},
             )
+            log_action(registration, RegistrationLog.Action.TALK_CANCELLED, from_status=registration.status)
+    return len(registrations)
+
+
+def notify_event_reinstated(*, event: Event) -> int:
+    """Tell everyone still registered that the cancelled talk is on again; then fill its free seats.
+
+    Confirmed registrants get an EVENT_REINSTATED email with an invite that
+    outranks the cancelling one; held and waiting registrants get it without
+    one (their place is as it was). Seats that came free while the talk was
+    cancelled (a capacity raised meanwhile) then go to the waiting list in
+    order, before any newcomer. Precondition: the talk is published again and
+    that is committed. Returns the number of emails queued.
+    """
+    with transaction.atomic():
+        confirmed = Registration.objects.filter(event=event).confirmed()
+        Registration.objects.filter(pk__in=confirmed.values("pk")).update(invite_sequence=F("invite_sequence") + 1)
+        registrations = list(Registration.objects.filter(event=event).active().select_for_update())
+        for registration in registrations:
+            queue(
+                registration=registration,
+                kind=MailKind.EVENT_REINSTATED,
+                data={"invite": registration.status == Registration.Status.CONFIRMED},
+            )
+            log_action(registration, RegistrationLog.Action.TALK_ON_AGAIN, from_status=registration.status)
+    if not event.is_past():
+        from .seats import promote_waitlist  # seats.py imports this module
+
+        promote_waitlist(event=event)
     return len(registrations)
 
 

@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from events.models import Event, Venue
-from events.signals import event_cancelled, event_rescheduled
+from events.signals import event_cancelled, event_reinstated, event_rescheduled
 
 
 @pytest.fixture
@@ -16,11 +16,16 @@ def heard():
     def on_cancelled(sender, event, **kwargs):
         calls.append(("cancelled", event.pk, None))
 
+    def on_reinstated(sender, event, **kwargs):
+        calls.append(("reinstated", event.pk, None))
+
     event_rescheduled.connect(on_rescheduled, dispatch_uid="test-rescheduled")
     event_cancelled.connect(on_cancelled, dispatch_uid="test-cancelled")
+    event_reinstated.connect(on_reinstated, dispatch_uid="test-reinstated")
     yield calls
     event_rescheduled.disconnect(dispatch_uid="test-rescheduled")
     event_cancelled.disconnect(dispatch_uid="test-cancelled")
+    event_reinstated.disconnect(dispatch_uid="test-reinstated")
 
 
 def reload(event):
@@ -81,6 +86,28 @@ def test_cancelling_is_announced_once(event, heard, django_capture_on_commit_cal
 
     assert heard == [("cancelled", event.pk, None)]
     assert reload(event).sequence == 1
+
+
+@pytest.mark.parametrize("through_a_draft", [False, True])
+def test_publishing_a_cancelled_talk_again_is_announced_once_as_on_again(
+    event, heard, through_a_draft, django_capture_on_commit_callbacks
+):
+    talk = reload(event)
+    talk.status = Event.Status.CANCELLED
+    save(talk, django_capture_on_commit_callbacks)
+    if through_a_draft:
+        talk.status = Event.Status.DRAFT
+        save(talk, django_capture_on_commit_callbacks)
+    talk.status = Event.Status.PUBLISHED
+    talk.start += datetime.timedelta(days=1)  # moved while it was off: said by the same message
+    talk.end += datetime.timedelta(days=1)
+    save(talk, django_capture_on_commit_callbacks)
+    talk.title = "On again"
+    save(talk, django_capture_on_commit_callbacks)
+
+    assert heard == [("cancelled", event.pk, None), ("reinstated", event.pk, None)]
+    assert not reload(event).cancellation_announced
+    assert reload(event).sequence == 2
 
 
 def test_draft_changes_bump_sequence_but_tell_nobody(make_event, heard, django_capture_on_commit_callbacks):

@@ -214,3 +214,63 @@ def test_message_failing_for_good_is_in_the_registration_history(event, settings
     assert log.registration == registration
     assert "rejected" in log.note
     assert mail.outbox == []
+
+
+@pytest.mark.parametrize("through_a_draft", [False, True])
+def test_a_cancelled_talk_published_again_is_on_again_for_everyone_told_it_was_cancelled(
+    event, people, through_a_draft, django_capture_on_commit_callbacks
+):
+    confirmed, waiting = people
+    Event.objects.filter(pk=event.pk).update(capacity=2, seats_taken=2)  # full: Wes waits
+    talk = reload(event)
+    talk.status = Event.Status.CANCELLED
+    with django_capture_on_commit_callbacks(execute=True):
+        talk.save()
+    cancelled = {m["To"].addresses[0].addr_spec: invite(m)[1] for m in sent() if invite_parts(m)}
+    mail.outbox.clear()
+    if through_a_draft:
+        talk.status = Event.Status.DRAFT
+        with django_capture_on_commit_callbacks(execute=True):
+            talk.save()
+    talk.status = Event.Status.PUBLISHED
+    with django_capture_on_commit_callbacks(execute=True):
+        talk.save()
+
+    by_address = {m["To"].addresses[0].addr_spec: m for m in sent()}
+    assert sorted(by_address) == ["ana@example.edu", "wang@example.edu", "wes@example.edu"] and len(sent()) == 3
+    assert all(m["Subject"].startswith("On again:") for m in by_address.values())
+    for registration in confirmed:
+        calendar, vevent, _ = invite(by_address[registration.email])
+        previous = cancelled[registration.email]
+        # The entry the cancelling invite removed comes back: same UID, a higher SEQUENCE.
+        assert str(calendar["METHOD"]) == "REQUEST" and str(vevent["STATUS"]) == "CONFIRMED"
+        assert str(vevent["UID"]) == str(previous["UID"]) and vevent["SEQUENCE"] > previous["SEQUENCE"]
+    assert invite_parts(by_address["wes@example.edu"]) == []
+    assert "waiting list again, in your place" in text_body(by_address["wes@example.edu"])
+    history = list(RegistrationLog.objects.filter(registration=waiting).values_list("action", flat=True))
+    assert history[-2:] == [RegistrationLog.Action.TALK_CANCELLED, RegistrationLog.Action.TALK_ON_AGAIN]
+
+
+def test_seats_freed_while_a_talk_was_cancelled_go_to_its_waiting_list_when_it_is_on_again(
+    make_event, sign_up, django_capture_on_commit_callbacks
+):
+    from registrations import services
+
+    full = make_event(capacity=1)
+    sign_up(full, email="first@example.edu")
+    waiting = sign_up(full, email="waiting@example.edu")
+    talk = reload(full)
+    talk.status = Event.Status.CANCELLED
+    with django_capture_on_commit_callbacks(execute=True):
+        talk.save()
+    services.change_capacity(event=talk, capacity=2)  # nobody is promoted into a cancelled talk
+    assert Registration.objects.get(pk=waiting.pk).status == Registration.Status.WAITLISTED
+
+    talk = reload(full)
+    talk.status = Event.Status.PUBLISHED
+    with django_capture_on_commit_callbacks(execute=True):
+        talk.save()
+
+    assert Registration.objects.get(pk=waiting.pk).status == Registration.Status.CONFIRMED
+    newcomer = services.register(event=reload(full), name="Late", email="late@example.edu").registration
+    assert newcomer.status == Registration.Status.WAITLISTED

@@ -338,3 +338,20 @@ def test_a_talk_without_registrants_is_saved_without_asking(admin_client, event,
 
     assert "Send an update" not in response.content.decode()
     assert Event.objects.get(pk=event.pk).title == "A better title"
+
+
+def test_cancelling_and_publishing_again_in_the_admin_say_who_is_told(
+    admin_client, event, two_registrants, django_capture_on_commit_callbacks
+):
+    cancelled = post_change(admin_client, event, django_capture_on_commit_callbacks, status="cancelled")
+    assert "The talk is cancelled: its 2 registrants are told by email." in cancelled.content.decode()
+    assert all(m["Subject"].startswith("Talk cancelled:") for m in sent())
+    mail.outbox.clear()
+
+    post_change(admin_client, Event.objects.get(pk=event.pk), django_capture_on_commit_callbacks, status="draft")
+    on_again = post_change(
+        admin_client, Event.objects.get(pk=event.pk), django_capture_on_commit_callbacks, status="published"
+    )
+
+    assert "The talk is on again: its 2 registrants are told by email." in on_again.content.decode()
+    assert sorted(m["Subject"].split(":")[0] for m in sent()) == ["On again", "On again"]
