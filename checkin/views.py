@@ -157,8 +157,8 @@ def event_checkin(request, pk):
             "more": counts.get("matching", 0) - len(people),
             "walk_in_form": WalkInForm(),
             "over": event.has_started(),
-            # Over: the list says who came; nobody is checked in or out any more.
-            "closed": event.is_past(),
+            # Over (or called off): the list says who came; nobody is checked in or out any more.
+            "closed": event.is_past() or event.is_cancelled,
             # Before its day a check-in is most likely a test or a slip, and it would count as attendance.
             "before_the_day": event.local_start.date() > timezone.localtime(timezone=event.local_time_zone).date(),
             "next": request.get_full_path(),

@@ -1,5 +1,6 @@
 import datetime
 import io
+import re
 
 import pytest
 from django.core import mail
@@ -546,3 +547,20 @@ def test_the_door_page_of_a_talk_on_a_later_day_warns_that_check_ins_count(clien
 
     assert "This talk is not today" in early and "a check-in counts them as having come" in early
     assert "This talk is not today" not in on_the_day
+
+
+def test_a_cancelled_talk_is_marked_at_the_door_and_its_door_is_closed(client, make_event, sign_up, dora):
+    talk = make_event(title="Called off")
+    ana = sign_up(talk, name="Ana Early")
+    Event.objects.filter(pk=talk.pk).update(status=Event.Status.CANCELLED)
+    client.force_login(dora)
+
+    listing = " ".join(client.get(reverse("checkin:index")).content.decode().split())
+    page = " ".join(door_page(client, talk).content.decode().split())
+
+    assert re.search(
+        r"Called off</a> <span class=\"muted\">[^<]*</span> <span class=\"badge badge--cancelled\">Cancelled", listing
+    )
+    assert "This talk was cancelled: the door is closed." in page
+    assert reverse("checkin:check_in", args=[talk.pk, ana.pk]) not in page and "Add a walk-in" not in page
+    assert "Did not come" not in page and "This talk is not today" not in page
