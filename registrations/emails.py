@@ -54,10 +54,12 @@ TEMPLATES = {kind: kind.value.removeprefix("registrations.") for kind in MailKin
 def invite_method(*, mail, registration: Registration) -> str | None:
     """REQUEST, CANCEL or None (no invite) for outbox row `mail`, right now."""
     kind = mail.kind
+    if kind == MailKind.EVENT_CHANGED:
+        # Someone on the waiting list is told of a new time or place, without a calendar entry. Decided when queued.
+        return invites.REQUEST if mail.data.get("invite", True) else None
     if kind in (
         MailKind.CONFIRMATION,
         MailKind.PROMOTED,
-        MailKind.EVENT_CHANGED,
         MailKind.STREAM_LINK,
         MailKind.ATTENDANCE_SWITCHED,
     ):

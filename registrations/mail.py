@@ -172,6 +172,11 @@ def still_wanted(mail: OutgoingMail) -> str:
         if registration.is_active:
             return ""
         return str(_("The registration was cancelled before this message went out."))
+    if kind == MailKind.EVENT_CHANGED and not mail.data.get("invite", True):
+        if registration.status != Registration.Status.WAITLISTED:
+            # Promoted meanwhile: the promotion's own email, with its invite, has the talk as it is.
+            return str(_("The registrant left the waiting list before this message went out."))
+        return ""
     if kind in (MailKind.HELD, MailKind.OFFER):
         # The button is worth sending only while that very hold waits for it.
         if (

@@ -84,7 +84,8 @@ def send_event_update(*, event: Event, changed_fields=frozenset(), actor=None) -
 
     Each gets an EVENT_CHANGED email whose invite carries a SEQUENCE one
     higher than the last they were sent, so calendars replace the entry with
-    the talk as it is when the email goes out. `changed_fields` (names from
+    the talk as it is when the email goes out. A new time or place also goes
+    to the waiting list, without an invite (not counted). `changed_fields` (names from
     Event.TIME_AND_PLACE_FIELDS and Event.TEXT_FIELDS) picks the wording: a
     new time or place, or new details. Whether to call this is the caller's
     decision (the event admin asks the organizer; update_wanted_by_default is
@@ -106,6 +107,14 @@ def send_event_update(*, event: Event, changed_fields=frozenset(), actor=None) -
                 actor=actor,
                 note=", ".join(changed),
             )
+        if set(changed) & set(Event.TIME_AND_PLACE_FIELDS):
+            # Those waiting for a seat have no calendar entry, but plan on the time and place they were given.
+            for registration in Registration.objects.filter(event=event).waitlisted():
+                queue(
+                    registration=registration,
+                    kind=MailKind.EVENT_CHANGED,
+                    data={"changed": changed, "invite": False},
+                )
     return len(registrations)
 
 

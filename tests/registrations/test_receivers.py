@@ -52,16 +52,22 @@ def test_title_only_change_sends_nothing(event, people, django_capture_on_commit
     assert not OutgoingMail.objects.filter(kind=MailKind.EVENT_CHANGED).exists()
 
 
-def test_room_change_sends_one_update_per_confirmed_registrant(event, people, django_capture_on_commit_callbacks):
+def test_room_change_sends_one_update_per_confirmed_registrant_and_tells_the_waiting_list(
+    event, people, django_capture_on_commit_callbacks
+):
     other_room = Venue.objects.create(room="GDC 4.304", building="Gates Dell Complex", default_capacity=60)
     talk = reload(event)
     talk.venue = other_room
     with django_capture_on_commit_callbacks(execute=True):
         talk.save()
 
-    messages = sent()
-    assert sorted(m["To"].addresses[0].addr_spec for m in messages) == ["ana@example.edu", "wang@example.edu"]
-    for message in messages:
+    by_address = {m["To"].addresses[0].addr_spec: m for m in sent()}
+    assert sorted(by_address) == ["ana@example.edu", "wang@example.edu", "wes@example.edu"] and len(sent()) == 3
+    # Waiting for a seat: told of the new place, with no calendar entry to update.
+    waiting = by_address.pop("wes@example.edu")
+    assert invite_parts(waiting) == [] and "GDC 4.304" in text_body(waiting)
+    assert "whose waiting list you are on" in text_body(waiting) and "Leave the waiting list" in text_body(waiting)
+    for message in by_address.values():
         assert message["Subject"].startswith("Updated time or place:")
         assert "GDC 4.304" in text_body(message)
         calendar, vevent, part = invite(message)
@@ -79,7 +85,7 @@ def test_renaming_the_venue_room_updates_its_upcoming_talks(
     with django_capture_on_commit_callbacks(execute=True):
         venue.save()
 
-    messages = sent()
+    messages = [m for m in sent() if invite_parts(m)]  # (the waiting list is told too, without an invite)
     assert sorted(m["To"].addresses[0].addr_spec for m in messages) == ["ana@example.edu", "wang@example.edu"]
     for message in messages:
         _calendar, vevent, _part = invite(message)
@@ -106,8 +112,8 @@ def test_moving_the_start_sends_updates_with_new_time(event, people, django_capt
     with django_capture_on_commit_callbacks(execute=True):
         talk.save()
 
-    messages = sent()
-    assert len(messages) == 2
+    messages = [m for m in sent() if invite_parts(m)]  # (the waiting list is told too, without an invite)
+    assert len(messages) == 2 and len(sent()) == 3
     for message in messages:
         assert invite(message)[1]["DTSTART"].dt == talk.start.replace(microsecond=0)
 
