@@ -29,8 +29,18 @@ class ChoicesForm(forms.Form):
         label=_("A weekly digest of the coming week's talks"), required=False, initial=True
     )
 
+    def __init__(self, *args, series, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not series.has_digest:
+            # No digest is scheduled for this series: nobody is offered one that never comes.
+            del self.fields["wants_digest"]
+
     def clean(self):
         cleaned = super().clean()
-        if not (cleaned.get("wants_announcements") or cleaned.get("wants_digest")):
+        if "wants_digest" not in self.fields:
+            cleaned["wants_digest"] = False
+            if not cleaned.get("wants_announcements"):
+                raise ValidationError(_("Tick the announcements to follow this series."), code="nothing_chosen")
+        elif not (cleaned.get("wants_announcements") or cleaned.get("wants_digest")):
             raise ValidationError(_("Choose announcements, the weekly digest, or both."), code="nothing_chosen")
         return cleaned

@@ -55,7 +55,7 @@ def confirm(request, token):
         if follower.confirmed_at
         else None
     )
-    form = ChoicesForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = ChoicesForm(request.POST if request.method == "POST" else None, initial=initial, series=follower.series)
     if form.is_valid():
         try:
             follower = services.confirm(

@@ -1,5 +1,7 @@
 """Following a series in a real browser: the form on the cached talk page, the confirmation, unsubscribing."""
 
+import datetime
+
 import pytest
 from playwright.sync_api import expect
 
@@ -9,7 +11,9 @@ from tests.browser.axe import assert_accessible
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_follow_confirm_and_unsubscribe(page, make_event, sent_links, new_page):
+def test_follow_confirm_and_unsubscribe(page, make_event, sent_links, new_page, series):
+    series.digest_weekday, series.digest_time = 0, datetime.time(8, 0)  # it sends a weekly digest
+    series.save()
     event = make_event()
     # Another visitor first: the second gets the page from the cache, with a token of their own.
     new_page().goto(event.get_absolute_url())

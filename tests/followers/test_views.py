@@ -168,6 +168,8 @@ def test_the_unsubscribe_token_cannot_confirm(confirmed_follower, client, series
 
 
 def test_confirming_with_nothing_chosen_is_refused_with_a_message(ask_to_follow, client, series):
+    series.digest_weekday, series.digest_time = 0, datetime.time(8, 0)
+    series.save()
     ask_to_follow(series, "ana@example.edu")
 
     response = client.post(link_in(sent()[0], "/follow/confirm/"), {})
@@ -175,6 +177,24 @@ def test_confirming_with_nothing_chosen_is_refused_with_a_message(ask_to_follow,
     assert response.status_code == 400
     assert "Choose announcements, the weekly digest, or both." in response.content.decode()
     assert Follower.objects.get().confirmed_at is None
+
+
+def test_a_series_without_a_digest_schedule_offers_no_digest(ask_to_follow, client, series, make_event):
+    assert not series.has_digest
+    talk_page = client.get(make_event().get_absolute_url()).content.decode()
+    assert "weekly digest" not in talk_page
+    ask_to_follow(series, "ana@example.edu")
+    link = link_in(sent()[0], "/follow/confirm/")
+
+    form = client.get(link).content.decode()
+    nothing = client.post(link, {})
+    followed = client.post(link, {"wants_announcements": "on", "wants_digest": "on"})
+
+    assert "weekly digest" not in form and "An email when a new talk is announced" in form
+    assert nothing.status_code == 400 and "Tick the announcements to follow this series." in nothing.content.decode()
+    follower = Follower.objects.get()
+    assert followed.status_code == 200 and follower.wants_announcements and not follower.wants_digest
+    assert "weekly digest" not in followed.content.decode()
 
 
 def test_one_click_unsubscribe_is_a_post_without_cookie_or_csrf_token(confirmed_follower, series):
