@@ -2,7 +2,7 @@ import datetime
 
 from django import forms
 from django.conf import settings
-from django.core.validators import URLValidator
+from django.core.validators import MaxLengthValidator, URLValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -69,8 +69,17 @@ class SpeakerForm(forms.Form):
     )
     remove_photo = forms.BooleanField(label=_("Show no uploaded photo"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, base: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The organizers' text may be longer than a speaker may write (the admin sets no limit): the
+        # speaker can still save their other changes, and keep or shorten that text.
+        for name in ("abstract", "bio"):
+            field, current = self.fields[name], len((base or {}).get(name) or "")
+            if current > field.max_length:
+                field.max_length = current
+                field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+                field.validators.append(MaxLengthValidator(current))
+                field.widget.attrs["maxlength"] = str(current)
         self.fields["photo"].help_text = _(
             "JPEG, PNG, WebP or GIF, at most %(size)s. We make it at most %(side)s pixels wide and remove its "
             "hidden data (camera, place, time)."

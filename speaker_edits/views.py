@@ -74,7 +74,7 @@ def _fresh_form_page(request, invitation, *, error=""):
     base = services.current_values(event=invitation.event, speaker=invitation.speaker)
     initial = {name: value for name, value in base.items() if name != "photo"}
     state = {"base": base, "photo": base["photo"]}
-    form = SpeakerForm(initial=initial)
+    form = SpeakerForm(initial=initial, base=base)
     return _form_page(request, invitation, form, state=state, kept_photo=base["photo"], error=error)
 
 
@@ -101,7 +101,7 @@ def _preview(request, invitation):
         return _fresh_form_page(
             request, invitation, error=_("This page was open too long. Here are the details as they are now.")
         )
-    form = SpeakerForm(request.POST, request.FILES)
+    form = SpeakerForm(request.POST, request.FILES, base=state["base"])
     if not form.is_valid():
         return _form_page(request, invitation, form, state=state, kept_photo=state["photo"])
     if form.processed_photo is not None:
@@ -136,7 +136,7 @@ def _back_to_form(request, invitation):
             request, invitation, error=_("This page was open too long. Here are the details as they are now.")
         )
     values = draft["values"]
-    form = SpeakerForm(initial={name: value for name, value in values.items() if name != "photo"})
+    form = SpeakerForm(initial={name: value for name, value in values.items() if name != "photo"}, base=draft["base"])
     state = {"base": draft["base"], "photo": values["photo"]}
     return _form_page(request, invitation, form, state=state, kept_photo=values["photo"])
 

@@ -141,6 +141,21 @@ def test_a_10_kb_field_is_refused_with_its_limit_and_nothing_changes(client, eve
     assert not SpeakerEdit.objects.exists()
 
 
+def test_an_organizers_abstract_longer_than_a_speaker_may_write_does_not_stop_their_other_changes(
+    client, event, invitation, speaker
+):
+    long_abstract = "Words about the talk. " * 300  # 6,600 characters, set in the admin
+    Event.objects.filter(pk=event.pk).update(abstract=long_abstract.strip())
+
+    saved = confirm(client, invitation, preview(client, invitation, bio="A new bio."))
+    longer = preview(client, invitation, abstract=long_abstract + "x" * 10)
+
+    assert saved.status_code == 302  # to the "saved" page
+    assert Speaker.objects.get(pk=speaker.pk).bio == "A new bio."
+    assert Event.objects.get(pk=event.pk).abstract == long_abstract.strip()
+    assert longer.status_code == 400 and "Ensure this value has at most 6599 characters" in longer.content.decode()
+
+
 def test_a_website_must_be_a_web_address(client, invitation):
     response = preview(client, invitation, website="javascript:alert(1)")
     assert response.status_code == 400
