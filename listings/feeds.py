@@ -34,6 +34,10 @@ class UpcomingTalksFeed(Feed):
     def feed_guid(self):
         return self.feed_url()
 
+    def author_name(self):
+        # Atom wants an author for each entry: the feed's stands for a talk without speakers (RFC 4287 4.1.2).
+        return settings.SITE_NAME
+
     def items(self):
         return with_materials(upcoming_talks()[:MAX_TALKS])
 
@@ -93,6 +97,9 @@ class SeriesTalksFeed(UpcomingTalksFeed):
     def feed_guid(self, series):
         return self.feed_url(series)
 
+    def author_name(self, series):
+        return series.name
+
     def items(self, series):
         return with_materials(upcoming_talks(series=series)[:MAX_TALKS])
 
@@ -147,6 +154,9 @@ class SeriesPastTalksFeed(PastTalksFeed):
 
     def feed_guid(self, series):
         return self.feed_url(series)
+
+    def author_name(self, series):
+        return series.name
 
     def items(self, series):
         return with_materials(past_talks(series=series)[:MAX_TALKS])

@@ -209,3 +209,17 @@ def test_the_series_past_feed_and_the_page_advertise_each_other(client, past_wit
     assert titles(feed) == ["Recent talk", "Older talk"]
     assert '<link rel="alternate" type="application/atom+xml"' in client.get("/events/past/").content.decode()
     assert 'href="/talks/past.atom"' in client.get("/events/past/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/talks.atom", "/talks/past.atom", "/series/ifml-seminar/talks.atom", "/series/ifml-seminar/past.atom"],
+)
+def test_talks_without_speakers_are_still_valid_atom(client, make_event, url, series):
+    for title, start in [("Past, nobody named", -3), ("Coming, nobody named", 3)]:
+        make_event(title=title, start=timezone.now() + datetime.timedelta(days=start)).speakers.clear()
+
+    feed = parse_atom(client.get(url))  # RFC 4287 4.1.2: each entry has an author, or the feed one for all
+
+    assert len(feed.findall(f"{ATOM}entry")) == 1
+    assert feed.findtext(f"{ATOM}author/{ATOM}name") in ("IFML Seminar", "Seminars")
