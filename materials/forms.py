@@ -3,12 +3,12 @@
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.core.validators import URLValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event
 from events.when import SHORT, talk_when
+from seminar_site.forms import WebAddressField
 
 from .models import Announcement, Audience, Kind, Material, Visibility
 from .pdf import MEDIA_TYPE, check_pdf
@@ -70,12 +70,11 @@ class SpeakerMaterialForm(forms.Form):
         help_text=_("As listed on the talk's page; empty: the kind, e.g. “Slides”."),
     )
     file = forms.FileField(label=_("PDF file"), required=False, widget=_pdf_input())
-    url = forms.URLField(
+    url = WebAddressField(
         label=_("Or a link"),
         max_length=URL_MAX,
         required=False,
         assume_scheme="https",
-        validators=[URLValidator(schemes=["http", "https"])],
         help_text=_("e.g. your slides on another site, or a video of the talk."),
     )
     visibility = forms.ChoiceField(

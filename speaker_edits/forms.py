@@ -2,12 +2,13 @@ import datetime
 
 from django import forms
 from django.conf import settings
-from django.core.validators import MaxLengthValidator, URLValidator
+from django.core.validators import MaxLengthValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Speaker
+from seminar_site.forms import WebAddressField
 
 from . import images
 from .fields import FIELDS
@@ -47,12 +48,11 @@ class SpeakerForm(forms.Form):
         required=False,
         help_text=_("Shown after your name, e.g. “UT Austin”."),
     )
-    website = forms.URLField(
+    website = WebAddressField(
         label=_("Website"),
         max_length=WEBSITE_MAX,
         required=False,
         assume_scheme="https",
-        validators=[URLValidator(schemes=["http", "https"])],
         help_text=_("e.g. https://www.cs.utexas.edu/~you"),
     )
     bio = forms.CharField(

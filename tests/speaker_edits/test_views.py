@@ -157,9 +157,11 @@ def test_an_organizers_abstract_longer_than_a_speaker_may_write_does_not_stop_th
 
 
 def test_a_website_must_be_a_web_address(client, invitation):
-    response = preview(client, invitation, website="javascript:alert(1)")
-    assert response.status_code == 400
-    assert "Enter a valid URL." in response.content.decode()
+    for address in ("javascript:alert(1)", "ftp://files.example.edu/me"):
+        response = preview(client, invitation, website=address)
+        assert response.status_code == 400
+        # Once under the field (and once in the summary at the top), not once per validator.
+        assert response.content.decode().count("<li>Enter a valid URL.</li>") == 1
 
 
 def test_an_empty_title_is_refused(client, invitation):
@@ -377,3 +379,4 @@ def test_the_edit_history_is_in_the_admin(client, event, invitation, organizer):
     edit = SpeakerEdit.objects.get()
     page = client.get(reverse("admin:speaker_edits_speakeredit_change", args=[edit.pk])).content.decode()
     assert "A new bio." in page and "Atlas Wang is an associate professor at UT Austin." in page
+
