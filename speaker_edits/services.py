@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from events.models import Event, SeriesMember, Speaker, SpeakerPhoto
+from events.when import moment_text
 from outbox.services import queue_mail
 from registrations.models import Registration
 from registrations.services import send_event_update
@@ -125,7 +126,7 @@ def invitation_from_token(*, event_id: int, token: str, now=None) -> SpeakerInvi
     if not invitation.is_usable(now):
         raise SpeakerEditError(
             _("This link expired on %(date)s. Ask the organizers for a new one if you still need to make changes.")
-            % {"date": timezone.localtime(invitation.expires_at).strftime("%Y-%m-%d %H:%M")},
+            % {"date": moment_text(invitation.event, invitation.expires_at)},
             code="expired",
         )
     if not invitation.event.speakers.filter(pk=invitation.speaker_id).exists():

@@ -6,6 +6,7 @@ from django.core import mail
 from django.utils import timezone
 
 from events.models import Event, Speaker
+from events.when import moment_text
 from outbox.models import OutgoingMail
 from registrations.models import MailKind
 from speaker_edits import emails, services
@@ -42,6 +43,10 @@ def test_inviting_emails_the_speaker_a_link_that_opens_their_talk(
     assert invitation.url.startswith(f"https://seminars.example.edu/speaker/talks/{event.pk}/")
     assert services.invitation_from_token(event_id=event.pk, token=invitation.token) == invitation
     assert invitation.created_by == organizer
+    # Until when, on the talk's clock with its zone, and one period after it.
+    until = moment_text(event, invitation.expires_at)
+    assert f"The link works until {until}. It is yours alone" in " ".join(text_body(message).split())
+    assert until.endswith(("CST", "CDT"))
 
 
 def test_a_new_link_for_the_same_speaker_and_talk_stops_the_earlier_one(event, invite):

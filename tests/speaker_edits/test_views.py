@@ -379,4 +379,3 @@ def test_the_edit_history_is_in_the_admin(client, event, invitation, organizer):
     edit = SpeakerEdit.objects.get()
     page = client.get(reverse("admin:speaker_edits_speakeredit_change", args=[edit.pk])).content.decode()
     assert "A new bio." in page and "Atlas Wang is an associate professor at UT Austin." in page
-
