@@ -252,7 +252,9 @@ def scan(request, token):
     event = registration.event
     if not (request.user.is_authenticated and request.user.is_staff and may_check_in(request.user, event)):
         login_url = reverse("admin:login") + "?next=" + request.path
-        return render(request, "checkin/scan_public.html", {"login_url": login_url}, status=403)
+        # Staff signed in for other series learn only that this talk is not theirs, nothing about it.
+        signed_in = request.user.is_authenticated and request.user.is_staff
+        return render(request, "checkin/scan_public.html", {"login_url": login_url, "signed_in": signed_in}, status=403)
     if request.method == "POST":
         try:
             _report(request, event, services.check_in(registration=registration, actor=request.user))

@@ -80,7 +80,7 @@ def confirm(request, token):
 # the URL is what authorizes it, and all it can do is stop mail to its owner.
 @csrf_exempt
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token):
     """GET asks for confirmation (scanners follow links); POST unsubscribes, for good, no login needed."""
     try:

@@ -200,6 +200,9 @@ def test_a_series_without_a_digest_schedule_offers_no_digest(ask_to_follow, clie
 def test_one_click_unsubscribe_is_a_post_without_cookie_or_csrf_token(confirmed_follower, series):
     follower = confirmed_follower(series, "ana@example.edu")
     mail_client = Client(enforce_csrf_checks=True)  # no cookie, no session, no CSRF token
+    # Mail scanners check a link with HEAD (or GET) first: answered, and nothing stops.
+    assert mail_client.head(follower.unsubscribe_path).status_code == 200
+    assert Follower.objects.get(pk=follower.pk).unsubscribed_at is None
 
     response = mail_client.post(
         follower.unsubscribe_path,
