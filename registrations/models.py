@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Question, scope_to_series
@@ -361,10 +362,11 @@ class Registration(models.Model):
     def manage_url(self):
         return settings.SITE_URL + self.get_absolute_url()
 
+    @cached_property
     def someone_waits(self) -> bool:
         """Whether anyone else is on this talk's waiting list for this way of attending: the one a freed place goes to.
 
-        One query; what the registrant's pages say about their place once given up depends on it.
+        One query per instance, however many sentences of a page ask (the registrant's page may ask twice).
         """
         return (
             Registration.objects.waitlisted()
