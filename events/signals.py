@@ -7,7 +7,10 @@ receivers here and react, e.g. by emailing updated calendar invites.
 from django.dispatch import Signal
 
 # A published talk moved: its start, end or venue changed. Arguments: event,
-# changed_fields (a frozenset of field names).
+# changed_fields (a frozenset of field names: "start", "end", "venue", and
+# "stream_url" when the same save gave or changed the stream link of a talk
+# with online attendance, which is then not announced by stream_changed too),
+# previous_url (the stream link before the save, "" when there was none).
 event_rescheduled = Signal()
 
 # A talk was cancelled by the organizers. Argument: event.
@@ -18,7 +21,8 @@ event_cancelled = Signal()
 event_reinstated = Signal()
 
 # The stream link of a published talk with online attendance was given or
-# changed. Arguments: event, previous_url ("" when there was none).
+# changed, and neither its time nor its place (see event_rescheduled).
+# Arguments: event, previous_url ("" when there was none).
 stream_changed = Signal()
 
 # A talk became public: created published, or published from a draft. Unlike

@@ -156,6 +156,10 @@ def _build_message(mail, registration):
         "promoted": bool(mail.data.get("promoted")),
         "free_url": registration.free_seat_url,
     }
+    # An update that brings a new stream link too (one email for one save of the talk), to whoever may see it.
+    context["tells_new_link"] = bool(
+        kind == MailKind.EVENT_CHANGED and changed & set(Event.STREAM_FIELDS) and context["stream_url"]
+    )
     # The ticket (QR code of the check-in link) goes with every message that says "you have a seat".
     ticket = None
     if kind in TICKET_KINDS and registration.has_ticket:

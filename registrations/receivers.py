@@ -17,10 +17,9 @@ logger = logging.getLogger(__name__)
 
 
 @receiver(event_rescheduled, dispatch_uid="registrations.event_rescheduled")
-def send_updated_invites(sender, event, changed_fields, **kwargs):
+def send_updated_invites(sender, event, changed_fields, previous_url="", **kwargs):
     # Nobody was asked (a venue renamed, a change made in code): the default rule.
-    if services.update_wanted_by_default(changed_fields):
-        services.send_event_update(event=event, changed_fields=changed_fields)
+    services.announce_talk_changes(event=event, changed_fields=changed_fields, link_changed=bool(previous_url))
 
 
 @receiver(stream_changed, dispatch_uid="registrations.stream_changed")

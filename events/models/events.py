@@ -289,8 +289,12 @@ class Event(models.Model):
     # change to the time or place is sent to registrants, one to the text is not.
     TIME_AND_PLACE_FIELDS = ("start", "end", "venue")
     TEXT_FIELDS = ("title", "speakers", "abstract")
-    # False: this save's time or place change is not announced
-    # (event_rescheduled); the caller decides whether registrants hear of it.
+    # What only the invites of registrants attending online show: a new link
+    # reaches them on its own (stream_changed), or with the new time or place
+    # of the same save (event_rescheduled), never as a second email.
+    STREAM_FIELDS = ("stream_url",)
+    # False: this save's time, place or stream link change is not announced
+    # (event_rescheduled, stream_changed); the caller decides whether registrants hear of it.
     announce_changes = True
 
     @classmethod
@@ -363,13 +367,18 @@ class Event(models.Model):
         if became_public:
             # In this transaction: whatever receivers record commits or rolls back with the publish.
             signals.event_published.send(sender=Event, event=self)
+        # One save, one announcement: a registrant gets one email however many things it changed.
+        announced = self.status == self.Status.PUBLISHED and self.announce_changes
+        new_link = stream_changed and self.has_online
         if became_cancelled:
             self._announce(signals.event_cancelled)
         elif reinstated:
+            # The on-again email shows the talk as it is now, a new stream link included.
             self._announce(signals.event_reinstated)
-        elif changed and self.status == self.Status.PUBLISHED and self.announce_changes:
-            self._announce(signals.event_rescheduled, changed_fields=changed)
-        if stream_changed and self.status == self.Status.PUBLISHED and self.has_online:
+        elif announced and changed:
+            fields = changed | set(self.STREAM_FIELDS) if new_link else changed
+            self._announce(signals.event_rescheduled, changed_fields=fields, previous_url=previous_url)
+        elif announced and new_link:
             # Online registrants only; whoever attends in person never sees the link.
             self._announce(signals.stream_changed, previous_url=previous_url)
 

@@ -96,11 +96,15 @@ class EventWithRegistrationsAdmin(EventAdmin):
         self._say_who_hears_of_the_status(request, form)
         if not form.asks():
             return
-        if form.sends_update():
-            event, changes = form.instance, form.invite_changes()
-            transaction.on_commit(
-                lambda: services.send_event_update(event=event, changed_fields=changes, actor=request.user)
+        # The answer covers the whole save: a new stream link too goes with the update, or alone without one.
+        event, changes, send = form.instance, form.announced_changes(), form.sends_update()
+        link_changed = bool(form.initial.get("stream_url"))
+        transaction.on_commit(
+            lambda: services.announce_talk_changes(
+                event=event, changed_fields=changes, send_update=send, link_changed=link_changed, actor=request.user
             )
+        )
+        if send:
             self.message_user(
                 request,
                 ngettext(

@@ -165,6 +165,11 @@ class EventUpdateForm(forms.ModelForm):
             return frozenset()
         return frozenset(self.changed_data) & {*Event.TIME_AND_PLACE_FIELDS, *Event.TEXT_FIELDS}
 
+    def announced_changes(self) -> frozenset:
+        """What registrants may hear of once saved: what their invites show, the stream link included."""
+        link = frozenset(self.changed_data) & set(Event.STREAM_FIELDS) if self.is_bound else frozenset()
+        return self.invite_changes() | link
+
     def asks(self) -> bool:
         published = Event.Status.PUBLISHED
         return bool(

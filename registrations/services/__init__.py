@@ -14,6 +14,7 @@ from .checkin import check_in
 from .erasure import ERASED_NAME, erase_personal_data
 from .holds import confirm_hold, decline_offer, free_seat, release_expired_holds
 from .notifications import (
+    announce_talk_changes,
     log_email_failed,
     mark_email_bounced,
     notify_event_cancelled,
@@ -48,6 +49,7 @@ __all__ = [
     "ONLINE",
     "RegistrationError",
     "RegistrationResult",
+    "announce_talk_changes",
     "cancel_registration",
     "change_capacity",
     "change_online_capacity",

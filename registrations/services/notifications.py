@@ -79,33 +79,71 @@ def update_wanted_by_default(changed_fields) -> bool:
     return bool(set(changed_fields) & set(Event.TIME_AND_PLACE_FIELDS))
 
 
-def send_event_update(*, event: Event, changed_fields=frozenset(), actor=None) -> int:
+def announce_talk_changes(
+    *, event: Event, changed_fields, send_update: bool | None = None, link_changed: bool = False, actor=None
+) -> int:
+    """Tell `event`'s registrants what one save of it changed, in one email each at most; return how many.
+
+    `changed_fields` names what changed (Event.TIME_AND_PLACE_FIELDS,
+    Event.TEXT_FIELDS, Event.STREAM_FIELDS); `send_update` is the organizer's
+    answer to "send an update?", None for the rule of changes nobody was asked
+    about (update_wanted_by_default). With an update, registrants attending
+    online read a new link in it (send_event_update); without one, a new link
+    still goes to them alone (send_stream_link). Two emails for one save would
+    carry invites of the same SEQUENCE (each is built when it goes out, with
+    the number as it is then), which calendars treat inconsistently.
+    `link_changed`: the link replaces another (rather than being the first).
+
+    Precondition: the change to `event` is committed. Raises nothing of its own.
+    """
+    from .online import send_stream_link  # online.py imports seats.py, which imports this module
+
+    changed = set(changed_fields)
+    if send_update is None:
+        send_update = update_wanted_by_default(changed)
+    if send_update and changed - set(Event.STREAM_FIELDS):
+        return send_event_update(event=event, changed_fields=changed, link_changed=link_changed, actor=actor)
+    if changed & set(Event.STREAM_FIELDS):
+        return send_stream_link(event=event, link_changed=link_changed)
+    return 0
+
+
+def send_event_update(*, event: Event, changed_fields=frozenset(), link_changed: bool = False, actor=None) -> int:
     """Send every confirmed registrant of `event` an update of their invite; return how many.
 
     Each gets an EVENT_CHANGED email whose invite carries a SEQUENCE one
     higher than the last they were sent, so calendars replace the entry with
     the talk as it is when the email goes out. A new time or place also goes
     to the waiting list, without an invite (not counted). `changed_fields` (names from
-    Event.TIME_AND_PLACE_FIELDS and Event.TEXT_FIELDS) picks the wording: a
-    new time or place, or new details. Whether to call this is the caller's
-    decision (the event admin asks the organizer; update_wanted_by_default is
-    the rule for changes nobody was asked about).
+    Event.TIME_AND_PLACE_FIELDS, Event.TEXT_FIELDS and Event.STREAM_FIELDS) picks the
+    wording: a new time or place, or new details; and, to those attending online who
+    may see it, the new link (`link_changed`: it replaces another). Whether to call
+    this is the caller's decision (the event admin asks the organizer;
+    update_wanted_by_default is the rule for changes nobody was asked about).
 
     Precondition: the change to `event` is committed. Raises nothing of its own.
     """
     changed = sorted(set(changed_fields)) or list(Event.TIME_AND_PLACE_FIELDS)
+    without_link = [name for name in changed if name not in Event.STREAM_FIELDS]
+    link_seen = event.stream_revealed()
     with transaction.atomic():
         registrations = Registration.objects.filter(event=event).confirmed()
         Registration.objects.filter(pk__in=registrations.values("pk")).update(invite_sequence=F("invite_sequence") + 1)
         registrations = list(registrations.select_for_update())
         for registration in registrations:
-            queue(registration=registration, kind=MailKind.EVENT_CHANGED, data={"changed": changed})
+            # Only those who may see the link hear of it: in the email, and in their history.
+            told = changed if registration.is_online and link_seen else without_link
+            queue(
+                registration=registration,
+                kind=MailKind.EVENT_CHANGED,
+                data={"changed": told, "link_changed": link_changed},
+            )
             log_action(
                 registration,
                 RegistrationLog.Action.UPDATE_SENT,
                 from_status=registration.status,
                 actor=actor,
-                note=", ".join(changed),
+                note=", ".join(told),
             )
         if set(changed) & set(Event.TIME_AND_PLACE_FIELDS):
             # Those waiting for a seat have no calendar entry, but plan on the time and place they were given.
@@ -113,7 +151,7 @@ def send_event_update(*, event: Event, changed_fields=frozenset(), actor=None) -
                 queue(
                     registration=registration,
                     kind=MailKind.EVENT_CHANGED,
-                    data={"changed": changed, "invite": False},
+                    data={"changed": without_link, "invite": False},
                 )
     return len(registrations)
 

@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from events.models import Event, Venue
-from events.signals import event_cancelled, event_reinstated, event_rescheduled
+from events.signals import event_cancelled, event_reinstated, event_rescheduled, stream_changed
 
 
 @pytest.fixture
@@ -19,10 +19,15 @@ def heard():
     def on_reinstated(sender, event, **kwargs):
         calls.append(("reinstated", event.pk, None))
 
+    def on_stream_changed(sender, event, previous_url, **kwargs):
+        calls.append(("stream changed", event.pk, previous_url))
+
     event_rescheduled.connect(on_rescheduled, dispatch_uid="test-rescheduled")
     event_cancelled.connect(on_cancelled, dispatch_uid="test-cancelled")
     event_reinstated.connect(on_reinstated, dispatch_uid="test-reinstated")
+    stream_changed.connect(on_stream_changed, dispatch_uid="test-stream-changed")
     yield calls
+    stream_changed.disconnect(dispatch_uid="test-stream-changed")
     event_rescheduled.disconnect(dispatch_uid="test-rescheduled")
     event_cancelled.disconnect(dispatch_uid="test-cancelled")
     event_reinstated.disconnect(dispatch_uid="test-reinstated")
@@ -128,3 +133,40 @@ def test_explicit_update_fields_still_store_the_sequence(event, heard, django_ca
 
     assert reload(event).sequence == 1
     assert heard == [("rescheduled", event.pk, frozenset({"end"}))]
+
+
+OLD_LINK, NEW_LINK = "https://utexas.zoom.us/j/111", "https://utexas.zoom.us/j/222"
+
+
+def test_a_new_stream_link_alone_is_announced_as_such(make_event, heard, django_capture_on_commit_callbacks):
+    talk = reload(make_event(attendance_mode="hybrid", stream_url=OLD_LINK))
+    talk.stream_url = NEW_LINK
+    save(talk, django_capture_on_commit_callbacks)
+
+    assert heard == [("stream changed", talk.pk, OLD_LINK)]
+
+
+def test_a_new_time_and_a_new_stream_link_in_one_save_are_one_announcement(
+    make_event, heard, django_capture_on_commit_callbacks
+):
+    talk = reload(make_event(attendance_mode="hybrid", stream_url=OLD_LINK))
+    talk.start += datetime.timedelta(hours=1)
+    talk.end += datetime.timedelta(hours=1)
+    talk.stream_url = NEW_LINK
+    save(talk, django_capture_on_commit_callbacks)
+
+    assert heard == [("rescheduled", talk.pk, frozenset({"start", "end", "stream_url"}))]
+    assert reload(talk).sequence == 1
+
+
+def test_a_save_whose_caller_announces_it_announces_no_new_link_either(
+    make_event, heard, django_capture_on_commit_callbacks
+):
+    talk = reload(make_event(attendance_mode="hybrid", stream_url=OLD_LINK))
+    talk.start += datetime.timedelta(hours=1)
+    talk.end += datetime.timedelta(hours=1)
+    talk.stream_url = NEW_LINK
+    talk.announce_changes = False
+    save(talk, django_capture_on_commit_callbacks)
+
+    assert heard == []

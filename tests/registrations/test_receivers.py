@@ -280,3 +280,85 @@ def test_seats_freed_while_a_talk_was_cancelled_go_to_its_waiting_list_when_it_i
     assert Registration.objects.get(pk=waiting.pk).status == Registration.Status.CONFIRMED
     newcomer = services.register(event=reload(full), name="Late", email="late@example.edu").registration
     assert newcomer.status == Registration.Status.WAITLISTED
+
+
+OLD_LINK = "https://utexas.zoom.us/j/111?pwd=Old"
+NEW_LINK = "https://utexas.zoom.us/j/222?pwd=New"
+
+
+@pytest.fixture
+def hybrid(make_event, sign_up, django_capture_on_commit_callbacks):
+    """A hybrid talk with one person in the room, one online and one waiting for the only online place."""
+    talk = make_event(attendance_mode="hybrid", stream_url=OLD_LINK, online_capacity=1, slug="hybrid-talk")
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(talk, name="Rita", email="room@example.edu", attendance="in_person")
+        sign_up(talk, name="Omar", email="online@example.edu", attendance="online")
+        sign_up(talk, name="Wes", email="waiting@example.edu", attendance="online")
+    mail.outbox.clear()
+    return reload(talk)
+
+
+def readable(message) -> str:
+    """Every text a person or a calendar reads in `message` (bodies, invite, attached .ics), decoded."""
+    parts = [part for part in message.walk() if not part.is_multipart()]
+    return "\n".join(
+        part.get_content() if part.get_content_maintype() == "text" else part.get_content().decode()
+        for part in parts
+        if part.get_content_maintype() == "text" or part.get_content_type() == "application/ics"
+    )
+
+
+def test_one_save_with_a_new_time_and_a_new_link_is_one_email_each(hybrid, django_capture_on_commit_callbacks):
+    hybrid.start += datetime.timedelta(hours=2)
+    hybrid.end += datetime.timedelta(hours=2)
+    hybrid.stream_url = NEW_LINK
+    with django_capture_on_commit_callbacks(execute=True):
+        hybrid.save()
+
+    messages = sent()
+    recipients = [m["To"].addresses[0].addr_spec for m in messages]
+    assert sorted(recipients) == ["online@example.edu", "room@example.edu", "waiting@example.edu"]
+    by_address = dict(zip(recipients, messages, strict=True))
+    online, room, waiting = (by_address[a] for a in ("online@example.edu", "room@example.edu", "waiting@example.edu"))
+    for message in (online, room):
+        _calendar, vevent, _part = invite(message)
+        assert vevent["SEQUENCE"] == 1
+        assert vevent["DTSTART"].dt == hybrid.start.replace(microsecond=0)
+    _calendar, vevent, _part = invite(online)
+    assert str(vevent["LOCATION"]) == str(vevent["URL"]) == NEW_LINK
+    assert "The link to join this talk online has changed. The new one:\n\n" + NEW_LINK in text_body(online)
+    assert OLD_LINK not in readable(online)
+    assert invite_parts(waiting) == []
+    for message in (room, waiting):
+        assert "zoom.us" not in readable(message)
+    assert sorted(Registration.objects.values_list("invite_sequence", flat=True)) == [0, 1, 1]
+    # One message queued per registrant (each sent at most once by the outbox), none for the link alone.
+    queued = OutgoingMail.objects.filter(kind=MailKind.EVENT_CHANGED).values_list("about_id", flat=True)
+    assert sorted(queued) == sorted(Registration.objects.filter(event=hybrid).values_list("pk", flat=True))
+    assert not OutgoingMail.objects.filter(kind=MailKind.STREAM_LINK).exists()
+
+
+def test_one_save_that_puts_a_cancelled_talk_back_with_a_new_link_is_one_email_each(
+    hybrid, django_capture_on_commit_callbacks
+):
+    hybrid.status = Event.Status.CANCELLED
+    with django_capture_on_commit_callbacks(execute=True):
+        hybrid.save()
+    mail.outbox.clear()
+
+    hybrid.status = Event.Status.PUBLISHED
+    hybrid.stream_url = NEW_LINK
+    with django_capture_on_commit_callbacks(execute=True):
+        hybrid.save()
+
+    messages = sent()
+    assert sorted(m["To"].addresses[0].addr_spec for m in messages) == [
+        "online@example.edu",
+        "room@example.edu",
+        "waiting@example.edu",
+    ]
+    assert all(m["Subject"].startswith("On again:") for m in messages)
+    (online,) = [m for m in messages if m["To"].addresses[0].addr_spec == "online@example.edu"]
+    _calendar, vevent, _part = invite(online)
+    assert vevent["SEQUENCE"] == 2 and str(vevent["URL"]) == NEW_LINK
+    assert NEW_LINK in text_body(online)

@@ -12,7 +12,7 @@ from outbox.models import OutgoingMail
 from registrations import services
 from registrations.models import Registration, RegistrationLog
 from tests.admin_forms import event_form_data, inline_management_data
-from tests.mime import html_body, invite, sent
+from tests.mime import html_body, invite, sent, text_body
 
 pytestmark = pytest.mark.django_db
 
@@ -355,3 +355,94 @@ def test_cancelling_and_publishing_again_in_the_admin_say_who_is_told(
 
     assert "The talk is on again: its 2 registrants are told by email." in on_again.content.decode()
     assert sorted(m["Subject"].split(":")[0] for m in sent()) == ["On again", "On again"]
+
+
+# One save that moves a talk and changes its stream link: one email per registrant
+
+OLD_LINK = "https://utexas.zoom.us/j/111?pwd=Old"
+NEW_LINK = "https://utexas.zoom.us/j/222?pwd=New"
+
+
+@pytest.fixture
+def hybrid_registrants(make_event, sign_up, django_capture_on_commit_callbacks):
+    talk = make_event(attendance_mode="hybrid", stream_url=OLD_LINK, slug="hybrid-talk")
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(talk, email="room@example.edu", attendance="in_person")
+        sign_up(talk, email="online@example.edu", attendance="online")
+    mail.outbox.clear()
+    return talk
+
+
+def readable(message) -> str:
+    """Every text a person or a calendar reads in `message` (bodies, invite, attached .ics), decoded."""
+    parts = [part for part in message.walk() if not part.is_multipart()]
+    return "\n".join(
+        part.get_content() if part.get_content_maintype() == "text" else part.get_content().decode()
+        for part in parts
+        if part.get_content_maintype() == "text" or part.get_content_type() == "application/ics"
+    )
+
+
+def by_recipient(messages):
+    found = {}
+    for message in messages:
+        found.setdefault(message["To"].addresses[0].addr_spec, []).append(message)
+    return found
+
+
+def test_a_new_time_and_a_new_link_saved_together_are_one_email_each_at_the_next_sequence(
+    admin_client, hybrid_registrants, django_capture_on_commit_callbacks
+):
+    talk = hybrid_registrants
+    later = talk.start + datetime.timedelta(hours=2)
+    post_change(
+        admin_client,
+        talk,
+        django_capture_on_commit_callbacks,
+        start=later,
+        end=later + datetime.timedelta(hours=1),
+        attendance_mode="hybrid",
+        stream_url=NEW_LINK,
+        send_update="yes",
+    )
+
+    received = by_recipient(sent())
+    assert sorted(received) == ["online@example.edu", "room@example.edu"]
+    assert [len(messages) for messages in received.values()] == [1, 1]
+    (online,), (room,) = received["online@example.edu"], received["room@example.edu"]
+    for message in (online, room):
+        assert message["Subject"].startswith("Updated time or place:")
+        _calendar, vevent, _part = invite(message)
+        assert vevent["SEQUENCE"] == 1
+        assert vevent["DTSTART"].dt == later.replace(microsecond=0)
+    _calendar, vevent, _part = invite(online)
+    assert str(vevent["LOCATION"]) == str(vevent["URL"]) == NEW_LINK
+    assert "The link to join this talk online has changed. The new one:" in text_body(online)
+    assert NEW_LINK in text_body(online) and NEW_LINK.replace("&", "&amp;") in html_body(online)
+    assert OLD_LINK not in readable(online)
+    assert "zoom.us" not in readable(room) and "pwd=" not in readable(room)
+    assert sorted(Registration.objects.values_list("invite_sequence", flat=True)) == [1, 1]
+
+
+def test_a_new_link_saved_with_a_new_time_kept_from_calendars_goes_alone_to_online_registrants(
+    admin_client, hybrid_registrants, django_capture_on_commit_callbacks
+):
+    talk = hybrid_registrants
+    later = talk.start + datetime.timedelta(hours=2)
+    post_change(
+        admin_client,
+        talk,
+        django_capture_on_commit_callbacks,
+        start=later,
+        end=later + datetime.timedelta(hours=1),
+        attendance_mode="hybrid",
+        stream_url=NEW_LINK,
+        send_update="no",
+    )
+
+    (message,) = sent()
+    assert message["To"].addresses[0].addr_spec == "online@example.edu"
+    assert message["Subject"].startswith("New link to join online:")
+    _calendar, vevent, _part = invite(message)
+    assert vevent["SEQUENCE"] == 1
+    assert str(vevent["URL"]) == NEW_LINK
