@@ -6,7 +6,9 @@ from django.db import transaction
 from django.db.models import Exists, F, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from events.models import Event
 from outbox.models import OutgoingMail
@@ -108,6 +110,23 @@ def announce_talk_changes(
     return 0
 
 
+# What a history entry says an update told the registrant, in the order an email tells it.
+UPDATE_NOTES = (
+    (("start", "end"), gettext_lazy("new time")),
+    (("venue",), gettext_lazy("new place")),
+    (("title",), gettext_lazy("new title")),
+    (("speakers",), gettext_lazy("new speakers")),
+    (("abstract",), gettext_lazy("new abstract")),
+    (Event.STREAM_FIELDS, gettext_lazy("new link to join online")),
+)
+
+
+def update_note(changed_fields) -> str:
+    """What an update told, for people: "New time, new place", in the language active now."""
+    changed = set(changed_fields)
+    return capfirst(", ".join(str(label) for fields, label in UPDATE_NOTES if changed & set(fields)))
+
+
 def send_event_update(*, event: Event, changed_fields=frozenset(), link_changed: bool = False, actor=None) -> int:
     """Send every confirmed registrant of `event` an update of their invite; return how many.
 
@@ -143,7 +162,7 @@ def send_event_update(*, event: Event, changed_fields=frozenset(), link_changed:
                 RegistrationLog.Action.UPDATE_SENT,
                 from_status=registration.status,
                 actor=actor,
-                note=", ".join(told),
+                note=update_note(told),
             )
         if set(changed) & set(Event.TIME_AND_PLACE_FIELDS):
             # Those waiting for a seat have no calendar entry, but plan on the time and place they were given.

@@ -94,3 +94,29 @@ def test_migrating_lets_the_door_find_addresses_registered_at_international_doma
     assert Registration.objects.get(pk=jose.pk).search_key == "jose jose@munchen.example"
     assert list(Registration.objects.matching("München")) == [Registration.objects.get(pk=jose.pk)]
     assert Registration.objects.get(pk=ana.pk).search_key == "ana ana@example.edu"
+
+
+def test_migrating_writes_the_notes_of_sent_updates_in_words(event):
+    executor = MigrationExecutor(connection)
+    old = executor.migrate([("registrations", "0016_talk_cancelled_and_on_again_actions")]).apps
+    registration = old.get_model("registrations", "Registration").objects.create(
+        event_id=event.pk, name="Ana", email="ana@example.edu", status="confirmed"
+    )
+    OldLog = old.get_model("registrations", "RegistrationLog")
+    notes = ["end, start", "start, venue", "abstract, speakers, title", "Asked for the link again.", ""]
+    entries = [OldLog.objects.create(registration=registration, action="update_sent", note=note) for note in notes]
+    other = OldLog.objects.create(registration=registration, action="checked_in", note="end, start")
+
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    from registrations.models import RegistrationLog
+
+    assert [RegistrationLog.objects.get(pk=entry.pk).note for entry in entries] == [
+        "New time",
+        "New time, new place",
+        "New title, new speakers, new abstract",
+        "Asked for the link again.",
+        "",
+    ]
+    assert RegistrationLog.objects.get(pk=other.pk).note == "end, start"

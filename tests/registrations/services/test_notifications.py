@@ -253,3 +253,56 @@ def test_sending_the_past_talks_message_asks_the_same_queries_for_one_talk_or_ma
         return len(queries)
 
     assert sending("one@ut.edu", 1) == sending("many@ut.edu", 4)
+
+
+# Talk updates: what the history says was sent
+
+
+@pytest.mark.parametrize(
+    ("changed", "note"),
+    [
+        ({"start", "end"}, "New time"),
+        ({"end"}, "New time"),
+        ({"venue"}, "New place"),
+        ({"venue", "start"}, "New time, new place"),
+        ({"abstract", "speakers", "title"}, "New title, new speakers, new abstract"),
+    ],
+)
+def test_an_update_is_in_the_history_in_words_people_read(make_event, sign_up, changed, note):
+    registration = sign_up(make_event())
+
+    services.send_event_update(event=registration.event, changed_fields=changed)
+
+    entry = RegistrationLog.objects.get(registration=registration, action=RegistrationLog.Action.UPDATE_SENT)
+    assert entry.note == note
+
+
+def test_only_those_attending_online_have_the_new_link_in_their_history(make_event, sign_up):
+    talk = make_event(attendance_mode="hybrid", stream_url="https://utexas.zoom.us/j/222")
+    online = sign_up(talk, attendance="online")
+    room = sign_up(talk, attendance="in_person")
+
+    services.announce_talk_changes(event=talk, changed_fields={"start", "stream_url"}, link_changed=True)
+
+    notes = dict(RegistrationLog.objects.filter(action="update_sent").values_list("registration", "note"))
+    assert notes == {online.pk: "New time, new link to join online", room.pk: "New time"}
+
+
+def test_an_update_note_is_written_in_the_language_of_whoever_sent_it(make_event, sign_up, monkeypatch):
+    from django.utils import translation
+
+    registration = sign_up(make_event())
+    # Until the catalogue has these words: Spanish as an organizer working in Spanish would read it.
+    spanish = {"new time": "nueva hora", "new place": "nuevo lugar"}
+    english = translation._trans.gettext
+
+    def gettext(message):
+        return spanish.get(message, english(message)) if translation.get_language() == "es" else english(message)
+
+    monkeypatch.setattr(translation._trans, "gettext", gettext)
+
+    with translation.override("es"):
+        services.send_event_update(event=registration.event, changed_fields={"start", "venue"})
+
+    entry = RegistrationLog.objects.get(registration=registration, action=RegistrationLog.Action.UPDATE_SENT)
+    assert entry.note == "Nueva hora, nuevo lugar"
