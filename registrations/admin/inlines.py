@@ -23,7 +23,6 @@ class RegistrationLogInline(ReadOnlyInline):
     model = RegistrationLog
     fields = ["created_at", "action", "from_status", "to_status", "actor", "note"]
     readonly_fields = fields
-    verbose_name_plural = "history"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")

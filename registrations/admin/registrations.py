@@ -4,6 +4,8 @@ from collections import Counter
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.options import get_content_type_for_model
 from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
@@ -76,6 +78,7 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
         "erased_at",
     ]
     inlines = [AnswerInline, RegistrationLogInline]
+    object_history_template = "admin/registrations/registration/object_history.html"
     actions = [
         "cancel_registrations",
         "promote_from_waitlist",
@@ -91,6 +94,18 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         return self.add_fields if obj is None else self.fields
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The registration's story (the "History" button): its log, with the edits made in this form.
+
+        Django's own page lists only those edits, so for most registrations it
+        said there was no history at all. Scoping (an out-of-scope id is a 404)
+        and permissions are the admin's, as for any history page.
+        """
+        response = super().history_view(request, object_id, extra_context)
+        if isinstance(response, TemplateResponse):
+            response.context_data["history"] = history_of(response.context_data["object"])
+        return response
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
@@ -327,6 +342,41 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
         name = f"registrations-{talks[0]}.csv" if len(talks) == 1 else "registrations.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+
+def history_of(registration: Registration) -> list[dict]:
+    """Everything that happened to `registration`, oldest first: its log, and its edits in the admin form.
+
+    The log has every change the services made (the registration, seats,
+    emails, check-in...), each with who made it; an edit of the name, email or
+    affiliation in the form is only in Django's admin log, as "Changed ...".
+    """
+    log = registration.log.select_related("actor")
+    edits = LogEntry.objects.filter(
+        content_type=get_content_type_for_model(registration), object_id=str(registration.pk), action_flag=CHANGE
+    ).select_related("user")
+    rows = [
+        {
+            "when": entry.created_at,
+            "what": entry.get_action_display(),
+            "from_status": entry.get_from_status_display(),
+            "to_status": entry.get_to_status_display(),
+            "by": entry.actor,
+            "note": entry.note,
+        }
+        for entry in log
+    ] + [
+        {
+            "when": edit.action_time,
+            "what": gettext("Edited in the admin"),
+            "from_status": "",
+            "to_status": "",
+            "by": edit.user,
+            "note": edit.get_change_message(),
+        }
+        for edit in edits
+    ]
+    return sorted(rows, key=lambda row: row["when"])
 
 
 def _confirmed(request) -> bool:

@@ -1,4 +1,5 @@
 import datetime
+import html
 import re
 
 import pytest
@@ -11,6 +12,7 @@ from django.utils import timezone
 from events.models import Event
 from registrations import services
 from registrations.models import Registration, RegistrationLog
+from tests.admin_forms import inline_management_data
 from tests.registrations.admin.changelist import REGISTRATIONS, read_csv, run_action
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +99,70 @@ def test_registration_page_query_count_does_not_depend_on_its_history(admin_clie
 
     history_page_queries(sign_up(event), 0)  # fills the content type cache, which other tests may have filled
     assert history_page_queries(sign_up(event), 1) == history_page_queries(sign_up(event), 6)
+
+
+def test_the_history_button_opens_the_registrations_own_history(
+    admin_client, admin_user, make_event, sign_up, django_capture_on_commit_callbacks
+):
+    event = make_event(capacity=1)
+    holder = sign_up(event)
+    waiting = sign_up(event, name="Bo", email="bo@example.edu")
+    services.cancel_registration(registration=holder, actor=admin_user)
+    change_page = f"{REGISTRATIONS}{waiting.pk}/change/"
+    data = {"name": "Bo Ek", "email": "bo@example.edu", "affiliation": "", "position": ""}
+    assert admin_client.post(change_page, data | inline_management_data(admin_client, change_page)).status_code == 302
+
+    page = admin_client.get(change_page).content.decode()
+    (history_url,) = re.findall(r'<a href="([^"]+)" class="historylink"', page)
+    response = admin_client.get(history_url)
+
+    assert response.status_code == 200
+    assert "doesn’t have a change history" not in response.content.decode()
+    joined, promoted, edited = history_rows(response)
+    assert joined | {"When": ""} == {
+        "When": "",
+        "Action": "Joined the waiting list",
+        "From": "",
+        "To": "Waiting list",
+        "By": "The registrant or the system",
+        "Note": "",
+    }
+    assert (promoted["Action"], promoted["From"], promoted["To"], promoted["By"]) == (
+        "Promoted from the waiting list",
+        "Waiting list",
+        "Confirmed",
+        "admin",
+    )
+    assert (edited["Action"], edited["By"], edited["Note"]) == ("Edited in the admin", "admin", "Changed Name.")
+
+
+CELL = r"<t[hd][^>]*>(.*?)</t[hd]>"
+
+
+def history_rows(response) -> list[dict]:
+    """The rows of a history page's table, {column heading: cell text}, oldest first."""
+    table = response.content.decode().split('id="change-history"', 1)[1].split("</table>", 1)[0]
+    rows = [
+        [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for cell in re.findall(CELL, row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def test_the_history_page_query_count_does_not_depend_on_its_length(admin_client, event, sign_up):
+    def queries(registration, entries):
+        for n in range(entries):
+            actor = get_user_model().objects.create_user(f"door-{registration.pk}-{n}", is_staff=True)
+            RegistrationLog.objects.create(
+                registration=registration, action=RegistrationLog.Action.CHECKED_IN, actor=actor, note="at the door"
+            )
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get(f"{REGISTRATIONS}{registration.pk}/history/")
+        assert response.content.decode().count("at the door") == entries
+        return len(captured)
+
+    queries(sign_up(event), 0)  # fills the content type cache
+    assert queries(sign_up(event), 1) == queries(sign_up(event), 6)
 
 
 def test_registrations_cannot_be_deleted_in_admin(admin_client, event, sign_up):
