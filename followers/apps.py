@@ -29,6 +29,12 @@ class FollowersConfig(AppConfig):
             build=emails.build_digest,
             still_wanted=emails.still_wanted_bulk,
         )
+        registry.register_kind(
+            emails.MANAGE_LINK,
+            label=_("Follow a series: the link to change what you get"),
+            build=emails.build_manage_link,
+            still_wanted=emails.still_wanted_manage_link,
+        )
         # No staff scope: the outbox admin shows addresses, and organizers see
         # only how many follow their series (superusers see the messages).
         registry.register_due_mail(services.queue_due_digests, label=_("weekly digests"))

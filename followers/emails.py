@@ -1,9 +1,12 @@
-"""The followers' messages as the outbox sends them: the confirmation, announcements and digests.
+"""The followers' messages as the outbox sends them: the confirmation, announcements, digests, and
+the link to change what a follower gets.
 
 Announcements and digests are bulk mail: each carries `List-Unsubscribe` with
 an HTTPS URL and `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058;
 Gmail and Yahoo require both from bulk senders), and a visible unsubscribe
 link. A mail client's one-click unsubscribe POSTs to that URL with no cookie.
+Beside it, a link to change what they get (announcements, the digest), with a
+token of its own that can do nothing else.
 """
 
 from django.conf import settings
@@ -22,6 +25,7 @@ from .models import Dispatch, Follower
 CONFIRM = "followers.confirm"
 ANNOUNCEMENT = "followers.announcement"
 DIGEST = "followers.digest"
+MANAGE_LINK = "followers.manage_link"
 BULK_KINDS = (ANNOUNCEMENT, DIGEST)
 KIND_OF_DISPATCH = {Dispatch.Kind.ANNOUNCEMENT: ANNOUNCEMENT, Dispatch.Kind.DIGEST: DIGEST}
 
@@ -89,6 +93,7 @@ def _base_context(follower: Follower) -> dict:
         "series_url": absolute(series.get_absolute_url()),
         "site_url": settings.SITE_URL,
         "unsubscribe_url": absolute(follower.unsubscribe_path),
+        "manage_url": absolute(follower.manage_path),
     }
 
 
@@ -140,12 +145,31 @@ def build_digest(mail):
         )
 
 
+def build_manage_link(mail):
+    follower = mail.about
+    with in_language(follower.language):
+        text, html = _render("manage_link", _base_context(follower))
+        return compose(
+            to=[follower.email],
+            subject=_("Change what you get from %(series)s") % {"series": follower.series.name},
+            text=text,
+            html=html,
+        )
+
+
 def still_wanted_confirmation(mail) -> str:
     follower = mail.about
     if follower is None or not follower.is_current:
         return str(_("The address stopped following before the confirmation went out."))
     if follower.confirmed_at is not None:
         return str(_("The address was confirmed already."))
+    return ""
+
+
+def still_wanted_manage_link(mail) -> str:
+    follower = mail.about
+    if follower is None or not follower.is_current:
+        return str(_("The address stopped following before the link went out."))
     return ""
 
 

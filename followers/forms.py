@@ -44,3 +44,15 @@ class ChoicesForm(forms.Form):
         elif not (cleaned.get("wants_announcements") or cleaned.get("wants_digest")):
             raise ValidationError(_("Choose announcements, the weekly digest, or both."), code="nothing_chosen")
         return cleaned
+
+
+class ManageLinkForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        help_text=_("The address you follow with."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip()

@@ -13,6 +13,12 @@ from events.models import Event, Series, scope_to_series
 
 CONFIRM_SALT = "followers.confirm"
 UNSUBSCRIBE_SALT = "followers.unsubscribe"
+# A third token for the same key, in every announcement and digest: it opens the page where a
+# confirmed follower changes what they get, and does nothing else (stopping is the unsubscribe
+# link's; confirming an address, the confirmation link's). It does not expire, like a
+# registrant's own link and the unsubscribe link beside it: last month's digest must still lead
+# there, and the follow ending (unsubscribed, or erased: a new key) is what ends it.
+MANAGE_SALT = "followers.manage"
 
 
 def new_key() -> str:
@@ -147,12 +153,20 @@ class Follower(models.Model):
         return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(self.key)
 
     @property
+    def manage_token(self) -> str:
+        return signing.Signer(salt=MANAGE_SALT).sign(self.key)
+
+    @property
     def confirm_path(self) -> str:
         return reverse("followers:confirm", kwargs={"token": self.confirm_token})
 
     @property
     def unsubscribe_path(self) -> str:
         return reverse("followers:unsubscribe", kwargs={"token": self.unsubscribe_token})
+
+    @property
+    def manage_path(self) -> str:
+        return reverse("followers:manage", kwargs={"token": self.manage_token})
 
     @property
     def is_current(self) -> bool:

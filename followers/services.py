@@ -89,19 +89,81 @@ def confirm(*, follower: Follower, wants_announcements: bool, wants_digest: bool
     for a follow that was unsubscribed (a new one starts from the form),
     "nothing_chosen" when neither announcements nor the digest is chosen.
     """
-    if not (wants_announcements or wants_digest):
-        raise FollowError(_("Choose announcements, the weekly digest, or both."), code="nothing_chosen")
     with transaction.atomic():
-        locked = Follower.objects.select_for_update().get(pk=follower.pk)
-        if not locked.is_current:
-            raise FollowError(
-                _("This address stopped following the series. To follow it again, use the form on its page."),
-                code="stopped",
-            )
+        locked = _lock_to_choose(follower, wants_announcements=wants_announcements, wants_digest=wants_digest)
         locked.wants_announcements, locked.wants_digest = wants_announcements, wants_digest
         locked.confirmed_at = locked.confirmed_at or timezone.now()
         locked.save(update_fields=["wants_announcements", "wants_digest", "confirmed_at"])
     return locked
+
+
+def change_choices(*, follower: Follower, wants_announcements: bool, wants_digest: bool) -> Follower:
+    """Change what a confirmed follower gets (the "change what you get" link of their emails).
+
+    Raises FollowError "stopped" for a follow that was unsubscribed or
+    erased, "not_confirmed" for an address never confirmed (only its
+    confirmation link starts a follow: double opt-in), "nothing_chosen" when
+    neither announcements nor the digest is chosen. Messages already queued
+    are checked against the new choice just before they are sent.
+    """
+    with transaction.atomic():
+        locked = _lock_to_choose(follower, wants_announcements=wants_announcements, wants_digest=wants_digest)
+        if locked.confirmed_at is None:
+            raise FollowError(
+                _("This address has not confirmed yet: use the link in the confirmation email."),
+                code="not_confirmed",
+            )
+        locked.wants_announcements, locked.wants_digest = wants_announcements, wants_digest
+        locked.save(update_fields=["wants_announcements", "wants_digest"])
+    return locked
+
+
+def _lock_to_choose(follower: Follower, *, wants_announcements: bool, wants_digest: bool) -> Follower:
+    """The follower's row, locked, once the choice is possible; FollowError "nothing_chosen" or "stopped"."""
+    if not (wants_announcements or wants_digest):
+        raise FollowError(_("Choose announcements, the weekly digest, or both."), code="nothing_chosen")
+    # With its series: the page that answers names it.
+    locked = Follower.objects.select_for_update(of=("self",)).select_related("series").get(pk=follower.pk)
+    if not locked.is_current:
+        raise FollowError(
+            _("This address stopped following the series. To follow it again, use the form on its page."),
+            code="stopped",
+        )
+    return locked
+
+
+def send_manage_links(*, email: str, now: datetime.datetime | None = None) -> int:
+    """Email `email` its link to change what it gets, one message per series it follows; return how many.
+
+    For the "Change what you get" page. The address is compared as `follow`
+    stores it (trimmed, any letter case, its domain in ASCII). Only confirmed
+    follows that still stand get one (an address never confirmed follows
+    through the series' form and its confirmation); a follow sent its link
+    less than CONFIRMATION_RESEND_AFTER ago gets nothing new. The caller must
+    not show the count: the page answers the same whether or not the address
+    follows anything. Raises nothing.
+    """
+    email = ascii_address((email or "").strip())
+    if not email:
+        return 0
+    since = (now or timezone.now()) - CONFIRMATION_RESEND_AFTER
+    following = Follower.objects.confirmed().with_address(email)
+    queued = 0
+    with transaction.atomic():
+        # Locked first: two requests at once see each other's message and send one.
+        followers = list(following.select_for_update().order_by("pk"))
+        if not followers:
+            return 0
+        sent_lately = set(
+            OutgoingMail.objects.about(following)
+            .filter(kind=emails.MANAGE_LINK, created_at__gt=since)
+            .values_list("about_id", flat=True)
+        )
+        for follower in followers:
+            if follower.pk not in sent_lately:
+                outbox.queue_mail(kind=emails.MANAGE_LINK, to=follower.email, about=follower)
+                queued += 1
+    return queued
 
 
 def unsubscribe(*, follower: Follower, because: str = Follower.Stop.UNSUBSCRIBED) -> bool:

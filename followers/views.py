@@ -1,4 +1,5 @@
-"""The public side of following a series: the form, the confirmation link, the unsubscribe link."""
+"""The public side of following a series: the form, the confirmation link, the link to change what
+a follower gets (and the page that emails it again), the unsubscribe link."""
 
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -9,8 +10,8 @@ from events.models import Series
 from seminar_site.limits import email_rate_limit
 
 from . import services
-from .forms import FOLLOW_PREFIX, ChoicesForm, FollowForm
-from .models import CONFIRM_SALT, UNSUBSCRIBE_SALT, Follower
+from .forms import FOLLOW_PREFIX, ChoicesForm, FollowForm, ManageLinkForm
+from .models import CONFIRM_SALT, MANAGE_SALT, UNSUBSCRIBE_SALT, Follower
 
 
 @require_http_methods(["GET", "POST"])
@@ -50,6 +51,22 @@ def confirm(request, token):
         )
     except Follower.DoesNotExist:
         return _invalid_link(request)
+    return _choices_page(request, follower, save=services.confirm)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def manage(request, token):
+    """The "change what you get" link of every announcement and digest: the same choice, for a confirmed follower."""
+    try:
+        follower = Follower.objects.select_related("series").confirmed().from_token(token, salt=MANAGE_SALT)
+    except Follower.DoesNotExist:
+        return _invalid_link(request)
+    return _choices_page(request, follower, save=services.change_choices)
+
+
+def _choices_page(request, follower, *, save):
+    """What the follower gets, as a form; `save` (a service) records the choice posted."""
     initial = (
         {"wants_announcements": follower.wants_announcements, "wants_digest": follower.wants_digest}
         if follower.confirmed_at
@@ -58,7 +75,7 @@ def confirm(request, token):
     form = ChoicesForm(request.POST if request.method == "POST" else None, initial=initial, series=follower.series)
     if form.is_valid():
         try:
-            follower = services.confirm(
+            follower = save(
                 follower=follower,
                 wants_announcements=form.cleaned_data["wants_announcements"],
                 wants_digest=form.cleaned_data["wants_digest"],
@@ -73,6 +90,23 @@ def confirm(request, token):
         {"follower": follower, "series": follower.series, "form": form},
         status=400 if form.errors else 200,
     )
+
+
+@require_http_methods(["GET", "POST"])
+@email_rate_limit("follow-manage-link")
+def manage_link(request):
+    """A follower types their address and gets the link to change what they get, by email only."""
+    form = ManageLinkForm(request.POST or None)
+    if form.is_valid():
+        services.send_manage_links(email=form.cleaned_data["email"])
+        # The same answer whether or not the address follows a series.
+        return redirect("followers:manage_link_sent")
+    return render(request, "followers/manage_link.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_GET
+def manage_link_sent(request):
+    return render(request, "followers/manage_link_sent.html")
 
 
 # The one endpoint without CSRF protection: mail clients' one-click unsubscribe

@@ -233,6 +233,21 @@ def _follow_change(make_event):
     return _follower(make_event, confirmed=True).confirm_path
 
 
+@state("change what you get, from the link in an email")
+def _follow_manage(make_event):
+    return _follower(make_event, confirmed=True).manage_path
+
+
+@state("change what you get, ask for the link")
+def _follow_manage_link(make_event):
+    return reverse("followers:manage_link")
+
+
+@state("change what you get, link sent")
+def _follow_manage_link_sent(make_event):
+    return reverse("followers:manage_link_sent")
+
+
 @state("unsubscribe")
 def _unsubscribe(make_event):
     return _follower(make_event, confirmed=True).unsubscribe_path
