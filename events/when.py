@@ -1,38 +1,20 @@
 """How the site writes a talk's time: on the venue's clock, always naming the venue's zone.
 
 The one formatter for every place a talk's time is shown: the talk page and
-lists, emails and their subjects, the admin and the CSV export. Django's `T`
-format drops the zone for a time in the repeated hour of a DST change (it
-cannot tell which one is meant); here the moment is a real instant converted
-to the venue's zone, so its fold, and with it the abbreviation, is known.
-
-The date and time patterns are translatable (Django's date format
-characters), so each language writes them its own way.
+lists, emails and their subjects, the admin and the CSV export. How a moment
+is written on a zone's clock (the patterns, each language's own, and the
+zone's abbreviation, right in the repeated hour of a DST change) is
+seminar_site/clock.py's, shared with the admin's other timestamps.
 """
 
 import datetime
 
 from django.utils import dateformat
-from django.utils.translation import pgettext
 
-LONG, SHORT, TIME, CSV = "long", "short", "time", "csv"
+from seminar_site import clock
+from seminar_site.clock import CSV, LONG, SHORT, zone_name
 
-
-def _patterns():
-    return {
-        # Tuesday, December 15, 2026
-        "date": pgettext("long date of a talk", "l, F j, Y"),
-        # Tue 15 Dec 2026
-        "short_date": pgettext("short date of a talk", "D j M Y"),
-        # 11:00 AM
-        "time": pgettext("time of day of a talk", "g:i A"),
-    }
-
-
-def zone_name(moment: datetime.datetime) -> str:
-    """The zone's abbreviation at `moment` (CST or CDT); an offset where the zone has none (UTC+03)."""
-    name = moment.tzname() or ""
-    return f"UTC{name}" if name[:1] in "+-" else name
+TIME = "time"
 
 
 def local(event, moment: datetime.datetime) -> datetime.datetime:
@@ -40,21 +22,9 @@ def local(event, moment: datetime.datetime) -> datetime.datetime:
     return moment.astimezone(event.local_time_zone)
 
 
-def _time(moment, patterns) -> str:
-    return f"{dateformat.format(moment, patterns['time'])} {zone_name(moment)}"
-
-
 def moment_text(event, moment: datetime.datetime | None, *, style: str = LONG) -> str:
     """Any moment about `event` (registration opens, a registrant cancelled) on the venue's clock."""
-    if moment is None:
-        return ""
-    moment = local(event, moment)
-    if style == CSV:
-        # Not translated: spreadsheets sort and parse it (and exports run it per row).
-        return f"{moment:%Y-%m-%d %H:%M} {zone_name(moment)}"
-    patterns = _patterns()
-    date = patterns["short_date"] if style == SHORT else patterns["date"]
-    return f"{dateformat.format(moment, date)}, {_time(moment, patterns)}"
+    return clock.moment_text(moment, zone=event.local_time_zone, style=style)
 
 
 def talk_when(event, *, style: str = LONG) -> str:
@@ -68,18 +38,18 @@ def talk_when(event, *, style: str = LONG) -> str:
     """
     if style in (SHORT, CSV):
         return moment_text(event, event.start, style=style)
-    patterns = _patterns()
+    patterns = clock.patterns()
     start, end = local(event, event.start), local(event, event.end)
     if start.date() != end.date():
         date = patterns["short_date"] if style == TIME else patterns["date"]
         return (
-            f"{dateformat.format(start, date)}, {_time(start, patterns)} – "
-            f"{dateformat.format(end, date)}, {_time(end, patterns)}"
+            f"{dateformat.format(start, date)}, {clock.time_text(start, patterns)} – "
+            f"{dateformat.format(end, date)}, {clock.time_text(end, patterns)}"
         )
     start_time = dateformat.format(start, patterns["time"])
     if zone_name(start) != zone_name(end):
-        start_time = _time(start, patterns)
-    times = f"{start_time} – {_time(end, patterns)}"
+        start_time = clock.time_text(start, patterns)
+    times = f"{start_time} – {clock.time_text(end, patterns)}"
     if style == TIME:
         return times
     return f"{dateformat.format(start, patterns['date'])}, {times}"
@@ -89,7 +59,7 @@ def time_of_day(event, moment: datetime.datetime | None) -> str:
     """Only the clock time of a moment about `event`, e.g. "11:02 AM CST" (a check-in at the door)."""
     if moment is None:
         return ""
-    return _time(local(event, moment), _patterns())
+    return clock.time_text(local(event, moment))
 
 
 def deadline_text(event, moment: datetime.datetime | None, *, now: datetime.datetime) -> str:
