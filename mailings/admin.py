@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 from events.models import Event
 from events.when import SHORT, talk_when
 from outbox.models import OutgoingMail
+from seminar_site.admin_columns import site_time
 from seminar_site.scoping import ScopedAdminMixin
 
 from . import emails, services
@@ -129,7 +130,14 @@ class MailingAdmin(SentOnceAdmin):
     message_fields = ["event", "audience", "subject", "body"]
     audience_choices = Audience.choices
     emails = emails
-    list_display = ["subject", "event", "audience_display", "created_by", "sent_at", "recipient_count"]
+    list_display = [
+        "subject",
+        "event",
+        "audience_display",
+        "created_by",
+        site_time(Mailing, "sent_at"),
+        "recipient_count",
+    ]
     search_fields = ["subject", "body", "event__title"]
     date_hierarchy = "created_at"
     change_form_template = "admin/mailings/mailing/change_form.html"

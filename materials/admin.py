@@ -7,6 +7,7 @@ from django.utils.translation import ngettext
 from events.when import SHORT, talk_when
 from mailings.admin import SentOnceAdmin
 from outbox.models import OutgoingMail
+from seminar_site.admin_columns import site_time
 from seminar_site.scoping import ScopedAdminMixin
 
 from . import emails, services
@@ -17,9 +18,17 @@ from .models import Announcement, Audience, Material
 @admin.register(Material)
 class MaterialAdmin(ScopedAdminMixin, admin.ModelAdmin):
     form = MaterialAdminForm
-    list_display = ["shown_title", "kind", "talk", "visibility", "what", "created_at", "added_by_name"]
+    list_display = [
+        "shown_title",
+        "kind",
+        "talk",
+        "visibility",
+        "what",
+        site_time(Material, "created_at"),
+        "added_by_name",
+    ]
     list_filter = ["kind", "visibility", "event__series", "event"]
-    list_select_related = ["event", "added_by", "added_by_speaker"]
+    list_select_related = ["event__venue", "added_by", "added_by_speaker"]
     search_fields = ["title", "event__title", "url", "filename"]
     date_hierarchy = "created_at"
     readonly_fields = ["file_facts", "added_by", "added_by_speaker", "created_at", "updated_at", "public_since"]
@@ -84,7 +93,7 @@ class AnnouncementAdmin(SentOnceAdmin):
     message_fields = ["event", "audience", "note"]
     audience_choices = Audience.choices
     emails = emails
-    list_display = ["event", "audience_display", "created_by", "sent_at", "recipient_count"]
+    list_display = ["event", "audience_display", "created_by", site_time(Announcement, "sent_at"), "recipient_count"]
     search_fields = ["event__title", "note"]
     change_form_template = "admin/materials/announcement/change_form.html"
 

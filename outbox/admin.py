@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from seminar_site.admin_columns import site_time
 from seminar_site.scoping import ScopedAdminMixin
 
 from . import registry, services
@@ -27,9 +28,9 @@ class OutgoingMailAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "about_display",
         "status",
         "attempts",
-        "created_at",
-        "sent_at",
-        "bounced_at",
+        site_time(OutgoingMail, "created_at"),
+        site_time(OutgoingMail, "sent_at"),
+        site_time(OutgoingMail, "bounced_at"),
     ]
     list_filter = ["status", KindListFilter, ("bounced_at", admin.EmptyFieldListFilter)]
     search_fields = ["recipient", "provider_message_id"]

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from events.scoping import SeriesScopedAdminMixin
+from seminar_site.admin_columns import site_time
 
 from . import services
 from .emails import change_rows
@@ -25,7 +26,14 @@ class ReadOnlyMixin:
 
 @admin.register(SpeakerInvitation)
 class SpeakerInvitationAdmin(SeriesScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["speaker", "event", "email", "created_at", "expires_at", "state"]
+    list_display = [
+        "speaker",
+        "event",
+        "email",
+        site_time(SpeakerInvitation, "created_at"),
+        site_time(SpeakerInvitation, "expires_at"),
+        "state",
+    ]
     list_select_related = ["speaker", "event"]
     list_filter = ["event__series"]
     search_fields = ["speaker__name", "event__title", "email"]
@@ -51,7 +59,7 @@ class SpeakerInvitationAdmin(SeriesScopedAdminMixin, ReadOnlyMixin, admin.ModelA
 
 @admin.register(SpeakerEdit)
 class SpeakerEditAdmin(SeriesScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["created_at", "speaker", "event", "fields_changed", "invite_update"]
+    list_display = [site_time(SpeakerEdit, "created_at"), "speaker", "event", "fields_changed", "invite_update"]
     list_select_related = ["speaker", "event"]
     list_filter = ["invite_update", "event__series"]
     search_fields = ["speaker__name", "event__title"]

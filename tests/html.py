@@ -135,3 +135,75 @@ def page_text(response) -> str:
     body = response.content.decode()
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.DOTALL | re.IGNORECASE)
     return " ".join(html_module.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+@dataclass
+class ChangeList:
+    """An admin change list as a reader sees it: each column's sort link, and each row's cells by column."""
+
+    sort_links: dict[str, str] = field(default_factory=dict)
+    rows: list[dict[str, str]] = field(default_factory=list)
+
+    def column(self, name: str) -> list[str]:
+        return [row[name] for row in self.rows]
+
+
+class _ChangeListParser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found = ChangeList()
+        self._in_table = False
+        self._header = None  # the column whose <th> in the head is open
+        self._in_label = False
+        self._cell = None  # (column, text) of the open body cell
+        self._row = None
+
+    @staticmethod
+    def _column(attrs, prefix):
+        return next((c.removeprefix(prefix) for c in (attrs.get("class") or "").split() if c.startswith(prefix)), None)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and attrs.get("id") == "result_list":
+            self._in_table = True
+        if not self._in_table:
+            return
+        if tag == "th" and attrs.get("scope") == "col":
+            self._header = self._column(attrs, "column-")
+        elif tag == "div" and self._header and "text" in (attrs.get("class") or "").split():
+            self._in_label = True
+        elif tag == "a" and self._in_label:
+            self.found.sort_links[self._header] = attrs.get("href", "")
+        elif tag == "tr" and self._header is None:
+            self._row = {}
+        elif tag in ("td", "th") and self._row is not None:
+            column = self._column(attrs, "field-")
+            self._cell = (column, []) if column else None
+
+    def handle_data(self, data):
+        if self._cell:
+            self._cell[1].append(data)
+
+    def handle_endtag(self, tag):
+        if not self._in_table:
+            return
+        if tag == "table":
+            self._in_table = False
+        elif tag == "div":
+            self._in_label = False
+        elif tag == "th" and self._header is not None:
+            self._header = None
+        elif tag in ("td", "th") and self._cell:
+            self._row[self._cell[0]] = " ".join("".join(self._cell[1]).split())
+            self._cell = None
+        elif tag == "tr" and self._row:
+            self.found.rows.append(self._row)
+            self._row = None
+
+
+def change_list(html: str) -> ChangeList:
+    """The result table of an admin change list page."""
+    parser = _ChangeListParser()
+    parser.feed(html)
+    parser.close()
+    return parser.found

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from events.models import Event
 from events.scoping import SeriesScopedAdminMixin
 from seminar_site.addresses import readable_address
+from seminar_site.admin_columns import site_time
 
 from .. import services
 from ..models import Registration
@@ -34,8 +35,8 @@ class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
         "attendance",
         "position",
         "affiliation",
-        "created_at",
-        "checked_in_at",
+        site_time(Registration, "created_at"),
+        site_time(Registration, "checked_in_at"),
     ]
     list_filter = ["event", "status", "hold_reason", "attendance", "position", CheckedInFilter]
     list_select_related = ["event"]

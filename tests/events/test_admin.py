@@ -5,8 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from events.models import Event, Speaker
+from events.models import Event, Speaker, Venue
 from tests.admin_forms import event_form_data, inline_management_data
+from tests.html import change_list
 
 CHANGELISTS = [
     "/admin/events/series/",
@@ -47,6 +48,30 @@ def test_event_changelist_shows_what_an_organizer_scans(admin_client, make_event
     assert "GDC 6.302" in page
     assert "Cancelled" in page
     assert " CST" in page or " CDT" in page
+
+
+def test_the_talk_list_writes_each_start_on_its_venues_clock_and_sorts_by_it(admin_client, make_event):
+    madrid = Venue.objects.create(room="Aula 2", default_capacity=50, time_zone="Europe/Madrid")
+    make_event(title="In Austin", start=datetime.datetime(2026, 12, 15, 17, 0, tzinfo=datetime.UTC))
+    make_event(title="In Madrid", venue=madrid, start=datetime.datetime(2026, 12, 16, 17, 0, tzinfo=datetime.UTC))
+    make_event(
+        title="Online",
+        venue=None,
+        attendance_mode="online",
+        capacity=0,
+        start=datetime.datetime(2026, 7, 1, 16, 0, tzinfo=datetime.UTC),
+    )
+
+    listing = change_list(admin_client.get("/admin/events/event/").content.decode())
+
+    assert listing.column("title") == ["In Madrid", "In Austin", "Online"]  # the latest first
+    assert listing.column("when") == [
+        "Wed 16 Dec 2026, 6:00 PM CET",
+        "Tue 15 Dec 2026, 11:00 AM CST",
+        "Wed 1 Jul 2026, 11:00 AM CDT",  # no venue: the site's clock
+    ]
+    earliest_first = admin_client.get("/admin/events/event/" + listing.sort_links["when"]).content.decode()
+    assert change_list(earliest_first).column("title") == ["Online", "In Austin", "In Madrid"]
 
 
 def test_event_changelist_search_and_filters(admin_client, make_event):

@@ -1,13 +1,19 @@
 """Organizers add materials in the admin (the recording later); the same checks as everywhere."""
 
+import datetime
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from events.models import Venue
 from materials.models import Material
 from tests import pdfs
-from tests.html import page_text
+from tests.html import change_list, page_text
+
+CHANGELIST = "/admin/materials/material/"
 
 
 @pytest.fixture
@@ -105,3 +111,41 @@ def test_add_material_from_a_talks_materials_is_for_that_talk(organizer, past_ev
     form = organizer.get(add_url.replace("&amp;", "&")).content.decode()
 
     assert re.search(rf'<option value="{past_event.pk}" selected>', form)
+
+
+def test_the_list_writes_each_talk_on_its_clock_and_when_it_was_added_on_the_sites(organizer, add_material, make_event):
+    madrid = Venue.objects.create(room="Aula 2", default_capacity=50, time_zone="Europe/Madrid")
+    talk = make_event(venue=madrid, start=datetime.datetime(2026, 12, 16, 17, 0, tzinfo=datetime.UTC))
+    first = add_material(talk, title="Slides", url="https://example.edu/slides")
+    later = add_material(talk, kind="recording", title="Recording", url="https://video.example.edu/42")
+    Material.objects.filter(pk=first.pk).update(created_at=datetime.datetime(2026, 12, 16, 20, tzinfo=datetime.UTC))
+    Material.objects.filter(pk=later.pk).update(created_at=datetime.datetime(2026, 12, 18, 15, tzinfo=datetime.UTC))
+
+    listing = change_list(organizer.get(CHANGELIST).content.decode())
+
+    rows = {row["shown_title"]: row for row in listing.rows}
+    assert rows["Slides"]["talk"].endswith("(Wed 16 Dec 2026, 6:00 PM CET)")
+    assert rows["Slides"]["created_at"] == "Wed 16 Dec 2026, 2:00 PM CST"
+    assert rows["Recording"]["created_at"] == "Fri 18 Dec 2026, 9:00 AM CST"
+    # In the order they were added (within a talk); a click on the heading turns it round, and back.
+    assert listing.column("shown_title") == ["Slides", "Recording"]
+    newest_first = change_list(organizer.get(CHANGELIST + listing.sort_links["created_at"]).content.decode())
+    assert newest_first.column("shown_title") == ["Recording", "Slides"]
+    oldest_first = organizer.get(CHANGELIST + newest_first.sort_links["created_at"]).content.decode()
+    assert change_list(oldest_first).column("shown_title") == ["Slides", "Recording"]
+
+
+def test_the_list_costs_the_same_queries_whatever_its_length(organizer, add_material, make_event):
+    add_material(make_event(), url="https://example.edu/0")
+    organizer.get(CHANGELIST)  # fills the content type cache, which other tests may have filled
+    with CaptureQueriesContext(connection) as one:
+        organizer.get(CHANGELIST)
+    for number in range(1, 10):
+        venue = Venue.objects.create(room=f"Room {number}", default_capacity=50, time_zone="Europe/Madrid")
+        add_material(make_event(venue=venue), url=f"https://example.edu/{number}")
+
+    with CaptureQueriesContext(connection) as ten:
+        response = organizer.get(CHANGELIST)
+
+    assert len(response.context["cl"].result_list) == 10
+    assert len(ten) == len(one)

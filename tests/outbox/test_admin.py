@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -5,6 +7,7 @@ from django.core import mail
 from django.urls import reverse
 
 from outbox.models import OutgoingMail
+from tests.html import change_list
 
 from .conftest import NOTE
 
@@ -31,6 +34,30 @@ def test_outbox_list_shows_failures_and_bounces(admin_client, note_kind):
     assert "bo@example.edu" in bounced.content.decode()
     assert "ana@example.edu" not in bounced.content.decode()
     assert "Recipients refused" in detail.content.decode()
+
+
+def test_the_list_writes_its_times_with_the_zone_and_sorts_by_them(admin_client, note_kind):
+    queued = datetime.datetime(2026, 12, 15, 17, 0, tzinfo=datetime.UTC)
+    for recipient, sent_after in (("early@example.edu", 1), ("late@example.edu", 30), ("slow@example.edu", 10)):
+        mail_row = make_mail(recipient, status=OutgoingMail.Status.SENT)
+        OutgoingMail.objects.filter(pk=mail_row.pk).update(
+            created_at=queued, sent_at=queued + datetime.timedelta(minutes=sent_after)
+        )
+    OutgoingMail.objects.filter(recipient="late@example.edu").update(
+        created_at=datetime.datetime(2026, 7, 1, 16, 0, tzinfo=datetime.UTC),
+        bounced_at=datetime.datetime(2026, 12, 16, 9, 5, tzinfo=datetime.UTC),
+    )
+
+    listing = change_list(admin_client.get(CHANGELIST).content.decode())
+
+    late = next(row for row in listing.rows if row["recipient"] == "late@example.edu")
+    assert late["created_at"] == "Wed 1 Jul 2026, 11:00 AM CDT"
+    assert late["sent_at"] == "Tue 15 Dec 2026, 11:30 AM CST"
+    assert late["bounced_at"] == "Wed 16 Dec 2026, 3:05 AM CST"
+    by_sending = change_list(admin_client.get(CHANGELIST + listing.sort_links["sent_at"]).content.decode())
+    assert by_sending.column("recipient") == ["early@example.edu", "slow@example.edu", "late@example.edu"]
+    backwards = admin_client.get(CHANGELIST + by_sending.sort_links["sent_at"]).content.decode()
+    assert change_list(backwards).column("recipient") == ["late@example.edu", "slow@example.edu", "early@example.edu"]
 
 
 def test_send_again_action_resends_failed_mail_only(admin_client, note_kind, django_capture_on_commit_callbacks):

@@ -1,9 +1,12 @@
 """The sign-in and team log in the admin: superusers read it; nobody changes it; addresses are masked."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
 from staff.models import AuditEntry
+from tests.html import change_list
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +23,21 @@ def test_superusers_read_the_log(admin_client, entry):
 
     assert "Sign-in failed" in page and "192.0.2.0/24" in page
     assert admin_client.get(reverse("admin:staff_auditentry_change", args=[entry.pk])).status_code == 200
+
+
+def test_the_log_writes_when_with_the_zone_and_sorts_by_it(admin_client):
+    for username, moment in (("winter", (2026, 12, 15, 17)), ("summer", (2026, 7, 1, 16))):
+        AuditEntry.objects.create(
+            kind=AuditEntry.Kind.SIGN_IN_FAILED, username=username, at=datetime.datetime(*moment, tzinfo=datetime.UTC)
+        )
+    url = reverse("admin:staff_auditentry_changelist")
+
+    # Signing the admin in is logged too: the failed sign-ins only.
+    listing = change_list(admin_client.get(url, {"kind__exact": "sign_in_failed"}).content.decode())
+
+    assert listing.column("at") == ["Tue 15 Dec 2026, 11:00 AM CST", "Wed 1 Jul 2026, 11:00 AM CDT"]
+    oldest_first = change_list(admin_client.get(url + listing.sort_links["at"]).content.decode())
+    assert oldest_first.column("username") == ["summer", "winter"]
 
 
 def test_nobody_changes_or_deletes_it(admin_client, entry):
