@@ -1,6 +1,7 @@
 """Double submits on real PostgreSQL connections: one confirmation, one announcement per follower."""
 
 import threading
+import time
 
 import pytest
 from django.db import connection, transaction
@@ -61,3 +62,21 @@ def test_two_simultaneous_follow_requests_send_one_confirmation(require_postgres
 
     assert Follower.objects.count() == 1
     assert len(sent()) == 1
+
+
+def test_two_simultaneous_link_requests_send_one_link(require_postgres, series, monkeypatch):
+    services.confirm(
+        follower=services.follow(series=series, email="ana@example.edu"), wants_announcements=True, wants_digest=False
+    )
+    sent_before = len(sent())
+    queue_mail = services.outbox.queue_mail
+
+    def slow_queue_mail(**kwargs):
+        time.sleep(0.3)  # between "was it sent lately?" and the new row: where two requests would both say no
+        return queue_mail(**kwargs)
+
+    monkeypatch.setattr(services.outbox, "queue_mail", slow_queue_mail)
+
+    race(lambda: services.send_manage_links(email="ana@example.edu"))
+
+    assert [m["Subject"] for m in sent()[sent_before:]] == ["Change what you get from IFML Seminar"]
