@@ -198,6 +198,17 @@ def test_changing_the_choice_of_a_stopped_follow_is_refused(confirmed_follower, 
     assert follower.wants_digest and not follower.is_current
 
 
+def test_changing_the_choice_of_an_address_never_confirmed_is_refused(series):
+    # Double opt-in: only the confirmation link starts a follow, whatever token reaches the service.
+    follower = services.follow(series=series, email="ana@example.edu")
+
+    with pytest.raises(services.FollowError) as refused:
+        services.change_choices(follower=follower, wants_announcements=True, wants_digest=False)
+
+    assert refused.value.code == "not_confirmed"
+    assert Follower.objects.get().confirmed_at is None
+
+
 def test_the_manage_page_costs_a_fixed_number_of_queries(announced, client, django_assert_max_num_queries):
     _follower, message = announced
     path = link_in(message, "/follow/manage/")
