@@ -1,8 +1,10 @@
-"""State changes of talks that involve more than one row: scheduling the next one."""
+"""State changes of talks that reach beyond their row: scheduling the next one, cancelling one."""
 
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+
+from seminar_site.errors import DomainError
 
 from .models import Event
 from .schedule import shift_local
@@ -14,6 +16,10 @@ from .schedule import shift_local
 _NOT_COPIED = {"id", "slug", "status"}
 _SHIFTED = ("start", "end", "registration_opens", "registration_closes")
 _SPEAKER_TEXTS = ("title", "abstract")
+
+
+class EventError(DomainError):
+    """A rule about talks said no."""
 
 
 def unique_slug(base: str, *, max_length: int = 120) -> str:
@@ -60,3 +66,45 @@ def duplicate_event(*, event: Event, weeks: int = 1, copy_speaker_texts: bool = 
             copy.speakers.set(source.speakers.all())
         source.questions.all().copy_to(copy)
     return copy
+
+
+def check_cancellable(event: Event) -> None:
+    """Raise EventError unless `event`, as loaded, may be cancelled now (the rules of `cancel_event`)."""
+    if event.is_cancelled:
+        raise EventError(_("This talk is cancelled already."), code="cancelled")
+    if event.status != Event.Status.PUBLISHED:
+        raise EventError(_("Only a published talk can be cancelled; this one is a draft."), code="draft")
+    if event.is_past():
+        raise EventError(_("This talk has already taken place: it cannot be cancelled."), code="over")
+
+
+def cancel_event(*, event: Event, note: str = "") -> Event:
+    """Cancel the published talk `event`, saying why and what happens instead in `note` (may be empty).
+
+    Sets the status and the note and saves: the save raises the calendar
+    sequence and, once committed, announces the cancellation
+    (`signals.event_cancelled`), on which registrations emails everyone
+    registered, with the note. The talk's row is locked first, so of two
+    requests cancelling it at once (a double submit) only one does. Returns the
+    cancelled talk.
+
+    Raises EventError: "cancelled" (it is cancelled already: nobody is told
+    again), "draft" (not published), "over" (it has ended), "note_too_long"
+    (more characters than the note's max_length).
+    """
+    limit = Event._meta.get_field("cancellation_note").max_length
+    if len(note) > limit:
+        raise EventError(
+            _("The message can be at most %(limit_value)d characters long (this one has %(show_value)d).")
+            % {"limit_value": limit, "show_value": len(note)},
+            code="note_too_long",
+        )
+    with transaction.atomic():
+        # The lock a seat change takes too (registrations.services.base.lock_event): a sign-up
+        # in flight either finishes first or finds the talk cancelled.
+        locked = Event.objects.select_for_update(of=("self",), no_key=True).select_related("series", "venue")
+        talk = locked.get(pk=event.pk)
+        check_cancellable(talk)
+        talk.status, talk.cancellation_note = Event.Status.CANCELLED, note
+        talk.save(update_fields=["status", "cancellation_note", "updated_at"])
+    return talk

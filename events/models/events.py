@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +71,10 @@ class EventQuerySet(models.QuerySet):
             start=models.Min("start", filter=Q(start__gt=now)), end=models.Min("end", filter=Q(end__gt=now))
         )
         return min((moment for moment in found.values() if moment), default=None)
+
+
+# Characters of the organizers' note on a cancelled talk: a paragraph or two for an email.
+CANCELLATION_NOTE_MAX = 2000
 
 
 class Event(models.Model):
@@ -162,6 +168,17 @@ class Event(models.Model):
         ),
     )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
+    # The organizers' word on a cancellation (events.services.cancel_event): sent with the cancellation
+    # email and shown on the talk's page while it is cancelled; dropped once it is not (Event.save).
+    cancellation_note = models.TextField(
+        _("why it was cancelled"),
+        max_length=CANCELLATION_NOTE_MAX,
+        blank=True,
+        help_text=_(
+            "Shown on the talk's page. Registrants were emailed the message you wrote when you cancelled; "
+            "changing it here emails nobody."
+        ),
+    )
     announce_to_followers = models.BooleanField(
         _("announce to followers"),
         default=True,
@@ -205,6 +222,10 @@ class Event(models.Model):
                 condition=Q(venue__isnull=False) | Q(attendance_mode="online"),
                 name="event_venue_unless_online",
                 violation_error_message=_("A talk in a room needs a venue: choose one, or make the talk online only."),
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("cancellation_note"), CANCELLATION_NOTE_MAX),
+                name="event_cancellation_note_length",
             ),
             models.CheckConstraint(
                 condition=Q(registration_opens__isnull=True)
@@ -346,6 +367,12 @@ class Event(models.Model):
             self._state.adding or loaded.get("status", self.status) == self.Status.DRAFT
         )
         previous_url = loaded.get("stream_url", self.stream_url)
+        was_cancelled = loaded.get("status", self.status) == self.Status.CANCELLED
+        if self.cancellation_note and was_cancelled and not self.is_cancelled:
+            # The reason belongs to the cancellation: a talk that is on again (or a draft again) says nothing of it.
+            self.cancellation_note = ""
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "cancellation_note"}
         stream_changed = not self._state.adding and previous_url != self.stream_url and bool(self.stream_url)
         if changed or became_cancelled or reinstated:
             self.sequence += 1

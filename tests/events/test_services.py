@@ -2,9 +2,11 @@ import datetime
 import zoneinfo
 
 import pytest
+from django.core import mail
+from django.utils import timezone
 
 from events.models import Event, Question, Series
-from events.services import duplicate_event
+from events.services import EventError, cancel_event, duplicate_event
 from registrations.models import Registration
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +152,57 @@ def test_speaker_texts_copied_from_the_action_when_ticked(admin_client, talk):
     )
 
     assert Event.objects.exclude(pk=talk.pk).get().title == talk.title
+
+
+# Cancelling
+
+
+def test_cancelling_stores_the_note_and_tells_registrants_once_committed(
+    event, sign_up, django_capture_on_commit_callbacks
+):
+    sign_up(event)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        cancelled = cancel_event(event=event, note="The speaker is ill.")
+        assert mail.outbox == []  # nothing before commit
+    with django_capture_on_commit_callbacks(execute=True):  # and the outbox's own, which these queue
+        for callback in callbacks:
+            callback()
+
+    stored = Event.objects.get(pk=event.pk)
+    assert (stored.status, stored.cancellation_note) == (Event.Status.CANCELLED, "The speaker is ill.")
+    assert (stored.sequence, stored.cancellation_announced) == (1, True)
+    assert cancelled.cancellation_note == stored.cancellation_note
+    assert [m.subject.split(":")[0] for m in mail.outbox] == ["Talk cancelled"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "note", "code"),
+    [
+        ({"status": Event.Status.CANCELLED}, "", "cancelled"),
+        ({"status": Event.Status.DRAFT}, "", "draft"),
+        ({"start": timezone.now() - datetime.timedelta(days=1)}, "", "over"),
+        ({}, "x" * 2001, "note_too_long"),
+    ],
+)
+def test_cancelling_refuses_what_it_cannot_cancel_and_changes_nothing(
+    make_event, sign_up, fields, note, code, django_capture_on_commit_callbacks
+):
+    talk = make_event(**fields)
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(EventError) as refused:
+        cancel_event(event=talk, note=note)
+
+    assert refused.value.code == code
+    stored = Event.objects.get(pk=talk.pk)
+    assert (stored.status, stored.cancellation_note, stored.sequence) == (talk.status, "", 0)
+    assert mail.outbox == []
+
+
+def test_a_note_of_2000_characters_with_every_script_is_kept_as_written(event):
+    note = ("Zoë ñ 中文 עברית 🎤\n" * 200)[:2000]
+
+    cancel_event(event=event, note=note)
+
+    assert Event.objects.get(pk=event.pk).cancellation_note == note

@@ -115,6 +115,21 @@ def test_publishing_a_cancelled_talk_again_is_announced_once_as_on_again(
     assert reload(event).sequence == 2
 
 
+@pytest.mark.parametrize("status", [Event.Status.PUBLISHED, Event.Status.DRAFT])
+def test_a_talk_no_longer_cancelled_drops_the_reason(event, heard, status, django_capture_on_commit_callbacks):
+    talk = reload(event)
+    talk.status, talk.cancellation_note = Event.Status.CANCELLED, "The speaker is ill."
+    save(talk, django_capture_on_commit_callbacks)
+    talk.title = "Still cancelled"
+    save(talk, django_capture_on_commit_callbacks)
+    assert reload(event).cancellation_note == "The speaker is ill."
+
+    talk.status = status
+    save(talk, django_capture_on_commit_callbacks)
+
+    assert reload(event).cancellation_note == ""
+
+
 def test_draft_changes_bump_sequence_but_tell_nobody(make_event, heard, django_capture_on_commit_callbacks):
     draft = reload(make_event(status=Event.Status.DRAFT))
     draft.start += datetime.timedelta(days=1)

@@ -11,8 +11,11 @@ import threading
 import pytest
 from django.db import connection
 
+from events.models import Event
+from events.services import EventError, cancel_event
+from outbox.models import OutgoingMail
 from registrations import services
-from registrations.models import Registration, RegistrationLog
+from registrations.models import MailKind, Registration, RegistrationLog
 from registrations.services import RegistrationError
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -227,3 +230,39 @@ def test_simultaneous_switches_to_online_take_exactly_the_free_places(require_po
     assert assert_online_consistent(event) == 8
     # Seats given up by holders who switched went to people still waiting for the room.
     assert Registration.objects.filter(event=event).confirmed().in_person().count() == event.seats_taken == 5
+
+
+def told_of_the_cancellation() -> set[int]:
+    """The registrations an EVENT_CANCELLED email was queued for."""
+    return set(OutgoingMail.objects.filter(kind=MailKind.EVENT_CANCELLED).values_list("about_id", flat=True))
+
+
+def test_a_talk_cancelled_twice_at_once_is_cancelled_once_and_told_once(require_postgres, make_event, sign_up):
+    event = make_event(capacity=2)
+    people = [sign_up(event) for _ in range(3)]
+
+    results = run_together([lambda n=n: cancel_event(event=event, note=f"Reason {n}") for n in range(WORKERS)])
+
+    (cancelled,) = [result for result in results if isinstance(result, Event)]
+    assert {(type(result), result.code) for result in results if result is not cancelled} == {(EventError, "cancelled")}
+    stored = Event.objects.get(pk=event.pk)
+    assert (stored.status, stored.cancellation_note, stored.sequence) == ("cancelled", cancelled.cancellation_note, 1)
+    assert OutgoingMail.objects.filter(kind=MailKind.EVENT_CANCELLED).count() == 3
+    assert told_of_the_cancellation() == {person.pk for person in people}
+
+
+def test_sign_ups_racing_a_cancellation_are_either_told_or_refused(require_postgres, make_event, sign_up):
+    event = make_event(capacity=5, waitlist_enabled=True)
+    early = [sign_up(event) for _ in range(3)]
+
+    results = run_together(
+        [registering(event, n) for n in range(20)]
+        + [lambda: cancel_event(event=event)]
+        + [registering(event, n) for n in range(20, 40)]
+    )
+
+    refused = [result for result in results if isinstance(result, Exception)]
+    assert {(type(error), error.code) for error in refused} <= {(RegistrationError, "cancelled")}
+    registered = {result.registration.pk for result in results if hasattr(result, "registration")}
+    assert told_of_the_cancellation() == registered | {person.pk for person in early}
+    assert not Registration.objects.filter(event=event).active().exclude(pk__in=told_of_the_cancellation()).exists()
