@@ -155,6 +155,8 @@ def _build_message(mail, registration):
         **hold_context(registration, now),
         "promoted": bool(mail.data.get("promoted")),
         "free_url": registration.free_seat_url,
+        # The organizers' word on a cancellation, as it was when they cancelled (see notify_event_cancelled).
+        "cancellation_note": mail.data.get("note", "") if kind == MailKind.EVENT_CANCELLED else "",
     }
     # An update that brings a new stream link too (one email for one save of the talk), to whoever may see it.
     context["tells_new_link"] = bool(

@@ -184,7 +184,9 @@ def cancel_invites(registrations, had_invites: bool = True) -> None:
 def notify_event_cancelled(*, event: Event) -> int:
     """Queue an EVENT_CANCELLED email to everyone still registered, confirmed or waiting.
 
-    Confirmed registrants' emails carry a cancelling invite. Precondition: the
+    Confirmed registrants' emails carry a cancelling invite; every email carries
+    the organizers' note (`event.cancellation_note`) as it is now, so a message
+    sent late or again says what the organizer confirmed. Precondition: the
     cancellation is committed. Returns the number queued.
     """
     with transaction.atomic():
@@ -194,7 +196,10 @@ def notify_event_cancelled(*, event: Event) -> int:
             queue(
                 registration=registration,
                 kind=MailKind.EVENT_CANCELLED,
-                data={"cancels_invite": registration.status == Registration.Status.CONFIRMED},
+                data={
+                    "cancels_invite": registration.status == Registration.Status.CONFIRMED,
+                    "note": event.cancellation_note,
+                },
             )
             log_action(registration, RegistrationLog.Action.TALK_CANCELLED, from_status=registration.status)
     return len(registrations)

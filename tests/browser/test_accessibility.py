@@ -88,7 +88,8 @@ def _closed(make_event):
 
 @state("talk cancelled")
 def _cancelled(make_event):
-    return make_event(status=Event.Status.CANCELLED).get_absolute_url()
+    note = "The speaker is ill.\nWe will reschedule in spring."
+    return make_event(status=Event.Status.CANCELLED, cancellation_note=note).get_absolute_url()
 
 
 @state("talk under way")

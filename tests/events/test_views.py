@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from events.models import Event, Speaker, SpeakerPhoto
+from events.services import cancel_event
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 
@@ -250,6 +251,26 @@ def test_cancelled_talk_says_so(client, make_event):
     assert "This talk was cancelled" in page
     assert "ifml-seminar@example.edu" in page
     assert "Cancelled" in home
+
+
+def test_cancelled_talk_page_says_why_escaped_with_its_line_breaks(client, event):
+    cancel_event(event=event, note="The speaker is ill <b>today</b>.\nWe will reschedule in spring.")
+
+    page = html(client.get(event.get_absolute_url()))
+
+    assert "The speaker is ill &lt;b&gt;today&lt;/b&gt;.<br>We will reschedule in spring." in page
+
+
+def test_a_talk_on_again_no_longer_shows_why_it_was_cancelled(client, event):
+    cancel_event(event=event, note="The speaker is ill.")
+    talk = Event.objects.get(pk=event.pk)
+    talk.status = Event.Status.PUBLISHED
+    talk.save()
+
+    page = html(client.get(event.get_absolute_url()))
+
+    assert "This talk was cancelled" not in page
+    assert "The speaker is ill." not in page
 
 
 def test_past_talk_page_says_it_already_took_place(client, make_event):

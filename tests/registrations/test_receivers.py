@@ -4,10 +4,11 @@ import pytest
 from django.core import mail
 
 from events.models import Event, Venue
+from events.services import cancel_event
 from outbox.models import OutgoingMail
 from registrations.invites import invite_uid
 from registrations.models import MailKind, Registration, RegistrationLog
-from tests.mime import invite, invite_parts, sent, text_body
+from tests.mime import html_body, invite, invite_parts, sent, text_body
 
 
 @pytest.fixture
@@ -134,6 +135,30 @@ def test_cancelled_talk_reaches_waitlisted_people_too(event, people, django_capt
         assert str(vevent["STATUS"]) == "CANCELLED"
     assert invite_parts(by_address["wes@example.edu"]) == []
     assert "waiting list" in text_body(by_address["wes@example.edu"])
+
+
+def test_the_organizers_reason_reaches_confirmed_and_waiting_people_alike(
+    event, people, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_event(event=event, note="The speaker is ill.\nWe will reschedule in spring.")
+
+    messages = sent()
+    assert len(messages) == 3
+    for message in messages:
+        assert "The organizers write:\nThe speaker is ill.\nWe will reschedule in spring.\n" in text_body(message)
+        assert "The speaker is ill.<br>We will reschedule in spring.</blockquote>" in html_body(message)
+
+
+def test_a_talk_cancelled_without_a_reason_says_nothing_of_one(event, people, django_capture_on_commit_callbacks):
+    talk = reload(event)
+    talk.status = Event.Status.CANCELLED
+    with django_capture_on_commit_callbacks(execute=True):
+        talk.save()
+
+    for message in sent():
+        assert "The organizers write:" not in text_body(message)
+        assert "<blockquote" not in html_body(message)
 
 
 def test_uid_stable_and_sequence_rising_from_confirmation_to_change_to_cancellation(

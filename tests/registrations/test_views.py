@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Event
+from events.services import cancel_event
 from outbox.models import OutgoingMail
 from registrations import services
 from registrations.models import Answer, MailKind, Registration
@@ -420,6 +421,16 @@ def test_manage_page_is_private_and_not_cached(event, sign_up, client):
     assert response["Referrer-Policy"] == "same-origin"
     assert "Your seat is confirmed" in text(response)
     assert "Thank you" not in text(response)
+
+
+def test_the_registrants_page_of_a_cancelled_talk_says_why(event, sign_up, client):
+    registration = sign_up(event)
+    cancel_event(event=event, note="The speaker is ill <i>again</i>.\nWe will reschedule in spring.")
+
+    page = client.get(registration.get_absolute_url()).content.decode()
+
+    assert "This talk was cancelled." in page
+    assert "The speaker is ill &lt;i&gt;again&lt;/i&gt;.<br>We will reschedule in spring." in page
 
 
 def test_the_confirmation_email_is_announced_right_after_registering_only(event, client):
