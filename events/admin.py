@@ -2,17 +2,21 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from . import services
+from .forms import CancelEventForm, EventAdminForm
 from .models import Event, Question, Series, SeriesMember, Speaker, Venue
 from .schedule import new_talk_initial
 from .scoping import SeriesScopedAdminMixin
@@ -241,6 +245,7 @@ class DuplicateForm(forms.Form):
 
 
 class EventAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
+    form = EventAdminForm
     list_display = ["when", "title", "speaker_names", "room", "series", "status"]
     list_display_links = ["when", "title"]
     actions = ["duplicate"]
@@ -303,6 +308,86 @@ class EventAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("speakers")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not obj.is_cancelled:
+            return fieldsets
+        # A cancelled talk's page says why: its organizers may still correct or complete that.
+        (name, options), *rest = fieldsets
+        fields = list(options["fields"])
+        fields.insert(fields.index("status") + 1, "cancellation_note")
+        return [(name, {**options, "fields": fields}), *rest]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and self._may_be_cancelled(obj) and self.has_change_permission(request, obj):
+            context["cancel_url"] = reverse("admin:events_event_cancel", args=[obj.pk])
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        # Before the admin's own: its last pattern takes any "<id>/..." path.
+        return [
+            path("<path:object_id>/cancel/", self.admin_site.admin_view(self.cancel_view), name="events_event_cancel"),
+            *super().get_urls(),
+        ]
+
+    @staticmethod
+    def _may_be_cancelled(event) -> bool:
+        try:
+            services.check_cancellable(event)
+        except services.EventError:
+            return False
+        return True
+
+    def cancel_view(self, request, object_id):
+        """Cancel a talk: GET asks (who will be told, and why, optionally), POST cancels it, once."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        event = self.get_object(request, unquote(object_id))
+        if event is None or not self.has_change_permission(request, event):
+            # As on the change page: someone else's talk and no talk at all look the same.
+            raise Http404(gettext("Nothing here, or not yours to see."))
+        change_url = reverse("admin:events_event_change", args=[event.pk])
+        try:
+            services.check_cancellable(event)
+        except services.EventError as error:
+            # A second submit lands here, and so does an old tab: the talk stays as it is, nobody is emailed.
+            self.message_user(request, error.message, messages.WARNING)
+            return redirect(change_url)
+        form = CancelEventForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            try:
+                event = services.cancel_event(event=event, note=form.cleaned_data["note"])
+            except services.EventError as error:
+                self.message_user(request, error.message, messages.WARNING)
+            else:
+                self.log_change(request, event, gettext("Cancelled the talk."))
+                self.say_cancelled(request, event)
+            return redirect(change_url)
+        return TemplateResponse(
+            request,
+            "admin/events/event/cancel_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": gettext("Cancel this talk?"),
+                "opts": self.opts,
+                "object": event,
+                "form": form,
+                "consequences": self.cancellation_consequences(event),
+                "change_url": change_url,
+            },
+        )
+
+    def cancellation_consequences(self, event) -> list[str]:
+        """What cancelling `event` does besides its page, one sentence each, for the confirmation page.
+
+        Events knows nobody to tell; an app that does (registrations) says whom it emails.
+        """
+        return []
+
+    def say_cancelled(self, request, event) -> None:
+        """The message after `event` was cancelled (an app that emails about it says whom)."""
+        self.message_user(request, gettext("The talk is cancelled."), messages.SUCCESS)
 
     def get_changeform_initial_data(self, request):
         # A new talk starts from its series' default schedule (?series=<id>, or

@@ -1,10 +1,58 @@
-"""The archive's search and filters (the past talks page)."""
+"""Forms of talks: the admin's talk form, cancelling a talk, and the archive's search and filters."""
 
 from django import forms
+from django.utils.text import normalize_newlines
 from django.utils.translation import gettext_lazy as _
 
-from .models import Series
+from .models import Event, Series
 from .search import MAX_QUERY
+
+NOTE_TOO_LONG = _("The message can be at most %(limit_value)d characters long (this one has %(show_value)d).")
+
+
+class NoteField(forms.CharField):
+    """Several lines of text, each line break counted and stored as one character (browsers send two)."""
+
+    widget = forms.Textarea
+
+    def to_python(self, value):
+        return normalize_newlines(super().to_python(value))
+
+
+class EventAdminForm(forms.ModelForm):
+    """The admin's talk form. A talk is cancelled on its own page ("Cancel this talk…"), which asks first and
+    lets the organizer say why: the status offers Cancelled only to a talk that is cancelled already."""
+
+    class Meta:
+        # The model and the fields come from the admin (EventAdmin.fieldsets).
+        field_classes = {"cancellation_note": NoteField}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        status = self.fields.get("status")
+        if status is None or self.instance.status == Event.Status.CANCELLED:
+            return
+        status.choices = [choice for choice in status.choices if choice[0] != Event.Status.CANCELLED]
+        if self.instance.status == Event.Status.PUBLISHED and not self.instance.is_past():
+            status.help_text = _(
+                "To cancel the talk, use “Cancel this talk…” at the top of this page: it asks first, and lets you "
+                "tell the registrants why."
+            )
+
+
+class CancelEventForm(forms.Form):
+    """What the organizer may add when cancelling a talk (events.services.cancel_event)."""
+
+    note = NoteField(
+        label=_("Why, and what happens instead"),
+        required=False,
+        max_length=Event._meta.get_field("cancellation_note").max_length,
+        widget=forms.Textarea(
+            attrs={"rows": 5, "cols": 60, "placeholder": _("The speaker is ill; we will reschedule in spring.")}
+        ),
+        help_text=_("Optional. It goes into the email and onto the talk's page as you write it."),
+        error_messages={"max_length": NOTE_TOO_LONG},
+    )
 
 
 class ArchiveForm(forms.Form):

@@ -119,27 +119,55 @@ class EventWithRegistrationsAdmin(EventAdmin):
             self.message_user(request, _("No update was sent: registrants' calendars show the talk as before."))
 
     def _say_who_hears_of_the_status(self, request, form):
-        # Cancelling, or publishing a cancelled talk again, emails its registrants by itself: say so.
+        # Publishing a cancelled talk again emails its registrants by itself: say so. (A talk is
+        # cancelled on its own page, not in this form: see cancellation_consequences and say_cancelled.)
         event = form.instance
-        cancelled = event.status == Event.Status.CANCELLED and form.initial.get("status") != Event.Status.CANCELLED
-        on_again = event.status == Event.Status.PUBLISHED and getattr(form, "cancellation_was_announced", False)
-        if not (cancelled or on_again):
+        if not (event.status == Event.Status.PUBLISHED and getattr(form, "cancellation_was_announced", False)):
             return
         told = Registration.objects.filter(event=event).active().count()
-        if not told:
-            return
-        if cancelled:
-            message = ngettext(
-                "The talk is cancelled: its %(count)d registrant is told by email.",
-                "The talk is cancelled: its %(count)d registrants are told by email.",
-                told,
-            )
-        else:
+        if told:
             message = ngettext(
                 "The talk is on again: its %(count)d registrant is told by email.",
                 "The talk is on again: its %(count)d registrants are told by email.",
                 told,
             )
+            self.message_user(request, message % {"count": told}, messages.SUCCESS)
+
+    def cancellation_consequences(self, event) -> list[str]:
+        counts = Registration.objects.filter(event=event).aggregate(**place_counts(prefix=""))
+        confirmed, held, waiting = counts["confirmed_count"], counts["held_count"], counts["waitlisted_count"]
+        if not confirmed + held + waiting:
+            return [gettext("Nobody is registered for this talk: nobody will be emailed.")]
+        consequences = [
+            ngettext(
+                "%(count)d registrant with a seat (confirmed: %(confirmed)d, held until they confirm: %(held)d) "
+                "will be emailed that the talk is cancelled, with your message.",
+                "%(count)d registrants with a seat (confirmed: %(confirmed)d, held until they confirm: %(held)d) "
+                "will be emailed that the talk is cancelled, with your message.",
+                confirmed + held,
+            )
+            % {"count": confirmed + held, "confirmed": confirmed, "held": held},
+            ngettext(
+                "%(count)d person on the waiting list will be emailed too.",
+                "%(count)d people on the waiting list will be emailed too.",
+                waiting,
+            )
+            % {"count": waiting},
+        ]
+        if confirmed:
+            consequences.append(gettext("The confirmed registrants' email will remove the talk from their calendars."))
+        return consequences
+
+    def say_cancelled(self, request, event):
+        told = Registration.objects.filter(event=event).active().count()
+        if not told:
+            super().say_cancelled(request, event)
+            return
+        message = ngettext(
+            "The talk is cancelled: its %(count)d registrant is told by email.",
+            "The talk is cancelled: its %(count)d registrants are told by email.",
+            told,
+        )
         self.message_user(request, message % {"count": told}, messages.SUCCESS)
 
 

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from events.forms import EventAdminForm
 from events.models import Event
 from events.when import SHORT, talk_when
 from seminar_site.addresses import ascii_address
@@ -129,7 +130,7 @@ class RegistrationAddForm(forms.ModelForm):
         self.instance = result.registration
 
 
-class EventUpdateForm(forms.ModelForm):
+class EventUpdateForm(EventAdminForm):
     """The talk form, asking whether a change reaches the registrants' calendars, as calendar apps ask.
 
     A change to what an invite shows (title, speakers, abstract, time, place)

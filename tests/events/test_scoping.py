@@ -130,6 +130,23 @@ def test_unknown_and_foreign_ids_get_the_same_answer(world, client):
     assert missing.status_code == foreign.status_code == 404
 
 
+def test_only_the_talks_organizers_may_cancel_it(world, client, django_capture_on_commit_callbacks):
+    url = reverse("admin:events_event_cancel", args=[world.alpha_talk.pk])
+    login(client, world.bob)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = client.get(url)
+        posted = client.post(url, {"note": "Not your talk."})
+
+    assert asked.status_code == posted.status_code == 404
+    assert Event.objects.get(pk=world.alpha_talk.pk).status == Event.Status.PUBLISHED
+    assert not OutgoingMail.objects.filter(kind="registrations.event_cancelled").exists()
+    # Door staff never reach the admin (staff.middleware sends them to the door).
+    assert login(client, world.dora).post(url, {"note": "Not your talk."})["Location"] == reverse("checkin:index")
+    assert Event.objects.get(pk=world.alpha_talk.pk).status == Event.Status.PUBLISHED
+    assert login(client, world.alice).get(url).status_code == 200
+
+
 # Actions and the CSV export
 
 

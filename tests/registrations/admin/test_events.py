@@ -2,8 +2,10 @@ import datetime
 import re
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.core import mail
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -343,7 +345,8 @@ def test_a_talk_without_registrants_is_saved_without_asking(admin_client, event,
 def test_cancelling_and_publishing_again_in_the_admin_say_who_is_told(
     admin_client, event, two_registrants, django_capture_on_commit_callbacks
 ):
-    cancelled = post_change(admin_client, event, django_capture_on_commit_callbacks, status="cancelled")
+    with django_capture_on_commit_callbacks(execute=True):
+        cancelled = admin_client.post(cancel_url(event), {"note": "The speaker is ill."}, follow=True)
     assert "The talk is cancelled: its 2 registrants are told by email." in cancelled.content.decode()
     assert all(m["Subject"].startswith("Talk cancelled:") for m in sent())
     mail.outbox.clear()
@@ -354,7 +357,11 @@ def test_cancelling_and_publishing_again_in_the_admin_say_who_is_told(
     )
 
     assert "The talk is on again: its 2 registrants are told by email." in on_again.content.decode()
-    assert sorted(m["Subject"].split(":")[0] for m in sent()) == ["On again", "On again"]
+    messages = sent()
+    assert sorted(m["Subject"].split(":")[0] for m in messages) == ["On again", "On again"]
+    # The reason went with the cancellation: the talk that is on says nothing of it, nor does its email.
+    assert Event.objects.get(pk=event.pk).cancellation_note == ""
+    assert not any("The speaker is ill." in text_body(m) + html_body(m) for m in messages)
 
 
 # One save that moves a talk and changes its stream link: one email per registrant
@@ -446,3 +453,199 @@ def test_a_new_link_saved_with_a_new_time_kept_from_calendars_goes_alone_to_onli
     _calendar, vevent, _part = invite(message)
     assert vevent["SEQUENCE"] == 1
     assert str(vevent["URL"]) == NEW_LINK
+
+
+# "Cancel this talk…": asked first, then done once
+
+
+def cancel_url(event):
+    return f"/admin/events/event/{event.pk}/cancel/"
+
+
+def cancel(admin_client, event, capture, note=""):
+    with capture(execute=True):
+        return admin_client.post(cancel_url(event), {"note": note}, follow=True)
+
+
+def test_the_change_page_leads_to_cancelling_instead_of_offering_cancelled_as_a_status(admin_client, event):
+    page = admin_client.get(f"/admin/events/event/{event.pk}/change/").content.decode()
+
+    assert f'<a href="{cancel_url(event)}">Cancel this talk…</a>' in page
+    assert 'value="published"' in page and 'value="cancelled"' not in page
+    assert 'name="cancellation_note"' not in page
+
+
+def test_a_cancelled_status_posted_in_the_change_form_is_refused(
+    admin_client, event, two_registrants, django_capture_on_commit_callbacks
+):
+    response = post_change(admin_client, event, django_capture_on_commit_callbacks, status="cancelled")
+
+    assert "Select a valid choice. cancelled is not one of the available choices." in response.content.decode()
+    assert Event.objects.get(pk=event.pk).status == Event.Status.PUBLISHED
+    assert mail.outbox == []
+
+
+def test_the_confirmation_says_how_many_are_emailed_and_changes_nothing(admin_client, make_event, sign_up):
+    event = make_event(capacity=3)
+    sign_up(event)
+    sign_up(event)
+    Event.objects.filter(pk=event.pk).update(confirm_by_email=True)
+    held = sign_up(Event.objects.get(pk=event.pk))
+    Event.objects.filter(pk=event.pk).update(confirm_by_email=False)
+    waiting = sign_up(Event.objects.get(pk=event.pk))
+    assert (held.status, waiting.status) == ("held", "waitlisted")
+    mail.outbox.clear()
+    mails = OutgoingMail.objects.count()
+
+    response = admin_client.get(cancel_url(event))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Cancel “Generating a Video: Reflecting on a Two-Year Odyssey”" in page
+    assert "3 registrants with a seat (confirmed: 2, held until they confirm: 1) will be emailed" in page
+    assert "1 person on the waiting list will be emailed too." in page
+    assert "whoever was told it is cancelled is told it is on again" in page
+    assert 'name="note"' in page and 'maxlength="2000"' in page
+    assert 'value="Yes, cancel the talk"' in page and f'href="/admin/events/event/{event.pk}/change/"' in page
+    assert Event.objects.get(pk=event.pk).status == Event.Status.PUBLISHED
+    assert (mail.outbox, OutgoingMail.objects.count()) == ([], mails)
+
+
+def test_confirming_cancels_and_emails_everyone_once_with_the_reason(
+    admin_client, event, two_registrants, django_capture_on_commit_callbacks
+):
+    note = "The speaker is ill; we will reschedule in spring.\r\nWatch this page for the new date."
+
+    response = cancel(admin_client, event, django_capture_on_commit_callbacks, note)
+
+    assert response.redirect_chain == [(f"/admin/events/event/{event.pk}/change/", 302)]
+    assert "The talk is cancelled: its 2 registrants are told by email." in response.content.decode()
+    cancelled = Event.objects.get(pk=event.pk)
+    assert cancelled.status == Event.Status.CANCELLED
+    assert (
+        cancelled.cancellation_note
+        == "The speaker is ill; we will reschedule in spring.\nWatch this page for the new date."
+    )
+    messages = sent()
+    assert sorted(m["To"].addresses[0].addr_spec for m in messages) == ["ana@example.edu", "bo@example.edu"]
+    for message in messages:
+        assert message["Subject"].startswith("Talk cancelled:")
+        assert (
+            "The organizers write:\nThe speaker is ill; we will reschedule in spring.\n"
+            "Watch this page for the new date.\n"
+        ) in text_body(message)
+        assert (
+            "The speaker is ill; we will reschedule in spring.<br>Watch this page for the new date.</blockquote>"
+            in html_body(message)
+        )
+        assert str(invite(message)[1]["STATUS"]) == "CANCELLED"
+    assert LogEntry.objects.get(object_id=str(event.pk)).get_change_message() == "Cancelled the talk."
+    mail.outbox.clear()
+
+    again = cancel(admin_client, cancelled, django_capture_on_commit_callbacks, "Pressed twice.")
+
+    assert "This talk is cancelled already." in again.content.decode()
+    assert mail.outbox == []
+    assert OutgoingMail.objects.filter(kind="registrations.event_cancelled").count() == 2
+    assert Event.objects.get(pk=event.pk).cancellation_note.startswith("The speaker is ill")
+
+
+def test_the_reason_is_escaped_in_the_html_email_and_kept_as_written_in_the_text(
+    admin_client, event, two_registrants, django_capture_on_commit_callbacks
+):
+    note = "Zoë Ñúñez can’t come <script>alert('x')</script> & we’re sorry."
+
+    cancel(admin_client, event, django_capture_on_commit_callbacks, note)
+
+    message = sent()[0]
+    html = html_body(message)
+    assert "Zoë Ñúñez can’t come &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; we’re sorry." in html
+    assert "<script>" not in html
+    assert note in text_body(message)
+
+
+def test_a_reason_of_10_kb_is_refused_with_a_clear_message_and_nothing_changes(
+    admin_client, event, two_registrants, django_capture_on_commit_callbacks
+):
+    mails = OutgoingMail.objects.count()
+
+    response = cancel(admin_client, event, django_capture_on_commit_callbacks, "x" * 10240)
+
+    assert response.status_code == 200
+    assert "The message can be at most 2000 characters long (this one has 10240)." in response.content.decode()
+    assert Event.objects.get(pk=event.pk).status == Event.Status.PUBLISHED
+    assert (mail.outbox, OutgoingMail.objects.count()) == ([], mails)
+
+
+def test_a_talk_without_registrants_is_still_confirmed_and_nobody_is_emailed(
+    admin_client, event, django_capture_on_commit_callbacks
+):
+    asked = admin_client.get(cancel_url(event)).content.decode()
+    assert "Nobody is registered for this talk: nobody will be emailed." in asked
+
+    done = cancel(admin_client, event, django_capture_on_commit_callbacks)
+
+    assert "The talk is cancelled." in done.content.decode()
+    assert Event.objects.get(pk=event.pk).status == Event.Status.CANCELLED
+    assert mail.outbox == []
+
+
+def test_cancelling_needs_the_csrf_token_of_the_confirmation_page(
+    event, two_registrants, admin_user, django_capture_on_commit_callbacks
+):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(admin_user)
+    asked = browser.get(cancel_url(event))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', asked.content.decode()).group(1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        forged = browser.post(cancel_url(event), {"note": "Forged."})
+    assert forged.status_code == 403
+    assert Event.objects.get(pk=event.pk).status == Event.Status.PUBLISHED
+    assert mail.outbox == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = browser.post(cancel_url(event), {"note": "", "csrfmiddlewaretoken": token})
+    assert confirmed.status_code == 302
+    assert Event.objects.get(pk=event.pk).status == Event.Status.CANCELLED
+    assert len(mail.outbox) == 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "refusal"),
+    [
+        ({"status": Event.Status.DRAFT}, "Only a published talk can be cancelled; this one is a draft."),
+        ({"start_in_days": -2}, "This talk has already taken place: it cannot be cancelled."),
+    ],
+)
+def test_drafts_and_past_talks_offer_no_cancelling(admin_client, make_event, fields, refusal):
+    days = fields.pop("start_in_days", 14)
+    event = make_event(start=timezone.now() + datetime.timedelta(days=days), **fields)
+
+    page = admin_client.get(f"/admin/events/event/{event.pk}/change/").content.decode()
+    response = admin_client.post(cancel_url(event), {"note": ""}, follow=True)
+
+    assert "Cancel this talk…" not in page
+    assert refusal in response.content.decode()
+    assert Event.objects.get(pk=event.pk).status == fields.get("status", Event.Status.PUBLISHED)
+
+
+def test_a_cancelled_talks_note_is_edited_on_its_page_without_emailing_anyone(
+    admin_client, event, two_registrants, django_capture_on_commit_callbacks
+):
+    cancel(admin_client, event, django_capture_on_commit_callbacks, "The speaker is ill.")
+    mail.outbox.clear()
+    cancelled = Event.objects.get(pk=event.pk)
+    page = admin_client.get(f"/admin/events/event/{event.pk}/change/").content.decode()
+    assert 'name="cancellation_note"' in page and 'value="cancelled"' in page
+    assert "Cancel this talk…" not in page
+
+    post_change(
+        admin_client,
+        cancelled,
+        django_capture_on_commit_callbacks,
+        cancellation_note="The speaker is ill.\r\nThe new date: April 3.",
+    )
+
+    assert Event.objects.get(pk=event.pk).cancellation_note == "The speaker is ill.\nThe new date: April 3."
+    assert mail.outbox == []
