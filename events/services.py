@@ -1,12 +1,17 @@
-"""State changes of talks that reach beyond their row: scheduling the next one, cancelling one."""
+"""State changes of talks that reach beyond their row: scheduling the next one, cancelling one,
+erasing photos no speaker shows."""
 
-from django.db import transaction
+import datetime
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from seminar_site.errors import DomainError
 
-from .models import Event
+from .models import Event, SpeakerPhoto
 from .schedule import shift_local
 
 # Fields a copy gets fresh rather than copied, besides every field organizers
@@ -108,3 +113,30 @@ def cancel_event(*, event: Event, note: str = "") -> Event:
         talk.status, talk.cancellation_note = Event.Status.CANCELLED, note
         talk.save(update_fields=["status", "cancellation_note", "updated_at"])
     return talk
+
+
+def erase_unused_photos(
+    *, digests: Iterable[str] | None = None, uploaded_before: datetime.datetime | None = None
+) -> int:
+    """Delete the uploaded photos among `digests` (all of them for None) that no speaker shows.
+
+    With `uploaded_before`, only those stored (or last previewed) before then:
+    a newer one may be in a speaker's preview, waiting to be saved. Their
+    addresses answer 404 from then on. Returns how many were deleted: 0 when a
+    speaker was given one of them meanwhile (the photo's PROTECT), who keeps it.
+    Call it outside a transaction (on commit): inside one, PostgreSQL checks
+    that reference only when the outer transaction commits. Raises nothing of
+    its own.
+    """
+    photos = SpeakerPhoto.objects.unused()
+    if digests is not None:
+        photos = photos.filter(digest__in=list(digests))
+    if uploaded_before is not None:
+        photos = photos.filter(created_at__lt=uploaded_before)
+    try:
+        with transaction.atomic():
+            # Only the keys: the collector would otherwise read every photo's bytes before deleting it.
+            deleted, _by_model = photos.only("digest").delete()
+    except (ProtectedError, IntegrityError):
+        return 0
+    return deleted

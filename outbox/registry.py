@@ -88,8 +88,9 @@ def register_due_mail(queue: Callable[..., int], *, label, done: str = "queued")
     """`queue(now=...)` queues whatever mail has come due and returns how many it queued.
 
     Work that comes due by time and queues mail as it goes (releasing held
-    seats promotes the next person) registers the same way, with `done`
-    saying what the count is of ("released").
+    seats promotes the next person), or queues none (erasing the photos
+    nobody saved), registers the same way, with `done` saying what the count
+    is of ("released", "erased").
     """
     _due[f"{queue.__module__}.{queue.__qualname__}"] = DueMail(queue=queue, label=label, done=done)
 

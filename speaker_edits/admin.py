@@ -8,6 +8,7 @@ from seminar_site.admin_columns import site_time
 
 from . import services
 from .emails import change_rows
+from .fields import FIELD_LABELS, FIELDS
 from .models import SpeakerEdit, SpeakerInvitation
 
 
@@ -68,7 +69,7 @@ class SpeakerEditAdmin(SeriesScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("changed"))
     def fields_changed(self, obj):
-        return ", ".join(str(row["label"]) for row in change_rows(obj, absolute=False))
+        return ", ".join(str(FIELD_LABELS[name]) for name in FIELDS if name in obj.after)
 
     @admin.display(description=_("before and after"))
     def changes(self, obj):

@@ -10,7 +10,7 @@ class SpeakerEditsConfig(AppConfig):
         from events.admin import link_staff_page
         from outbox import registry
 
-        from . import dashboard, emails
+        from . import dashboard, emails, services
 
         registry.register_kind(
             emails.INVITATION,
@@ -20,5 +20,6 @@ class SpeakerEditsConfig(AppConfig):
         )
         registry.register_kind(emails.CHANGED, label=_("A speaker changed their talk"), build=emails.build_changed)
         registry.register_scope(emails.staff_scope)
+        registry.register_due_mail(services.erase_unsaved_photos, label=_("unsaved speaker photos"), done="erased")
         link_staff_page("event", _("Speaker's own edits"), "speaker_edits:event")
         dashboard.register()

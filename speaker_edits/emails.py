@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from events.models import photo_path
+from events.models import SpeakerPhoto, photo_path
 from events.when import SHORT, talk_when
 from outbox.compose import compose, mailbox
 from registrations.models import Registration
@@ -64,18 +64,36 @@ def invitation_still_wanted(mail) -> str:
     return ""
 
 
-def change_rows(edit: SpeakerEdit, *, absolute: bool = True) -> list[dict]:
-    """What changed, field by field, for the organizers' email (`absolute` photo URLs) and the staff page."""
+def stored_photos(edits) -> set[str]:
+    """The digests of the photos `edits` mention that the site still has (a replaced or removed one is erased)."""
+    digests = {side.get("photo") for edit in edits for side in (edit.before, edit.after)} - {None, ""}
+    if not digests:
+        return set()
+    return set(SpeakerPhoto.objects.filter(digest__in=digests).values_list("digest", flat=True))
+
+
+def change_rows(edit: SpeakerEdit, *, absolute: bool = True, stored: set[str] | None = None) -> list[dict]:
+    """What changed, field by field, for the organizers' email (`absolute` photo URLs) and the staff page.
+
+    A photo's row has `before_url` and `after_url`, empty for none or for one
+    erased since (not in `stored`, stored_photos() of the edits shown; None
+    to look it up), whose text then says so.
+    """
     prefix = settings.SITE_URL if absolute else ""
+    if stored is None and "photo" in edit.after:
+        stored = stored_photos([edit])
     rows = []
     for name in FIELDS:
         if name not in edit.after:
             continue
-        before, after = edit.before.get(name, ""), edit.after[name]
+        row = {"name": name, "label": FIELD_LABELS[name], "before": edit.before.get(name, "")}
+        row["after"] = edit.after[name]
         if name == "photo":
-            before = prefix + photo_path(before) if before else ""
-            after = prefix + photo_path(after) if after else ""
-        rows.append({"name": name, "label": FIELD_LABELS[name], "before": before, "after": after})
+            for side in ("before", "after"):
+                digest = row[side]
+                row[f"{side}_url"] = prefix + photo_path(digest) if digest in stored else ""
+                row[side] = row[f"{side}_url"] or (_("(removed from the site)") if digest else "")
+        rows.append(row)
     return rows
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from events.models import Event, SeriesMember, Speaker, SpeakerPhoto
+from events.services import erase_unused_photos
 from events.when import moment_text
 from outbox.services import queue_mail
 from registrations.models import Registration
@@ -24,6 +25,10 @@ from .models import LINK_SALT, SpeakerEdit, SpeakerInvitation
 
 # The latest deadline an organizer may give a link.
 MAX_LINK_DAYS = 180
+# How long a preview may wait for its confirmation.
+DRAFT_MAX_AGE = datetime.timedelta(hours=24)
+# A photo no speaker shows is erased this long after the last preview that showed it (then no draft can save it).
+UNSAVED_PHOTO_AGE = DRAFT_MAX_AGE + datetime.timedelta(hours=1)
 
 
 class SpeakerEditError(DomainError):
@@ -136,12 +141,37 @@ def invitation_from_token(*, event_id: int, token: str, now=None) -> SpeakerInvi
     return invitation
 
 
-def store_photo(*, photo: ProcessedPhoto) -> SpeakerPhoto:
-    """Keep a processed photo (once per content), so the preview can show it before it is saved."""
-    stored, _created = SpeakerPhoto.objects.get_or_create(
+def store_photo(*, photo: ProcessedPhoto, now=None) -> SpeakerPhoto:
+    """Keep a processed photo (once per content), so the preview can show it before it is saved.
+
+    Until a speaker shows it, it is erased UNSAVED_PHOTO_AGE after this (or
+    after the last renew_photo) by erase_unsaved_photos.
+    """
+    stored, created = SpeakerPhoto.objects.get_or_create(
         digest=photo.digest, defaults={"data": photo.data, "width": photo.width, "height": photo.height}
     )
+    if not created:
+        renew_photo(digest=stored.digest, now=now)
     return stored
+
+
+def renew_photo(*, digest: str, now=None) -> bool:
+    """Keep a stored photo for another UNSAVED_PHOTO_AGE: a new preview shows it. False when it is gone."""
+    return bool(SpeakerPhoto.objects.filter(digest=digest).update(created_at=now or timezone.now()))
+
+
+def discard_photo(*, digest: str) -> None:
+    """Erase a photo uploaded for a preview that the speaker replaced by another, unless a speaker shows it."""
+    erase_unused_photos(digests=[digest])
+
+
+def erase_unsaved_photos(*, now=None) -> int:
+    """Erase the photos no speaker shows that no preview showed for UNSAVED_PHOTO_AGE; run by the sweeper.
+
+    These are photos uploaded for a preview never saved, and any replaced
+    photo whose erasing failed. Returns how many were erased.
+    """
+    return erase_unused_photos(uploaded_before=(now or timezone.now()) - UNSAVED_PHOTO_AGE)
 
 
 def organizer_addresses(event: Event) -> list[str]:

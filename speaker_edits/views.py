@@ -17,14 +17,11 @@ from registrations.models import Registration
 from seminar_site.addresses import readable_address
 
 from . import services
-from .emails import change_rows
+from .emails import change_rows, stored_photos
 from .fields import FIELD_LABELS, FIELDS
 from .forms import InvitationForm, SpeakerForm
 from .models import SpeakerEdit, SpeakerInvitation
 from .pages import speaker_pages
-
-# How long a preview may wait for its confirmation.
-DRAFT_MAX_AGE = 24 * 60 * 60
 
 
 def _salt(invitation: SpeakerInvitation, what: str) -> str:
@@ -38,7 +35,7 @@ def _sign(invitation, what, value) -> str:
 
 def _unsign(invitation, what, text):
     try:
-        return signing.loads(text or "", salt=_salt(invitation, what), max_age=DRAFT_MAX_AGE)
+        return signing.loads(text or "", salt=_salt(invitation, what), max_age=services.DRAFT_MAX_AGE)
     except signing.BadSignature:
         return None
 
@@ -104,10 +101,19 @@ def _preview(request, invitation):
     form = SpeakerForm(request.POST, request.FILES, base=state["base"])
     if not form.is_valid():
         return _form_page(request, invitation, form, state=state, kept_photo=state["photo"])
+    base = state["base"]
+    values = form.values(kept_photo=state["photo"])
     if form.processed_photo is not None:
         services.store_photo(photo=form.processed_photo)
-    values = form.values(kept_photo=state["photo"])
-    base = state["base"]
+    elif values["photo"] and values["photo"] != base["photo"] and not services.renew_photo(digest=values["photo"]):
+        # Uploaded before going back from a preview, and erased since as never saved.
+        form.add_error("photo", _("Your new photo was lost. Upload it again, please."))
+        state = state | {"photo": base["photo"]}
+        return _form_page(request, invitation, form, state=state, kept_photo=state["photo"])
+    if state["photo"] and state["photo"] not in (base["photo"], values["photo"]):
+        # The speaker dropped a photo they uploaded for an earlier preview: it was never saved.
+        services.discard_photo(digest=state["photo"])
+    state = state | {"photo": values["photo"]}
     if values == base:
         form.add_error(None, _("Nothing is changed yet: edit a field, then look at the preview."))
         return _form_page(request, invitation, form, state=state, kept_photo=state["photo"])
@@ -206,12 +212,13 @@ def event_edits(request, pk):
                 )
                 return redirect("speaker_edits:event", pk=event.pk)
     edits = list(SpeakerEdit.objects.filter(event=event).select_related("speaker", "invite_update_decided_by"))
+    stored = stored_photos(edits)
     context = {
         "title": _("Speakers' own edits: %(talk)s") % {"talk": event.title},
         "event": event,
         "form": form,
         "invitations": SpeakerInvitation.objects.filter(event=event).select_related("speaker", "created_by"),
-        "edits": [(edit, change_rows(edit, absolute=False)) for edit in edits],
+        "edits": [(edit, change_rows(edit, absolute=False, stored=stored)) for edit in edits],
         "pending": [edit for edit in edits if edit.invite_update == SpeakerEdit.InviteUpdate.PENDING],
         "registrant_count": Registration.objects.filter(event=event).confirmed().count(),
     }

@@ -25,19 +25,29 @@ class SpeakerQuerySet(models.QuerySet):
         return self.filter(~Exists(talks) | Exists(talks.filter(Q(_PUBLIC) | Q(pk__in=Event.objects.managed_by(user)))))
 
 
+class SpeakerPhotoQuerySet(models.QuerySet):
+    def unused(self):
+        """Photos no speaker shows: replaced, removed, or uploaded for a preview never saved."""
+        return self.exclude(Exists(Speaker.objects.filter(photo=OuterRef("pk"))))
+
+
 class SpeakerPhoto(models.Model):
     """A speaker's photo as the site serves it: a small JPEG with no metadata, kept in the database.
 
     In the database so that every web host serves it without a shared disk;
-    named by the SHA-256 of its bytes, so its URL never changes meaning and
-    browsers and proxies may keep it forever.
+    named by the SHA-256 of its bytes, so its URL never changes meaning. A photo
+    no speaker shows any more is erased (events.services.erase_unused_photos):
+    from then on its URL answers 404.
     """
 
     digest = models.CharField(_("SHA-256"), max_length=64, primary_key=True)
     data = models.BinaryField(_("JPEG bytes"))
     width = models.PositiveIntegerField(_("width"))
     height = models.PositiveIntegerField(_("height"))
+    # Renewed by each preview that shows it: a photo nobody saved is erased a while after its last preview.
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    objects = SpeakerPhotoQuerySet.as_manager()
 
     CONTENT_TYPE = "image/jpeg"
 
@@ -66,10 +76,11 @@ class Speaker(models.Model):
     bio = models.TextField(_("bio"), blank=True)
     photo_url = models.URLField(_("photo URL"), blank=True)
     # An uploaded photo, shown instead of photo_url; its id is the digest, so
-    # showing it needs no join.
+    # showing it needs no join. PROTECT: a photo given to a speaker while it is
+    # being erased makes the erasing fail, never the speaker lose it.
     photo = models.ForeignKey(
         SpeakerPhoto,
-        models.SET_NULL,
+        models.PROTECT,
         null=True,
         blank=True,
         related_name="+",

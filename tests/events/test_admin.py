@@ -204,7 +204,9 @@ def test_admin_adds_an_online_talk_without_venue_but_not_a_hybrid_one(admin_clie
     assert "Online" in admin_client.get("/admin/events/event/").content.decode()
 
 
-def test_the_speaker_admin_shows_and_removes_an_uploaded_photo(admin_client, speaker):
+def test_the_speaker_admin_shows_and_removes_an_uploaded_photo_which_is_then_gone(
+    admin_client, client, speaker, django_capture_on_commit_callbacks
+):
     from events.models import SpeakerPhoto
 
     photo = SpeakerPhoto.objects.create(digest="a" * 64, data=b"\xff\xd8", width=1, height=1)
@@ -221,7 +223,26 @@ def test_the_speaker_admin_shows_and_removes_an_uploaded_photo(admin_client, spe
         "photo_url": "",
         "website": "",
     }
-    admin_client.post(url, data)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(url, data)
     assert Speaker.objects.get(pk=speaker.pk).photo_id == "a" * 64  # kept unless asked
-    admin_client.post(url, data | {"remove_photo": "on"})
+    assert client.get(f"/speakers/photos/{'a' * 64}.jpg").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(url, data | {"remove_photo": "on"})
     assert Speaker.objects.get(pk=speaker.pk).photo_id is None
+    # Removed means unreachable: its address answers 404.
+    assert client.get(f"/speakers/photos/{'a' * 64}.jpg").status_code == 404
+
+
+def test_deleting_a_speaker_in_the_admin_erases_their_photo(
+    admin_client, client, speaker, django_capture_on_commit_callbacks
+):
+    from events.models import SpeakerPhoto
+
+    speaker.photo = SpeakerPhoto.objects.create(digest="b" * 64, data=b"\xff\xd8", width=1, height=1)
+    speaker.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/admin/events/speaker/{speaker.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Speaker.objects.filter(pk=speaker.pk).exists()
+    assert client.get(f"/speakers/photos/{'b' * 64}.jpg").status_code == 404

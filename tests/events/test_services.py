@@ -3,10 +3,11 @@ import zoneinfo
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.utils import timezone
 
-from events.models import Event, Question, Series
-from events.services import EventError, cancel_event, duplicate_event
+from events.models import Event, Question, Series, Speaker, SpeakerPhoto
+from events.services import EventError, cancel_event, duplicate_event, erase_unused_photos
 from registrations.models import Registration
 
 pytestmark = pytest.mark.django_db
@@ -206,3 +207,57 @@ def test_a_note_of_2000_characters_with_every_script_is_kept_as_written(event):
     cancel_event(event=event, note=note)
 
     assert Event.objects.get(pk=event.pk).cancellation_note == note
+
+
+def _photo(letter: str) -> SpeakerPhoto:
+    return SpeakerPhoto.objects.create(digest=letter * 64, data=b"\xff\xd8", width=1, height=1)
+
+
+def test_a_replaced_photo_is_erased_once_the_change_commits(client, speaker, django_capture_on_commit_callbacks):
+    speaker.photo = _photo("a")
+    speaker.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        speaker.photo = _photo("b")
+        speaker.save()
+        assert SpeakerPhoto.objects.filter(digest="a" * 64).exists()  # until the commit
+    assert client.get(f"/speakers/photos/{'a' * 64}.jpg").status_code == 404
+    assert client.get(f"/speakers/photos/{'b' * 64}.jpg").status_code == 200
+
+
+def test_a_removal_that_rolls_back_keeps_the_photo(client, speaker, django_capture_on_commit_callbacks):
+    speaker.photo = _photo("a")
+    speaker.save()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        speaker.photo = None
+        speaker.save()
+        raise RuntimeError("the rest of the save failed")
+    assert Speaker.objects.get(pk=speaker.pk).photo_id == "a" * 64
+    assert client.get(f"/speakers/photos/{'a' * 64}.jpg").status_code == 200
+
+
+def test_a_photo_another_speaker_still_shows_is_kept(client, speaker, django_capture_on_commit_callbacks):
+    shared = _photo("a")
+    other = Speaker.objects.create(name="Zoe Ng", photo=shared)
+    speaker.photo = shared
+    speaker.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        speaker.photo = None
+        speaker.save()
+    assert client.get(f"/speakers/photos/{'a' * 64}.jpg").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        other.delete()
+    assert client.get(f"/speakers/photos/{'a' * 64}.jpg").status_code == 404
+
+
+def test_erasing_unused_photos_spares_new_ones_and_never_takes_one_from_a_speaker(speaker):
+    shown, old, new = _photo("a"), _photo("b"), _photo("c")
+    speaker.photo = shown
+    speaker.save()
+    SpeakerPhoto.objects.filter(digest__in=[shown.digest, old.digest]).update(
+        created_at=timezone.now() - datetime.timedelta(days=3)
+    )
+
+    assert erase_unused_photos(uploaded_before=timezone.now() - datetime.timedelta(days=1)) == 1
+    assert set(SpeakerPhoto.objects.values_list("digest", flat=True)) == {shown.digest, new.digest}
+    assert erase_unused_photos(digests=[shown.digest]) == 0
+    assert Speaker.objects.get(pk=speaker.pk).photo_id == shown.digest

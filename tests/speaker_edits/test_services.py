@@ -5,7 +5,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from events.models import Event, Speaker
+from events.models import Event, Speaker, SpeakerPhoto
 from events.when import moment_text
 from outbox.models import OutgoingMail
 from registrations.models import MailKind
@@ -211,17 +211,29 @@ def test_a_link_revoked_between_preview_and_save_saves_nothing(event, invite, or
     assert Event.objects.get(pk=event.pk).title != "Too Late"
 
 
-def test_a_new_photo_replaces_the_old_and_the_history_keeps_both(event, invite):
+def test_a_new_photo_replaces_the_old_which_is_erased_and_the_organizers_are_told(
+    event, invite, django_capture_on_commit_callbacks
+):
     invitation = invite(event)
     first = services.store_photo(photo=process_photo(_upload(jpeg_bytes(color=(10, 10, 10)))))
     second = services.store_photo(photo=process_photo(_upload(jpeg_bytes(color=(250, 250, 250)))))
     save(invitation, photo=first.digest)
-    edit, _created = save(invitation, photo=second.digest)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        edit, _created = save(invitation, photo=second.digest)
 
     assert edit.before == {"photo": first.digest} and edit.after == {"photo": second.digest}
     speaker = Speaker.objects.get(pk=invitation.speaker_id)
     assert speaker.photo_id == second.digest
     assert speaker.photo_src == f"/speakers/photos/{second.digest}.jpg"
+    assert not SpeakerPhoto.objects.filter(digest=first.digest).exists()
+    # The organizers get no link to a photo that is gone.
+    message = sent()[0]
+    text = " ".join(text_body(message).split())
+    assert f"Before: (removed from the site) Now: https://seminars.example.edu/speakers/photos/{second.digest}.jpg" in (
+        text
+    )
+    assert first.digest not in html_body(message) and second.digest in html_body(message)
 
 
 def _upload(data):

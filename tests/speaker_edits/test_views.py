@@ -1,3 +1,4 @@
+import datetime
 import io
 import json
 import re
@@ -6,14 +7,17 @@ from html import unescape
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from events.models import Event, Speaker, SpeakerPhoto
 from outbox.models import OutgoingMail
 from registrations.models import MailKind
 from speaker_edits import emails, services
+from speaker_edits.images import process_photo
 from speaker_edits.models import SpeakerEdit, SpeakerInvitation
 from tests.html import parse_head
 from tests.mime import sent, text_body
@@ -379,3 +383,99 @@ def test_the_edit_history_is_in_the_admin(client, event, invitation, organizer):
     edit = SpeakerEdit.objects.get()
     page = client.get(reverse("admin:speaker_edits_speakeredit_change", args=[edit.pk])).content.decode()
     assert "A new bio." in page and "Atlas Wang is an associate professor at UT Austin." in page
+
+
+def photo_path_in(page: str) -> str:
+    return re.search(r'src="(/speakers/photos/[0-9a-f]{64}\.jpg)"', page).group(1)
+
+
+def send_queued_mail() -> str:
+    out = io.StringIO()
+    call_command("send_queued_mail", stdout=out)
+    return out.getvalue()
+
+
+def test_a_replaced_or_removed_photo_stops_being_served(
+    client, event, invitation, organizer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = preview(client, invitation, photo=photo_upload(jpeg_bytes(color=(10, 10, 10))))
+        confirm(client, invitation, first)
+    first_path = photo_path_in(first.content.decode())
+    assert client.get(first_path).status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = preview(client, invitation, photo=photo_upload(jpeg_bytes(color=(250, 250, 250))))
+        confirm(client, invitation, second)
+    second_path = photo_path_in(second.content.decode())
+    assert client.get(first_path).status_code == 404
+    assert client.get(second_path).status_code == 200
+    assert f'src="{second_path}"' in client.get(event.get_absolute_url()).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm(client, invitation, preview(client, invitation, remove_photo="on"))
+    assert client.get(second_path).status_code == 404
+    assert "/speakers/photos/" not in client.get(event.get_absolute_url()).content.decode()
+    assert not SpeakerPhoto.objects.exists()
+
+    # The history says so rather than showing broken images.
+    staff = Client()
+    staff.force_login(organizer)
+    page = staff.get(staff_page(event)).content.decode()
+    assert "/speakers/photos/" not in page
+    assert page.count("(removed from the site)") == 4  # two edits' "after", then "before"
+
+
+def test_a_photo_dropped_before_saving_is_erased_at_once(client, invitation):
+    page = client.get(edit_url(invitation)).content.decode()
+    first = client.post(edit_url(invitation), form_data(page, photo=photo_upload(jpeg_bytes(color=(10, 10, 10)))))
+    first_path = photo_path_in(first.content.decode())
+    back = client.post(edit_url(invitation), {"draft": hidden(first.content.decode(), "draft"), "action": "change"})
+    second = client.post(
+        edit_url(invitation), form_data(back.content.decode(), photo=photo_upload(jpeg_bytes(color=(250, 250, 250))))
+    )
+    assert second.status_code == 200
+    assert client.get(first_path).status_code == 404
+    assert client.get(photo_path_in(second.content.decode())).status_code == 200
+
+
+def test_a_photo_previewed_and_never_saved_is_erased_by_the_sweeper(client, event, invitation, speaker):
+    shown = services.store_photo(photo=process_photo(photo_upload(jpeg_bytes(color=(0, 90, 0)))))
+    speaker.photo = shown
+    speaker.save()
+    abandoned = preview(client, invitation, photo=photo_upload(jpeg_bytes(color=(10, 10, 10))))
+    abandoned_path = photo_path_in(abandoned.content.decode())
+    a_day_ago = timezone.now() - services.UNSAVED_PHOTO_AGE - datetime.timedelta(minutes=1)
+    SpeakerPhoto.objects.update(created_at=a_day_ago)
+    # Another speaker's photo, in a preview right now, waits for its confirmation.
+    recent = preview(Client(), invitation, photo=photo_upload(jpeg_bytes(color=(250, 250, 250))))
+    recent_path = photo_path_in(recent.content.decode())
+
+    assert "1 unsaved speaker photos erased" in send_queued_mail()
+
+    assert client.get(abandoned_path).status_code == 404
+    assert client.get(recent_path).status_code == 200
+    assert client.get(shown.get_absolute_url()).status_code == 200  # shown on the talk page, however old
+
+
+def test_previewing_again_keeps_a_photo_from_the_sweeper_and_one_swept_is_asked_for_again(client, invitation):
+    page = client.get(edit_url(invitation)).content.decode()
+    first = client.post(edit_url(invitation), form_data(page, photo=photo_upload()))
+    back = client.post(edit_url(invitation), {"draft": hidden(first.content.decode(), "draft"), "action": "change"})
+    a_day_ago = timezone.now() - services.UNSAVED_PHOTO_AGE - datetime.timedelta(minutes=1)
+    SpeakerPhoto.objects.update(created_at=a_day_ago)
+
+    again = client.post(edit_url(invitation), form_data(back.content.decode(), title="Still Editing"))
+    assert again.status_code == 200
+    send_queued_mail()
+    assert client.get(photo_path_in(again.content.decode())).status_code == 200
+
+    back = client.post(edit_url(invitation), {"draft": hidden(again.content.decode(), "draft"), "action": "change"})
+    SpeakerPhoto.objects.update(created_at=a_day_ago)
+    send_queued_mail()
+    lost = client.post(edit_url(invitation), form_data(back.content.decode(), title="Still Editing"))
+    assert lost.status_code == 400
+    page = lost.content.decode()
+    assert "Your new photo was lost. Upload it again, please." in page
+    assert 'value="Still Editing"' in page
+    assert "/speakers/photos/" not in page
