@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.views.decorators.http import etag
 from django.views.generic import DetailView, ListView
 
 from seminar_site import pagecache
@@ -156,12 +157,24 @@ def series_calendar(request, slug):
     return _calendar_response(ical.series_calendar(series, events), f"{series.slug}.ics")
 
 
+# A day, not a year: a photo erased (replaced, removed) must leave browsers and shared caches soon.
+PHOTO_MAX_AGE = 24 * 60 * 60
+
+
+def _photo_etag(request, digest):
+    return digest if SpeakerPhoto.objects.filter(digest=digest).exists() else None
+
+
+@etag(_photo_etag)
 def speaker_photo(request, digest):
-    """An uploaded speaker photo. Its URL names its bytes, so anyone may keep it for a year."""
+    """An uploaded speaker photo: its URL names its bytes, so a cached copy is never stale while it exists.
+
+    Kept a day; after that a browser asks again with its ETag and gets 304, or
+    404 once the photo is erased.
+    """
     photo = get_object_or_404(SpeakerPhoto.objects.only("data"), digest=digest)
     response = HttpResponse(bytes(photo.data), content_type=SpeakerPhoto.CONTENT_TYPE)
-    response["Cache-Control"] = "public, max-age=31536000, immutable"
-    response["ETag"] = f'"{digest}"'
+    response["Cache-Control"] = f"public, max-age={PHOTO_MAX_AGE}, immutable"
     # Other sites show it too (the JSON listing, link previews).
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response

@@ -206,7 +206,7 @@ def test_the_uploaded_photo_is_served_without_exif_and_preferred_everywhere(clie
     served = client.get(path)
     assert served.status_code == 200
     assert served["Content-Type"] == "image/jpeg"
-    assert "immutable" in served["Cache-Control"]
+    assert served["Cache-Control"] == "public, max-age=86400, immutable"  # a day: an erased photo leaves caches
     stored = Image.open(io.BytesIO(served.content))
     assert stored.size == (800, 533)
     assert stored.getexif().get_ifd(0x8825) == {} and dict(stored.getexif()) == {}
@@ -217,6 +217,18 @@ def test_the_uploaded_photo_is_served_without_exif_and_preferred_everywhere(clie
     assert head.one("og:image") == f"https://seminars.example.edu{path}"
     listing = json.loads(client.get("/talks.json").content)
     assert listing["talks"][0]["speakers"][0]["photo"] == f"https://seminars.example.edu{path}"
+
+
+def test_a_cached_photo_is_revalidated_until_it_is_erased(client, speaker, django_capture_on_commit_callbacks):
+    speaker.photo = services.store_photo(photo=process_photo(photo_upload()))
+    speaker.save()
+    path, etag = speaker.photo_src, f'"{speaker.photo_id}"'
+    assert client.get(path)["ETag"] == etag
+    assert client.get(path, headers={"if-none-match": etag}).status_code == 304
+    with django_capture_on_commit_callbacks(execute=True):
+        speaker.photo = None
+        speaker.save()
+    assert client.get(path, headers={"if-none-match": etag}).status_code == 404
 
 
 def test_an_unknown_photo_is_not_found(client):
