@@ -12,13 +12,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from events.models import Event, SpeakerPhoto
+from events.models import Event, SpeakerPhoto, photo_path
 from registrations.models import Registration
 from seminar_site.addresses import readable_address
 
 from . import services
 from .emails import change_rows, stored_photos
-from .fields import FIELD_LABELS, FIELDS
+from .fields import EVENT_FIELDS, FIELD_LABELS, FIELDS, SPEAKER_FIELDS
 from .forms import InvitationForm, SpeakerForm
 from .models import SpeakerEdit, SpeakerInvitation
 from .pages import speaker_pages
@@ -53,7 +53,7 @@ def _link_error(request, error: services.SpeakerEditError):
     return _private(render(request, "speaker_edits/link_error.html", {"error": error}, status=status))
 
 
-def _form_page(request, invitation, form, *, state, kept_photo, error=""):
+def _form_page(request, invitation, form, *, state, kept_photo, error="", meanwhile=(), status=None):
     context = {
         "invitation": invitation,
         "event": invitation.event,
@@ -62,9 +62,11 @@ def _form_page(request, invitation, form, *, state, kept_photo, error=""):
         "state": _sign(invitation, "state", state),
         "kept_photo": kept_photo,
         "error": error,
+        "meanwhile": meanwhile,
         "speaker_pages": speaker_pages(invitation),
     }
-    return _private(render(request, "speaker_edits/edit.html", context, status=400 if form.is_bound else 200))
+    status = status or (400 if form.is_bound else 200)
+    return _private(render(request, "speaker_edits/edit.html", context, status=status))
 
 
 def _fresh_form_page(request, invitation, *, error=""):
@@ -73,6 +75,41 @@ def _fresh_form_page(request, invitation, *, error=""):
     state = {"base": base, "photo": base["photo"]}
     form = SpeakerForm(initial=initial, base=base)
     return _form_page(request, invitation, form, state=state, kept_photo=base["photo"], error=error)
+
+
+def _merged_form_page(request, invitation, *, base, values, error):
+    """The form again with the speaker's changes laid over the details as they are now, when a draft cannot be saved.
+
+    `values` are what the speaker previewed, `base` what their form started
+    from: every field they changed keeps their text, every other one shows
+    what it says now (someone else's change is never undone by saving again).
+    The fields both they and someone else changed are listed with what they
+    said then and say now, for the speaker to merge.
+    """
+    invitation.event.refresh_from_db(fields=list(EVENT_FIELDS))
+    invitation.speaker.refresh_from_db(fields=list(SPEAKER_FIELDS))
+    current = services.current_values(event=invitation.event, speaker=invitation.speaker)
+    mine = [name for name in FIELDS if values[name] != base[name]]
+    merged = current | {name: values[name] for name in mine}
+    meanwhile = [
+        {"name": name, "label": FIELD_LABELS[name], "then": base[name], "now": current[name]}
+        for name in mine
+        if current[name] != base[name]
+    ]
+    stored = set(
+        SpeakerPhoto.objects.filter(
+            digest__in=[row["then"] for row in meanwhile if row["name"] == "photo"]
+        ).values_list("digest", flat=True)
+    )
+    for row in meanwhile:
+        if row["name"] == "photo":
+            row["then_url"] = photo_path(row["then"]) if row["then"] in stored else ""
+            row["now_url"] = photo_path(row["now"]) if row["now"] else ""
+    form = SpeakerForm(initial={name: value for name, value in merged.items() if name != "photo"}, base=current)
+    state = {"base": current, "photo": merged["photo"]}
+    return _form_page(
+        request, invitation, form, state=state, kept_photo=merged["photo"], error=error, meanwhile=meanwhile, status=409
+    )
 
 
 @never_cache
@@ -158,8 +195,13 @@ def _confirm(request, invitation):
             invitation=invitation, base=draft["base"], values=draft["values"], draft_id=draft["id"]
         )
     except services.SpeakerEditError as error:
-        if error.code in ("changed_meanwhile", "photo_missing"):
-            return _fresh_form_page(request, invitation, error=error.message)
+        if error.code == "changed_meanwhile":
+            return _merged_form_page(
+                request, invitation, base=draft["base"], values=draft["values"], error=error.message
+            )
+        if error.code == "photo_missing":
+            values = draft["values"] | {"photo": draft["base"]["photo"]}
+            return _merged_form_page(request, invitation, base=draft["base"], values=values, error=error.message)
         return _link_error(request, error)
     if edit is None:
         return _fresh_form_page(request, invitation, error=_("Nothing to save: the details already say this."))

@@ -83,3 +83,30 @@ def test_a_bad_upload_is_explained_next_to_the_field(new_page, make_event, sent_
 
     expect(page.get_by_role("alert")).to_contain_text("This file is not a photo we can read")
     assert_accessible(page)
+
+
+def test_an_edit_conflict_keeps_the_speakers_text_and_shows_what_changed(new_page, make_event, sent_links):
+    event = make_event()
+    services.invite_speaker(
+        event=event,
+        speaker=event.speakers.get(),
+        email="atlas@example.edu",
+        expires_at=timezone.now() + datetime.timedelta(days=7),
+    )
+    link = next(link for link in sent_links("atlas@example.edu") if "/speaker/talks/" in link)
+    page = new_page(**PHONE)
+
+    page.goto(link)
+    page.get_by_label("Title of the talk:").fill("The Speaker's Title")
+    page.get_by_label("Abstract:").fill("A long abstract the speaker typed with care. " * 20)
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("heading", name="Preview of your changes")).to_be_visible()
+    Event.objects.filter(pk=event.pk).update(abstract="The organizer's abstract, written meanwhile. " * 10)
+    page.get_by_role("button", name="Save these changes").click()
+
+    expect(page.get_by_role("heading", name="Changed while you were editing")).to_be_visible()
+    expect(page.get_by_label("Title of the talk:")).to_have_value("The Speaker's Title")
+    expect(page.get_by_label("Abstract:")).to_have_value(("A long abstract the speaker typed with care. " * 20).strip())
+    expect(page.get_by_role("cell", name="The organizer's abstract, written meanwhile.", exact=False)).to_be_visible()
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

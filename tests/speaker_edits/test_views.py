@@ -491,3 +491,66 @@ def test_previewing_again_keeps_a_photo_from_the_sweeper_and_one_swept_is_asked_
     assert "Your new photo was lost. Upload it again, please." in page
     assert 'value="Still Editing"' in page
     assert "/speakers/photos/" not in page
+
+
+def section_text(page: str, heading_id: str) -> str:
+    """The words of the section labelled by `heading_id`, as a screen reader reads them."""
+    section = re.search(rf'aria-labelledby="{heading_id}">(.*?)</section>', page, re.S).group(1)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", section)).split())
+
+
+def test_a_change_made_meanwhile_keeps_what_the_speaker_typed_and_shows_what_changed(
+    client, event, invitation, speaker, django_capture_on_commit_callbacks
+):
+    old_title, old_abstract, old_bio = event.title, event.abstract, speaker.bio
+    previewed = preview(client, invitation, title="The Speaker's Title", bio="The speaker's own bio.")
+    # Meanwhile an organizer renames the talk and rewrites the abstract.
+    event.title, event.abstract = "The Organizer's Title", "The organizer's new abstract."
+    event.save()
+
+    response = confirm(client, invitation, previewed)
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone changed these details while you were editing." in page
+    # What the speaker typed is in the form; the abstract they left alone shows the organizer's.
+    assert form_data(page) | {"state": ""} == {
+        "state": "",
+        "action": "preview",
+        "title": "The Speaker's Title",
+        "abstract": "The organizer's new abstract.",
+        "affiliation": speaker.affiliation,
+        "website": "",
+        "bio": "The speaker's own bio.",
+    }
+    # Only the field both changed is listed, with what it said then and says now.
+    meanwhile = section_text(page, "meanwhile-heading")
+    assert f"Title {old_title} The Organizer's Title" in meanwhile
+    assert "Abstract" not in meanwhile and old_abstract not in meanwhile
+    assert Event.objects.get(pk=event.pk).title == "The Organizer's Title"
+    assert not SpeakerEdit.objects.exists()
+
+    # Merged and saved again: the speaker's title and bio, the organizer's abstract.
+    again = client.post(edit_url(invitation), form_data(page, title="The Merged Title"))
+    assert again.status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        assert confirm(client, invitation, again).status_code == 302
+    event.refresh_from_db()
+    speaker.refresh_from_db()
+    assert (event.title, event.abstract) == ("The Merged Title", "The organizer's new abstract.")
+    assert speaker.bio == "The speaker's own bio."
+    assert SpeakerEdit.objects.get().before == {"title": "The Organizer's Title", "bio": old_bio}
+
+
+def test_a_photo_lost_before_saving_keeps_the_rest_of_what_was_typed(client, invitation):
+    previewed = preview(client, invitation, title="Typed With Care", photo=photo_upload())
+    SpeakerPhoto.objects.all().delete()  # erased as never saved
+
+    response = confirm(client, invitation, previewed)
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Your new photo was lost. Upload it again, please." in page
+    assert form_data(page)["title"] == "Typed With Care"
+    assert "/speakers/photos/" not in page
+    assert not SpeakerEdit.objects.exists()
