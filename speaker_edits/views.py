@@ -33,9 +33,9 @@ def _sign(invitation, what, value) -> str:
     return signing.dumps(value, salt=_salt(invitation, what), compress=True)
 
 
-def _unsign(invitation, what, text):
+def _unsign(invitation, what, text, *, max_age=services.DRAFT_MAX_AGE):
     try:
-        return signing.loads(text or "", salt=_salt(invitation, what), max_age=services.DRAFT_MAX_AGE)
+        return signing.loads(text or "", salt=_salt(invitation, what), max_age=max_age)
     except signing.BadSignature:
         return None
 
@@ -77,7 +77,7 @@ def _fresh_form_page(request, invitation, *, error=""):
     return _form_page(request, invitation, form, state=state, kept_photo=base["photo"], error=error)
 
 
-def _merged_form_page(request, invitation, *, base, values, error):
+def _merged_form_page(request, invitation, *, base, values, error, status=409):
     """The form again with the speaker's changes laid over the details as they are now, when a draft cannot be saved.
 
     `values` are what the speaker previewed, `base` what their form started
@@ -108,7 +108,14 @@ def _merged_form_page(request, invitation, *, base, values, error):
     form = SpeakerForm(initial={name: value for name, value in merged.items() if name != "photo"}, base=current)
     state = {"base": current, "photo": merged["photo"]}
     return _form_page(
-        request, invitation, form, state=state, kept_photo=merged["photo"], error=error, meanwhile=meanwhile, status=409
+        request,
+        invitation,
+        form,
+        state=state,
+        kept_photo=merged["photo"],
+        error=error,
+        meanwhile=meanwhile,
+        status=status,
     )
 
 
@@ -130,11 +137,11 @@ def edit(request, event_id, token):
 
 
 def _preview(request, invitation):
-    state = _unsign(invitation, "state", request.POST.get("state"))
+    # However long the form was open: what it started from is checked when the
+    # preview is saved (changed_meanwhile), a photo kept in it just below.
+    state = _unsign(invitation, "state", request.POST.get("state"), max_age=None)
     if state is None:
-        return _fresh_form_page(
-            request, invitation, error=_("This page was open too long. Here are the details as they are now.")
-        )
+        return _unreadable(request, invitation)
     form = SpeakerForm(request.POST, request.FILES, base=state["base"])
     if not form.is_valid():
         return _form_page(request, invitation, form, state=state, kept_photo=state["photo"])
@@ -172,12 +179,31 @@ def _preview(request, invitation):
     return _private(render(request, "speaker_edits/preview.html", context))
 
 
+def _unreadable(request, invitation):
+    # Only a page altered, or one of another link, cannot be read.
+    return _fresh_form_page(
+        request, invitation, error=_("This page could not be read. Here are the details as they are now.")
+    )
+
+
+def _expired_draft(request, invitation):
+    """A preview kept past DRAFT_MAX_AGE: its photo may be erased since. The changes go back in the form."""
+    draft = _unsign(invitation, "draft", request.POST.get("draft"), max_age=None)
+    if draft is None:
+        return _unreadable(request, invitation)
+    base, values = draft["base"], draft["values"]
+    error = _("This preview was open too long. Your changes are in the form again: preview them, then save.")
+    if values["photo"] not in ("", base["photo"]) and not services.renew_photo(digest=values["photo"]):
+        values = values | {"photo": base["photo"]}
+        lost = _("Your new photo was lost. Upload it again, please.")
+        error = f"{error} {lost}"
+    return _merged_form_page(request, invitation, base=base, values=values, error=error, status=200)
+
+
 def _back_to_form(request, invitation):
     draft = _unsign(invitation, "draft", request.POST.get("draft"))
     if draft is None:
-        return _fresh_form_page(
-            request, invitation, error=_("This page was open too long. Here are the details as they are now.")
-        )
+        return _expired_draft(request, invitation)
     values = draft["values"]
     form = SpeakerForm(initial={name: value for name, value in values.items() if name != "photo"}, base=draft["base"])
     state = {"base": draft["base"], "photo": values["photo"]}
@@ -187,9 +213,7 @@ def _back_to_form(request, invitation):
 def _confirm(request, invitation):
     draft = _unsign(invitation, "draft", request.POST.get("draft"))
     if draft is None:
-        return _fresh_form_page(
-            request, invitation, error=_("This page was open too long. Here are the details as they are now.")
-        )
+        return _expired_draft(request, invitation)
     try:
         edit, _created = services.save_edit(
             invitation=invitation, base=draft["base"], values=draft["values"], draft_id=draft["id"]

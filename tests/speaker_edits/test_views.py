@@ -1,11 +1,14 @@
+import contextlib
 import datetime
 import io
 import json
 import re
+import time
 from html import unescape
+from types import SimpleNamespace
 
 import pytest
-from django.core import mail
+from django.core import mail, signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
@@ -276,7 +279,8 @@ def test_a_draft_signed_for_one_link_does_not_save_through_another(client, make_
     response = preview(client, mine, title="Hijacked")
     draft = hidden(response.content.decode(), "draft")
     answer = client.post(edit_url(other), {"draft": draft, "action": "confirm"})
-    assert "This page was open too long" in answer.content.decode()
+    assert "This page could not be read." in answer.content.decode()
+    assert "Hijacked" not in answer.content.decode()
     assert not Event.objects.filter(title="Hijacked").exists()
 
 
@@ -553,4 +557,42 @@ def test_a_photo_lost_before_saving_keeps_the_rest_of_what_was_typed(client, inv
     assert "Your new photo was lost. Upload it again, please." in page
     assert form_data(page)["title"] == "Typed With Care"
     assert "/speakers/photos/" not in page
+    assert not SpeakerEdit.objects.exists()
+
+
+@contextlib.contextmanager
+def signed_ago(monkeypatch, delta: datetime.timedelta):
+    """Pages rendered inside are signed as if `delta` ago: the form or preview has been open that long since."""
+    with monkeypatch.context() as patch:
+        patch.setattr(signing, "time", SimpleNamespace(time=lambda: time.time() - delta.total_seconds()))
+        yield
+
+
+def test_a_form_open_for_days_keeps_what_was_typed(client, invitation, monkeypatch):
+    with signed_ago(monkeypatch, datetime.timedelta(days=3)):
+        page = client.get(edit_url(invitation)).content.decode()
+    response = client.post(edit_url(invitation), form_data(page, title="Written Over A Weekend"))
+    assert response.status_code == 200
+    assert "Preview of your changes" in response.content.decode()
+    assert "Written Over A Weekend" in response.content.decode()
+
+
+@pytest.mark.parametrize("action", ["confirm", "change"])
+def test_a_preview_open_too_long_is_not_saved_but_its_changes_go_back_in_the_form(
+    client, event, invitation, action, monkeypatch
+):
+    with signed_ago(monkeypatch, services.DRAFT_MAX_AGE + datetime.timedelta(minutes=1)):
+        previewed = preview(client, invitation, title="Previewed Friday", photo=photo_upload())
+    SpeakerPhoto.objects.all().delete()  # erased over the weekend, as never saved
+
+    response = client.post(
+        edit_url(invitation), {"draft": hidden(previewed.content.decode(), "draft"), "action": action}
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This preview was open too long." in page and "Your new photo was lost." in page
+    assert form_data(page)["title"] == "Previewed Friday"
+    assert "/speakers/photos/" not in page
+    assert Event.objects.get(pk=event.pk).title != "Previewed Friday"
     assert not SpeakerEdit.objects.exists()
