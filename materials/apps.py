@@ -30,4 +30,11 @@ class MaterialsConfig(AppConfig):
         )
         registry.register_scope(emails.staff_scope)
         link_staff_page("event", _("Materials"), "materials:event")
-        link_speaker_page(_("Add your slides"), "materials:speaker")
+        link_speaker_page(
+            _("Add your slides"),
+            "materials:speaker",
+            offer=_(
+                "slides, a recording, a paper or code for the talk, as a PDF file or a link, for everyone or only "
+                "for the people registered."
+            ),
+        )

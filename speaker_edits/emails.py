@@ -16,6 +16,7 @@ from seminar_site.i18n import in_language
 
 from .fields import FIELD_LABELS, FIELDS
 from .models import SpeakerEdit, SpeakerInvitation
+from .pages import emailed_pages
 
 INVITATION = "speaker_edits.invitation"
 CHANGED = "speaker_edits.changed"
@@ -44,6 +45,7 @@ def _invitation(mail):
         "when": talk_when(event),
         "deadline": timezone.localtime(invitation.expires_at, event.local_time_zone),
         "edit_url": invitation.url,
+        "pages": emailed_pages(invitation),
         "site_url": settings.SITE_URL,
     }
     return compose(

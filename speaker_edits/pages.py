@@ -4,17 +4,40 @@ Apps call `link_speaker_page` from `AppConfig.ready`; speaker_edits knows nothin
 Each page takes the link's talk and token: `reverse(url_name, kwargs={"event_id": ..., "token": ...})`.
 """
 
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.urls import reverse
 
-_pages: list[tuple[str, str]] = []
+
+@dataclass(frozen=True)
+class SpeakerPage:
+    label: str
+    url_name: str
+    # What the page is for, for the email that sends the link ("" to list the label alone).
+    offer: str = ""
 
 
-def link_speaker_page(label, url_name: str) -> None:
-    if url_name not in [name for _label, name in _pages]:
-        _pages.append((label, url_name))
+_pages: list[SpeakerPage] = []
+
+
+def link_speaker_page(label, url_name: str, *, offer="") -> None:
+    if url_name not in [page.url_name for page in _pages]:
+        _pages.append(SpeakerPage(label=label, url_name=url_name, offer=offer))
+
+
+def _path(page: SpeakerPage, invitation) -> str:
+    return reverse(page.url_name, kwargs={"event_id": invitation.event_id, "token": invitation.token})
 
 
 def speaker_pages(invitation) -> list[tuple[str, str]]:
     """(label, path) of each linked page, for this invitation's link."""
-    kwargs = {"event_id": invitation.event_id, "token": invitation.token}
-    return [(label, reverse(url_name, kwargs=kwargs)) for label, url_name in _pages]
+    return [(page.label, _path(page, invitation)) for page in _pages]
+
+
+def emailed_pages(invitation) -> list[dict]:
+    """Each linked page's label, offer and full URL, for the email that sends this invitation's link."""
+    return [
+        {"label": page.label, "offer": page.offer, "url": settings.SITE_URL + _path(page, invitation)}
+        for page in _pages
+    ]

@@ -1,5 +1,6 @@
 import datetime
 import uuid
+from html.parser import HTMLParser
 
 import pytest
 from django.core import mail
@@ -47,6 +48,54 @@ def test_inviting_emails_the_speaker_a_link_that_opens_their_talk(
     until = moment_text(event, invitation.expires_at)
     assert f"The link works until {until}. It is yours alone" in " ".join(text_body(message).split())
     assert until.endswith(("CST", "CDT"))
+
+
+class ListItems(HTMLParser):
+    """Each <li> of an HTML email as a reader sees it: its words, and where its links go."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.items, self._item = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "li":
+            self._item = ([], [])
+        elif tag == "a" and self._item is not None:
+            self._item[1].append(dict(attrs)["href"])
+
+    def handle_data(self, data):
+        if self._item is not None:
+            self._item[0].append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "li" and self._item is not None:
+            self.items.append((" ".join("".join(self._item[0]).split()), self._item[1]))
+            self._item = None
+
+
+def test_the_link_email_says_the_same_link_adds_slides_in_text_and_html(
+    client, event, invite, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = invite(event)
+    (message,) = sent()
+    slides_url = f"{invitation.url}materials/"
+    offer = (
+        "Add your slides: slides, a recording, a paper or code for the talk, as a PDF file or a link, for everyone "
+        "or only for the people registered."
+    )
+
+    text = text_body(message)
+    assert f"The same link also takes you to:\n\n{offer}\n{slides_url}\n" in text
+
+    items = ListItems()
+    items.feed(html_body(message))
+    assert (offer, [slides_url]) in items.items
+
+    # The page the email promises is there, through that link.
+    page = client.get(slides_url.removeprefix("https://seminars.example.edu"))
+    assert page.status_code == 200
+    assert "Your slides and other materials" in page.content.decode()
 
 
 def test_a_new_link_for_the_same_speaker_and_talk_stops_the_earlier_one(event, invite):
