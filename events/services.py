@@ -123,10 +123,10 @@ def erase_unused_photos(
     With `uploaded_before`, only those stored (or last previewed) before then:
     a newer one may be in a speaker's preview, waiting to be saved. Their
     addresses answer 404 from then on. Returns how many were deleted: 0 when a
-    speaker was given one of them meanwhile (the photo's PROTECT), who keeps it.
-    Call it outside a transaction (on commit): inside one, PostgreSQL checks
-    that reference only when the outer transaction commits. Raises nothing of
-    its own.
+    speaker was given one of them meanwhile (the photo's PROTECT and foreign
+    key), who keeps it. Call it outside a transaction (on commit): inside one,
+    PostgreSQL checks that key only when the outer transaction commits. Raises
+    nothing of its own.
     """
     photos = SpeakerPhoto.objects.unused()
     if digests is not None:

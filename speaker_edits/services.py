@@ -226,7 +226,9 @@ def save_edit(
         changed = [name for name in changed if values[name] != current[name]]
         if not changed:
             return None, False
-        if "photo" in changed and values["photo"] and not SpeakerPhoto.objects.filter(digest=values["photo"]).exists():
+        # Locked: erasing it (it shows nowhere yet) waits for this commit, then finds it shown and keeps it.
+        new_photo = values["photo"] if "photo" in changed else ""
+        if new_photo and not SpeakerPhoto.objects.select_for_update().filter(digest=new_photo).exists():
             raise SpeakerEditError(_("Your new photo was lost. Upload it again, please."), code="photo_missing")
         for name in changed:
             if name == "photo":

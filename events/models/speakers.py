@@ -76,8 +76,9 @@ class Speaker(models.Model):
     bio = models.TextField(_("bio"), blank=True)
     photo_url = models.URLField(_("photo URL"), blank=True)
     # An uploaded photo, shown instead of photo_url; its id is the digest, so
-    # showing it needs no join. PROTECT: a photo given to a speaker while it is
-    # being erased makes the erasing fail, never the speaker lose it.
+    # showing it needs no join. PROTECT, and the database's foreign key: erasing
+    # a photo never takes it from a speaker (whoever gives one locks it first,
+    # as speaker_edits.services.save_edit does, so that the erasing waits).
     photo = models.ForeignKey(
         SpeakerPhoto,
         models.PROTECT,

@@ -1,9 +1,12 @@
 import datetime
+import threading
+import time
 import uuid
 from html.parser import HTMLParser
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.utils import timezone
 
 from events.models import Event, Speaker, SpeakerPhoto
@@ -376,3 +379,59 @@ def test_an_online_talk_without_a_room_is_announced_as_online(make_event, invite
         invite(event)
     body = text_body(sent()[0])
     assert ", Online\n" in body and "None" not in body
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_photo_the_sweeper_erases_while_a_speaker_saves_it_stays_theirs(require_postgres, event, monkeypatch):
+    invitation = services.invite_speaker(
+        event=event,
+        speaker=event.speakers.get(),
+        email="atlas@example.edu",
+        expires_at=timezone.now() + datetime.timedelta(days=7),
+    )
+    photo = services.store_photo(photo=process_photo(_upload(jpeg_bytes())))
+    saving, erased, outcome = threading.Event(), [], []
+    tell_organizers = services.organizer_addresses
+
+    def organizer_addresses_once_the_sweeper_waits(event):
+        # Inside save_edit's transaction, the speaker already given the photo: hold it until the erasing waits.
+        saving.set()
+        deadline = time.monotonic() + 10
+        while not someone_waits_for_a_lock() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return tell_organizers(event)
+
+    monkeypatch.setattr(services, "organizer_addresses", organizer_addresses_once_the_sweeper_waits)
+
+    def save_it():
+        try:
+            outcome.append(save(invitation, photo=photo.digest))
+        finally:
+            connection.close()
+
+    def sweep():
+        try:
+            saving.wait(timeout=10)
+            erased.append(services.erase_unused_photos(digests=[photo.digest]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save_it), threading.Thread(target=sweep)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert outcome and outcome[0][1] is True  # saved
+    assert erased == [0]
+    assert Speaker.objects.get(pk=invitation.speaker_id).photo_id == photo.digest
+    assert SpeakerPhoto.objects.filter(digest=photo.digest).exists()
+
+
+def someone_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
