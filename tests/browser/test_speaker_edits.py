@@ -45,7 +45,11 @@ def test_a_speaker_edits_previews_and_saves_on_a_phone(new_page, make_event, sen
     expect(page.get_by_text("<script>alert(1)</script>")).to_be_visible()  # text, not a script
     preview_photo = page.get_by_role("img", name="Photo of Atlas Wang")
     expect(preview_photo).to_be_visible()
-    assert page.evaluate("(img) => img.naturalWidth", preview_photo.element_handle()) == 800
+    # Visible is the <img> box (its width and height are given); the file may still be on its way.
+    photo_loaded = page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth", arg=preview_photo.element_handle()
+    )
+    assert photo_loaded.json_value() == 800
     assert_accessible(page)
     assert Event.objects.get(pk=event.pk).title != "Video Generation, Two Years On"
 
