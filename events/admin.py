@@ -242,6 +242,20 @@ class DuplicateForm(forms.Form):
         required=False,
         help_text=_("Leave unticked for a new speaker: the copy then says “talk to be announced”."),
     )
+    copy_stream_link = forms.BooleanField(
+        label=_("Copy the link to join online"),
+        required=False,
+        help_text=_(
+            "Leave unticked when each session has its own meeting, and add the new link on the copy. Tick it for a "
+            "recurring meeting that keeps the same link."
+        ),
+    )
+
+    def __init__(self, *args, stream_link: bool, **kwargs):
+        """`stream_link`: whether any talk to copy has a link to join online (else nothing asks about it)."""
+        super().__init__(*args, **kwargs)
+        if not stream_link:
+            del self.fields["copy_stream_link"]
 
 
 class EventAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
@@ -412,25 +426,35 @@ class EventAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Schedule again, one or more weeks later (as a draft)"), permissions=["add"])
     def duplicate(self, request, queryset):
-        form = DuplicateForm(request.POST if "apply" in request.POST else None)
+        events = list(queryset.order_by("start", "pk").select_related("venue"))
+        stream_link = any(event.stream_url for event in events)
+        form = DuplicateForm(request.POST if "apply" in request.POST else None, stream_link=stream_link)
         if form.is_valid():
+            copy_stream_link = form.cleaned_data.get("copy_stream_link", False)
             copies = [
                 services.duplicate_event(
                     event=event,
                     weeks=form.cleaned_data["weeks"],
                     copy_speaker_texts=form.cleaned_data["copy_speaker_texts"],
+                    copy_stream_link=copy_stream_link,
                 )
-                for event in queryset.order_by("start", "pk")
+                for event in events
             ]
+            links_to_add = stream_link and not copy_stream_link
             if len(copies) == 1:
-                self.message_user(request, _("Draft copy made: complete it and publish it."), messages.SUCCESS)
+                done = (
+                    _("Draft copy made: complete it, give it its link to join online, and publish it.")
+                    if links_to_add
+                    else _("Draft copy made: complete it and publish it.")
+                )
+                self.message_user(request, done, messages.SUCCESS)
                 return redirect(reverse("admin:events_event_change", args=[copies[0].pk]))
-            self.message_user(
-                request,
-                ngettext("%(count)d draft copy made.", "%(count)d draft copies made.", len(copies))
-                % {"count": len(copies)},
-                messages.SUCCESS,
-            )
+            done = ngettext("%(count)d draft copy made.", "%(count)d draft copies made.", len(copies)) % {
+                "count": len(copies)
+            }
+            if links_to_add:
+                done += " " + gettext("Links to join online were not copied: give each copy that needs one its own.")
+            self.message_user(request, done, messages.SUCCESS)
             return None
         return TemplateResponse(
             request,
@@ -440,7 +464,10 @@ class EventAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
                 "title": _("Schedule again"),
                 "opts": self.opts,
                 "form": form,
-                "events": list(queryset.order_by("start", "pk").select_related("venue")),
+                "events": events,
+                # One talk: the page is that talk's, and the breadcrumbs lead back to it.
+                "original": events[0] if len(events) == 1 else None,
+                "stream_link": stream_link,
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             },
         )

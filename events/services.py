@@ -18,7 +18,7 @@ from .schedule import shift_local
 # cannot edit (seat counters, calendar sequence, timestamps). Anything else on
 # the talk (venue, capacities, waiting-list rules, attendance mode, and whatever
 # later apps add) is copied as is.
-_NOT_COPIED = {"id", "slug", "status"}
+_NOT_COPIED = {"id", "slug", "status", "cancellation_note"}
 _SHIFTED = ("start", "end", "registration_opens", "registration_closes")
 _SPEAKER_TEXTS = ("title", "abstract")
 
@@ -36,15 +36,18 @@ def unique_slug(base: str, *, max_length: int = 120) -> str:
     return slug
 
 
-def duplicate_event(*, event: Event, weeks: int = 1, copy_speaker_texts: bool = False) -> Event:
+def duplicate_event(
+    *, event: Event, weeks: int = 1, copy_speaker_texts: bool = False, copy_stream_link: bool = False
+) -> Event:
     """A draft copy of `event`, `weeks` weeks later, for an organizer to complete and publish.
 
     The copy keeps the series, venue, capacity, waiting-list rules and the
     registration form's questions; its times and registration window move by
     whole weeks on the venue's wall clock (an 11:00 talk stays at 11:00 across a
-    daylight-saving change). It gets a new slug, no registrations and, unless
-    `copy_speaker_texts`, no title, abstract or speakers (its title says it is
-    to be announced).
+    daylight-saving change). It gets a new slug, no registrations, no
+    cancellation message and, unless `copy_speaker_texts`, no title, abstract
+    or speakers (its title says it is to be announced). Its stream link is
+    empty unless `copy_stream_link`: a new session usually has a new meeting.
 
     Raises ValueError when `weeks` is not between 1 and 52.
     """
@@ -63,6 +66,8 @@ def duplicate_event(*, event: Event, weeks: int = 1, copy_speaker_texts: bool = 
     if not copy_speaker_texts:
         values["title"] = _("%(series)s: talk to be announced") % {"series": source.series.name}
         values["abstract"] = ""
+    if not copy_stream_link:
+        values["stream_url"] = ""
     start_text = values["start"].astimezone(zone).date().isoformat()
     with transaction.atomic():
         copy = Event(**values, status=Event.Status.DRAFT, slug=unique_slug(f"{source.series.slug}-{start_text}"))

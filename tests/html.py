@@ -207,3 +207,53 @@ def change_list(html: str) -> ChangeList:
     parser.feed(html)
     parser.close()
     return parser.found
+
+
+@dataclass
+class AdminPage:
+    """What frames an admin page: the classes on <body>, the breadcrumbs (text, link or None) and the submit buttons
+    (label, classes)."""
+
+    body_classes: set[str] = field(default_factory=set)
+    breadcrumbs: list[tuple[str, str | None]] = field(default_factory=list)
+    submit_buttons: list[tuple[str, set[str]]] = field(default_factory=list)
+
+
+class _AdminPageParser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found = AdminPage()
+        self._in_breadcrumbs = False
+        self._crumb = None  # (text parts, link) of the open <li>
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = set((attrs.get("class") or "").split())
+        if tag == "body":
+            self.found.body_classes = classes
+        elif tag == "ol" and "breadcrumbs" in classes:
+            self._in_breadcrumbs = True
+        elif tag == "li" and self._in_breadcrumbs:
+            self._crumb = ([], None)
+        elif tag == "a" and self._crumb is not None:
+            self._crumb = (self._crumb[0], attrs.get("href"))
+        elif tag == "input" and attrs.get("type") == "submit":
+            self.found.submit_buttons.append((attrs.get("value", ""), classes))
+
+    def handle_data(self, data):
+        if self._crumb is not None:
+            self._crumb[0].append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "li" and self._crumb is not None:
+            self.found.breadcrumbs.append((" ".join("".join(self._crumb[0]).split()), self._crumb[1]))
+            self._crumb = None
+        elif tag == "ol":
+            self._in_breadcrumbs = False
+
+
+def admin_page(html: str) -> AdminPage:
+    parser = _AdminPageParser()
+    parser.feed(html)
+    parser.close()
+    return parser.found

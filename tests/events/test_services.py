@@ -1,5 +1,6 @@
 import datetime
 import zoneinfo
+from unittest.mock import ANY
 
 import pytest
 from django.core import mail
@@ -9,6 +10,7 @@ from django.utils import timezone
 from events.models import Event, Question, Series, Speaker, SpeakerPhoto
 from events.services import EventError, cancel_event, duplicate_event, erase_unused_photos
 from registrations.models import Registration
+from tests.html import admin_page, form_fields, page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +79,21 @@ def test_each_copy_gets_its_own_slug(talk):
 
     assert first.slug == "ifml-seminar-2027-11-11"
     assert second.slug == "ifml-seminar-2027-11-11-2"
+
+
+def test_the_stream_link_is_copied_only_when_asked(make_event):
+    talk = make_event(attendance_mode="hybrid", online_capacity=50, stream_url="https://utexas.zoom.us/j/111")
+
+    assert duplicate_event(event=talk).stream_url == ""
+    assert duplicate_event(event=talk, copy_stream_link=True).stream_url == "https://utexas.zoom.us/j/111"
+
+
+def test_a_copy_of_a_cancelled_talk_carries_no_cancellation_message(talk):
+    cancelled = cancel_event(event=talk, note="The speaker is ill.")
+
+    copy = duplicate_event(event=cancelled, copy_speaker_texts=True)
+
+    assert (copy.status, copy.cancellation_note) == (Event.Status.DRAFT, "")
 
 
 @pytest.mark.parametrize("weeks", [0, -1, 53])
@@ -153,6 +170,91 @@ def test_speaker_texts_copied_from_the_action_when_ticked(admin_client, talk):
     )
 
     assert Event.objects.exclude(pk=talk.pk).get().title == talk.title
+
+
+def test_the_page_for_one_talk_is_an_ordinary_admin_form_leading_back_to_the_talk(admin_client, talk):
+    response = admin_client.post(EVENTS, {"action": "duplicate", "_selected_action": [talk.pk]})
+
+    page = admin_page(response.content.decode())
+    assert page.breadcrumbs == [
+        ("Home", "/admin/"),
+        ("Talks", "/admin/events/"),
+        ("Talks", EVENTS),
+        (talk.title, f"/admin/events/event/{talk.pk}/change/"),
+        ("Schedule again", None),
+    ]
+    # The admin's usual (blue) default button, not the red of a deletion.
+    assert "delete-confirmation" not in page.body_classes
+    assert page.submit_buttons == [("Make the copy", {"default"})]
+
+
+def test_the_page_for_several_talks_ends_at_the_talk_list(admin_client, talk, make_event):
+    other = make_event(title="Another talk")
+
+    response = admin_client.post(EVENTS, {"action": "duplicate", "_selected_action": [talk.pk, other.pk]})
+
+    page = admin_page(response.content.decode())
+    assert [text for text, _link in page.breadcrumbs] == ["Home", "Talks", "Talks", "Schedule again"]
+    assert page.submit_buttons == [("Make the copies", {"default"})]
+
+
+@pytest.fixture
+def online_talk(talk):
+    Event.objects.filter(pk=talk.pk).update(
+        attendance_mode="hybrid", online_capacity=50, stream_url="https://utexas.zoom.us/j/111"
+    )
+    talk.refresh_from_db()
+    return talk
+
+
+def test_the_page_says_the_stream_link_is_not_copied_unless_ticked(admin_client, online_talk):
+    response = admin_client.post(EVENTS, {"action": "duplicate", "_selected_action": [online_talk.pk]})
+
+    text = page_text(response)
+    assert "has a link to join online" in text
+    assert (
+        "The link to join online is not copied unless you tick “Copy the link to join online” below: a new session "
+        "usually has a new meeting link."
+    ) in text
+    assert form_fields(response.content.decode(), "schedule-again-form") == [
+        ("csrfmiddlewaretoken", ANY),
+        ("weeks", "1"),
+        ("_selected_action", str(online_talk.pk)),
+        ("action", "duplicate"),
+        ("apply", "1"),
+    ]
+
+
+def test_an_unticked_stream_link_stays_behind_and_the_organizer_is_reminded(admin_client, online_talk):
+    done = admin_client.post(
+        EVENTS, {"action": "duplicate", "_selected_action": [online_talk.pk], "apply": "1", "weeks": "1"}, follow=True
+    )
+
+    copy = Event.objects.exclude(pk=online_talk.pk).get()
+    assert copy.stream_url == ""
+    assert "Draft copy made: complete it, give it its link to join online, and publish it." in page_text(done)
+
+
+def test_a_ticked_stream_link_is_copied(admin_client, online_talk):
+    admin_client.post(
+        EVENTS,
+        {
+            "action": "duplicate",
+            "_selected_action": [online_talk.pk],
+            "apply": "1",
+            "weeks": "1",
+            "copy_stream_link": "on",
+        },
+    )
+
+    assert Event.objects.exclude(pk=online_talk.pk).get().stream_url == "https://utexas.zoom.us/j/111"
+
+
+def test_talks_without_a_stream_link_are_not_asked_about_one(admin_client, talk):
+    response = admin_client.post(EVENTS, {"action": "duplicate", "_selected_action": [talk.pk]})
+
+    assert 'name="copy_stream_link"' not in response.content.decode()
+    assert "link to join online" not in page_text(response)
 
 
 # Cancelling
