@@ -50,7 +50,10 @@ class CancelEventForm(forms.Form):
         widget=forms.Textarea(
             attrs={"rows": 5, "cols": 60, "placeholder": _("The speaker is ill; we will reschedule in spring.")}
         ),
-        help_text=_("Optional. It goes into the email and onto the talk's page as you write it."),
+        help_text=_(
+            "Optional. It goes into the email, onto the talk's page and into its public calendar and feeds as you "
+            "write it."
+        ),
         error_messages={"max_length": NOTE_TOO_LONG},
     )
 

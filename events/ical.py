@@ -57,9 +57,15 @@ def location_text(event) -> str:
 
 
 def description_text(event, *, extra: str = "") -> str:
-    """The DESCRIPTION, in the active language (a registrant's invite is built in theirs)."""
+    """The DESCRIPTION, in the active language (a registrant's invite is built in theirs).
+
+    A cancelled talk's starts by saying so, with the organizers' message, as its page does: a
+    calendar shows the description, not the page.
+    """
     speakers = [str(speaker) for speaker in event.speakers.all()]
     parts = []
+    if event.is_cancelled:
+        parts.append("\n".join(filter(None, [_("This talk was cancelled."), event.cancellation_note.strip()])))
     if speakers:
         parts.append(
             ngettext("Speaker: %(speakers)s", "Speakers: %(speakers)s", len(speakers))

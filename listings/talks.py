@@ -135,7 +135,8 @@ def talk_data(event: Event, *, now: datetime.datetime | None = None) -> dict:
     talk); `in_person` and `online` give the places of each way of attending,
     with `held` of them kept until their people confirm by email (not left:
     they come back only if not confirmed in time); `materials` the talk's
-    public slides, recordings and other materials.
+    public slides, recordings and other materials; `cancellation_note` the
+    organizers' message on a cancelled talk (None otherwise, or without one).
     Never the stream link: registrants get it by email.
     """
     now = now or timezone.now()
@@ -168,6 +169,8 @@ def talk_data(event: Event, *, now: datetime.datetime | None = None) -> dict:
         "seats_left": in_person.get("seats_left"),
         **places,
         "status": "cancelled" if event.is_cancelled else "scheduled",
+        # What the organizers wrote when they cancelled it, as the talk's page shows it.
+        "cancellation_note": (event.cancellation_note or None) if event.is_cancelled else None,
         "registration": registration_state(event, now),
         "calendar": absolute_url(reverse("events:event_ics", kwargs={"slug": event.slug})),
         "materials": [material_data(material) for material in getattr(event, "material_list", [])],

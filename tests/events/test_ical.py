@@ -175,3 +175,29 @@ def test_the_description_names_the_speakers_and_the_talk_page(event):
 
     event.speakers.add(Speaker.objects.create(name="Zoë Ñúñez"))
     assert description_text(event).startswith("Speakers: Atlas Wang (The University of Texas at Austin), Zoë Ñúñez\n\n")
+
+
+# Written as an organizer might: RFC 5545's special characters, a line break, and a line that would be a property.
+NOTE = "The speaker is ill; we meet again in spring, in GDC 6.302 \\ online.\nATTENDEE:mailto:mallory@example.org"
+
+
+@pytest.mark.parametrize("feed", ["talk", "series"])
+def test_a_cancelled_talk_says_so_first_with_the_organizers_message(client, make_event, feed):
+    cancelled = make_event(status=Event.Status.CANCELLED, cancellation_note=NOTE)
+    url = (
+        reverse("events:event_ics", kwargs={"slug": cancelled.slug})
+        if feed == "talk"
+        else reverse("events:series_calendar", kwargs={"slug": cancelled.series.slug})
+    )
+
+    (vevent,) = calendar_of(client.get(url)).walk("VEVENT")
+
+    assert str(vevent["DESCRIPTION"]).startswith(f"This talk was cancelled.\n{NOTE}\n\nSpeaker: Atlas Wang")
+    assert "ATTENDEE" not in vevent  # the message is text, not properties
+    assert str(vevent["SUMMARY"]) == f"Cancelled: {cancelled.title}"
+
+
+def test_a_cancelled_talk_without_a_message_still_says_it_is_cancelled(make_event):
+    cancelled = make_event(status=Event.Status.CANCELLED)
+
+    assert description_text(cancelled).startswith("This talk was cancelled.\n\nSpeaker: Atlas Wang")

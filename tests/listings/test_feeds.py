@@ -88,6 +88,25 @@ def test_markup_and_control_characters_in_texts_stay_well_formed(client, make_ev
     assert "&lt;b&gt;two&lt;/b&gt;" in feed.find(f"{ATOM}entry/{ATOM}summary").text
 
 
+def test_a_cancelled_entry_says_so_with_the_organizers_message_escaped(client, make_event):
+    cancelled = make_event(
+        title="Called-off talk",
+        status="cancelled",
+        cancellation_note="The speaker is ill <b>again</b> & we reschedule.\nSee you in spring.",
+    )
+    make_event(title="Talk that is on")
+
+    for url in ("/talks.atom", "/series/ifml-seminar/talks.atom"):
+        entries = {entry.findtext(f"{ATOM}title"): entry for entry in parse_atom(client.get(url)).iter(f"{ATOM}entry")}
+        summary = entries[f"Cancelled: {cancelled.title}"].findtext(f"{ATOM}summary")
+        # The HTML a reader shows: the notice, then the message as text (its markup shown, not obeyed).
+        assert summary.startswith(
+            "<p><strong>This talk was cancelled.</strong></p>\n"
+            "<p>The speaker is ill &lt;b&gt;again&lt;/b&gt; &amp; we reschedule.<br>See you in spring.</p>\n"
+        )
+        assert "cancelled" not in entries["Talk that is on"].findtext(f"{ATOM}summary")
+
+
 def test_feeds_carry_no_personal_data(client, event, django_capture_on_commit_callbacks):
     services.register(event=event, name="Zoë Registrant", email="zoe.registrant@example.edu", affiliation="Secret Lab")
 

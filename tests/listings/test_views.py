@@ -11,6 +11,7 @@ from registrations import services
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 TALK_FIELDS = {
     "title",
+    "cancellation_note",
     "materials",
     "url",
     "series",
@@ -98,6 +99,7 @@ def test_a_talk_has_its_public_facts_and_nothing_else(client, make_event, venue)
     assert (talk["attendance_mode"], talk["where"]) == ("in_person", "GDC 6.302")
     assert talk["in_person"] == {"capacity": 30, "seats_left": 30, "held": 0, "registration": "open"}
     assert talk["online"] is None
+    assert talk["cancellation_note"] is None
 
 
 def test_seats_left_and_registration_state_follow_sign_ups(client, make_event):
@@ -181,6 +183,22 @@ def test_registration_state_of_cancelled_and_not_yet_open_talks(client, make_eve
     states = {talk["title"]: talk["registration"] for talk in listing(client, "/talks.json")["talks"]}
 
     assert states == {"Opens later": "not_open_yet", "Cancelled": "closed"}
+
+
+def test_a_cancelled_talk_carries_the_organizers_message_as_written(client, make_event):
+    note = 'The speaker is ill <b>again</b> & "we" reschedule.\nSee you in spring.'
+    make_event(title="Called off", status="cancelled", cancellation_note=note)
+    make_event(title="Called off quietly", status="cancelled")
+    make_event(title="On")
+
+    for url in ("/talks.json", "/series/ifml-seminar/talks.json"):
+        talks = {talk["title"]: talk for talk in json.loads(client.get(url).content)["talks"]}
+        assert (talks["Called off"]["status"], talks["Called off"]["cancellation_note"]) == ("cancelled", note)
+        assert (talks["Called off quietly"]["status"], talks["Called off quietly"]["cancellation_note"]) == (
+            "cancelled",
+            None,
+        )
+        assert talks["On"]["cancellation_note"] is None
 
 
 def test_no_personal_data_in_the_listing(client, event):

@@ -150,6 +150,18 @@ def test_the_organizers_reason_reaches_confirmed_and_waiting_people_alike(
         assert "The speaker is ill.<br>We will reschedule in spring.</blockquote>" in html_body(message)
 
 
+def test_the_cancelling_invite_says_why_in_the_calendar_too(event, people, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_event(event=event, note="The speaker is ill.\nWe will reschedule in spring.")
+
+    invites = [invite(message)[1] for message in sent() if invite_parts(message)]
+    assert len(invites) == 2
+    for vevent in invites:
+        assert str(vevent["DESCRIPTION"]).startswith(
+            "This talk was cancelled.\nThe speaker is ill.\nWe will reschedule in spring.\n\n"
+        )
+
+
 def test_a_talk_cancelled_without_a_reason_says_nothing_of_one(event, people, django_capture_on_commit_callbacks):
     talk = reload(event)
     talk.status = Event.Status.CANCELLED
