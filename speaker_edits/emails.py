@@ -37,7 +37,10 @@ def _invitation(mail):
         pk=mail.about_id
     )
     event = invitation.event
+    # Decided when the email is written: a link sent after the talk is for its record, not its announcement.
+    past = event.is_past()
     context = {
+        "past": past,
         "invitation": invitation,
         "event": event,
         "series": event.series,
@@ -51,7 +54,12 @@ def _invitation(mail):
     return compose(
         to=[mailbox(invitation.speaker.name, invitation.email)],
         reply_to=_series_reply_to(event),
-        subject=_("Your talk at the %(series)s: check its details") % {"series": event.series.name},
+        subject=(
+            _("Your talk at the %(series)s: add to its record")
+            if past
+            else _("Your talk at the %(series)s: check its details")
+        )
+        % {"series": event.series.name},
         text=render_to_string("speaker_edits/email/invitation.txt", context),
         html=render_to_string("speaker_edits/email/invitation.html", context),
     )

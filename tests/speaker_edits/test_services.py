@@ -101,6 +101,52 @@ def test_the_link_email_says_the_same_link_adds_slides_in_text_and_html(
     assert "Your slides and other materials" in page.content.decode()
 
 
+def test_a_link_sent_after_the_talk_is_for_its_slides_and_record(
+    make_event, invite, django_capture_on_commit_callbacks
+):
+    past = make_event(start=timezone.now() - datetime.timedelta(days=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = invite(past)
+    (message,) = sent()
+    slides = (
+        "Add your slides: slides, a recording, a paper or code for the talk, as a PDF file or a link, for everyone "
+        "or only for the people registered."
+    )
+
+    assert message["Subject"] == "Your talk at the IFML Seminar: add to its record"
+    text = " ".join(text_body(message).split())
+    assert "how your talk is announced" not in text
+    assert (
+        "thank you for speaking at the IFML Seminar. Your talk has taken place: this link is for its record on the "
+        "site, to add to it and to correct it."
+    ) in text
+    # What the talk left comes first, then its details.
+    assert (
+        f"{slides} {invitation.url}materials/ Correct or complete the record of your talk: the title, the abstract, "
+        f"your affiliation, website, bio and photo (no account needed): {invitation.url} The link works until"
+    ) in text
+
+    html = html_body(message)
+    assert "how your talk is announced" not in html and "Your talk has taken place" in html
+    items = ListItems()
+    items.feed(html)
+    assert items.items == [(slides, [f"{invitation.url}materials/"])]
+    assert html.index(f"{invitation.url}materials/") < html.index(f'href="{invitation.url}"')
+    assert "Correct your talk's details" in html
+
+
+def test_a_link_sent_before_the_talk_still_asks_to_check_how_it_is_announced(
+    event, invite, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(event)
+    (message,) = sent()
+
+    assert message["Subject"] == "Your talk at the IFML Seminar: check its details"
+    assert "Please check how your talk is announced" in " ".join(text_body(message).split())
+    assert "Your talk has taken place" not in text_body(message) + html_body(message)
+
+
 def test_a_new_link_for_the_same_speaker_and_talk_stops_the_earlier_one(event, invite):
     first = invite(event)
     second = invite(event)
