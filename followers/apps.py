@@ -10,6 +10,7 @@ class FollowersConfig(AppConfig):
         from outbox import registry
 
         from . import dashboard, emails, receivers, services  # noqa: F401
+        from .models import Follower
 
         registry.register_kind(
             emails.CONFIRM,
@@ -35,6 +36,7 @@ class FollowersConfig(AppConfig):
             build=emails.build_manage_link,
             still_wanted=emails.still_wanted_manage_link,
         )
+        registry.register_about(Follower.objects.select_related("series"))
         # No staff scope: the outbox admin shows addresses, and organizers see
         # only how many follow their series (superusers see the messages).
         registry.register_due_mail(services.queue_due_digests, label=_("weekly digests"))

@@ -13,6 +13,7 @@ class MaterialsConfig(AppConfig):
         from speaker_edits.pages import link_speaker_page
 
         from . import emails, receivers  # noqa: F401
+        from .models import Material
         from .sources import MaterialSource
 
         talk_materials.register_source(MaterialSource(), name="materials")
@@ -28,6 +29,7 @@ class MaterialsConfig(AppConfig):
             build=emails.build_speaker_added,
             still_wanted=emails.speaker_added_still_wanted,
         )
+        registry.register_about(Material.objects.select_related("event"))
         registry.register_scope(emails.staff_scope)
         link_staff_page("event", _("Materials"), "materials:event")
         link_speaker_page(

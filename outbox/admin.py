@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -55,7 +56,9 @@ class OutgoingMailAdmin(ScopedAdminMixin, admin.ModelAdmin):
     actions = ["send_again"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("about_type").prefetch_related("about")
+        # What each message is about, each model in one query, with what its name reads (see registry.register_about).
+        about = GenericPrefetch("about", registry.about_querysets())
+        return super().get_queryset(request).select_related("about_type").prefetch_related(about)
 
     def has_add_permission(self, request):
         return False

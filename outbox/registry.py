@@ -21,6 +21,13 @@ Staff see only the mail of what they manage: each app registers a function
 the registrations of the user's series); OutgoingMail.objects.managed_by(user)
 ORs them together. Mail of an app that registers no scope is for superusers.
 
+The outbox's pages name what each message is about (`str(mail.about)`); an
+app whose objects read related rows for it (a registration names its talk)
+registers how to load them many at once, so a page of messages costs the
+same queries whatever its length:
+
+    registry.register_about(Registration.objects.select_related("event"))
+
 Apps whose mail comes due by time (reminders, digests) register a function
 that queues it; `manage.py send_queued_mail` runs each one before every sweep:
 
@@ -31,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.mail import EmailMessage
+from django.db.models import QuerySet
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ class DueMail:
 _kinds: dict[str, MailKind] = {}
 _due: dict[str, DueMail] = {}
 _scopes: dict[str, Callable] = {}
+_about: dict[type, QuerySet] = {}
 
 
 class UnknownKind(LookupError):
@@ -106,3 +115,17 @@ def register_scope(scope: Callable) -> None:
 
 def scopes() -> list[Callable]:
     return list(_scopes.values())
+
+
+def register_about(queryset: QuerySet) -> None:
+    """Load the objects of `queryset`'s model that messages are about with `queryset` (or replace how).
+
+    Registered by the app that owns the model, whichever apps send mail about
+    its objects. A lazy QuerySet: nothing is read when it is registered.
+    """
+    _about[queryset.model] = queryset
+
+
+def about_querysets() -> list[QuerySet]:
+    """One fresh QuerySet per registered model, for GenericPrefetch("about", ...)."""
+    return [queryset.all() for queryset in _about.values()]

@@ -11,12 +11,14 @@ class RegistrationsConfig(AppConfig):
         from outbox import registry
 
         from . import checks, dashboard, emails, mail, metrics, receivers, services  # noqa: F401
-        from .models import MailKind
+        from .models import MailKind, Registration
 
         for kind in MailKind:
             registry.register_kind(
                 kind.value, label=kind.label, build=emails.build_message, still_wanted=mail.still_wanted
             )
+        # Mail about registrations comes from other apps too (feedback, mailings, materials): loaded here.
+        registry.register_about(Registration.objects.select_related("event"))
         registry.register_due_mail(services.queue_due_reminders, label=_("reminders"))
         registry.register_due_mail(services.queue_due_stream_links, label=_("links to join online"))
         # Not mail itself, but due by time like it: releasing a hold promotes (and emails) the next person.

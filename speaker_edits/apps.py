@@ -11,6 +11,7 @@ class SpeakerEditsConfig(AppConfig):
         from outbox import registry
 
         from . import dashboard, emails, services
+        from .models import SpeakerEdit, SpeakerInvitation
 
         registry.register_kind(
             emails.INVITATION,
@@ -19,6 +20,8 @@ class SpeakerEditsConfig(AppConfig):
             still_wanted=emails.invitation_still_wanted,
         )
         registry.register_kind(emails.CHANGED, label=_("A speaker changed their talk"), build=emails.build_changed)
+        registry.register_about(SpeakerInvitation.objects.select_related("speaker", "event"))
+        registry.register_about(SpeakerEdit.objects.select_related("speaker", "event"))
         registry.register_scope(emails.staff_scope)
         registry.register_due_mail(services.erase_unsaved_photos, label=_("unsaved speaker photos"), done="erased")
         link_staff_page("event", _("Speaker's own edits"), "speaker_edits:event")

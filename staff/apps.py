@@ -11,6 +11,7 @@ class StaffConfig(AppConfig):
         from outbox import registry
 
         from . import checks, emails, receivers  # noqa: F401 (registers checks and receivers)
+        from .models import Invitation
 
         registry.register_kind(
             emails.INVITATION,
@@ -19,5 +20,6 @@ class StaffConfig(AppConfig):
             still_wanted=emails.invitation_still_wanted,
         )
         registry.register_kind(emails.GUESSING, label=_("Warning: password guessing"), build=emails.build_guessing)
+        registry.register_about(Invitation.objects.select_related("series"))
         registry.register_scope(emails.staff_scope)
         link_staff_page("series", _("Team and invitations"), "staff:team")
