@@ -115,8 +115,25 @@ class EventWithRegistrationsAdmin(EventAdmin):
                 % {"count": form.registrant_count},
                 messages.SUCCESS,
             )
+        elif told_of_link := self._told_of_new_link(event, changes):
+            self.message_user(
+                request,
+                ngettext(
+                    "No update was sent; the %(count)d registrant attending online is sent the new link.",
+                    "No update was sent; the %(count)d registrants attending online are sent the new link.",
+                    told_of_link,
+                )
+                % {"count": told_of_link},
+            )
         else:
             self.message_user(request, _("No update was sent: registrants' calendars show the talk as before."))
+
+    @staticmethod
+    def _told_of_new_link(event, changes) -> int:
+        """How many registrants a new stream link saved without an update goes to alone (send_stream_link)."""
+        if not changes & set(Event.STREAM_FIELDS):
+            return 0
+        return services.stream_link_recipients(event=event).count()
 
     def _say_who_hears_of_the_status(self, request, form):
         # Publishing a cancelled talk again emails its registrants by itself: say so. (A talk is

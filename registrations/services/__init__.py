@@ -25,7 +25,7 @@ from .notifications import (
     send_event_update,
     update_wanted_by_default,
 )
-from .online import queue_due_stream_links, send_stream_link, switch_attendance
+from .online import queue_due_stream_links, send_stream_link, stream_link_recipients, switch_attendance
 from .seats import (
     IN_PERSON,
     ONLINE,
@@ -78,6 +78,7 @@ __all__ = [
     "seat_waitlisted",
     "send_event_update",
     "send_stream_link",
+    "stream_link_recipients",
     "switch_attendance",
     "update_wanted_by_default",
 ]

@@ -106,7 +106,7 @@ def announce_talk_changes(
     if send_update and changed - set(Event.STREAM_FIELDS):
         return send_event_update(event=event, changed_fields=changed, link_changed=link_changed, actor=actor)
     if changed & set(Event.STREAM_FIELDS):
-        return send_stream_link(event=event, link_changed=link_changed)
+        return send_stream_link(event=event, link_changed=link_changed, actor=actor)
     return 0
 
 

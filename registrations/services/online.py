@@ -88,22 +88,35 @@ def switch_attendance(*, registration: Registration, attendance: str, actor=None
     return promoted
 
 
-def send_stream_link(*, event: Event, link_changed: bool = False) -> int:
+def stream_link_recipients(*, event: Event):
+    """Who a link given or changed now is emailed to (send_stream_link): those attending online, once it is shown."""
+    if not event.stream_revealed():
+        return Registration.objects.none()
+    return Registration.objects.filter(event=event).confirmed().online()
+
+
+def send_stream_link(*, event: Event, link_changed: bool = False, actor=None) -> int:
     """Email the stream link, with an invite that carries it, to everyone attending `event` online; return how many.
 
-    For a link given or changed once registrants may see it: nobody attending
-    in person, and nobody still waiting for an online place, hears of it. Does
-    nothing before the reveal time (the sweep sends the link then).
-    Precondition: the change is committed. Raises nothing of its own.
+    For a link given or changed (`link_changed`) once registrants may see it:
+    nobody attending in person, and nobody still waiting for an online place,
+    hears of it. Does nothing before the reveal time (the sweep sends the link
+    then). Each email is in the registration's history, with `actor` (who
+    changed the link). Precondition: the change is committed. Raises nothing of its own.
     """
-    if not event.stream_revealed():
-        return 0
     with transaction.atomic():
-        registrations = Registration.objects.filter(event=event).confirmed().online()
+        registrations = stream_link_recipients(event=event)
         Registration.objects.filter(pk__in=registrations.values("pk")).update(invite_sequence=F("invite_sequence") + 1)
         registrations = list(registrations.select_for_update())
         for registration in registrations:
             queue(registration=registration, kind=MailKind.STREAM_LINK, data={"link_changed": link_changed})
+            log_action(
+                registration,
+                RegistrationLog.Action.STREAM_LINK_SENT,
+                from_status=registration.status,
+                actor=actor,
+                note=_("A new link, replacing the earlier one.") if link_changed else "",
+            )
     return len(registrations)
 
 
@@ -140,5 +153,11 @@ def queue_due_stream_links(*, now=None) -> int:
                 )
                 if mail is not None:
                     Registration.objects.filter(pk=registration.pk).update(invite_sequence=F("invite_sequence") + 1)
+                    log_action(
+                        registration,
+                        RegistrationLog.Action.STREAM_LINK_SENT,
+                        from_status=registration.status,
+                        note=_("Sent when the link is shown, before the talk."),
+                    )
                     queued += 1
     return queued

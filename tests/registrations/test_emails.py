@@ -16,7 +16,7 @@ from outbox.delivery import deliver
 from outbox.models import OutgoingMail
 from registrations import services
 from registrations.mail import queue
-from registrations.models import MailKind, Registration
+from registrations.models import MailKind, Registration, RegistrationLog
 from tests.mime import html_body, invite, invite_parts, sent, text_body
 
 Status = OutgoingMail.Status
@@ -336,6 +336,13 @@ def test_the_sweep_sends_the_link_at_the_reveal_time_once(make_event, django_cap
     _, vevent, _ = invite(message)
     online.refresh_from_db()
     assert vevent["SEQUENCE"] == online.invite_sequence == 1
+    # In her history like any other email, by the system; in nobody else's.
+    (entry,) = RegistrationLog.objects.filter(action=RegistrationLog.Action.STREAM_LINK_SENT)
+    assert (entry.registration, entry.actor) == (online, None)
+    assert (entry.get_action_display(), entry.note) == (
+        "Link to join online sent",
+        "Sent when the link is shown, before the talk.",
+    )
 
 
 def test_a_new_link_goes_to_online_registrants_only(hybrid, django_capture_on_commit_callbacks):

@@ -14,6 +14,7 @@ from outbox.models import OutgoingMail
 from registrations import services
 from registrations.models import Registration, RegistrationLog
 from tests.admin_forms import event_form_data, inline_management_data
+from tests.html import page_text
 from tests.mime import html_body, invite, sent, text_body
 
 pytestmark = pytest.mark.django_db
@@ -436,7 +437,7 @@ def test_a_new_link_saved_with_a_new_time_kept_from_calendars_goes_alone_to_onli
 ):
     talk = hybrid_registrants
     later = talk.start + datetime.timedelta(hours=2)
-    post_change(
+    response = post_change(
         admin_client,
         talk,
         django_capture_on_commit_callbacks,
@@ -447,12 +448,47 @@ def test_a_new_link_saved_with_a_new_time_kept_from_calendars_goes_alone_to_onli
         send_update="no",
     )
 
+    assert "No update was sent; the 1 registrant attending online is sent the new link." in response.content.decode()
+    assert "calendars show the talk as before" not in response.content.decode()
     (message,) = sent()
     assert message["To"].addresses[0].addr_spec == "online@example.edu"
     assert message["Subject"].startswith("New link to join online:")
     _calendar, vevent, _part = invite(message)
     assert vevent["SEQUENCE"] == 1
     assert str(vevent["URL"]) == NEW_LINK
+    # In the history of the one who got it, with who changed the link; nothing in the other's.
+    online = Registration.objects.get(email="online@example.edu")
+    history = admin_client.get(f"/admin/registrations/registration/{online.pk}/history/").content.decode()
+    assert "Link to join online sent" in history and "A new link, replacing the earlier one." in history
+    (entry,) = online.log.filter(action=RegistrationLog.Action.STREAM_LINK_SENT)
+    assert entry.actor.username == "admin"
+    assert not RegistrationLog.objects.filter(
+        registration__email="room@example.edu", action=RegistrationLog.Action.STREAM_LINK_SENT
+    ).exists()
+
+
+def test_a_new_link_not_shown_yet_saved_with_a_new_time_kept_from_calendars_sends_nothing(
+    admin_client, hybrid_registrants, django_capture_on_commit_callbacks
+):
+    talk = hybrid_registrants
+    Event.objects.filter(pk=talk.pk).update(stream_reveal_minutes=15)  # the link shows 15 minutes before the start
+    talk.refresh_from_db()
+    later = talk.start + datetime.timedelta(hours=2)
+    response = post_change(
+        admin_client,
+        talk,
+        django_capture_on_commit_callbacks,
+        start=later,
+        end=later + datetime.timedelta(hours=1),
+        attendance_mode="hybrid",
+        stream_url=NEW_LINK,
+        stream_reveal_minutes=15,
+        send_update="no",
+    )
+
+    assert "No update was sent: registrants' calendars show the talk as before." in page_text(response)
+    assert mail.outbox == []
+    assert not RegistrationLog.objects.filter(action=RegistrationLog.Action.STREAM_LINK_SENT).exists()
 
 
 # "Cancel this talk…": asked first, then done once
