@@ -15,6 +15,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from seminar_site.admin_columns import ZonedTimesMixin
+
 from . import services
 from .forms import CancelEventForm, EventAdminForm
 from .models import Event, Question, Series, SeriesMember, Speaker, Venue
@@ -73,7 +75,7 @@ class SeriesMemberInline(admin.TabularInline):
 
 
 @admin.register(Series)
-class SeriesAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
+class SeriesAdmin(SeriesScopedAdminMixin, ZonedTimesMixin, StaffPagesMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "organizer_name", "organizer_email", "talk_count", "new_talk_link"]
     search_fields = ["name", "organizer_name", "organizer_email"]
     prepopulated_fields = {"slug": ["name"]}
@@ -258,7 +260,11 @@ class DuplicateForm(forms.Form):
             del self.fields["copy_stream_link"]
 
 
-class EventAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
+def _talk_zone(event):
+    return event.local_time_zone
+
+
+class EventAdmin(SeriesScopedAdminMixin, ZonedTimesMixin, StaffPagesMixin, admin.ModelAdmin):
     form = EventAdminForm
     list_display = ["when", "title", "speaker_names", "room", "series", "status"]
     list_display_links = ["when", "title"]
@@ -271,6 +277,8 @@ class EventAdmin(SeriesScopedAdminMixin, StaffPagesMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["speakers"]
     readonly_fields = ["seats_taken", "online_seats_taken", "sequence", "created_at", "updated_at"]
+    # Shown read-only to whoever may only view the talk: on the talk's clock, as everywhere.
+    time_zones = dict.fromkeys(["start", "end", "registration_opens", "registration_closes"], _talk_zone)
     save_on_top = True
     inlines = [QuestionInline]
     fieldsets = [

@@ -4,12 +4,13 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from events.scoping import SeriesScopedAdminMixin
+from seminar_site.admin_columns import ZonedTimesMixin
 
 from .models import SeriesFollowing, follower_counts
 
 
 @admin.register(SeriesFollowing)
-class SeriesFollowingAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
+class SeriesFollowingAdmin(SeriesScopedAdminMixin, ZonedTimesMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "confirmed_count",

@@ -8,7 +8,7 @@ from django.utils.translation import ngettext
 from events.models import Event
 from events.when import SHORT, talk_when
 from outbox.models import OutgoingMail
-from seminar_site.admin_columns import site_time
+from seminar_site.admin_columns import ZonedTimesMixin, site_time
 from seminar_site.scoping import ScopedAdminMixin
 
 from . import emails, services
@@ -35,7 +35,7 @@ class MailingForm(forms.ModelForm):
             self.fields["event"].label_from_instance = lambda event: f"{event.title} ({talk_when(event, style=SHORT)})"
 
 
-class SentOnceAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class SentOnceAdmin(ScopedAdminMixin, ZonedTimesMixin, admin.ModelAdmin):
     """A message to a talk's registrants, written here and then sent once through the outbox.
 
     Subclasses name the fields written before sending (`message_fields`),

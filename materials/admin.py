@@ -7,7 +7,7 @@ from django.utils.translation import ngettext
 from events.when import SHORT, talk_when
 from mailings.admin import SentOnceAdmin
 from outbox.models import OutgoingMail
-from seminar_site.admin_columns import site_time
+from seminar_site.admin_columns import ZonedTimesMixin, site_time
 from seminar_site.scoping import ScopedAdminMixin
 
 from . import emails, services
@@ -16,7 +16,7 @@ from .models import Announcement, Audience, Material
 
 
 @admin.register(Material)
-class MaterialAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class MaterialAdmin(ScopedAdminMixin, ZonedTimesMixin, admin.ModelAdmin):
     form = MaterialAdminForm
     list_display = [
         "shown_title",

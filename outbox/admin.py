@@ -3,7 +3,7 @@ from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from seminar_site.admin_columns import site_time
+from seminar_site.admin_columns import ZonedTimesMixin, site_time
 from seminar_site.scoping import ScopedAdminMixin
 
 from . import registry, services
@@ -22,7 +22,7 @@ class KindListFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutgoingMail)
-class OutgoingMailAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class OutgoingMailAdmin(ScopedAdminMixin, ZonedTimesMixin, admin.ModelAdmin):
     list_display = [
         "kind_display",
         "recipient",

@@ -1,16 +1,16 @@
-"""The task queue's list (django_tasks_db's admin, for superusers) with its times' zone, as every list here."""
+"""The task queue's list and pages (django_tasks_db's admin, for superusers) with its times' zone, as everywhere."""
 
 from django.contrib import admin
 from django_tasks_db.admin import DBTaskResultAdmin as QueueAdmin
 from django_tasks_db.models import DBTaskResult
 
-from .admin_columns import site_time
+from .admin_columns import ZonedTimesMixin, site_time
 
 admin.site.unregister(DBTaskResult)
 
 
 @admin.register(DBTaskResult)
-class DBTaskResultAdmin(QueueAdmin):
+class DBTaskResultAdmin(ZonedTimesMixin, QueueAdmin):
     list_display = [
         "id",
         "task_name",

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from events.scoping import SeriesScopedAdminMixin
-from seminar_site.admin_columns import site_time
+from seminar_site.admin_columns import ZonedTimesMixin, site_time
 
 from . import services
 from .emails import change_rows
@@ -26,7 +26,7 @@ class ReadOnlyMixin:
 
 
 @admin.register(SpeakerInvitation)
-class SpeakerInvitationAdmin(SeriesScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+class SpeakerInvitationAdmin(SeriesScopedAdminMixin, ZonedTimesMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
         "speaker",
         "event",
@@ -59,7 +59,7 @@ class SpeakerInvitationAdmin(SeriesScopedAdminMixin, ReadOnlyMixin, admin.ModelA
 
 
 @admin.register(SpeakerEdit)
-class SpeakerEditAdmin(SeriesScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+class SpeakerEditAdmin(SeriesScopedAdminMixin, ZonedTimesMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = [site_time(SpeakerEdit, "created_at"), "speaker", "event", "fields_changed", "invite_update"]
     list_select_related = ["speaker", "event"]
     list_filter = ["invite_update", "event__series"]

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from events.scoping import SeriesScopedAdminMixin
-from seminar_site.admin_columns import site_time
+from seminar_site.admin_columns import ZonedTimesMixin, site_time
 
 from . import services
 from .models import AuditEntry, Invitation
@@ -17,12 +17,12 @@ from .models import AuditEntry, Invitation
 for model in (SocialApp, SocialToken, EmailAddress):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
-# Superusers delete a lost second factor here: its list names its times' zone, as every list does.
+# Superusers delete a lost second factor here: its list and page name their times' zone, as every admin page does.
 admin.site.unregister(Authenticator)
 
 
 @admin.register(Authenticator)
-class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
+class AuthenticatorAdmin(ZonedTimesMixin, AllauthAuthenticatorAdmin):
     list_display = [
         "user",
         "type",
@@ -49,7 +49,7 @@ class SuperuserOnlyMixin:
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
+class AuditEntryAdmin(ZonedTimesMixin, SuperuserOnlyMixin, admin.ModelAdmin):
     list_display = [site_time(AuditEntry, "at"), "kind", "username", "actor", "series", "address", "method", "detail"]
     list_filter = ["kind", "method"]
     search_fields = ["username", "user__username", "actor__username", "address", "detail"]
@@ -61,7 +61,7 @@ class AuditEntryAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(SeriesScopedAdminMixin, SuperuserOnlyMixin, admin.ModelAdmin):
+class InvitationAdmin(SeriesScopedAdminMixin, ZonedTimesMixin, SuperuserOnlyMixin, admin.ModelAdmin):
     list_display = [
         "email",
         "series",

@@ -257,3 +257,90 @@ def admin_page(html: str) -> AdminPage:
     parser.feed(html)
     parser.close()
     return parser.found
+
+
+@dataclass
+class InlineTable:
+    """A tabular inline: its column headings and its rows' cells, by column name."""
+
+    headings: dict[str, str] = field(default_factory=dict)
+    rows: list[dict[str, str]] = field(default_factory=list)
+
+    def column(self, name: str) -> list[str]:
+        return [row[name] for row in self.rows]
+
+
+@dataclass
+class ChangeForm:
+    """An admin change page as a reader sees it: its read-only fields, and its inline tables.
+
+    `fields`: the text of each read-only field of the page, by its name (its
+    CSS class field-<name>). `tables`: each tabular inline by its group id
+    (e.g. "registrations-group").
+    """
+
+    fields: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, InlineTable] = field(default_factory=dict)
+
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _ChangeFormParser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found = ChangeForm()
+        self._stack = []  # (tag, attrs) of the open elements
+        self._text = None  # (where it goes, name, parts) of the open read-only value or cell
+
+    def _open(self, *, prefix):
+        for _tag, attrs in reversed(self._stack):
+            for css in (attrs.get("class") or "").split():
+                if css.startswith(prefix) and len(css) > len(prefix):
+                    return css.removeprefix(prefix)
+        return None
+
+    def _group(self):
+        return next(
+            (attrs["id"] for _tag, attrs in reversed(self._stack) if (attrs.get("id") or "").endswith("-group")), None
+        )
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag not in _VOID:
+            self._stack.append((tag, attrs))
+        classes = (attrs.get("class") or "").split()
+        group = self._group()
+        if group and tag == "th" and any(css.startswith("column-") for css in classes):
+            table = self.found.tables.setdefault(group, InlineTable())
+            self._text = (table.headings, self._open(prefix="column-"), [])
+        elif group and tag == "tr" and "form-row" in classes and "empty-form" not in classes:
+            self.found.tables.setdefault(group, InlineTable()).rows.append({})
+        elif group and tag == "td" and self._open(prefix="field-"):
+            self._text = (self.found.tables[group].rows[-1], self._open(prefix="field-"), [])
+        elif not group and tag == "div" and "readonly" in classes:
+            self._text = (self.found.fields, self._open(prefix="field-"), [])
+
+    def handle_data(self, data):
+        if self._text:
+            self._text[2].append(data)
+
+    def handle_endtag(self, tag):
+        if not self._stack or tag in _VOID:
+            return
+        while self._stack:
+            open_tag, _attrs = self._stack.pop()
+            if open_tag == tag:
+                break
+        if self._text and tag in ("th", "td", "div"):
+            where, name, parts = self._text
+            where[name] = " ".join("".join(parts).split())
+            self._text = None
+
+
+def change_form(html: str) -> ChangeForm:
+    """The read-only fields and inline tables of an admin change page."""
+    parser = _ChangeFormParser()
+    parser.feed(html)
+    parser.close()
+    return parser.found

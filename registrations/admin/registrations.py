@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from events.models import Event
 from events.scoping import SeriesScopedAdminMixin
 from seminar_site.addresses import readable_address
-from seminar_site.admin_columns import site_time
+from seminar_site.admin_columns import ZonedTimesMixin, site_time
 
 from .. import services
 from ..models import Registration
@@ -25,7 +25,7 @@ from .inlines import AnswerInline, RegistrationLogInline
 
 
 @admin.register(Registration)
-class RegistrationAdmin(SeriesScopedAdminMixin, admin.ModelAdmin):
+class RegistrationAdmin(SeriesScopedAdminMixin, ZonedTimesMixin, admin.ModelAdmin):
     form = RegistrationAdminForm
     list_display = [
         "name",

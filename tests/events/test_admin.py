@@ -1,6 +1,8 @@
 import datetime
+import re
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -72,6 +74,19 @@ def test_the_talk_list_writes_each_start_on_its_venues_clock_and_sorts_by_it(adm
     ]
     earliest_first = admin_client.get("/admin/events/event/" + listing.sort_links["when"]).content.decode()
     assert change_list(earliest_first).column("title") == ["Online", "In Austin", "In Madrid"]
+
+
+def test_a_history_page_writes_when_each_change_was_made_with_the_zone(admin_client, venue):
+    url = f"/admin/events/venue/{venue.pk}/change/"
+    data = {"room": "GDC 6.302", "building": "Gates Dell Complex", "address": "", "map_url": ""}
+    assert admin_client.post(url, data | {"default_capacity": 60, "time_zone": "America/Chicago"}).status_code == 302
+    LogEntry.objects.update(action_time=datetime.datetime(2026, 12, 15, 17, 0, tzinfo=datetime.UTC))
+
+    page = admin_client.get(f"/admin/events/venue/{venue.pk}/history/").content.decode()
+
+    when = re.findall(r'<th scope="row">(.*?)</th>', page)
+    assert when == ["Tue 15 Dec 2026, 11:00 AM CST"]
+    assert "<td>Changed Default capacity" in page
 
 
 def test_event_changelist_search_and_filters(admin_client, make_event):

@@ -22,7 +22,7 @@ from speaker_edits import emails as speaker_emails
 from speaker_edits.models import SpeakerInvitation
 from staff import emails as staff_emails
 from staff.models import Invitation
-from tests.html import change_list
+from tests.html import change_form, change_list
 
 from .conftest import NOTE
 
@@ -73,6 +73,27 @@ def test_the_list_writes_its_times_with_the_zone_and_sorts_by_them(admin_client,
     assert by_sending.column("recipient") == ["early@example.edu", "slow@example.edu", "late@example.edu"]
     backwards = admin_client.get(CHANGELIST + by_sending.sort_links["sent_at"]).content.decode()
     assert change_list(backwards).column("recipient") == ["late@example.edu", "slow@example.edu", "early@example.edu"]
+
+
+def test_a_messages_page_writes_its_times_with_the_zone(admin_client, note_kind):
+    queued = datetime.datetime(2026, 12, 15, 17, 0, tzinfo=datetime.UTC)
+    bounced = make_mail(status=OutgoingMail.Status.SENT, attempts=2)
+    OutgoingMail.objects.filter(pk=bounced.pk).update(
+        created_at=queued,
+        sending_started_at=queued + datetime.timedelta(minutes=2),
+        sent_at=queued + datetime.timedelta(minutes=3),
+        bounced_at=datetime.datetime(2026, 7, 1, 16, 0, tzinfo=datetime.UTC),
+    )
+
+    page = change_form(
+        admin_client.get(reverse("admin:outbox_outgoingmail_change", args=[bounced.pk])).content.decode()
+    )
+
+    assert page.fields["created_at"] == "Tue 15 Dec 2026, 11:00 AM CST"
+    assert page.fields["sending_started_at"] == "Tue 15 Dec 2026, 11:02 AM CST"
+    assert page.fields["sent_at"] == "Tue 15 Dec 2026, 11:03 AM CST"
+    assert page.fields["bounced_at"] == "Wed 1 Jul 2026, 11:00 AM CDT"
+    assert page.fields["next_attempt_at"] == "-"
 
 
 def mails_about_a_talk(talk, number):

@@ -6,7 +6,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from outbox.models import OutgoingMail
-from seminar_site.admin_columns import site_time
+from seminar_site.admin_columns import ZonedTime, ZonedTimesMixin, site_time
 
 UTC = datetime.UTC
 
@@ -57,3 +57,33 @@ def test_no_change_list_shows_a_date_time_without_its_zone(model, model_admin):
             bare.append(name)
 
     assert bare == [], f"use seminar_site.admin_columns.site_time for {bare} in {type(model_admin).__name__}"
+
+
+# Admins whose date-times are all inputs, on pages only superusers open: Django's own and allauth's.
+ALL_INPUTS = {"UserAdmin", "SocialAccountAdmin"}
+
+
+def date_time_fields(model) -> list[str]:
+    return [field.name for field in model._meta.get_fields() if isinstance(field, models.DateTimeField)]
+
+
+@pytest.mark.parametrize("model, model_admin", list(admin.site._registry.items()), ids=lambda item: str(item))
+def test_no_change_page_shows_a_date_time_without_its_zone(model, model_admin):
+    inlines = [inline.model for inline in model_admin.inlines]
+    if type(model_admin).__name__ in ALL_INPUTS or not any(map(date_time_fields, [model, *inlines])):
+        return
+
+    assert isinstance(model_admin, ZonedTimesMixin), (
+        f"put seminar_site.admin_columns.ZonedTimesMixin in the bases of {type(model_admin).__name__}: "
+        f"its page or its inline tables may show {date_time_fields(model)} or those of {inlines}"
+    )
+
+
+def test_a_read_only_time_is_the_same_field_as_its_column_whatever_its_empty_value():
+    column = site_time(OutgoingMail, "sent_at")
+    shown = ZonedTime(OutgoingMail, "sent_at", empty="-")
+
+    assert shown == column and hash(shown) == hash(column) and shown in ["sent_at", column]
+    assert shown != "sent_at" and shown != site_time(OutgoingMail, "created_at")
+    assert str(shown) == "sent_at"  # the heading's class in an inline table
+    assert shown(OutgoingMail(sent_at=None)) == "-"

@@ -3,18 +3,19 @@ import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from events.models import Event, Question
+from events.models import Event, Question, Venue
 from outbox.models import OutgoingMail
 from registrations import services
 from registrations.models import Registration, RegistrationLog
 from tests.admin_forms import event_form_data, inline_management_data
-from tests.html import page_text
+from tests.html import change_form, page_text
 from tests.mime import html_body, invite, sent, text_body
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +85,52 @@ def test_event_page_lists_registrations_read_only_and_escaped(admin_client, even
     assert "<script>alert('x')</script>" not in page
     assert "&lt;b&gt;Lab&lt;/b&gt;" in page
     assert 'name="registrations-0-name"' not in page
+
+
+def test_the_talk_page_writes_when_people_registered_and_came_and_its_record_with_the_zone(
+    admin_client, make_event, sign_up
+):
+    madrid = Venue.objects.create(room="Aula 2", default_capacity=50, time_zone="Europe/Madrid")
+    talk = make_event(venue=madrid)
+    winter = datetime.datetime(2026, 12, 15, 17, 0, tzinfo=datetime.UTC)
+    summer = datetime.datetime(2026, 7, 1, 16, 0, tzinfo=datetime.UTC)
+    Registration.objects.filter(pk=sign_up(talk, name="Ana").pk).update(created_at=summer)
+    Registration.objects.filter(pk=sign_up(talk, name="Bo").pk).update(
+        created_at=winter, checked_in_at=winter + datetime.timedelta(hours=6)
+    )
+    Event.objects.filter(pk=talk.pk).update(created_at=summer)
+
+    page = change_form(admin_client.get(f"/admin/events/event/{talk.pk}/change/").content.decode())
+
+    registrations = page.tables["registrations-group"]
+    assert (registrations.headings["created_at"], registrations.headings["checked_in_at"]) == (
+        "Registered",
+        "Checked in",
+    )
+    assert registrations.column("name") == ["Ana", "Bo"]
+    # As in the registrations' list: on the site's clock, whatever the talk's.
+    assert registrations.column("created_at") == ["Wed 1 Jul 2026, 11:00 AM CDT", "Tue 15 Dec 2026, 11:00 AM CST"]
+    assert registrations.column("checked_in_at") == ["-", "Tue 15 Dec 2026, 5:00 PM CST"]
+    assert page.fields["created_at"] == "Wed 1 Jul 2026, 11:00 AM CDT"
+    assert page.fields["updated_at"].endswith((" CST", " CDT"))
+
+
+def test_staff_who_may_only_view_a_talk_read_its_times_on_its_clock(client, make_team_member, series, make_event):
+    madrid = Venue.objects.create(room="Aula 2", default_capacity=50, time_zone="Europe/Madrid")
+    start = datetime.datetime(2026, 12, 16, 17, 0, tzinfo=datetime.UTC)
+    talk = make_event(venue=madrid, start=start, registration_opens=start - datetime.timedelta(days=7))
+    viewer = make_team_member(series, "viewer")
+    viewer.groups.clear()  # on the team, but allowed only to look at its talks
+    viewer.user_permissions.add(Permission.objects.get(codename="view_event"))
+    client.force_login(viewer)
+
+    page = change_form(client.get(f"/admin/events/event/{talk.pk}/change/").content.decode())
+
+    assert page.fields["start"] == "Wed 16 Dec 2026, 6:00 PM CET"
+    assert page.fields["end"] == "Wed 16 Dec 2026, 7:00 PM CET"
+    assert page.fields["registration_opens"] == "Wed 9 Dec 2026, 6:00 PM CET"
+    assert page.fields["registration_closes"] == "-"
+    assert page.fields["created_at"].endswith((" CST", " CDT"))  # the record's own: the site's clock
 
 
 def test_raising_capacity_in_admin_promotes_at_once(admin_client, make_event, sign_up):

@@ -3,6 +3,7 @@ import html
 import re
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
@@ -13,7 +14,7 @@ from events.models import Event
 from registrations import services
 from registrations.models import Registration, RegistrationLog
 from tests.admin_forms import inline_management_data
-from tests.html import change_list
+from tests.html import change_form, change_list
 from tests.registrations.admin.changelist import REGISTRATIONS, read_csv, run_action
 
 pytestmark = pytest.mark.django_db
@@ -454,3 +455,38 @@ def test_erase_action_needs_change_permission(client, event, sign_up):
     assert response.status_code == 200
     assert "Erased the personal data" not in response.content.decode()
     assert Registration.objects.get(pk=registration.pk).name == "Ana"
+
+
+def test_a_registrations_page_and_its_history_write_their_times_with_the_zone(
+    admin_client, admin_user, make_event, sign_up
+):
+    registration = sign_up(make_event(), name="Ana")
+    winter = datetime.datetime(2026, 12, 15, 17, 0, tzinfo=datetime.UTC)
+    summer = datetime.datetime(2026, 7, 1, 16, 0, tzinfo=datetime.UTC)
+    came = winter + datetime.timedelta(hours=6)
+    Registration.objects.filter(pk=registration.pk).update(created_at=summer, checked_in_at=came)
+    registration.log.update(created_at=summer)
+    checked_in = RegistrationLog.objects.create(
+        registration=registration, action=RegistrationLog.Action.CHECKED_IN, actor=admin_user
+    )
+    RegistrationLog.objects.filter(pk=checked_in.pk).update(created_at=came)
+    change_page = f"{REGISTRATIONS}{registration.pk}/change/"
+    data = {"name": "Ana Ek", "email": registration.email, "affiliation": "", "position": ""}
+    assert admin_client.post(change_page, data | inline_management_data(admin_client, change_page)).status_code == 302
+    LogEntry.objects.update(action_time=datetime.datetime(2026, 11, 1, 7, 30, tzinfo=datetime.UTC))
+
+    page = change_form(admin_client.get(change_page).content.decode())
+    history = history_rows(admin_client.get(f"{REGISTRATIONS}{registration.pk}/history/"))
+
+    assert page.fields["created_at"] == "Wed 1 Jul 2026, 11:00 AM CDT"
+    assert page.fields["checked_in_at"] == "Tue 15 Dec 2026, 5:00 PM CST"
+    assert page.fields["cancelled_at"] == page.fields["hold_until"] == "-"
+    log = page.tables["log-group"]
+    assert log.headings["created_at"] == "When"
+    assert log.column("action") == ["Registered (confirmed)", "Checked in"]
+    assert log.column("created_at") == ["Wed 1 Jul 2026, 11:00 AM CDT", "Tue 15 Dec 2026, 5:00 PM CST"]
+    assert [(row["Action"], row["When"]) for row in history] == [
+        ("Registered (confirmed)", "Wed 1 Jul 2026, 11:00 AM CDT"),
+        ("Edited in the admin", "Sun 1 Nov 2026, 1:30 AM CST"),  # the second 1:30 AM of that night
+        ("Checked in", "Tue 15 Dec 2026, 5:00 PM CST"),
+    ]
