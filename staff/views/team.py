@@ -4,12 +4,12 @@ from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from events.models import Series, SeriesMember
+from seminar_site import clock
 from seminar_site.addresses import readable_address
 
 from .. import providers, services
@@ -65,13 +65,13 @@ def team(request, pk):
             except services.StaffError as error:
                 form.add_error("email", error.message)
             else:
-                deadline = timezone.localtime(invitation.expires_at, series.local_time_zone)
                 messages.success(
                     request,
                     _("Invitation sent to %(email)s: the link works until %(date)s.")
                     % {
                         "email": readable_address(invitation.email),
-                        "date": formats.date_format(deadline, "DATETIME_FORMAT"),
+                        # As the team's list of invitations writes it: on the site's clock, naming its zone.
+                        "date": clock.moment_text(invitation.expires_at),
                     },
                 )
                 return redirect("staff:team", pk=series.pk)

@@ -11,6 +11,7 @@ from outbox.models import OutgoingMail
 from registrations import services
 from registrations.dashboard import COUNTS
 from registrations.models import Registration
+from seminar_site import clock
 from speaker_edits.models import SpeakerEdit, SpeakerInvitation
 from tests.dashboard_tables import talk_tables
 from tests.teams import member
@@ -165,6 +166,26 @@ def test_emails_that_failed_or_bounced(client, team, talks, sign_up):
     assert "ana.q@example.edu" in html and "cy@example.edu" in html
     assert "bo.q@example.edu" not in html
     assert "Last 30 days: 1 failed, 0 bounced." in dashboard(client, team["bo"])
+
+
+def test_the_panels_write_when_with_the_zone(client, team, talks, sign_up, speaker):
+    two_days_ago = timezone.now() - datetime.timedelta(days=2)
+    failed = OutgoingMail.objects.about(sign_up(talks["ifml"], email="ana.q@example.edu"))
+    failed.update(status=OutgoingMail.Status.FAILED, created_at=two_days_ago)
+    invitation = SpeakerInvitation.objects.create(
+        event=talks["ifml"], speaker=speaker, email="atlas@example.edu", expires_at=timezone.now()
+    )
+    edit = SpeakerEdit.objects.create(
+        invitation=invitation, event=talks["ifml"], speaker=speaker, draft_id="d1", after={"title": "New"}
+    )
+    SpeakerEdit.objects.filter(pk=edit.pk).update(created_at=two_days_ago)
+
+    html = dashboard(client, team["ana"])
+
+    when = clock.moment_text(two_days_ago, style=clock.SHORT)
+    assert when.endswith((" CST", " CDT"))
+    assert f"ana.q@example.edu · Failed · {when}" in html
+    assert f"Title · {when}" in html
 
 
 def test_follower_counts(client, team, talks, series):

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from events.models import Event, Speaker, SpeakerPhoto
+from events.models import Event, Speaker, SpeakerPhoto, Venue
 from outbox.models import OutgoingMail
 from registrations.models import MailKind
 from speaker_edits import emails, services
@@ -327,6 +327,27 @@ def test_an_organizer_sends_and_revokes_a_link_from_the_staff_page(
     client.post(reverse("speaker_edits:revoke", args=[event.pk, invitation.pk]))
     assert SpeakerInvitation.objects.get().revoked_at is not None
     assert Client().get(edit_url(invitation)).status_code == 410
+
+
+def test_the_staff_page_writes_when_links_were_sent_work_until_and_were_used_on_the_talks_clock(
+    client, make_event, organizer, speaker
+):
+    madrid = Venue.objects.create(room="Aula 2", default_capacity=50, time_zone="Europe/Madrid")
+    talk = make_event(venue=madrid)
+    sent_at = datetime.datetime(2026, 12, 15, 17, 0, tzinfo=datetime.UTC)
+    link = SpeakerInvitation.objects.create(
+        event=talk, speaker=speaker, email="atlas@example.edu", expires_at=sent_at + datetime.timedelta(days=7)
+    )
+    used = SpeakerEdit.objects.create(invitation=link, event=talk, speaker=speaker, draft_id="d1", after={"title": "X"})
+    SpeakerInvitation.objects.filter(pk=link.pk).update(created_at=sent_at)
+    SpeakerEdit.objects.filter(pk=used.pk).update(created_at=sent_at + datetime.timedelta(days=1))
+    client.force_login(organizer)
+
+    page = unescape(client.get(staff_page(talk)).content.decode())
+
+    assert "<td>Tuesday, December 15, 2026, 6:00 PM CET</td>" in page
+    assert "<td>Tuesday, December 22, 2026, 6:00 PM CET</td>" in page
+    assert f"<h3>{speaker.name}, Wednesday, December 16, 2026, 6:00 PM CET</h3>" in page
 
 
 def test_the_staff_page_lists_a_speaker_at_an_international_domain_as_typed(client, event, organizer, speaker):

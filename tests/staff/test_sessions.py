@@ -1,5 +1,6 @@
 """Staff sessions: "sign out everywhere", on any session engine, and the end of an idle session."""
 
+import datetime
 import time
 
 import pytest
@@ -64,11 +65,12 @@ def test_an_active_session_lives_on(client, organizer, settings):
 
 def test_the_account_page_lists_recent_sign_ins(client, organizer):
     client.force_login(organizer)
+    AuditEntry.objects.filter(user=organizer).update(at=datetime.datetime(2026, 12, 15, 17, 0, tzinfo=datetime.UTC))
 
     page = client.get(reverse("staff:account")).content.decode()
 
     assert "Sign out everywhere" in page
-    assert "Signed in" in page
+    assert "<td>Tue 15 Dec 2026, 11:00 AM CST</td><td>Signed in</td>" in page
 
 
 def test_the_header_offers_the_admin_to_organizers_and_only_the_door_to_door_staff(

@@ -1,10 +1,13 @@
 """A series' team page: organizers invite, revoke, change roles and take people off; access ends at once."""
 
+import datetime
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from events.models import Series, SeriesMember
+from seminar_site import clock
 from staff.models import AuditEntry, Invitation
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +35,26 @@ def test_organizers_invite_from_the_team_page(client, organizer, series, django_
     assert "Invitation sent to ana@example.edu" in page
     assert "ana@example.edu" in page and "Waiting for an answer" in page
     assert Invitation.objects.get().invited_by == organizer
+
+
+def test_the_team_page_writes_when_invitations_were_sent_and_work_until_with_the_zone(
+    client, organizer, series, django_capture_on_commit_callbacks
+):
+    client.force_login(organizer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(team_url(series), {"email": "ana@example.edu", "role": "door"})
+    until = Invitation.objects.get().expires_at
+
+    page = client.get(team_url(series)).content.decode()
+    Invitation.objects.update(
+        created_at=datetime.datetime(2026, 12, 15, 17, 0, tzinfo=datetime.UTC),
+        expires_at=datetime.datetime(2026, 12, 22, 17, 0, tzinfo=datetime.UTC),
+    )
+    listed = client.get(team_url(series)).content.decode()
+
+    assert f"Invitation sent to ana@example.edu: the link works until {clock.moment_text(until)}." in page
+    assert "<td>Tue 15 Dec 2026, 11:00 AM CST (olivia)</td>" in listed
+    assert "<td>Tue 22 Dec 2026, 11:00 AM CST</td>" in listed
 
 
 def test_an_invitation_to_an_international_domain_is_shown_as_typed(client, organizer, series):
