@@ -52,6 +52,19 @@ def sign_in_with_password(request, user, next_url: str = ""):
     )
 
 
+class WrongPasswordForm(AdminAuthenticationForm):
+    """The sign-in form answering as for a wrong password, whatever was typed: with PASSWORD_LOGIN off, what the
+    break-glass page says (and counts) for anyone but a break-glass superuser, so it names none of them."""
+
+    def clean(self):
+        password = self.cleaned_data.get("password")
+        if self.cleaned_data.get("username") is not None and password:
+            # As long as checking a password takes (as Django's backend does for an unknown name).
+            get_user_model()().set_password(password)
+            raise self.get_invalid_login_error()
+        return self.cleaned_data
+
+
 def _password_off(request, username) -> str:
     audit.record(
         audit.Kind.SIGN_IN_REFUSED, request=request, actor=None, username=username, method="password", detail="off"
@@ -73,8 +86,9 @@ def login(request):
     status, refusal = 200, ""
     if request.method == "POST":
         username = request.POST.get("username", "")
-        if not settings.PASSWORD_LOGIN and not is_break_glass_name(username):
-            # Refused before any password is checked: the answer tells nothing about it.
+        if not settings.PASSWORD_LOGIN and not break_glass:
+            # Refused before any password is checked, whatever the name (a break-glass one too): the answer
+            # tells nothing about the password, nor which names are break-glass.
             form = AdminAuthenticationForm(request, initial={"username": username})
             refusal, status = _password_off(request, username), 403
         else:
@@ -85,13 +99,19 @@ def login(request):
             if wait is not None:
                 logger.warning("Password sign-in held back for %s s", wait)
                 return too_many_requests(request, retry_after=wait)
+            if not (settings.PASSWORD_LOGIN or is_break_glass_name(username)):
+                # The break-glass page, another name: its password is not checked.
+                _password_off(request, username)
+                form = WrongPasswordForm(request, data=request.POST)
             if form.is_valid():
                 user = form.get_user()
                 if settings.PASSWORD_LOGIN or is_break_glass(user):
                     return sign_in_with_password(request, user, next_url)
-                form = AdminAuthenticationForm(request, initial={"username": username})
-                refusal, status = _password_off(request, username), 403
-            elif form.get_user() is None and username and request.POST.get("password"):
+                # A right password of an account that is no break-glass superuser.
+                _password_off(request, username)
+                form = WrongPasswordForm(request, data=request.POST)
+                form.is_valid()
+            if form.get_user() is None and username and request.POST.get("password"):
                 throttle.failed(request, username, user=account)
     context = {
         **admin.site.each_context(request),

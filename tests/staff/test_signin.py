@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from events.models import SeriesMember
 from staff.models import AuditEntry
+from tests.html import page_text
 
 from . import totp
 from .conftest import PASSWORD
@@ -108,11 +109,53 @@ def test_break_glass_superusers_keep_password_sign_in(client, settings, sso):
     page = client.get(reverse("admin:login") + "?break-glass").content.decode()
     assert 'name="password"' in page and "Emergency sign-in" in page
 
-    assert sign_in(client, "other-root", query="?break-glass").status_code == 403
-    assert sign_in(client, "helper", query="?break-glass").status_code == 403
+    assert sign_in(client, "other-root", query="?break-glass").status_code == 200
+    assert sign_in(client, "helper", query="?break-glass").status_code == 200
     assert "_auth_user_id" not in client.session
     assert sign_in(client, "root-emergency", query="?break-glass").status_code == 302
     assert client.session["_auth_user_id"] == str(root.pk)
+
+
+def answer(response) -> tuple[int, str]:
+    """What the sign-in page said: its status and all its text."""
+    return response.status_code, page_text(response)
+
+
+def test_the_break_glass_page_names_no_break_glass_account(client, settings):
+    settings.PASSWORD_LOGIN = False
+    settings.BREAK_GLASS_USERS = ["root-emergency", "helper"]
+    User.objects.create_superuser("root-emergency", "root@example.edu", PASSWORD)
+    User.objects.create_superuser("other-root", "other@example.edu", PASSWORD)
+    User.objects.create_user("helper", password=PASSWORD, is_staff=True)
+
+    wrong = answer(sign_in(client, "root-emergency", "wrong", query="?break-glass"))
+
+    # A listed name with a wrong password, a name not listed (right password or not), a listed
+    # account that is no superuser: one answer, so guessing names tells nothing.
+    assert wrong[0] == 200
+    assert "Please enter the correct username and password" in wrong[1]
+    assert answer(sign_in(client, "other-root", query="?break-glass")) == wrong
+    assert answer(sign_in(client, "nobody", "wrong", query="?break-glass")) == wrong
+    assert answer(sign_in(client, "helper", query="?break-glass")) == wrong
+    assert "_auth_user_id" not in client.session
+    # Away from the break-glass page, a break-glass name is refused as any other, its password unread.
+    off = answer(sign_in(client, "root-emergency", "wrong"))
+    assert off == answer(sign_in(client, "other-root", "wrong"))
+    assert off[0] == 403
+    assert sign_in(client, "root-emergency").status_code == 403
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_break_glass_page_counts_every_refusal_as_a_wrong_password(client, settings):
+    settings.PASSWORD_LOGIN = False
+    settings.BREAK_GLASS_USERS = ["root-emergency"]
+    settings.LOGIN_ACCOUNT_RATE_LIMIT = "2/15m"
+    User.objects.create_superuser("root-emergency", "root@example.edu", PASSWORD)
+
+    for name in ("root-emergency", "nobody"):
+        statuses = [sign_in(client, name, "wrong", query="?break-glass").status_code for _ in range(3)]
+        # The same limit for a name that exists as a break-glass account and for one that does not.
+        assert statuses == [200, 200, 429], name
 
 
 def test_a_password_account_with_totp_is_asked_for_a_code(client, olivia):
