@@ -249,5 +249,6 @@ class SeriesMember(models.Model):
         group, _created = Group.objects.get_or_create(name=self.ROLE_GROUPS[self.role])
         self.user.groups.add(group)
         if not self.user.is_staff:
-            type(self.user).objects.filter(pk=self.user.pk).update(is_staff=True)
+            # The user model, not type(self.user): a view may pass request.user, a lazy object.
+            self._meta.get_field("user").related_model._default_manager.filter(pk=self.user_id).update(is_staff=True)
             self.user.is_staff = True

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from seminar_site.limits import too_many_requests
 
 from .. import audit, providers, throttle
+from ..models import Invitation
 from ..services.identities import has_staff_access
 from ..sessions import has_second_factor, landing_url
 from .csp import allow_provider_forms
@@ -50,6 +52,17 @@ def sign_in_with_password(request, user, next_url: str = ""):
     return perform_login(
         request, Login(user=user, redirect_url=landing_url(request, user, next_url), email_verification="none")
     )
+
+
+class SignInForm(AdminAuthenticationForm):
+    """The admin's form, which also lets in an account that is no longer staff while an invitation to its address
+    is open: someone taken off every team and invited again is asked to sign in, then to open the invitation."""
+
+    def confirm_login_allowed(self, user):
+        if not user.is_staff and user.email and Invitation.objects.usable().filter(email__iexact=user.email).exists():
+            AuthenticationForm.confirm_login_allowed(self, user)
+            return
+        super().confirm_login_allowed(user)
 
 
 class WrongPasswordForm(AdminAuthenticationForm):
@@ -82,7 +95,7 @@ def login(request):
     if request.method == "GET" and request.user.is_staff and has_staff_access(request.user):
         return redirect(landing_url(request, request.user, next_url))
     break_glass = BREAK_GLASS_PARAMETER in request.GET or request.POST.get("break_glass") == "1"
-    form = AdminAuthenticationForm(request, data=request.POST if request.method == "POST" else None)
+    form = SignInForm(request, data=request.POST if request.method == "POST" else None)
     status, refusal = 200, ""
     if request.method == "POST":
         username = request.POST.get("username", "")

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import IntegrityError, transaction
@@ -15,6 +16,9 @@ from outbox.models import OutgoingMail
 from staff import services
 from staff.models import AuditEntry, Invitation
 from tests.mime import parse
+
+from . import totp
+from .conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -218,6 +222,34 @@ def test_an_address_with_an_account_signs_in_to_accept(client, organizer, series
 
     assert response.status_code == 302
     assert set(bob.series_memberships.values_list("series__slug", flat=True)) == {"other", "ifml-seminar"}
+
+
+def test_someone_taken_off_every_team_and_invited_again_signs_in_to_accept(client, organizer, series, make_team_member):
+    dan = make_team_member(series, "dan", role=Role.DOOR)
+    dan.email = "dan@example.edu"
+    dan.set_password(PASSWORD)
+    dan.save()
+    secret = generate_totp_secret()
+    TOTP.activate(dan, secret)
+    services.remove_member(member=SeriesMember.objects.get(user=dan), actor=organizer)
+    sign_in = {"username": "dan", "password": PASSWORD}
+    # Off every team and not invited: no way in.
+    assert client.post(reverse("admin:login"), sign_in).status_code == 200
+    assert "_auth_user_id" not in client.session
+    invitation = services.invite(series=series, email="dan@example.edu", role=Role.DOOR, actor=organizer)
+    assert "You already have an account here" in client.get(path_of(invitation)).content.decode()
+
+    asked = client.post(reverse("admin:login"), sign_in | {"next": path_of(invitation)})
+    # The second factor is still asked for, and then the invitation's page opens.
+    assert asked["Location"] == reverse("mfa_authenticate")
+    landed = client.post(reverse("mfa_authenticate"), {"code": totp.code(secret)})
+    assert landed["Location"] == path_of(invitation)
+    assert client.post(path_of(invitation), {"action": "accept"}).status_code == 302
+
+    dan.refresh_from_db()
+    assert dan.is_staff
+    assert SeriesMember.objects.get(user=dan).role == Role.DOOR
+    assert client.get(reverse("checkin:index")).status_code == 200
 
 
 def test_password_sign_in_off_offers_no_password_account(client, organizer, series, settings):
