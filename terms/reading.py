@@ -6,6 +6,7 @@ for each value, where it came from (a column letter, or a property name), so
 that an error names both.
 """
 
+import csv
 import datetime
 import io
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ import tablib
 from django.conf import settings
 from django.urls import NoReverseMatch, resolve
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .columns import NAMES, REQUIRED
 
@@ -95,20 +97,34 @@ def _text(value) -> str:
     return text
 
 
-def _read_table(kind: str, content: bytes) -> list[Row]:
+def _csv_records(content: bytes) -> list[list[str]]:
+    """The CSV's records, blank lines included: the n-th record is the spreadsheet's row n."""
     try:
-        if kind == "csv":
-            text = content.decode("utf-8-sig")
-            dataset = tablib.Dataset().load(text, format="csv")
-        else:
-            dataset = tablib.Dataset().load(io.BytesIO(content), format="xlsx")
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FileError(_("The CSV file is not UTF-8 text: save it as “CSV UTF-8”.")) from None
+    try:
+        # tablib's reader drops blank lines, and with them the numbers of the rows after them.
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise FileError(
+            _("This %(format)s file cannot be read (%(reason)s).") % {"format": FORMATS["csv"], "reason": error}
+        ) from None
+
+
+def _xlsx_records(content: bytes) -> list[list]:
+    try:
+        dataset = tablib.Dataset().load(io.BytesIO(content), format="xlsx")
     except Exception as error:  # tablib and openpyxl raise many kinds for a damaged file
         raise FileError(
-            _("This %(format)s file cannot be read (%(reason)s).") % {"format": FORMATS[kind], "reason": error}
+            _("This %(format)s file cannot be read (%(reason)s).") % {"format": FORMATS["xlsx"], "reason": error}
         ) from None
-    headers = [_text(header).lower() for header in (dataset.headers or [])]
+    return [list(dataset.headers or []), *(list(values) for values in dataset)]
+
+
+def _read_table(kind: str, content: bytes) -> list[Row]:
+    records = _csv_records(content) if kind == "csv" else _xlsx_records(content)
+    headers = [_text(header).lower() for header in (records[0] if records else [])]
     unknown = [header for header in headers if header and header not in NAMES]
     if unknown:
         raise FileError(
@@ -118,12 +134,31 @@ def _read_table(kind: str, content: bytes) -> list[Row]:
     missing = [name for name in REQUIRED if name not in headers]
     if missing:
         raise FileError(_("Columns missing: %(missing)s.") % {"missing": ", ".join(missing)})
+    twice = [name for name in NAMES if headers.count(name) > 1]
+    if twice:
+        raise FileError(_("Columns named twice: %(names)s.") % {"names": ", ".join(twice)})
     places = {header: column_letter(index) for index, header in enumerate(headers) if header}
-    rows = []
-    for index, values in enumerate(dataset, start=2):
+    rows, too_long = [], []
+    for number, values in enumerate(records[1:], start=2):
+        if any(_text(value) for value in values[len(headers) :]):
+            too_long.append(str(number))
+            continue
+        values = [*values, *[""] * (len(headers) - len(values))]
         cells = {header: _text(value) for header, value in zip(headers, values, strict=False) if header}
         if any(cells.values()):
-            rows.append(Row(index, cells, places))
+            rows.append(Row(number, cells, places))
+    if too_long:
+        # In a CSV file, a comma inside an unquoted cell starts another cell and moves the rest along.
+        raise FileError(
+            ngettext(
+                "Row %(rows)s has more cells than the first row has columns: a cell with a comma in it "
+                "(a title, a list of names) needs double quotes around it.",
+                "Rows %(rows)s have more cells than the first row has columns: a cell with a comma in it "
+                "(a title, a list of names) needs double quotes around it.",
+                len(too_long),
+            )
+            % {"rows": ", ".join(too_long)}
+        )
     return rows
 
 

@@ -88,6 +88,40 @@ def test_every_kind_of_problem_names_its_place(upload, series):
     ]
 
 
+def test_blank_lines_of_a_csv_keep_the_row_numbers_a_spreadsheet_shows(upload):
+    # Rows 2 and 4 are blank, row 3 fine, row 5 short of its last cells, row 6 wrong.
+    content = (
+        b"date,start,title,room,abstract\r\n\r\n2027-01-19,11:00,First,GDC 6.302,\r\n\r\n"
+        b"2027-01-26,11:00,Second\r\n2027-02-30,11:00,Third,GDC 6.302,An abstract\r\n"
+    )
+    preview = upload(content)
+
+    assert [row.row.number for row in preview.context["plan"].rows] == [3, 5, 6]
+    assert "Row 6, column A (date): Write the date as 2027-01-19." in preview.content.decode()
+
+
+def test_an_unquoted_comma_in_a_csv_names_its_rows_and_the_cure(upload):
+    content = (
+        b"date,start,title,room\n2027-01-19,11:00,Learning, at scale,GDC 6.302\n"
+        b'2027-01-26,11:00,"Quoted, as it should be",GDC 6.302\n2027-02-02,11:00,Zo\xc3\xab, again,GDC 6.302\n'
+    )
+    response = upload(content)
+
+    assert response.status_code == 400
+    assert (
+        "Rows 2, 4 have more cells than the first row has columns: a cell with a comma in it "
+        "(a title, a list of names) needs double quotes around it."
+    ) in response.content.decode()
+    assert not Event.objects.exists()
+
+
+def test_a_column_named_twice_is_refused_not_half_read(upload):
+    response = upload(b"date,start,title,room,Title\n2027-01-19,11:00,Draft title,GDC 6.302,Final title\n")
+
+    assert response.status_code == 400
+    assert "Columns named twice: title." in response.content.decode()
+
+
 def test_speakers_and_rooms_not_found_are_created_only_when_asked(upload, confirm, series):
     rows = term_rows(2, speakers="José Ñúñez, Jr.; Ada Lovelace", affiliations="UNAM; ", room="POB 2.402")
     rows[0]["capacity"] = "25"
