@@ -184,10 +184,13 @@ def _read_ics(content: bytes) -> list[Row]:
         for number, line in enumerate(content.decode("utf-8-sig").splitlines(), 1)
         if line.strip() == "BEGIN:VEVENT"
     ]
-    rows = []
+    rows, repeating = [], []
     for index, component in enumerate(calendar.walk("VEVENT")):
         number = starts[index] if index < len(starts) else index + 1
         row = Row(number)
+        if component.get("rrule") is not None:
+            # One row would stand for every occurrence: only the first would become a talk.
+            repeating.append(str(number))
 
         def put(name, value, prop, row=row):
             row.cells[name], row.places[name] = value, prop
@@ -208,6 +211,13 @@ def _read_ics(content: bytes) -> list[Row]:
                     put("date", moment.isoformat(), prop)
             elif name == "start":
                 put("date", "", prop)
+        start, duration = component.get("dtstart"), component.get("duration")
+        if "end_at" not in row.cells and "start_at" in row.cells and duration is not None:
+            end = start.dt + duration.dt
+            put("end_at", end.isoformat(), "DURATION")
+            put("end", end.strftime("%H:%M"), "DURATION")
+        if str(component.get("status", "")).upper() == "CANCELLED":
+            put("status", "cancelled", "STATUS")
         location = " ".join(str(component.get("location", "")).split())
         room, _comma, building = location.partition(",")
         put("room", room.strip(), "LOCATION")
@@ -216,4 +226,15 @@ def _read_ics(content: bytes) -> list[Row]:
         if slug:
             put("slug", slug, "URL")
         rows.append(row)
+    if repeating:
+        raise FileError(
+            ngettext(
+                "The entry at line %(lines)s repeats (RRULE): give each talk its own calendar entry, "
+                "or use the spreadsheet template.",
+                "The entries at lines %(lines)s repeat (RRULE): give each talk its own calendar entry, "
+                "or use the spreadsheet template.",
+                len(repeating),
+            )
+            % {"lines": ", ".join(repeating)}
+        )
     return rows

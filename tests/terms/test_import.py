@@ -204,6 +204,54 @@ def test_an_ics_error_names_the_line_and_property(upload):
     assert "Row 10, column DTSTART (start): A talk needs a start time." in html
 
 
+def _calendar(*entries: str) -> bytes:
+    events = "".join(
+        f"BEGIN:VEVENT\r\nUID:{n}@example.edu\r\nLOCATION:GDC 6.302\r\n{entry}END:VEVENT\r\n"
+        for n, entry in enumerate(entries)
+    )
+    return f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n{events}END:VCALENDAR\r\n".encode()
+
+
+def test_an_ics_entry_with_a_duration_keeps_its_length(upload, confirm, venue):
+    content = _calendar(
+        "SUMMARY:Ninety minutes\r\nDTSTART;TZID=America/Chicago:20270119T110000\r\nDURATION:PT1H30M\r\n"
+    )
+
+    confirm(upload(content, name="term.ics"))
+
+    talk = Event.objects.get()
+    assert talk.local_start == datetime.datetime(2027, 1, 19, 11, 0, tzinfo=CHICAGO)
+    assert talk.local_end == datetime.datetime(2027, 1, 19, 12, 30, tzinfo=CHICAGO)
+
+
+def test_a_cancelled_ics_entry_is_not_imported_as_a_talk(upload, make_event):
+    content = _calendar(
+        "SUMMARY:Going ahead\r\nDTSTART:20270119T170000Z\r\nDTEND:20270119T180000Z\r\n",
+        "SUMMARY:Called off\r\nSTATUS:CANCELLED\r\nDTSTART:20270126T170000Z\r\nDTEND:20270126T180000Z\r\n",
+    )
+
+    preview = upload(content, name="term.ics")
+
+    assert preview.context["payload"] == ""
+    assert "Row 11, column STATUS (status): A new talk cannot be cancelled: leave it out." in preview.content.decode()
+    assert not Event.objects.exists()
+
+
+def test_a_repeating_ics_entry_is_refused_rather_than_read_as_its_first_talk(upload):
+    content = _calendar(
+        "SUMMARY:Weekly seminar\r\nDTSTART;TZID=America/Chicago:20270119T110000\r\n"
+        "DTEND;TZID=America/Chicago:20270119T120000\r\nRRULE:FREQ=WEEKLY;COUNT=12\r\n"
+    )
+
+    response = upload(content, name="term.ics")
+
+    assert response.status_code == 400
+    assert (
+        "The entry at line 4 repeats (RRULE): give each talk its own calendar entry, or use the spreadsheet template."
+    ) in response.content.decode()
+    assert not Event.objects.exists()
+
+
 def test_a_row_with_a_known_slug_changes_that_talk(upload, confirm, make_event):
     talk = make_event(title="Old title", slug="known-talk", status=Event.Status.DRAFT)
     local = talk.local_start
