@@ -141,11 +141,16 @@ class _Lookups:
     def load_series_talks(self, starts):
         if not starts:
             return
-        talks = Event.objects.filter(
-            series=self.series,
-            start__gte=min(starts) - datetime.timedelta(days=1),
-            start__lte=max(starts) + datetime.timedelta(days=1),
-        ).prefetch_related("speakers")
+        # A cancelled talk keeps its record: a row at its time is the talk that replaces it (a slug still finds it).
+        talks = (
+            Event.objects.filter(
+                series=self.series,
+                start__gte=min(starts) - datetime.timedelta(days=1),
+                start__lte=max(starts) + datetime.timedelta(days=1),
+            )
+            .exclude(status=Event.Status.CANCELLED)
+            .prefetch_related("speakers")
+        )
         for event in talks:
             self.by_start.setdefault(event.start, event)
 

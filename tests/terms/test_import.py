@@ -271,6 +271,21 @@ def test_a_row_with_a_known_slug_changes_that_talk(upload, confirm, make_event):
     assert talk.title == "New title" and Event.objects.count() == 1
 
 
+def test_a_row_at_the_time_of_a_cancelled_talk_is_its_replacement(upload, confirm, make_event):
+    start = datetime.datetime(2027, 1, 19, 11, 0, tzinfo=CHICAGO)
+    cancelled = make_event(title="Called off", slug="called-off", start=start, status=Event.Status.CANCELLED)
+    preview = upload(csv_bytes(term_rows(1, title="The talk in its place")))
+
+    (plan_row,) = preview.context["plan"].rows
+    assert plan_row.action == "create"
+    confirm(preview)
+
+    cancelled.refresh_from_db()
+    assert (cancelled.title, cancelled.status) == ("Called off", Event.Status.CANCELLED)
+    replacement = Event.objects.exclude(pk=cancelled.pk).get()
+    assert replacement.title == "The talk in its place" and replacement.start == start
+
+
 def test_moving_a_talk_people_registered_for_is_left_to_its_page(upload, make_event, sign_up):
     talk = make_event(slug="busy")
     sign_up(talk)
