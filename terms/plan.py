@@ -443,7 +443,9 @@ def _match_talk(plan: RowPlan, series, lookups: _Lookups) -> None:
             changes.append((name, str(label), shown(before), shown(after)))
 
     compare("title", _("title"), event.title, values.get("title"))
-    compare("abstract", _("abstract"), event.abstract, values.get("abstract"), lambda text: (text or "–")[:80])
+    # A browser sends a textarea's line breaks as CR LF, the row's are read as LF: the same abstract either way.
+    abstract = event.abstract.replace("\r\n", "\n")
+    compare("abstract", _("abstract"), abstract, values.get("abstract"), lambda text: (text or "–")[:80])
     moment = lambda moment: when.moment_text(event, moment, style=when.SHORT) if moment else "–"  # noqa: E731
     compare("start", _("start"), event.start, values.get("start"), moment)
     compare("end", _("end"), event.end, values.get("end"), moment)

@@ -101,3 +101,17 @@ def test_the_template_has_the_same_columns(client, organizer):
             content.decode("utf-8-sig") if kind == "csv" else io.BytesIO(content), format=kind
         )
         assert list(dataset.headers) == NAMES
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_an_abstract_typed_in_the_admin_comes_back_unchanged(client, organizer, series, make_event, upload, kind):
+    # A browser sends a textarea's line breaks as CR LF, and the admin stores them so.
+    start = timezone.localtime(timezone.now() + datetime.timedelta(days=5)).replace(
+        hour=15, minute=0, second=0, microsecond=0
+    )
+    make_event(slug="typed", start=start, abstract="First paragraph.\r\n\r\nSecond, with “quotes”.")
+
+    preview = upload(export(client, series, kind), name=f"term.{kind}")
+
+    (row,) = preview.context["plan"].rows
+    assert (row.action, row.changes) == ("unchanged", [])
