@@ -145,8 +145,8 @@ def talk_url(event) -> str:
     return settings.SITE_URL + event.get_absolute_url()
 
 
-def _speaker_lines(speaker) -> str:
-    details = ", ".join(part for part in (speaker.position, speaker.affiliation) if part)
+def _speaker_lines(speaker, *, details=True) -> str:
+    details = details and ", ".join(part for part in (speaker.position, speaker.affiliation) if part)
     line = f"<b>{_text(speaker.name)}</b>"
     return line + (f"<br/><font size='-4' color='#4a5360'>{_text(details)}</font>" if details else "")
 
@@ -155,6 +155,55 @@ def _photo(speaker):
     if not speaker.photo_id:
         return None
     return ImageReader(io.BytesIO(bytes(speaker.photo.data)))
+
+
+# How the speakers are laid out, from the largest: (photo side, name size, columns, photos and details). A poster
+# takes the first whose speakers leave room for the time and place above the QR code (a panel of five needs the
+# smaller ones); the last, names alone, when none does.
+SPEAKER_LAYOUTS = [
+    (1.3 * inch, 20, 1, True),
+    (1.3 * inch, 20, 2, True),
+    (1.0 * inch, 16, 2, True),
+    (0.75 * inch, 13, 2, True),
+    (0.6 * inch, 11, 3, True),
+    (0, 11, 3, False),
+]
+SPEAKER_GAP = 0.2 * inch
+
+
+def _speaker_cells(speakers, photos, width, photo_size, size, details) -> list[tuple]:
+    """(photo, paragraph, text offset, height) of each speaker in a column `width` wide."""
+    cells = []
+    for speaker, photo in zip(speakers, photos, strict=True):
+        photo = photo if details else None
+        offset = photo_size + 0.25 * inch if photo else 0
+        paragraph = Paragraph(_speaker_lines(speaker, details=details), _style(size))
+        _width, height = paragraph.wrap(width - offset, 10_000)
+        cells.append((photo, paragraph, offset, max(height, photo_size if photo else 0)))
+    return cells
+
+
+def _draw_speakers(pdf, speakers, x, top, width, room) -> float:
+    """Draw `speakers` from `top` in the first layout whose height fits `room` (else the last); return the y below
+    them."""
+    photos = [_photo(speaker) for speaker in speakers]
+    for photo_size, size, columns, details in SPEAKER_LAYOUTS:
+        column_width = (width - (columns - 1) * SPEAKER_GAP) / columns
+        cells = _speaker_cells(speakers, photos, column_width, photo_size, size, details)
+        lines = [cells[index : index + columns] for index in range(0, len(cells), columns)]
+        heights = [max(cell[3] for cell in line) for line in lines]
+        if sum(heights) + SPEAKER_GAP * len(lines) <= room:
+            break
+    for line, height in zip(lines, heights, strict=True):
+        for column, (photo, paragraph, offset, _height) in enumerate(line):
+            left = x + column * (column_width + SPEAKER_GAP)
+            paragraph.drawOn(pdf, left + offset, top - paragraph.height)
+            if photo:
+                pdf.drawImage(
+                    photo, left, top - photo_size, photo_size, photo_size, preserveAspectRatio=True, anchor="n"
+                )
+        top -= height + SPEAKER_GAP
+    return top
 
 
 def _place(event) -> str:
@@ -196,24 +245,19 @@ def talk_poster(event, *, paper: str = "letter") -> bytes:
     title.drawOn(pdf, margin, top - title_height)
     top -= title_height + 0.3 * inch
 
-    photo_size = 1.3 * inch
-    for speaker in event.speakers.all():
-        photo = _photo(speaker)
-        text_x = margin + (photo_size + 0.25 * inch if photo else 0)
-        bottom = _draw_paragraph(pdf, _speaker_lines(speaker), _style(20), text_x, top, inner - (text_x - margin))
-        if photo:
-            pdf.drawImage(photo, margin, top - photo_size, photo_size, photo_size, preserveAspectRatio=True, anchor="n")
-            bottom = min(bottom, top - photo_size)
-        top = bottom - 0.2 * inch
-
-    top -= 0.1 * inch
-    top = _draw_paragraph(pdf, _text(when.talk_when(event)), _style(17, bold=True), margin, top, inner)
-    top = _draw_paragraph(pdf, _text(_place(event)), _style(16, color=MUTED), margin, top - 4, inner)
-    if event.has_in_person and event.venue.address:
-        top = _draw_paragraph(pdf, _text(event.venue.address), _style(12, color=MUTED), margin, top - 2, inner)
-
     qr_size = 2.1 * inch
     footer = margin + qr_size
+    # The time and place (with the gap above each) are never pushed into the footer by the speakers.
+    details = [(_text(when.talk_when(event)), _style(17, bold=True), 0.1 * inch)]
+    details.append((_text(_place(event)), _style(16, color=MUTED), 4))
+    if event.has_in_person and event.venue.address:
+        details.append((_text(event.venue.address), _style(12, color=MUTED), 2))
+    details_height = sum(Paragraph(text, style).wrap(inner, 10_000)[1] + gap for text, style, gap in details)
+    speakers = list(event.speakers.all())
+    if speakers:
+        top = _draw_speakers(pdf, speakers, margin, top, inner, top - details_height - (footer + 0.45 * inch))
+    for text, style, gap in details:
+        top = _draw_paragraph(pdf, text, style, margin, top - gap, inner)
     abstract = Truncator(" ".join(event.abstract.split())).chars(EXCERPT)
     if abstract:
         paragraph = Paragraph(_text(abstract), _style(12, leading=1.35))

@@ -33,6 +33,18 @@ def drawn_in(content: bytes) -> list[tuple[str, str]]:
     return pieces
 
 
+def heights(content: bytes) -> list[tuple[str, float]]:
+    """Each piece of text of the first page with the height of its baseline above the page's foot, in points."""
+    pieces = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            pieces.append((text.strip(), tm[4] * cm[1] + tm[5] * cm[3] + cm[5]))
+
+    read_pdf(content).pages[0].extract_text(visitor_text=visit)
+    return pieces
+
+
 def render(content: bytes, tmp_path: Path, *, dpi: int = 110) -> Image.Image:
     """The first page as poppler's pdftoppm renders it (poppler-utils; .ci/run installs it)."""
     if PDFTOPPM is None:

@@ -12,7 +12,7 @@ from posters import pdf
 from tests.qr import qr_codes
 from tests.teams import member
 
-from .conftest import drawn_in, pdf_text, read_pdf, render
+from .conftest import drawn_in, heights, pdf_text, read_pdf, render
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +79,28 @@ def test_a_long_title_and_an_online_talk_still_fit_one_page(make_event, tmp_path
     assert len(read_pdf(content).pages) == 1
     assert "Online" in pdf_text(content)
     assert qr_codes(render(content, tmp_path)) == ["https://seminars.example.edu" + event.get_absolute_url()]
+
+
+def test_a_panel_of_speakers_with_photos_leaves_the_time_and_place_above_the_qr_code(talk, speaker, tmp_path):
+    from tests.speaker_edits.conftest import jpeg_bytes
+
+    photo = SpeakerPhoto.objects.create(digest="c" * 64, data=jpeg_bytes((300, 300)), width=300, height=300)
+    Speaker.objects.update(photo=photo, position="Associate Professor")
+    for n in range(3):
+        talk.speakers.add(Speaker.objects.create(name=f"Panelist {n}", affiliation="Stanford University", photo=photo))
+    talk = Event.objects.prefetch_related("speakers__photo").get(pk=talk.pk)
+
+    content = pdf.talk_poster(talk)
+
+    assert len(read_pdf(content).pages) == 1
+    # The line above the footer (its caption and the QR code) is 2.85 inches above the page's foot.
+    footer = 2.85 * 72
+    placed = heights(content)
+    for text in ("Atlas Wang", "Zoë Núñez-Ångström", "Panelist 2", "GDC 6.302"):
+        assert next(height for piece, height in placed if text in piece) > footer, text
+    when_line = when.talk_when(talk).split(",")[0]
+    assert next(height for piece, height in placed if when_line in piece) > footer
+    assert qr_codes(render(content, tmp_path)) == ["https://seminars.example.edu" + talk.get_absolute_url()]
 
 
 def test_the_term_page_lists_the_published_talks_of_its_dates(make_event, series, tmp_path):
