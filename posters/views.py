@@ -73,19 +73,26 @@ def _term_initial(series) -> dict:
     return {"start": today, "end": max(end, today), "paper": default_paper()}
 
 
+def _coming(series):
+    """The talks a poster is offered for: coming, drafts included, not cancelled."""
+    return Event.objects.filter(series=series).exclude(status=Event.Status.CANCELLED).upcoming().select_related("venue")
+
+
 @never_cache
 @staff_member_required
 @require_GET
 def series(request, pk):
     """A series' posters: each coming talk's, in either paper size, and the page of a term's talks."""
     series = get_object_or_404(Series.objects.managed_by(request.user), pk=pk)
-    events = (
-        Event.objects.filter(series=series).exclude(status=Event.Status.CANCELLED).upcoming().select_related("venue")
-    )
     return render(
         request,
         "posters/series.html",
-        {"series": series, "events": events, "form": TermForm(initial=_term_initial(series)), "papers": PAPER_CHOICES},
+        {
+            "series": series,
+            "events": _coming(series),
+            "form": TermForm(initial=_term_initial(series)),
+            "papers": PAPER_CHOICES,
+        },
     )
 
 
@@ -96,11 +103,10 @@ def term(request, pk):
     series = get_object_or_404(Series.objects.managed_by(request.user), pk=pk)
     form = TermForm(request.GET)
     if not form.is_valid():
-        events = Event.objects.filter(series=series).upcoming().select_related("venue")
         return render(
             request,
             "posters/series.html",
-            {"series": series, "events": events, "form": form, "papers": PAPER_CHOICES},
+            {"series": series, "events": _coming(series), "form": form, "papers": PAPER_CHOICES},
             status=400,
         )
     start, end, paper = form.cleaned_data["start"], form.cleaned_data["end"], form.cleaned_data["paper"]

@@ -192,3 +192,15 @@ def test_organizers_get_their_posters_others_a_404(client, talk, series):
         client.force_login(user)
         assert client.get(reverse("posters:talk", args=[talk.pk])).status_code == 404
         assert client.get(reverse("posters:series", args=[series.pk])).status_code == 404
+
+
+def test_a_cancelled_talk_is_offered_no_poster_even_after_a_wrong_term(client, talk, make_event, series):
+    make_event(title="Called off, no poster", slug="called-off", status=Event.Status.CANCELLED)
+    client.force_login(member(series, "ana"))
+
+    page = client.get(reverse("posters:series", args=[series.pk])).content.decode()
+    wrong = client.get(reverse("posters:term", args=[series.pk]), {"start": "2026-12-31", "end": "2026-01-01"})
+
+    assert wrong.status_code == 400
+    for html in (page, wrong.content.decode()):
+        assert "Generating a Video" in html and "Called off, no poster" not in html
