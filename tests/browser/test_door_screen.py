@@ -82,3 +82,28 @@ def test_a_rotated_link_stops_the_open_screen(screen_page, series):
     assert page.goto(screen.get_absolute_url()).status == 404
     assert page.goto(new.get_absolute_url()).status == 200
     expect(page.get_by_role("heading", level=1)).to_have_text(event.title)
+
+
+def test_a_panel_of_speakers_and_a_long_name_leave_the_time_room_and_seats_on_the_screen(
+    new_page, live_site_url, series, make_event
+):
+    from events.models import Speaker
+
+    series.name = "Institute for Foundations of Machine Learning (IFML) Seminar Series, Spring Term"
+    series.save()
+    event = make_event(title="Generating a Video: Reflecting on a Two-Year Odyssey " * 4, capacity=3)
+    for n in range(6):
+        event.speakers.add(
+            Speaker.objects.create(name=f"Zoë Núñez-Ångström {n}", affiliation="Université de Montréal, Mila")
+        )
+    page = new_page(**TV)
+    page.goto(services.rotate_screen_link(series=series).get_absolute_url(), wait_until="networkidle")
+
+    rule = page.locator(".screen__top").bounding_box()
+    below_heading = rule["y"] + rule["height"]
+    title = page.get_by_role("heading", level=1).bounding_box()
+    assert title["y"] >= below_heading, "the talk ran up over the series' name"
+    for field in ("when", "place", "seats"):
+        box = page.locator(f"[data-field={field}]").bounding_box()
+        assert below_heading <= box["y"] and box["y"] + box["height"] <= 1080, field
+    expect(page.get_by_role("status")).to_have_text("3 seats left")
