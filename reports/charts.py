@@ -26,11 +26,21 @@ STYLE = {
 }
 ACCENT, SECOND, THIRD = "#9a4500", "#1f2328", "#2f6f9f"
 MAX_LABEL = 40
+# The most labels under a chart's bars or steps: a series' forty talks (or a talk's sixty days of sign-ups)
+# would write their dates over each other. The table beside the chart names every one.
+MAX_TICKS = 12
 
 
 def _short(label) -> str:
     text = str(label)
     return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+
+
+def _date_ticks(axes, labels, **options) -> None:
+    """Label at most MAX_TICKS of the x positions, evenly spaced from the first."""
+    step = -(-len(labels) // MAX_TICKS)
+    positions = list(range(0, len(labels), step))
+    axes.set_xticks(positions, [labels[position] for position in positions], **options)
 
 
 def _bars(axes, groups, series) -> None:
@@ -54,7 +64,7 @@ def _draw(table, axes) -> None:
     if table.kind == "line":
         days = [row[0] for row in table.rows]
         axes.step(range(len(days)), [row[2] for row in table.rows], where="post", color=ACCENT)
-        axes.set_xticks(range(len(days)), days, rotation=45, ha="right")
+        _date_ticks(axes, days, rotation=45, ha="right")
         axes.set_ylabel(str(table.columns[2]))
     elif table.kind == "grouped":
         # One group per talk (labelled by its date), a bar per figure from the third column on.
@@ -63,7 +73,7 @@ def _draw(table, axes) -> None:
             [r[1] for r in table.rows],
             [(table.columns[i], [r[i] for r in table.rows]) for i in range(2, len(table.columns))],
         )
-        axes.set_xticks(range(len(table.rows)), [r[1] for r in table.rows], rotation=45, ha="right")
+        _date_ticks(axes, [r[1] for r in table.rows], rotation=45, ha="right")
     elif table.kind == "groups":
         # One group per figure (column), a bar per row (in the room, online); an empty cell draws no bar.
         categories = [str(column) for column in table.columns[1:]]

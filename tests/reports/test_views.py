@@ -382,3 +382,19 @@ def test_the_charts_descriptions_read_as_sentences(admin_client, hybrid_term, se
     over_time = next(t for t in talk_page.context["tables"] if t.slug == "sign-ups").description
     today = timezone.localdate().isoformat()
     assert over_time == f"3 people signed up, all on {today}."
+
+
+def test_a_year_of_talks_labels_its_chart_without_writing_dates_over_each_other(admin_client, series, make_event):
+    first = timezone.now() - datetime.timedelta(days=400)
+    for week in range(40):
+        talk = make_event(title=f"Week {week}", slug=f"week-{week}")
+        move_to_past(talk, 400 - 7 * week)
+
+    svg = admin_client.get(reverse("reports:series_chart", args=[series.pk, "attendance"]))
+
+    texts = [text.strip() for text in ET.fromstring(svg.content).itertext()]  # noqa: S314
+    dates = [text for text in texts if len(text) == 10 and text[4] == text[7] == "-"]
+    assert 4 <= len(dates) <= 12
+    assert dates[0] == timezone.localdate(first).isoformat()
+    table = admin_client.get(reverse("reports:series_csv", args=[series.pk, "attendance"])).content.decode()
+    assert len(table.splitlines()) == 41, "the table beside it names every talk"
