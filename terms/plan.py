@@ -17,12 +17,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db.models import Count, Q
-from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from events import when
 from events.models import Event, Speaker, Venue
 from events.schedule import shift_local
+from events.search import Fold, fold
 
 from .columns import SEPARATOR
 from .reading import Row
@@ -127,8 +127,12 @@ class _Lookups:
         names = {name.lower() for row in rows for name in _list(row.cells.get("speakers", ""))}
         speakers = Speaker.objects.managed_by(user) if user is not None else Speaker.objects.all()
         self.speakers: dict[str, list[Speaker]] = {}
-        for speaker in speakers.annotate(lower_name=Lower("name")).filter(lower_name__in=names).order_by("pk"):
-            self.speakers.setdefault(speaker.lower_name, []).append(speaker)
+        # Found by their folded names, then compared in Python: SQLite's LOWER() leaves a capital it does not
+        # know as it is, so "Zoë Núñez-Ångström" was never found again.
+        folded = speakers.annotate(folded_name=Fold("name")).filter(folded_name__in={fold(name) for name in names})
+        for speaker in folded.order_by("pk"):
+            if speaker.name.lower() in names:
+                self.speakers.setdefault(speaker.name.lower(), []).append(speaker)
         self.venues = list(Venue.objects.all())
         slugs = {row.cells.get("slug", "").strip() for row in rows} - {""}
         self.by_slug = {

@@ -141,6 +141,19 @@ def test_speakers_and_rooms_not_found_are_created_only_when_asked(upload, confir
         assert [speaker.name for speaker in talk.speakers.order_by("name")] == ["Ada Lovelace", "José Ñúñez, Jr."]
 
 
+def test_speakers_whose_names_have_accented_capitals_are_found_again(upload, confirm, series, venue):
+    rows = term_rows(1, speakers="Åsa Öberg; Élodie Ürgüp", affiliations="KTH; ")
+    confirm(upload(csv_bytes(rows), create_missing=True))
+
+    # The next term, as typed by someone else: the same people, found without "create" ticked.
+    again = term_rows(2, speakers="Åsa Öberg; élodie ürgüp", affiliations="KTH")
+    preview = upload(csv_bytes(again[1:]))
+
+    assert preview.context["plan"].ok, preview.context["plan"].problems
+    assert Speaker.objects.filter(name__in=["Åsa Öberg", "Élodie Ürgüp"]).count() == 2
+    assert [ref.speaker.name for ref in preview.context["plan"].rows[0].speakers] == ["Åsa Öberg", "Élodie Ürgüp"]
+
+
 def test_an_xlsx_file_imports(upload, confirm, series):
     book = openpyxl.Workbook()
     sheet = book.active
