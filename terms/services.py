@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from events.models import Event, Speaker, Venue
+from events.models import Event, Series, Speaker, Venue
 from events.services import unique_slug
 from seminar_site.errors import DomainError
 
@@ -33,7 +33,10 @@ def import_term(*, series, rows: list[Row], create_missing: bool = False, actor=
     not found are created only with `create_missing`. The rows are planned
     again here, against the database as it is now: raises TermImportError, and
     writes nothing, when any row has a problem (another row's problem included).
+    Imports into one series take turns (its row locked): a preview confirmed twice at once (a double click)
+    finds the talks of the first and changes nothing.
     """
+    Series.objects.select_for_update().get(pk=series.pk)
     plan = plan_term(series=series, rows=rows, create_missing=create_missing, user=actor)
     if not plan.ok:
         raise TermImportError(plan)

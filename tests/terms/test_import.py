@@ -2,11 +2,13 @@
 
 import datetime
 import io
+import threading
 import zoneinfo
 
 import icalendar
 import openpyxl
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from events.models import Event, Series, SeriesMember, Speaker, Venue
@@ -353,3 +355,31 @@ def test_only_the_series_organizers_import(client, series):
 def test_rows_survive_the_round_trip_through_the_signed_form():
     row = Row(3, {"title": "Zoë"}, {"title": "D"})
     assert Row.from_data(row.as_data()) == row
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_import_confirmed_twice_at_once_creates_each_talk_once(require_postgres, series, venue, speaker):
+    # A double click on "Import these talks": two requests with the same rows, at the same moment.
+    rows = read("term.csv", csv_bytes(term_rows(3)))[1]
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def confirm():
+        try:
+            connection.ensure_connection()
+            barrier.wait(timeout=60)
+            services.import_term(series=series, rows=rows)
+        except Exception as error:  # asserted below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert sorted(Event.objects.values_list("title", flat=True)) == [f"Talk {n}: learning, at scale" for n in (1, 2, 3)]
