@@ -37,12 +37,17 @@ def _modes(*, in_person: bool, online: bool) -> tuple[str, ...]:
     )
 
 
+def _took_place(event, now=None) -> bool:
+    """Over, and held: a cancelled talk's registrations stay confirmed, but nobody was missing from it."""
+    return figures.is_over(event, now) and not event.is_cancelled
+
+
 def event_tables(event, summary=None) -> list[figures.Table]:
     """The charts of a talk; a talk with online attendance counts the room and online apart first."""
     registrations = Registration.objects.filter(event=event)
     tables = []
     if event.has_online:
-        summary = summary or _summary(registrations, over=figures.is_over(event) and event.has_in_person)
+        summary = summary or _summary(registrations, over=_took_place(event) and event.has_in_person)
         tables.append(
             figures.by_attendance(
                 summary,
@@ -90,7 +95,10 @@ def series_tables(series, *, online=None, summary=None, past_summary=None) -> li
 
 
 def _past(series, now):
-    return Registration.objects.filter(event__series=series, event__end__lte=now)
+    """The registrations of the series' talks that took place (a cancelled talk's registrations stay confirmed)."""
+    return Registration.objects.filter(event__series=series, event__end__lte=now).exclude(
+        event__status=Event.Status.CANCELLED
+    )
 
 
 def _summary(registrations, *, over: bool) -> dict:
@@ -103,8 +111,9 @@ def _summary(registrations, *, over: bool) -> dict:
 @staff_member_required
 def event_numbers(request, pk):
     event = _event(request, pk)
-    over = figures.is_over(event)
-    summary = _summary(Registration.objects.filter(event=event), over=over and event.has_in_person)
+    # A cancelled talk has no no-shows to wait for: a dash, as for a talk over with nobody in the room.
+    over = figures.is_over(event) or event.is_cancelled
+    summary = _summary(Registration.objects.filter(event=event), over=_took_place(event) and event.has_in_person)
     return render(
         request,
         "reports/event_numbers.html",
@@ -132,7 +141,7 @@ def series_numbers(request, pk):
     for talk in talks:
         talk.no_shows, talk.no_show_rate = figures.no_shows(
             {key: getattr(talk, key) for key in ("in_person_confirmed", "in_person_checked_in")},
-            over=figures.is_over(talk, now) and talk.has_in_person,
+            over=_took_place(talk, now) and talk.has_in_person,
         )
     for talk in talks:
         # Per cell: the figure, and for a hybrid talk the room and online apart.

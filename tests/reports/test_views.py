@@ -398,3 +398,22 @@ def test_a_year_of_talks_labels_its_chart_without_writing_dates_over_each_other(
     assert dates[0] == timezone.localdate(first).isoformat()
     table = admin_client.get(reverse("reports:series_csv", args=[series.pk, "attendance"])).content.decode()
     assert len(table.splitlines()) == 41, "the table beside it names every talk"
+
+
+def test_a_cancelled_talk_has_no_no_shows(admin_client, series, make_event, sign_up):
+    held, called_off = make_event(title="Held", slug="held"), make_event(title="Called off", slug="called-off")
+    services.check_in(registration=sign_up(held))
+    sign_up(held)
+    for _ in range(3):
+        sign_up(called_off)  # their registrations stay confirmed when the talk is called off
+    Event.objects.filter(pk=called_off.pk).update(status=Event.Status.CANCELLED)
+    move_to_past(held, 14)
+    move_to_past(called_off, 7)
+
+    page = admin_client.get(reverse("reports:event", args=[called_off.pk]))
+    numbers = admin_client.get(reverse("reports:series", args=[series.pk]))
+
+    assert page.context["summary"]["no_shows"] is None
+    assert 'data-figure="no_shows">–<' in page.content.decode()
+    assert (numbers.context["past_summary"]["no_shows"], numbers.context["past_summary"]["confirmed"]) == (1, 2)
+    assert {talk.title: talk.no_shows for talk in numbers.context["talks"]} == {"Held": 1, "Called off": None}
