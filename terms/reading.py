@@ -102,7 +102,10 @@ def _csv_records(content: bytes) -> list[list[str]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise FileError(_("The CSV file is not UTF-8 text: save it as “CSV UTF-8”.")) from None
+        text = None
+    # No text has a NUL in it (UTF-16 has one in every other byte), and PostgreSQL refuses to store one.
+    if text is None or "\x00" in text:
+        raise FileError(_("The CSV file is not UTF-8 text: save it as “CSV UTF-8”."))
     try:
         # tablib's reader drops blank lines, and with them the numbers of the rows after them.
         return list(csv.reader(io.StringIO(text, newline="")))
@@ -176,14 +179,13 @@ def _talk_slug(url: str) -> str:
 
 def _read_ics(content: bytes) -> list[Row]:
     try:
-        calendar = icalendar.Calendar.from_ical(content.decode("utf-8-sig"))
+        text = content.decode("utf-8-sig")
+        calendar = icalendar.Calendar.from_ical(text)
     except (ValueError, UnicodeDecodeError) as error:
         raise FileError(_("This .ics file cannot be read (%(reason)s).") % {"reason": error}) from None
-    starts = [
-        number
-        for number, line in enumerate(content.decode("utf-8-sig").splitlines(), 1)
-        if line.strip() == "BEGIN:VEVENT"
-    ]
+    if "\x00" in text:  # as in a CSV file
+        raise FileError(_("This .ics file is not UTF-8 text: export it again as UTF-8."))
+    starts = [number for number, line in enumerate(text.splitlines(), 1) if line.strip() == "BEGIN:VEVENT"]
     rows, repeating = [], []
     for index, component in enumerate(calendar.walk("VEVENT")):
         number = starts[index] if index < len(starts) else index + 1

@@ -336,6 +336,10 @@ def test_files_that_are_not_a_term_are_refused_with_a_reason(upload):
         (b"title,date,start\n", "term.csv", "The file has no talks in it."),
         (b"PK\x03\x04broken", "term.xlsx", "cannot be read"),
         (b"BEGIN:VCALENDAR\nBROKEN", "term.ics", "cannot be read"),
+        # A NUL: a damaged file, or UTF-16 without its mark (PostgreSQL would refuse to store or look it up).
+        (csv_bytes(term_rows(1, speakers="Atlas\x00 Wang")), "term.csv", "The CSV file is not UTF-8 text"),
+        (csv_bytes(term_rows(1)).decode().encode("utf-16-le"), "term.csv", "The CSV file is not UTF-8 text"),
+        (_calendar("SUMMARY:Nul\x00\r\nDTSTART:20270119T170000Z\r\n"), "term.ics", "is not UTF-8 text"),
     ]
     for content, name, message in cases:
         response = upload(content, name=name)
