@@ -23,6 +23,8 @@ from .columns import NAMES, REQUIRED
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 500
 FORMATS = {"csv": "CSV", "xlsx": "XLSX", "ics": "iCalendar (.ics)"}
+# The cell separators a CSV file may use, the usual one first.
+DELIMITERS = ",;\t"
 
 
 class FileError(ValueError):
@@ -97,8 +99,8 @@ def _text(value) -> str:
     return text
 
 
-def _csv_records(content: bytes) -> list[list[str]]:
-    """The CSV's records, blank lines included: the n-th record is the spreadsheet's row n."""
+def _csv_records(content: bytes) -> tuple[list[list[str]], str]:
+    """The CSV's records, blank lines included (the n-th record is the spreadsheet's row n), and its delimiter."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -106,13 +108,42 @@ def _csv_records(content: bytes) -> list[list[str]]:
     # No text has a NUL in it (UTF-16 has one in every other byte), and PostgreSQL refuses to store one.
     if text is None or "\x00" in text:
         raise FileError(_("The CSV file is not UTF-8 text: save it as “CSV UTF-8”."))
+    delimiter = _delimiter(text)
     try:
         # tablib's reader drops blank lines, and with them the numbers of the rows after them.
-        return list(csv.reader(io.StringIO(text, newline="")))
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)), delimiter
     except csv.Error as error:
         raise FileError(
             _("This %(format)s file cannot be read (%(reason)s).") % {"format": FORMATS["csv"], "reason": error}
         ) from None
+
+
+def _delimiter(text: str) -> str:
+    """What separates the CSV's cells: the one under which its first row names the most columns.
+
+    Excel writes commas, or semicolons where a comma is the decimal mark (Spanish, German);
+    some tools write tabs. A tie (a single column) is read with commas.
+    """
+    try:
+        firsts = {
+            delimiter: next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+            for delimiter in DELIMITERS
+        }
+    except csv.Error:
+        return ","  # reading the whole file says what is wrong with it
+    known = {
+        delimiter: sum(_text(header).lower() in NAMES for header in headers) for delimiter, headers in firsts.items()
+    }
+    best = max(DELIMITERS, key=lambda delimiter: known[delimiter])  # the first of equals
+    if any(_text(header) for header in firsts[best]) and not known[best]:
+        raise FileError(
+            _(
+                "The first row of the CSV file names none of the columns (%(names)s), whether separated by "
+                "commas, semicolons or tabs: copy the first row of the template."
+            )
+            % {"names": ", ".join(NAMES)}
+        )
+    return best
 
 
 def _xlsx_records(content: bytes) -> list[list]:
@@ -126,7 +157,7 @@ def _xlsx_records(content: bytes) -> list[list]:
 
 
 def _read_table(kind: str, content: bytes) -> list[Row]:
-    records = _csv_records(content) if kind == "csv" else _xlsx_records(content)
+    records, delimiter = _csv_records(content) if kind == "csv" else (_xlsx_records(content), "")
     headers = [_text(header).lower() for header in (records[0] if records else [])]
     unknown = [header for header in headers if header and header not in NAMES]
     if unknown:
@@ -150,6 +181,18 @@ def _read_table(kind: str, content: bytes) -> list[Row]:
         cells = {header: _text(value) for header, value in zip(headers, values, strict=False) if header}
         if any(cells.values()):
             rows.append(Row(number, cells, places))
+    if too_long and delimiter in ";\t":
+        # A semicolon (or tab) inside an unquoted cell starts another cell and moves the rest along.
+        raise FileError(
+            ngettext(
+                "Row %(rows)s has more cells than the first row has columns: a cell with a %(separator)s in it "
+                "(a list of names) needs double quotes around it.",
+                "Rows %(rows)s have more cells than the first row has columns: a cell with a %(separator)s in it "
+                "(a list of names) needs double quotes around it.",
+                len(too_long),
+            )
+            % {"rows": ", ".join(too_long), "separator": _("semicolon") if delimiter == ";" else _("tab")}
+        )
     if too_long:
         # In a CSV file, a comma inside an unquoted cell starts another cell and moves the rest along.
         raise FileError(

@@ -9,9 +9,9 @@ from terms.columns import NAMES
 from tests.teams import member
 
 
-def csv_bytes(rows: list[dict], headers=NAMES) -> bytes:
+def csv_bytes(rows: list[dict], headers=NAMES, delimiter=",") -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=headers, extrasaction="ignore")
+    writer = csv.DictWriter(out, fieldnames=headers, extrasaction="ignore", delimiter=delimiter)
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue().encode("utf-8")

@@ -117,6 +117,45 @@ def test_an_unquoted_comma_in_a_csv_names_its_rows_and_the_cure(upload):
     assert not Event.objects.exists()
 
 
+def test_a_csv_separated_by_semicolons_or_tabs_imports(upload, confirm, series, venue, speaker):
+    # Excel in Spanish or German saves "CSV" with semicolons (the comma is their decimal mark); some tools use tabs.
+    for delimiter in (";", "\t"):
+        Event.objects.all().delete()
+        rows = term_rows(2, speakers="Atlas Wang; Ada Lovelace", affiliations="The University of Texas at Austin; ")
+        preview = upload(csv_bytes(rows, delimiter=delimiter), create_missing=True)
+
+        assert preview.status_code == 200, preview.content.decode()
+        assert [row.action for row in preview.context["plan"].rows] == ["create", "create"]
+        confirm(preview)
+        first = Event.objects.order_by("start").first()
+        assert first.title == "Talk 1: learning, at scale"
+        assert [person.name for person in first.speakers.order_by("name")] == ["Ada Lovelace", "Atlas Wang"]
+        assert first.local_start == datetime.datetime(2027, 1, 19, 11, 0, tzinfo=CHICAGO)
+
+
+def test_a_semicolon_csv_with_an_unquoted_list_names_the_semicolon(upload):
+    content = b"date;start;title;speakers;room\n2027-01-19;11:00;First;Atlas Wang; Ada Lovelace;GDC 6.302\n"
+    response = upload(content)
+
+    assert response.status_code == 400
+    assert (
+        "Row 2 has more cells than the first row has columns: a cell with a semicolon in it "
+        "(a list of names) needs double quotes around it."
+    ) in response.content.decode()
+
+
+def test_a_csv_whose_first_row_names_no_column_is_refused_clearly(upload):
+    response = upload(b"Fecha|Hora|Titulo\n2027-01-19|11:00|Primera\n")
+
+    assert response.status_code == 400
+    assert (
+        "The first row of the CSV file names none of the columns (date, start, end, title, speakers, "
+        "affiliations, room, building, capacity, attendance, registration_opens, status, slug, abstract), "
+        "whether separated by commas, semicolons or tabs: copy the first row of the template."
+    ) in response.content.decode()
+    assert not Event.objects.exists()
+
+
 def test_a_column_named_twice_is_refused_not_half_read(upload):
     response = upload(b"date,start,title,room,Title\n2027-01-19,11:00,Draft title,GDC 6.302,Final title\n")
 
