@@ -23,6 +23,7 @@ from events import when
 from events.models import Event, Speaker, Venue
 from events.schedule import shift_local
 from events.search import Fold, fold
+from seminar_site import clock
 
 from .columns import SEPARATOR
 from .reading import Row
@@ -68,6 +69,8 @@ class RowPlan:
     new_venue: tuple[str, str] | None = None
     changes: list[tuple[str, str, str]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # What the preview says about a value read one way of two (a time in the repeated hour).
+    notes: list[Problem] = field(default_factory=list)
     when_text: str = ""
 
     def problem(self, column: str, message: str) -> None:
@@ -333,16 +336,64 @@ def _zone(plan, series):
     return zoneinfo.ZoneInfo(venue.time_zone if venue else settings.TIME_ZONE)
 
 
+def _on_clock(plan: RowPlan, column: str, local: datetime.datetime, zone) -> datetime.datetime | None:
+    """The wall time `local` (naive) on the clock of `zone`, or None and a problem of the row if it never shows.
+
+    On the night the clocks go forward a time in the gap does not exist: zoneinfo would read it an hour
+    off without a word. In the repeated hour of the night they go back, the first of the two is taken
+    (fold 0, as Django's forms do), and the preview says so.
+    """
+    moment = local.replace(tzinfo=zone, fold=0)
+    back = moment.astimezone(datetime.UTC).astimezone(zone)
+    if back.replace(tzinfo=None) != local:
+        plan.problem(
+            column,
+            _(
+                "%(time)s does not exist on that day (%(date)s): the clocks go forward from %(before)s to "
+                "%(after)s. Write the time as it will be shown on the clocks."
+            )
+            % {
+                "time": local.strftime("%H:%M"),
+                "date": local.date().isoformat(),
+                # In the gap, fold 0 has the offset before the change and fold 1 the one after.
+                "before": clock.zone_name(moment),
+                "after": clock.zone_name(moment.replace(fold=1)),
+            },
+        )
+        return None
+    second = moment.replace(fold=1)
+    if second.utcoffset() != moment.utcoffset():
+        plan.notes.append(
+            Problem(
+                plan.row.places.get(column, ""),
+                column,
+                _(
+                    "%(time)s comes twice on %(date)s (the clocks go back): read as the first, %(first)s, "
+                    "not %(second)s."
+                )
+                % {
+                    "time": local.strftime("%H:%M"),
+                    "date": local.date().isoformat(),
+                    "first": clock.time_text(moment),
+                    "second": clock.time_text(second),
+                },
+            )
+        )
+    return moment
+
+
 def _read_times(plan, series) -> None:
     values, zone = plan.values, _zone(plan, series)
     start = end = None
     if plan.cell("start_at"):
         start = datetime.datetime.fromisoformat(plan.cell("start_at"))
         if start.tzinfo is None:
-            start = start.replace(tzinfo=zone)
+            start = _on_clock(plan, "start", start, zone)
         if plan.cell("end_at"):
             end = datetime.datetime.fromisoformat(plan.cell("end_at"))
-            end = end if end.tzinfo else end.replace(tzinfo=zone)
+            end = end if end.tzinfo else _on_clock(plan, "end", end, zone)
+            if end is None:
+                return
     else:
         try:
             day = parse_date(plan.cell("date")) if plan.cell("date") else None
@@ -361,14 +412,17 @@ def _read_times(plan, series) -> None:
             if start_time is None:
                 plan.problem("start", _("A talk needs a start time."))
         if day and start_time:
-            start = datetime.datetime.combine(day, start_time, tzinfo=zone)
+            start = _on_clock(plan, "start", datetime.datetime.combine(day, start_time), zone)
         if plan.cell("end"):
             try:
                 end_time = parse_time(plan.cell("end"))
             except ValueError:
                 plan.problem("end", _("Write the end as 12:00 or 12:00 PM."))
             else:
-                end = datetime.datetime.combine(day, end_time, tzinfo=zone) if day else None
+                if day:
+                    end = _on_clock(plan, "end", datetime.datetime.combine(day, end_time), zone)
+                    if end is None:
+                        return
     if start is None:
         return
     if end is None:
@@ -383,10 +437,13 @@ def _read_times(plan, series) -> None:
             text = opens.replace("T", " ")
             day = parse_date(text[:10])
             moment = parse_time(text[10:].strip() or "00:00")
-            values["registration_opens"] = datetime.datetime.combine(day, moment, tzinfo=zone)
+            opens_at = _on_clock(plan, "registration_opens", datetime.datetime.combine(day, moment), zone)
         except ValueError:
             plan.problem("registration_opens", _("Write when registration opens as 2027-01-12 09:00."))
         else:
+            if opens_at is None:
+                return
+            values["registration_opens"] = opens_at
             if values["registration_opens"] >= start:
                 plan.problem("registration_opens", _("Registration must open before the talk starts."))
     elif series.registration_opens_days_before is not None:

@@ -90,6 +90,42 @@ def test_every_kind_of_problem_names_its_place(upload, series):
     ]
 
 
+def test_a_time_the_clocks_skip_is_refused_naming_its_row_and_time(upload):
+    # 2027-03-14 in Chicago: the clocks go from 2:00 AM CST to 3:00 AM CDT; 2:30 was read as 3:30.
+    rows = term_rows(3)
+    rows[1].update(date="2027-03-14", start="2:30 AM", end="4:00 AM")
+    rows[2].update(date="2027-03-14", start="10:00", end="11:00", registration_opens="2027-03-14 02:15")
+    preview = upload(csv_bytes(rows))
+
+    assert preview.context["payload"] == "", "no import is offered"
+    html = preview.content.decode()
+    assert (
+        "Row 3, column B (start): 02:30 does not exist on that day (2027-03-14): the clocks go forward from CST to "
+        "CDT. Write the time as it will be shown on the clocks."
+    ) in html
+    assert "Row 4, column K (registration_opens): 02:15 does not exist on that day (2027-03-14)" in html
+    assert [(number, problem.column) for number, problem in preview.context["plan"].problems] == [
+        (3, "start"),
+        (4, "registration_opens"),
+    ]
+
+
+def test_a_time_in_the_repeated_hour_is_the_first_and_the_preview_says_so(upload, confirm):
+    # 2027-11-07 in Chicago: 1:00 to 2:00 AM comes twice, first on CDT, then on CST.
+    rows = term_rows(1, date="2027-11-07", start="1:30 AM", end="3:00 AM")
+    preview = upload(csv_bytes(rows))
+
+    html = preview.content.decode()
+    assert (
+        "B: 01:30 comes twice on 2027-11-07 (the clocks go back): read as the first, 1:30 AM CDT, not 1:30 AM CST."
+        in (html)
+    )
+    confirm(preview)
+    talk = Event.objects.get()
+    assert talk.start == datetime.datetime(2027, 11, 7, 6, 30, tzinfo=datetime.UTC)
+    assert talk.end - talk.start == datetime.timedelta(hours=2, minutes=30)
+
+
 def test_blank_lines_of_a_csv_keep_the_row_numbers_a_spreadsheet_shows(upload):
     # Rows 2 and 4 are blank, row 3 fine, row 5 short of its last cells, row 6 wrong.
     content = (
