@@ -1,8 +1,13 @@
 """Forms of talks: the admin's talk form, cancelling a talk, and the archive's search and filters."""
 
+import datetime
+
 from django import forms
+from django.utils import timezone
 from django.utils.text import normalize_newlines
 from django.utils.translation import gettext_lazy as _
+
+from seminar_site import clock
 
 from .models import Event, Series
 from .search import MAX_QUERY
@@ -29,6 +34,7 @@ class EventAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._name_the_zone()
         status = self.fields.get("status")
         if status is None or self.instance.status == Event.Status.CANCELLED:
             return
@@ -38,6 +44,23 @@ class EventAdminForm(forms.ModelForm):
                 "To cancel the talk, use “Cancel this talk…” at the top of this page: it asks first, and lets you "
                 "tell the registrants why."
             )
+
+    def _name_the_zone(self) -> None:
+        """Says by each time which zone it is read in: the site's (the admin activates no other), not the venue's."""
+        zone = timezone.get_current_timezone()
+        for name in ("start", "end", "registration_opens", "registration_closes"):
+            field = self.fields.get(name)
+            if field is None:
+                continue
+            # The abbreviation of the time shown (CDT for a talk in July), else of the talk's start, else of today.
+            shown = (getattr(self.instance, name, None), self.initial.get(name), self.instance.start)
+            shown = [moment for moment in shown if isinstance(moment, datetime.datetime) and timezone.is_aware(moment)]
+            moment = shown[0] if shown else timezone.now()
+            zone_text = _("In %(zone)s (%(abbreviation)s), the site's time zone.") % {
+                "zone": zone.key,
+                "abbreviation": clock.zone_name(moment.astimezone(zone)),
+            }
+            field.help_text = " ".join(str(text) for text in (field.help_text, zone_text) if text)
 
 
 class CancelEventForm(forms.Form):

@@ -1,4 +1,5 @@
 import datetime
+import html
 import re
 
 import pytest
@@ -38,6 +39,27 @@ def test_event_change_form_links_to_the_public_page(admin_client, event):
     # The seat counter is shown but only the registration services change it.
     assert 'name="seats_taken"' not in page
     assert "Seats taken" in page
+
+
+def _help_text(page: str, field: str) -> str:
+    match = re.search(rf'<div class="help"[^>]*id="id_{field}_helptext"[^>]*>(.*?)</div>\s*</div>', page, re.S)
+    assert match, f"no help text for {field}"
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match[1])).split())
+
+
+def test_each_time_of_the_talk_form_names_the_zone_it_is_read_in(admin_client, make_event):
+    # A talk in Madrid: its page shows Madrid's clock, but the admin reads what is typed on the site's.
+    madrid = Venue.objects.create(room="Aula 2", default_capacity=50, time_zone="Europe/Madrid")
+    talk = make_event(venue=madrid, start=datetime.datetime(2027, 7, 6, 16, 0, tzinfo=datetime.UTC))
+
+    page = admin_client.get(f"/admin/events/event/{talk.pk}/change/").content.decode()
+
+    for field in ("start", "end", "registration_opens", "registration_closes"):
+        assert "In America/Chicago (CDT), the site's time zone." in _help_text(page, field), field
+    assert _help_text(page, "registration_opens").startswith("Empty: open as soon as the talk is published.")
+    added = admin_client.get("/admin/events/event/add/").content.decode()
+    abbreviation = timezone.localtime(timezone.now() + datetime.timedelta(days=7)).tzname()
+    assert f"In America/Chicago ({abbreviation}), the site's time zone." in _help_text(added, "start")
 
 
 def test_event_changelist_shows_what_an_organizer_scans(admin_client, make_event):
