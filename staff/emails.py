@@ -6,7 +6,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from outbox.compose import compose, mailbox
@@ -34,7 +33,6 @@ def _invitation(mail):
         "series": series,
         "role": invitation.get_role_display(),
         "inviter": (inviter.get_full_name() or inviter.get_username()) if inviter else series.organizer_name,
-        "deadline": timezone.localtime(invitation.expires_at, series.local_time_zone),
         "accept_url": invitation.url,
         "providers": [provider.name for provider in providers.configured()],
         "password_login": settings.PASSWORD_LOGIN,

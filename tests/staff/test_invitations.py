@@ -1,6 +1,7 @@
 """Team invitations: through the outbox, one open per series and address, signed links that expire and work once."""
 
 import datetime
+import zoneinfo
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
@@ -10,12 +11,12 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from events.models import Series, SeriesMember
+from events.models import Series, SeriesMember, Venue
 from outbox.delivery import deliver
 from outbox.models import OutgoingMail
 from staff import services
 from staff.models import AuditEntry, Invitation
-from tests.mime import parse
+from tests.mime import html_body, parse, text_body
 
 from . import totp
 from .conftest import PASSWORD
@@ -52,6 +53,25 @@ def test_an_invitation_is_emailed_with_a_link_that_opens_its_page(
     assert "at Ana.Nunez@universität.example." in page.content.decode()  # as typed, not xn--
     assert page["X-Robots-Tag"] == "noindex, nofollow"
     assert AuditEntry.objects.filter(kind="invitation_sent", actor=organizer, series=series).count() == 1
+
+
+def test_the_email_and_the_page_give_the_deadline_on_one_clock_with_its_zone(
+    client, organizer, series, django_capture_on_commit_callbacks
+):
+    # The series meets in Madrid: the email used its clock, the page the site's, neither naming it.
+    series.default_venue = Venue.objects.create(room="Aula 2", default_capacity=50, time_zone="Europe/Madrid")
+    series.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = services.invite(series=series, email="ana@example.edu", role=Role.DOOR, actor=organizer)
+
+    local = invitation.expires_at.astimezone(zoneinfo.ZoneInfo("America/Chicago"))
+    deadline = f"{local:%a} {local.day} {local:%b %Y}, {local.hour % 12 or 12}:{local:%M %p} {local.tzname()}"
+    message = parse(mail.outbox[-1])
+    said = f"The link works once, until {deadline}. It is yours alone"
+    assert said in " ".join(text_body(message).split())
+    assert said in " ".join(html_body(message).split())
+    page = client.get(invitation.url.removeprefix("https://seminars.example.edu")).content.decode()
+    assert f"The invitation works once, until {deadline}." in page
 
 
 def test_inviting_again_replaces_the_open_invitation(organizer, series):
