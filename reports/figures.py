@@ -132,12 +132,27 @@ def by_position(registrations) -> Table:
 
 
 def by_affiliation(registrations) -> Table:
-    rows = list(registrations.values("affiliation").annotate(n=Count("pk")).order_by("-n", "affiliation"))
-    named = [row for row in rows if row["affiliation"]]
-    not_given = sum(row["n"] for row in rows if not row["affiliation"])
+    """Affiliations typed differently only in letter case or spaces ("UT Austin", "ut austin ") count as one,
+    under the spelling most of them typed."""
+    groups: dict[str, dict[str, int]] = {}
+    not_given = 0
+    for row in registrations.values("affiliation").annotate(n=Count("pk")).order_by():
+        spelling = " ".join(row["affiliation"].split())
+        if not spelling:
+            not_given += row["n"]
+            continue
+        spellings = groups.setdefault(spelling.casefold(), {})
+        spellings[spelling] = spellings.get(spelling, 0) + row["n"]
+    named = sorted(
+        (
+            (sum(spellings.values()), min(spellings, key=lambda spelling: (-spellings[spelling], spelling)))
+            for spellings in groups.values()
+        ),
+        key=lambda group: (-group[0], group[1].casefold(), group[1]),
+    )
     table = Table("affiliations", _("Sign-ups by affiliation"), "", [_("Affiliation"), _("Sign-ups")])
-    table.rows = [[row["affiliation"], row["n"]] for row in named[:TOP_AFFILIATIONS]]
-    other = sum(row["n"] for row in named[TOP_AFFILIATIONS:])
+    table.rows = [[spelling, n] for n, spelling in named[:TOP_AFFILIATIONS]]
+    other = sum(n for n, _spelling in named[TOP_AFFILIATIONS:])
     if other:
         table.rows.append([str(_("Other affiliations")), other])
     if not_given:

@@ -417,3 +417,19 @@ def test_a_cancelled_talk_has_no_no_shows(admin_client, series, make_event, sign
     assert 'data-figure="no_shows">–<' in page.content.decode()
     assert (numbers.context["past_summary"]["no_shows"], numbers.context["past_summary"]["confirmed"]) == (1, 2)
     assert {talk.title: talk.no_shows for talk in numbers.context["talks"]} == {"Held": 1, "Called off": None}
+
+
+def test_affiliations_typed_in_other_case_or_spacing_count_as_one(admin_client, series, make_event, sign_up):
+    talk = make_event(capacity=20)
+    for affiliation in ("UT Austin", "UT Austin", "ut austin ", " UT  AUSTIN", "Rice", "  "):
+        sign_up(talk, affiliation="Rice")
+        Registration.objects.filter(pk=Registration.objects.latest("pk").pk).update(affiliation=affiliation)
+
+    for page, owner in (("event", talk), ("series", series)):
+        response = admin_client.get(reverse(f"reports:{page}", args=[owner.pk]))
+        html = response.content.decode()
+        assert '<th scope="row">UT Austin</th><td>4</td>' in html
+        assert "ut austin" not in html and "UT  AUSTIN" not in html
+        download = admin_client.get(reverse(f"reports:{page}_csv", args=[owner.pk, "affiliations"]))
+        rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+        assert rows == [["Affiliation", "Sign-ups"], ["UT Austin", "4"], ["Rice", "1"], ["Not given or erased", "1"]]
