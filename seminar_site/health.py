@@ -44,4 +44,6 @@ class HealthCheckMiddleware:
             status=200 if healthy else 503,
         )
         response["Cache-Control"] = "no-store"
+        # database_answers logged the outage once; Django would log every probe's 503 as an error.
+        response._has_been_logged = True
         return response
