@@ -34,6 +34,13 @@ def redact(text: str) -> str:
     return _EMAIL.sub("[email]", text)
 
 
+def forget_request_id(**kwargs) -> None:
+    """At the start of each request (Django's request_started): lines logged before
+    RequestIdMiddleware gives it an id (/healthz, a metrics scrape) name no request,
+    rather than the previous one on this thread, whose id is kept until then."""
+    request_id.set("-")
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record):
         record.request_id = request_id.get()

@@ -18,7 +18,7 @@ class RequestIdMiddleware:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request.id = incoming if _ACCEPTED_ID.fullmatch(incoming) else uuid.uuid4().hex
         # Not reset afterwards: Django logs an error response after the middleware has
-        # returned, and the next request on this thread sets its own id first.
+        # returned; the next request on this thread starts from "-" (logs.forget_request_id).
         request_id.set(request.id)
         response = self.get_response(request)
         response["X-Request-ID"] = request.id

@@ -97,3 +97,27 @@ def test_redact_masks_a_self_service_path_and_a_token_written_into_a_query_strin
     line = f'"GET /language/?next=%2Fr%2F{encoded}%2Fcancel%2F&token={encoded}&page=2 HTTP/1.1" 302'
 
     assert redact(line) == '"GET /language/?next=%2Fr%2F[token]%2Fcancel%2F&token=[token]&page=2 HTTP/1.1" 302'
+
+
+def test_a_line_logged_before_a_request_has_its_id_does_not_name_the_previous_request(client, console, monkeypatch):
+    from seminar_site import health, outage
+
+    from .failing_urls import unreachable_database_error
+
+    class Unreachable:
+        def cursor(self):
+            raise unreachable_database_error()
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(outage, "_outage", outage._Outage())
+    client.get(reverse("events:event_list"), HTTP_X_REQUEST_ID="lb-previous-0001")
+    monkeypatch.setattr(health, "connection", Unreachable())
+
+    # The load balancer's probe is answered before the request id is given: its line names no request.
+    assert client.get("/healthz").status_code == 503
+
+    line = next(line for line in console.getvalue().splitlines() if "cannot be reached" in line)
+    assert "lb-previous-0001" not in line
+    assert " [-] " in line
