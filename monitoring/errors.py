@@ -2,10 +2,11 @@
 
 Every string of an event (message, exception, URL, query string, headers,
 breadcrumbs, tags) is masked by the rules of the logs (seminar_site.logs.redact:
-email addresses, signed tokens, self-service paths), so what Sentry holds is
-what the log lines hold. Request bodies, local variables and query parameters
-of SQL are never sent: they are what people typed. Nor are cookies, client
-addresses or user details (sentry-sdk's data_collection option).
+email addresses, signed tokens, self-service paths), and the values of the
+query string and of the Referer's as in the access log (mask_query), so what
+Sentry holds is what the log lines hold. Request bodies, local variables and
+query parameters of SQL are never sent: they are what people typed. Nor are
+cookies, client addresses or user details (sentry-sdk's data_collection option).
 
 A database outage is not an error of the site: the requests it fails are
 answered 503 and counted in the metrics, and each process logs it once (an
@@ -18,7 +19,7 @@ from django.conf import settings
 from sentry_sdk.integrations.django import DjangoIntegration
 
 from seminar_site import outage
-from seminar_site.logs import redact
+from seminar_site.logs import mask_query, mask_url_query, redact
 
 
 def start_reporting(*, transport=None) -> bool:
@@ -58,7 +59,17 @@ def scrub(event: dict, hint: dict) -> dict | None:
     exc_info = (hint or {}).get("exc_info")
     if exc_info and outage.database_unavailable(exc_info[1]):
         return None
-    return _masked(event)
+    event = _masked(event)
+    request = event.get("request")
+    if isinstance(request, dict):
+        if isinstance(request.get("query_string"), str):
+            request["query_string"] = mask_query(request["query_string"])
+        # A page of the site sends its own address, query string included, as the Referer.
+        headers = request.get("headers")
+        for name in headers if isinstance(headers, dict) else ():
+            if name.lower() == "referer" and isinstance(headers[name], str):
+                headers[name] = mask_url_query(headers[name])
+    return event
 
 
 def _masked(value):

@@ -34,6 +34,22 @@ def redact(text: str) -> str:
     return _EMAIL.sub("[email]", text)
 
 
+# A parameter's value, up to the next parameter.
+_QUERY_VALUE = re.compile(r"=[^&;]+")
+
+
+def mask_query(query: str) -> str:
+    """`q=Ana+L%C3%B3pez&page=2` → `q=…&page=…`: a query string holds what people typed (a name
+    searched for at the door or in the admin, a sign-in provider's code); which parameters stays."""
+    return _QUERY_VALUE.sub("=…", query)
+
+
+def mask_url_query(url: str) -> str:
+    """`url` with the values of its query string masked (mask_query)."""
+    before, mark, query = url.partition("?")
+    return before + mark + mask_query(query)
+
+
 def forget_request_id(**kwargs) -> None:
     """At the start of each request (Django's request_started): lines logged before
     RequestIdMiddleware gives it an id (/healthz, a metrics scrape) name no request,
@@ -78,12 +94,19 @@ class OneLineFormatter(logging.Formatter):
 
 class AccessLogger(GunicornLogger):
     """gunicorn's logger (gunicorn.conf.py): no access line for /healthz or a
-    metrics scrape (NO_ACCESS_LOG), nothing personal in the others."""
+    metrics scrape (NO_ACCESS_LOG), nothing personal in the others: the values
+    of query strings masked, addresses and tokens (RedactFilter) too."""
 
     def access(self, resp, req, environ, request_time):
         if environ.get("PATH_INFO") == "/healthz" or environ.get(NO_ACCESS_LOG):
             return
         super().access(resp, req, environ, request_time)
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["r"] = f"{environ['REQUEST_METHOD']} {mask_url_query(environ['RAW_URI'])} {environ['SERVER_PROTOCOL']}"
+        atoms["q"] = mask_query(atoms["q"] or "")
+        return atoms
 
     def setup(self, cfg):
         super().setup(cfg)

@@ -121,3 +121,41 @@ def test_a_line_logged_before_a_request_has_its_id_does_not_name_the_previous_re
     line = next(line for line in console.getvalue().splitlines() if "cannot be reached" in line)
     assert "lb-previous-0001" not in line
     assert " [-] " in line
+
+
+def access_line(raw_uri: str, capsys, **headers) -> str:
+    """The line gunicorn's access log (AccessLogger, with gunicorn.conf.py's format) writes for a GET of `raw_uri`."""
+    import datetime
+    import runpy
+    from types import SimpleNamespace
+
+    from django.conf import settings
+    from gunicorn.config import Config
+
+    from seminar_site.logs import AccessLogger
+
+    config = Config()
+    for name in ("accesslog", "errorlog", "access_log_format"):
+        config.set(name, runpy.run_path(str(settings.BASE_DIR / "gunicorn.conf.py"))[name])
+    logger = AccessLogger(config)
+    path, _, query = raw_uri.partition("?")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": raw_uri,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+    } | {f"HTTP_{name.upper()}": value for name, value in headers.items()}
+    response = SimpleNamespace(status="200 OK", sent=1234, headers=[("X-Request-ID", "lb-4f2a9c7e")])
+    capsys.readouterr()
+    logger.access(response, SimpleNamespace(headers=[]), environ, datetime.timedelta(milliseconds=12))
+    return capsys.readouterr().out.strip()
+
+
+def test_the_access_log_keeps_what_people_typed_into_a_search_out(capsys):
+    # The door's search finds a registrant by name; the admin's too.
+    line = access_line("/staff/checkin/talks/3/?q=Ana+L%C3%B3pez&page=2&break-glass", capsys)
+
+    assert '"GET /staff/checkin/talks/3/?q=…&page=…&break-glass HTTP/1.1" 200 1234 12ms [lb-4f2a9c7e]' in line
+    assert "Ana" not in line and "L%C3%B3pez" not in line
