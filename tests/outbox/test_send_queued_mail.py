@@ -65,3 +65,53 @@ def test_send_queued_mail_every_stops_after_the_sweep_under_way_on_sigterm(db, m
     assert sweeps == [1]
     assert "1 messages handed to the worker" in out.getvalue()
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def sweeps_then_sigterm(outcomes):
+    """A stand-in for `sweep` that raises or returns each of `outcomes` in turn, then asks the command to stop."""
+    calls = []
+
+    def sweep():
+        calls.append(1)
+        outcome = outcomes[len(calls) - 1]
+        if len(calls) == len(outcomes):
+            os.kill(os.getpid(), signal.SIGTERM)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    return sweep, calls
+
+
+def test_send_queued_mail_every_outlives_the_database_going_away(db, monkeypatch, caplog):
+    from monitoring.models import Heartbeat
+    from seminar_site import outage
+    from tests.seminar_site.failing_urls import unreachable_database_error
+
+    # A PostgreSQL restart: the sweeper must be there when it is back (under honcho, its exit stops the site).
+    monkeypatch.setattr(outage, "_outage", outage._Outage())
+    done = {"enqueued": 1, "abandoned": 0}
+    sweep, calls = sweeps_then_sigterm([unreachable_database_error(), unreachable_database_error(), done])
+    monkeypatch.setattr(send_queued_mail_command, "sweep", sweep)
+    out = io.StringIO()
+
+    call_command("send_queued_mail", "--every", "1", stdout=out)
+
+    assert len(calls) == 3
+    assert "1 messages handed to the worker" in out.getvalue()
+    assert Heartbeat.objects.filter(process="sweeper").exists()
+    # Logged once for the outage, not a traceback per sweep.
+    errors = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert [record.getMessage().split(" (")[0] for record in errors] == ["The database cannot be reached"]
+
+
+def test_send_queued_mail_every_logs_a_failed_sweep_and_sweeps_again(db, monkeypatch, caplog):
+    done = {"enqueued": 0, "abandoned": 0}
+    sweep, calls = sweeps_then_sigterm([RuntimeError("a bug of a sweep"), done])
+    monkeypatch.setattr(send_queued_mail_command, "sweep", sweep)
+
+    call_command("send_queued_mail", "--every", "1", stdout=io.StringIO())
+
+    assert len(calls) == 2
+    [failure] = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert failure.exc_info[1].args == ("a bug of a sweep",)

@@ -1,11 +1,16 @@
+import logging
 import signal
 import threading
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from monitoring import heartbeats
 from outbox import registry
 from outbox.delivery import sweep
+from seminar_site import outage
+
+logger = logging.getLogger(__name__)
 
 # The name its heartbeat goes by (seminar_heartbeat_age_seconds{process="sweeper"}).
 PROCESS = "sweeper"
@@ -16,7 +21,8 @@ class Command(BaseCommand):
         "Queue the mail that has come due (reminders, digests) and do the apps' other due work (release "
         "seats held past their deadline), give up on messages a dead worker left "
         "half-sent, and hand due messages to the task worker. Run it every minute (cron), or with "
-        "--every 60 as a process, which stops between two sweeps on SIGTERM."
+        "--every 60 as a process, which stops between two sweeps on SIGTERM and, like cron, sweeps "
+        "again on time after a sweep that failed (the database away, say)."
     )
 
     def add_arguments(self, parser):
@@ -31,14 +37,31 @@ class Command(BaseCommand):
             previous = signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
         try:
             while True:
-                self.sweep_once(verbose=not every)
+                if every:
+                    self.sweep_or_log(every=every)
+                else:
+                    self.sweep_once(verbose=True)
                 if not every or stopping.wait(every):
                     return
         finally:
             if every:
                 signal.signal(signal.SIGTERM, previous)
 
+    def sweep_or_log(self, *, every):
+        # As a process it must outlive what fails one sweep: a PostgreSQL restart would
+        # otherwise end it (and, under honcho, the whole site). Its heartbeat stops meanwhile,
+        # which the SweeperStopped alert watches.
+        try:
+            self.sweep_once(verbose=False)
+        except Exception as error:
+            if outage.database_unavailable(error):
+                outage.noticed(error)  # logged once per outage
+            else:
+                logger.exception("The sweep failed; the next one starts in %s s", every)
+
     def sweep_once(self, *, verbose):
+        # A connection the database dropped since the last sweep is replaced, not used again.
+        close_old_connections()
         queued = [(due, due.queue()) for due in registry.due_mail()]
         result = sweep()
         heartbeats.beat(process=PROCESS)
