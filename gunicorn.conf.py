@@ -3,14 +3,28 @@
 Every value can be set from the environment; the defaults suit one host.
 """
 
-import multiprocessing
+import math
 import os
+from pathlib import Path
 
 from monitoring import gunicorn as metrics_directory
 
+
+def cpus(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """The CPUs this process may use: those it may run on, fewer under a CPU quota (a container's
+    --cpus, a Kubernetes limit), of which the count of the host's CPUs knows nothing."""
+    # os.process_cpu_count() from Python 3.13 on; the same on Linux before it.
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = cpu_max.read_text().split()
+        return max(1, min(count, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):  # no cgroup v2 file, or "max": no quota
+        return count
+
+
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # The usual rule for sync workers: two per core plus one.
-workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+workers = int(os.environ.get("WEB_CONCURRENCY") or cpus() * 2 + 1)
 # More than one thread per worker switches gunicorn to its threaded worker.
 threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 # A request running longer than this is stuck: the worker is restarted.

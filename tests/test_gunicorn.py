@@ -217,3 +217,25 @@ def test_simultaneous_registrations_on_sqlite_all_go_through(sqlite_site, tmp_pa
     assert counts == {"confirmed": 40, "waitlisted": 10}
     assert taken == 40  # in the room
     assert all("Full – join the waiting list" in text and "seats left" not in text for text in after)
+
+
+@pytest.mark.parametrize(
+    ("cpu_max", "expected"),
+    [
+        ("150000 100000\n", 2),  # docker run --cpus=1.5, a Kubernetes limit of 1500m: 2 CPUs' worth of workers
+        ("50000 100000\n", 1),
+        ("max 100000\n", 16),  # no quota: every CPU the process may run on
+        (None, 16),  # no cgroup v2 file (not in a container, or cgroup v1)
+    ],
+)
+def test_workers_are_sized_by_the_cpus_a_container_may_use_not_the_host_s(tmp_path, monkeypatch, cpu_max, expected):
+    import os
+    import runpy
+
+    conf = runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)))  # a big host
+    path = tmp_path / "cpu.max"
+    if cpu_max is not None:
+        path.write_text(cpu_max)
+
+    assert conf["cpus"](path) == expected
