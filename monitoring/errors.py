@@ -6,7 +6,8 @@ email addresses, signed tokens, self-service paths), and the values of the
 query string and of the Referer's as in the access log (mask_query), so what
 Sentry holds is what the log lines hold. Request bodies, local variables and
 query parameters of SQL are never sent: they are what people typed. Nor are
-cookies, client addresses or user details (sentry-sdk's data_collection option).
+cookies, client addresses or user details (sentry-sdk's data_collection option),
+nor, in performance traces, the context a template was rendered with.
 
 A database outage is not an error of the site: the requests it fails are
 answered 503 and counted in the metrics, and each process logs it once (an
@@ -41,7 +42,8 @@ def start_reporting(*, transport=None) -> bool:
             # client addresses, the proxies' and gunicorn's.
             "http_headers": {"request": {"mode": "denylist", "terms": ["forwarded", "-ip", "remote-", "via"]}},
             "http_bodies": [],
-            "url_query_params": {"mode": "denylist"},
+            # Every value filtered at the source, in traces too: a search holds the name looked up.
+            "url_query_params": {"mode": "allowlist", "terms": []},
             "database_query_data": False,
             "queues": False,
             "stack_frame_variables": False,
@@ -59,6 +61,10 @@ def scrub(event: dict, hint: dict) -> dict | None:
     exc_info = (hint or {}).get("exc_info")
     if exc_info and outage.database_unavailable(exc_info[1]):
         return None
+    for span in event.get("spans") or ():
+        # A traced render keeps its template's context: what the page shows, registrants' names included.
+        if isinstance(span, dict) and isinstance(span.get("data"), dict):
+            span["data"].pop("context", None)
     event = _masked(event)
     request = event.get("request")
     if isinstance(request, dict):

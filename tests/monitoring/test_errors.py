@@ -120,3 +120,23 @@ def test_a_database_outage_is_reported_once_not_per_request(sentry):
     assert "exception" not in event
     assert event["level"] == "error"
     assert event["logentry"]["formatted"].startswith("The database cannot be reached")
+
+
+def test_a_traced_request_sends_neither_the_page_s_context_nor_its_search(settings, sentry, sign_up, event):
+    # SENTRY_TRACES_SAMPLE_RATE above 0: each render's span would carry the template's context.
+    sentry_sdk.get_client().options["traces_sample_rate"] = 1.0
+    registration = sign_up(event, email=EMAIL, name="Ana López")
+    registrant_page = RequestFactory().get(registration.get_absolute_url())
+    search = RequestFactory().get("/events/past/?q=Ana+L%C3%B3pez")
+
+    statuses = [served_by_wsgi(request.environ) for request in (registrant_page, search)]
+    sentry_sdk.get_client().flush()
+
+    assert statuses == ["200 OK", "200 OK"]
+    transactions = [
+        item.payload.json for envelope in sentry.envelopes for item in envelope.items if item.type == "transaction"
+    ]
+    assert {transaction["transaction"] for transaction in transactions} == {"/r/[token]/", "/events/past/"}
+    sent = b"".join(sentry.sent).decode()
+    for secret in ("Ana L", "Ana+L", "López", "L\\u00f3pez", "ana.lopez"):
+        assert secret not in sent, secret
