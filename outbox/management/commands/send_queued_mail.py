@@ -43,6 +43,9 @@ class Command(BaseCommand):
                     self.sweep_once(verbose=True)
                 if not every or stopping.wait(every):
                     return
+                # As before each request: a connection the database dropped since (a restart, a
+                # failover) is replaced, not used again.
+                close_old_connections()
         finally:
             if every:
                 signal.signal(signal.SIGTERM, previous)
@@ -60,8 +63,6 @@ class Command(BaseCommand):
                 logger.exception("The sweep failed; the next one starts in %s s", every)
 
     def sweep_once(self, *, verbose):
-        # A connection the database dropped since the last sweep is replaced, not used again.
-        close_old_connections()
         queued = [(due, due.queue()) for due in registry.due_mail()]
         result = sweep()
         heartbeats.beat(process=PROCESS)
