@@ -64,6 +64,8 @@ def _form_page(request, invitation, form, *, state, kept_photo, error="", meanwh
         "error": error,
         "meanwhile": meanwhile,
         "speaker_pages": speaker_pages(invitation),
+        # As in the link's email: after the talk, the page is for its record, not its announcement.
+        "past": invitation.event.is_past(),
     }
     status = status or (400 if form.is_bound else 200)
     return _private(render(request, "speaker_edits/edit.html", context, status=status))
@@ -175,6 +177,7 @@ def _preview(request, invitation):
         "photo_src": SpeakerPhoto(digest=values["photo"]).get_absolute_url() if values["photo"] else "",
         "rows": rows,
         "draft": _sign(invitation, "draft", draft),
+        "past": invitation.event.is_past(),
     }
     return _private(render(request, "speaker_edits/preview.html", context))
 

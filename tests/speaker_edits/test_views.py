@@ -22,7 +22,7 @@ from registrations.models import MailKind
 from speaker_edits import emails, services
 from speaker_edits.images import process_photo
 from speaker_edits.models import SpeakerEdit, SpeakerInvitation
-from tests.html import parse_head
+from tests.html import page_text, parse_head
 from tests.mime import sent, text_body
 
 from .conftest import gps_exif, jpeg_bytes, png_declaring
@@ -181,6 +181,26 @@ def test_a_preview_without_changes_says_so(client, invitation):
     response = preview(client, invitation)
     assert response.status_code == 400
     assert "Nothing is changed yet" in response.content.decode()
+
+
+@pytest.mark.parametrize("days", [-2, 14])
+def test_the_form_and_preview_speak_of_the_announcement_before_the_talk_and_of_its_record_after(
+    client, make_event, invite, days
+):
+    talk = make_event(start=timezone.now() + datetime.timedelta(days=days))
+    invitation = invite(talk)
+
+    form = page_text(client.get(edit_url(invitation)))
+    shown = page_text(preview(client, invitation, title="Video Generation, Two Years On"))
+
+    if days < 0:
+        assert "Your talk has taken place: add to or correct its record on the site." in form
+        assert "Check the talk as its record on the site will show it, then save it" in shown
+        assert "announce" not in form + shown
+    else:
+        assert "Correct or complete what the announcement of your talk says." in form
+        assert "Check the talk as it will be announced, then save it" in shown
+        assert "record" not in form + shown
 
 
 def test_a_non_image_upload_is_refused_with_a_clear_message(client, invitation):
