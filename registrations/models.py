@@ -450,6 +450,7 @@ class RegistrationLog(models.Model):
         TALK_CANCELLED = "talk_cancelled", _("Told the talk is cancelled")
         TALK_ON_AGAIN = "talk_on_again", _("Told the talk is on again")
         STREAM_LINK_SENT = "stream_link_sent", _("Link to join online sent")
+        REMINDER_SENT = "reminder_sent", _("Reminder before the talk sent")
 
     registration = models.ForeignKey(Registration, models.CASCADE, related_name="log", verbose_name=_("registration"))
     action = models.CharField(_("action"), max_length=30, choices=Action)

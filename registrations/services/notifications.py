@@ -242,8 +242,10 @@ def queue_due_reminders(*, now=None) -> int:
 
     Once per confirmed registrant and talk start (a talk that moves gets a new
     reminder for its new time), never after the talk started, and not to people
-    who registered after the reminder time: their confirmation is fresh. Safe to
-    run concurrently: a unique constraint drops a second copy. Returns the number queued.
+    who registered after the reminder time: their confirmation is fresh. Each one
+    queued writes a REMINDER_SENT history entry in the same transaction. Safe to
+    run concurrently: a unique constraint drops a second copy (and its entry).
+    Returns the number queued.
     """
     now = now or timezone.now()
     events = Event.objects.filter(
@@ -257,9 +259,13 @@ def queue_due_reminders(*, now=None) -> int:
             .exclude(Exists(reminders_sent(event.start)))
         )
         for registration in registrations:
-            # None: another sweep queued it a moment ago (the outbox's once-key constraint).
-            if queue(registration=registration, kind=MailKind.REMINDER, reminder_for=event.start) is not None:
-                queued += 1
+            # One transaction per reminder: its history entry exists exactly when it does.
+            with transaction.atomic():
+                # None: another sweep queued it a moment ago (the outbox's once-key constraint).
+                if queue(registration=registration, kind=MailKind.REMINDER, reminder_for=event.start) is None:
+                    continue
+                log_action(registration, RegistrationLog.Action.REMINDER_SENT, from_status=registration.status)
+            queued += 1
     return queued
 
 

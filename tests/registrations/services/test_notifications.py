@@ -108,6 +108,38 @@ def test_reminder_time_is_a_setting_read_at_call_time(talk, now, settings, djang
     assert run_reminders(talk.start - datetime.timedelta(hours=2), django_capture_on_commit_callbacks) == 1
 
 
+def test_each_reminder_queued_writes_one_history_entry(talk, now, django_capture_on_commit_callbacks):
+    reminder_time = talk.start - datetime.timedelta(hours=24)
+    ana = registrant(talk, registered_at=now - datetime.timedelta(days=1))
+    late = registrant(talk, registered_at=reminder_time + datetime.timedelta(minutes=5), email="late@example.edu")
+    waiting = registrant(talk, registered_at=now, status=Registration.Status.WAITLISTED, email="wait@example.edu")
+
+    assert run_reminders(reminder_time, django_capture_on_commit_callbacks) == 1
+    assert run_reminders(reminder_time + datetime.timedelta(hours=1), django_capture_on_commit_callbacks) == 0
+
+    (entry,) = RegistrationLog.objects.filter(action=RegistrationLog.Action.REMINDER_SENT)
+    assert entry.registration == ana
+    assert entry.get_action_display() == "Reminder before the talk sent"
+    assert (entry.from_status, entry.to_status) == (Registration.Status.CONFIRMED, Registration.Status.CONFIRMED)
+    assert not RegistrationLog.objects.filter(registration__in=[late, waiting]).exists()
+
+
+def test_a_reminder_another_sweep_queued_meanwhile_writes_no_second_entry(
+    talk, now, monkeypatch, django_capture_on_commit_callbacks
+):
+    registrant(talk, registered_at=now - datetime.timedelta(days=1))
+    reminder_time = talk.start - datetime.timedelta(hours=24)
+    assert run_reminders(reminder_time, django_capture_on_commit_callbacks) == 1
+    # As if this sweep read the registrations before the other one queued: only the outbox's once-key stops it.
+    monkeypatch.setattr(
+        "registrations.services.notifications.reminders_sent", lambda start: OutgoingMail.objects.filter(pk=-1)
+    )
+
+    assert run_reminders(reminder_time + datetime.timedelta(minutes=1), django_capture_on_commit_callbacks) == 0
+    assert OutgoingMail.objects.filter(kind=MailKind.REMINDER).count() == 1
+    assert RegistrationLog.objects.filter(action=RegistrationLog.Action.REMINDER_SENT).count() == 1
+
+
 # resend_links ("Lost your link?")
 
 
