@@ -2,7 +2,7 @@
 
 Every string of an event (message, exception, URL, query string, headers,
 breadcrumbs, tags) is masked by the rules of the logs (seminar_site.logs.redact:
-email addresses, signed tokens, self-service paths), and the values of the
+email addresses, signed tokens, self-service and door-screen paths), and the values of the
 query string and of the Referer's as in the access log (mask_query), so what
 Sentry holds is what the log lines hold. Request bodies, local variables and
 query parameters of SQL are never sent: they are what people typed. Nor are

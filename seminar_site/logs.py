@@ -1,7 +1,8 @@
 """Log lines: one per event, each naming its request, with addresses and tokens masked.
 
-Self-service links carry a signed token in the path and forms carry email
-addresses; log lines (Django's and gunicorn's access log alike) show neither.
+Self-service links carry a signed token in the path, a door screen's link its
+secret key, and forms carry email addresses; log lines (Django's and gunicorn's
+access log alike) show none of them.
 """
 
 import contextvars
@@ -24,8 +25,10 @@ _EMAIL = re.compile(r"[\w.!#$%'*+^`{|}~-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+")
 # TimestampSigner): the signature is 27 or more URL-safe base64 characters.
 _COLON = r"(?::|%3[Aa])"
 _SIGNED = re.compile(rf"[\w-]{{6,}}(?:{_COLON}[\w-]+)*{_COLON}[\w-]{{27,}}")
-# Self-service paths, whatever follows in them.
-_TOKEN_PATH = re.compile(r"(/r/)[^/\s?\"]+|(%2[Ff]r%2[Ff])(?:(?!%2[Ff])[^/\s?\"&])+")
+# Paths whose next segment is a secret: self-service links (/r/<token>/) and door
+# screens (/screen/<key>/, a random key no other rule recognises), whatever follows.
+_LINK_PREFIXES = r"(?:r|screen)"
+_TOKEN_PATH = re.compile(rf"(/{_LINK_PREFIXES}/)[^/\s?\"]+|(%2[Ff]{_LINK_PREFIXES}%2[Ff])(?:(?!%2[Ff])[^/\s?\"&])+")
 
 
 def redact(text: str) -> str:

@@ -99,6 +99,31 @@ def test_redact_masks_a_self_service_path_and_a_token_written_into_a_query_strin
     assert redact(line) == '"GET /language/?next=%2Fr%2F[token]%2Fcancel%2F&token=[token]&page=2 HTTP/1.1" 302'
 
 
+def test_redact_masks_a_door_screen_key_in_its_path_and_in_a_query_string():
+    key = "q3V8xN2bLk0sZ7wTr4Yp1mHc9dFj6gEa"  # secrets.token_urlsafe(24): no colon, unlike a signed token
+    line = f'"GET /screen/{key}/qr/talk.svg HTTP/1.1" 200 "GET /language/?next=%2Fscreen%2F{key}%2Fnow.json HTTP/1.1"'
+
+    assert redact(line) == (
+        '"GET /screen/[token]/qr/talk.svg HTTP/1.1" 200 "GET /language/?next=%2Fscreen%2F[token]%2Fnow.json HTTP/1.1"'
+    )
+    assert redact("GET /staff/screens/series/3/") == "GET /staff/screens/series/3/"
+
+
+def test_a_door_screen_key_is_in_no_line_of_its_requests(client, series, console):
+    from doorscreen.services import rotate_screen_link
+
+    old = rotate_screen_link(series=series).key
+    current = rotate_screen_link(series=series).key
+
+    assert client.get(reverse("doorscreen:screen", args=[current])).status_code == 200
+    # The replaced link answers 404, which Django logs with its path.
+    assert client.get(reverse("doorscreen:json", args=[old])).status_code == 404
+    output = console.getvalue()
+
+    assert "Not Found: /screen/[token]/now.json" in output
+    assert old not in output and current not in output
+
+
 def test_a_line_logged_before_a_request_has_its_id_does_not_name_the_previous_request(client, console, monkeypatch):
     from seminar_site import health, outage
 
@@ -159,3 +184,10 @@ def test_the_access_log_keeps_what_people_typed_into_a_search_out(capsys):
 
     assert '"GET /staff/checkin/talks/3/?q=…&page=…&break-glass HTTP/1.1" 200 1234 12ms [lb-4f2a9c7e]' in line
     assert "Ana" not in line and "L%C3%B3pez" not in line
+
+
+def test_the_access_log_keeps_a_door_screen_key_out(capsys):
+    line = access_line("/screen/q3V8xN2bLk0sZ7wTr4Yp1mHc9dFj6gEa/now.json", capsys)
+
+    assert '"GET /screen/[token]/now.json HTTP/1.1" 200' in line
+    assert "q3V8xN2bLk0sZ7wTr4Yp1mHc9dFj6gEa" not in line
