@@ -75,7 +75,7 @@ def check_page_cache_channel(app_configs, **kwargs):
     except ValueError as error:
         errors.append(
             checks.Error(
-                f"PAGE_CACHE_CHANNEL={settings.PAGE_CACHE_CHANNEL!r}: {error}.",
+                f"PAGE_CACHE_CHANNEL={channels.shown(settings.PAGE_CACHE_CHANNEL)!r}: {error}.",
                 hint="Leave it at auto unless the cache or the database must be reached another way for listening.",
                 obj="PAGE_CACHE_CHANNEL",
                 id="seminar_site.E005",

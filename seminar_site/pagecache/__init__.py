@@ -289,7 +289,7 @@ class _State:
             self.channel = channels.choose(self.memory)
         except ValueError:
             # The system check says so too; meanwhile every page asks the shared cache.
-            logger.exception("PAGE_CACHE_CHANNEL=%r is not a channel", settings.PAGE_CACHE_CHANNEL)
+            logger.exception("PAGE_CACHE_CHANNEL=%r is not a channel", channels.shown(settings.PAGE_CACHE_CHANNEL))
             self.channel = channels.Channel(self.memory)
 
     def tokens(self, keys) -> tuple[str, ...] | None:

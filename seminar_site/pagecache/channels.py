@@ -31,6 +31,7 @@ import json
 import logging
 import mmap
 import os
+import re
 import secrets
 import select
 import threading
@@ -39,6 +40,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, router, transaction
+
+from seminar_site.logs import mask_url_query
 
 logger = logging.getLogger("seminar_site.pagecache")
 
@@ -501,6 +504,25 @@ def _caches_in(cache, using: str | None) -> bool:
     if getattr(cache, "set_many_at_once", None) is None:
         return False
     return router.db_for_write(cache.cache_model_class) == (using or DEFAULT_DB_ALIAS)
+
+
+def shown(choice: str) -> str:
+    """PAGE_CACHE_CHANNEL as a log line or a check message may print it: a URL's password is `***`.
+
+    Made for a mistyped URL too (it is the one that gets printed): after the scheme (`redis://`,
+    `postgress:/`), whatever stands between the first `:` and the last `@` is the password. The
+    values of a query string (`?password=...`) are masked as the access log masks them.
+    """
+    userinfo, at, host = choice.rpartition("@")
+    scheme = _SCHEME.match(userinfo)
+    start = scheme.end() if scheme else 0
+    user, colon, _password = userinfo[start:].partition(":")
+    if at and colon:
+        choice = f"{userinfo[:start]}{user}:***@{host}"
+    return mask_url_query(choice)
+
+
+_SCHEME = re.compile(r"[a-zA-Z][\w+.-]*:/+")
 
 
 def kind(choice: str) -> str:

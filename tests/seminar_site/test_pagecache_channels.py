@@ -322,6 +322,28 @@ def test_a_channel_that_is_not_one_is_refused_by_the_checks_and_pages_still_work
     assert Client().get(event.get_absolute_url()).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("mistyped", "printed"),
+    [
+        ("redsi://cache:s3cret-Pa55@cache.internal:6379/0", "redsi://cache:***@cache.internal:6379/0"),
+        ("postgress://seminars:s3cret@Pa55@db.internal/seminars", "postgress://seminars:***@db.internal/seminars"),
+        ("seminars:s3cret-Pa55@db.internal/seminars", "seminars:***@db.internal/seminars"),
+        ("redis//cache:s3cret/Pa55@cache.internal", "redis//cache:***@cache.internal"),
+        ("rediss:/cache.internal:6380/0?password=s3cret-Pa55", "rediss:/cache.internal:6380/0?password=…"),
+    ],
+)
+def test_a_mistyped_channel_url_is_printed_without_its_password(use_channel, caplog, mistyped, printed):
+    from seminar_site.checks import check_page_cache_channel
+
+    use_channel(mistyped)
+    (error,) = check_page_cache_channel(None)
+
+    assert error.id == "seminar_site.E005"
+    assert error.msg.startswith(f"PAGE_CACHE_CHANNEL={printed!r}: ")
+    assert f"PAGE_CACHE_CHANNEL={printed!r} is not a channel" in caplog.text
+    assert "s3cret" not in error.msg + caplog.text and "Pa55" not in error.msg + caplog.text
+
+
 def test_a_stamp_file_that_cannot_be_written_means_asking_the_cache(make_event, use_channel, settings, tmp_path):
     event = make_event()
     not_a_directory = tmp_path / "a-file"
