@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from events.models import SeriesMember
@@ -70,18 +70,30 @@ def _new_username(identity: Identity) -> str:
     return candidate
 
 
+# A username is taken by a sign-in at the same moment only rarely; several in a row, never but under attack.
+_USERNAME_TRIES = 5
+
+
 def _new_account(identity: Identity, invitations: list[Invitation]):
     User = get_user_model()
-    user = User(
-        username=_new_username(identity),
-        email=(identity.verified_emails or (invitations[0].email,))[0],
-        first_name=identity.first_name[:150],
-        last_name=identity.last_name[:150],
-    )
-    # Signing in is the provider's business: no password here to guess.
-    user.set_unusable_password()
-    user.save()
-    return user
+    for _attempt in range(_USERNAME_TRIES):
+        user = User(
+            username=_new_username(identity),
+            email=(identity.verified_emails or (invitations[0].email,))[0],
+            first_name=identity.first_name[:150],
+            last_name=identity.last_name[:150],
+        )
+        # Signing in is the provider's business: no password here to guess.
+        user.set_unusable_password()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            # Someone else's first sign-in took this username between the check and the insert;
+            # the next check sees it, and the next suffix is free.
+            continue
+        return user
+    raise StaffError(_("Your account could not be created just now: please sign in again."), code="username_race")
 
 
 def sign_in_with_identity(*, identity: Identity, known_user=None, invitation_key: str = "", request=None, bind=None):
@@ -96,7 +108,9 @@ def sign_in_with_identity(*, identity: Identity, known_user=None, invitation_key
 
     Raises StaffError "not_invited" (nothing created, nothing bound) when
     the result would be an account without access to any team; "used",
-    "revoked" or "expired" when the invitation of the link no longer works.
+    "revoked" or "expired" when the invitation of the link no longer works;
+    "username_race" (nothing created) when a new account's username was taken by
+    other sign-ins at the same moment, again and again.
     """
     with transaction.atomic():
         by_link = Invitation.objects.filter(key=invitation_key).first() if invitation_key else None

@@ -247,6 +247,11 @@ def accept_with_new_password_account(*, invitation: Invitation, username: str, p
         raise StaffError(" ".join(error.messages), code="invalid_account") from None
     with transaction.atomic():
         user.set_password(password)
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            # Someone took the username between the check above and this insert.
+            raise StaffError(_("This username is taken: choose another."), code="username_taken") from None
         accept_invitation(invitation=invitation, user=user, method="password", request=request, now=now)
     return user

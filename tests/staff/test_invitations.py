@@ -299,3 +299,65 @@ def test_an_invitation_email_still_queued_when_revoked_is_not_sent(organizer, se
     deliver(mail_id=OutgoingMail.objects.get(kind="staff.invitation").pk)
 
     assert mail.outbox == []
+
+
+def test_a_username_taken_between_the_check_and_the_insert_is_a_clear_message(client, organizer, series, monkeypatch):
+    from django.contrib.auth import password_validation
+
+    invitation = services.invite(series=series, email="ana@example.edu", role=Role.DOOR, actor=organizer)
+    validate = password_validation.validate_password
+
+    def someone_else_takes_it_meanwhile(password, user=None, password_validators=None):
+        # Another invited person's account, committed after this one's username was checked.
+        User.objects.create_user(username="ana", email="ana.other@example.edu")
+        return validate(password, user, password_validators)
+
+    monkeypatch.setattr(password_validation, "validate_password", someone_else_takes_it_meanwhile)
+
+    response = client.post(
+        path_of(invitation),
+        {
+            "action": "create",
+            "username": "ana",
+            "password1": "a long enough pass phrase",
+            "password2": "a long enough pass phrase",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "This username is taken: choose another." in response.content.decode()
+    assert list(User.objects.filter(username="ana").values_list("email", flat=True)) == ["ana.other@example.edu"]
+    assert Invitation.objects.get().status == Invitation.Status.PENDING
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_first_sign_in_whose_username_was_taken_a_moment_ago_gets_the_next_one(organizer, series, monkeypatch):
+    from staff.providers import OIDC, Provider
+    from staff.services import identities
+
+    provider = Provider(
+        id="campus", name="Campus", protocol=OIDC, trust_email=True, username_field="", origins=(), config={}
+    )
+    identity = identities.Identity(
+        provider=provider, uid="42", verified_emails=("dora@utexas.example",), username="dora"
+    )
+    services.invite(series=series, email="dora@utexas.example", role=Role.DOOR, actor=organizer)
+    new_username = identities._new_username
+    checks = []
+
+    def someone_else_takes_it_meanwhile(identity):
+        username = new_username(identity)
+        checks.append(username)
+        if len(checks) == 1:
+            # Another sign-in's account, committed after this one's username was found free.
+            User.objects.create_user(username=username, email="dora.other@utexas.example")
+        return username
+
+    monkeypatch.setattr(identities, "_new_username", someone_else_takes_it_meanwhile)
+
+    user = services.sign_in_with_identity(identity=identity)
+
+    assert checks == ["dora", "dora-2"]
+    assert user.username == "dora-2"
+    assert SeriesMember.objects.get(user=user, series=series).role == Role.DOOR
+    assert User.objects.get(username="dora").email == "dora.other@utexas.example"
