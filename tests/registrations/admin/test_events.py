@@ -445,21 +445,28 @@ def by_recipient(messages):
     return found
 
 
-def test_a_new_time_and_a_new_link_saved_together_are_one_email_each_at_the_next_sequence(
-    admin_client, hybrid_registrants, django_capture_on_commit_callbacks
-):
-    talk = hybrid_registrants
+def move_with_new_link(admin_client, talk, capture, *, send_update, **fields):
+    """Save `talk` two hours later with NEW_LINK in one admin save, answering `send_update`; (new start, response)."""
     later = talk.start + datetime.timedelta(hours=2)
-    post_change(
+    response = post_change(
         admin_client,
         talk,
-        django_capture_on_commit_callbacks,
+        capture,
         start=later,
         end=later + datetime.timedelta(hours=1),
         attendance_mode="hybrid",
         stream_url=NEW_LINK,
-        send_update="yes",
+        send_update=send_update,
+        **fields,
     )
+    return later, response
+
+
+def test_a_new_time_and_a_new_link_saved_together_are_one_email_each_at_the_next_sequence(
+    admin_client, hybrid_registrants, django_capture_on_commit_callbacks
+):
+    talk = hybrid_registrants
+    later, _response = move_with_new_link(admin_client, talk, django_capture_on_commit_callbacks, send_update="yes")
 
     received = by_recipient(sent())
     assert sorted(received) == ["online@example.edu", "room@example.edu"]
@@ -483,17 +490,7 @@ def test_a_new_link_saved_with_a_new_time_kept_from_calendars_goes_alone_to_onli
     admin_client, hybrid_registrants, django_capture_on_commit_callbacks
 ):
     talk = hybrid_registrants
-    later = talk.start + datetime.timedelta(hours=2)
-    response = post_change(
-        admin_client,
-        talk,
-        django_capture_on_commit_callbacks,
-        start=later,
-        end=later + datetime.timedelta(hours=1),
-        attendance_mode="hybrid",
-        stream_url=NEW_LINK,
-        send_update="no",
-    )
+    _later, response = move_with_new_link(admin_client, talk, django_capture_on_commit_callbacks, send_update="no")
 
     assert "No update was sent; the 1 registrant attending online is sent the new link." in response.content.decode()
     assert "calendars show the talk as before" not in response.content.decode()
@@ -520,17 +517,8 @@ def test_a_new_link_not_shown_yet_saved_with_a_new_time_kept_from_calendars_send
     talk = hybrid_registrants
     Event.objects.filter(pk=talk.pk).update(stream_reveal_minutes=15)  # the link shows 15 minutes before the start
     talk.refresh_from_db()
-    later = talk.start + datetime.timedelta(hours=2)
-    response = post_change(
-        admin_client,
-        talk,
-        django_capture_on_commit_callbacks,
-        start=later,
-        end=later + datetime.timedelta(hours=1),
-        attendance_mode="hybrid",
-        stream_url=NEW_LINK,
-        stream_reveal_minutes=15,
-        send_update="no",
+    _later, response = move_with_new_link(
+        admin_client, talk, django_capture_on_commit_callbacks, send_update="no", stream_reveal_minutes=15
     )
 
     assert "No update was sent: registrants' calendars show the talk as before." in page_text(response)
