@@ -37,8 +37,11 @@ def queue(
     reminder_for: datetime.datetime | None = None,
     data: dict | None = None,
     once_key: str = "",
+    new: bool = False,
 ):
     """Queue one message of `kind` to `registration`, in the current transaction.
+
+    `new`: the registration was created in this transaction (outbox.services.queue_mail's `about_is_new`).
 
     Returns None, queueing nothing, when a RESEND is suppressed because the
     registrant was sent (or is about to be sent) their confirmation within
@@ -51,7 +54,9 @@ def queue(
         return None
     if kind == MailKind.REMINDER:
         once_key = reminder_key(reminder_for)
-    return outbox.queue_mail(kind=kind, to=registration.email, about=registration, once_key=once_key, data=data)
+    return outbox.queue_mail(
+        kind=kind, to=registration.email, about=registration, once_key=once_key, data=data, about_is_new=new
+    )
 
 
 def hold_key(registration: Registration) -> str:
@@ -59,13 +64,13 @@ def hold_key(registration: Registration) -> str:
     return f"{registration.status}:{registration.hold_until.astimezone(datetime.UTC).isoformat()}"
 
 
-def queue_hold(*, registration: Registration, kind: str = MailKind.HELD, promoted: bool = False):
+def queue_hold(*, registration: Registration, kind: str = MailKind.HELD, promoted: bool = False, new: bool = False):
     """Queue the message with the button that confirms `registration`'s hold (or takes its offered seat).
 
-    `promoted`: the seat was freed for them on the waiting list (the message says so).
+    `promoted`: the seat was freed for them on the waiting list (the message says so). `new`: as for `queue`.
     """
     data = {"promoted": True} if promoted else None
-    return queue(registration=registration, kind=kind, once_key=hold_key(registration), data=data)
+    return queue(registration=registration, kind=kind, once_key=hold_key(registration), data=data, new=new)
 
 
 def mails_about(registrations):

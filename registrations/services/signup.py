@@ -299,7 +299,7 @@ def _save_new(registration: Registration, answers: Mapping[int, str]) -> None:
 
 
 def _record_and_queue(registration: Registration, *, actor) -> None:
-    """The history entry and the email of a new registration, by its status."""
+    """The history entry and the email of a registration created in the current transaction, by its status."""
     if registration.status == Registration.Status.CONFIRMED:
         log_action(registration, RegistrationLog.Action.REGISTERED, actor=actor)
         queue(registration=registration, kind=MailKind.CONFIRMATION)
@@ -307,6 +307,6 @@ def _record_and_queue(registration: Registration, *, actor) -> None:
     held = registration.status == Registration.Status.HELD
     log_action(registration, RegistrationLog.Action.HELD if held else RegistrationLog.Action.WAITLISTED, actor=actor)
     if registration.awaits_confirmation:
-        queue_hold(registration=registration)
+        queue_hold(registration=registration, new=True)
     else:
         queue(registration=registration, kind=MailKind.WAITLISTED)
