@@ -1,9 +1,13 @@
 """Sending what the outbox holds, at most once.
 
-Rows are written in the caller's transaction by services.queue_mail(); a task
-written in that same transaction (or enqueued on commit, where tasks are not
-rows of this database) delivers each one (tasks.deliver_mail), and sweep()
-picks up whatever a lost task or a worker restart left behind.
+Rows are written in the caller's transaction by services.queue_mail(); its
+commit wakes the sender (send_after_commit): a task that sends every message
+that is due (tasks.deliver_due_mail). A message costs its row and no task of
+its own: each process writes at most one wake-up task per WAKE_INTERVAL, and
+one more for the end of it when messages come meanwhile, so a rush of sign-ups
+writes two tasks a second, not one per sign-up. sweep() picks up whatever a
+lost wake-up (a process killed between its commit and the task) or a worker
+restart left behind.
 
 At most once, not at least once. A worker first claims a row: it locks it
 (skipping rows another worker holds), moves it from pending to sending and
@@ -23,11 +27,13 @@ shows things as they are then.
 import datetime
 import logging
 import smtplib
+import threading
+import time
 from functools import partial
 
 from anymail.exceptions import AnymailAPIError, AnymailInvalidAddress, AnymailRecipientsRefused
 from django.core.mail import DEFAULT_MAILER_ALIAS, mailers
-from django.db import DEFAULT_DB_ALIAS, connection, router, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -41,8 +47,13 @@ Status = OutgoingMail.Status
 
 # A claimed row still `sending` after this long belongs to a dead worker.
 SENDING_TIMEOUT = datetime.timedelta(minutes=10)
-# A fresh pending row whose task has not run after this long lost its task.
+# A fresh pending row not sent after this long lost its wake-up.
 PENDING_GRACE = datetime.timedelta(minutes=2)
+# A process wakes the sender at most once in this many seconds, and once more at the end of them.
+WAKE_INTERVAL = 1.0
+# One wake-up sends for at most this long, then leaves the rest to a wake-up of its own: other tasks
+# (an announcement's fan-out) wait behind it meanwhile.
+DRAIN_SECONDS = 30.0
 # Transient failures are retried after 1, 2, 4, ... minutes, at most an hour
 # apart; after MAX_ATTEMPTS tries (about four hours) the message fails.
 FIRST_RETRY = datetime.timedelta(minutes=1)
@@ -69,31 +80,101 @@ def enqueue_delivery(mail_id: int, *, run_after: datetime.datetime | None = None
     task.enqueue(mail_id)
 
 
-def enqueue_with_commit(mail_id: int) -> None:
-    """Hand a row written in the current transaction to the task worker, so that it gets it once that commits.
+class _Waker:
+    """Wakes the sender when messages were committed: at most one task per WAKE_INTERVAL, and one for its end.
 
-    Where tasks are rows of this same database (django_tasks_db's backend), the
-    task is written now, in the caller's transaction: it commits with the
-    message or not at all, in the same commit instead of a second transaction
-    after it. Any other backend (the immediate one of the tests runs the task
-    at once) gets it when the transaction commits. Either way the worker can
-    only claim a committed, pending row: at most once as ever.
+    Each process keeps its own; `clock` is monotonic seconds.
     """
-    if _tasks_in_this_database():
-        enqueue_delivery(mail_id)
-    else:
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.quiet_until = float("-inf")
+        self.deferred = False
+
+    def wake(self) -> None:
+        from .tasks import deliver_due_mail  # tasks.py imports this module
+
+        now = self.clock()
+        with self.lock:
+            if now >= self.quiet_until:
+                self.quiet_until, self.deferred, delay = now + WAKE_INTERVAL, False, None
+            elif self.deferred:
+                # The wake-up for the end of the interval comes after this commit: it sends this message too.
+                return
+            else:
+                self.deferred, delay = True, self.quiet_until - now
+        if delay is None:
+            deliver_due_mail.enqueue()
+        else:
+            deliver_due_mail.using(run_after=timezone.now() + datetime.timedelta(seconds=delay)).enqueue()
+
+
+_waker = _Waker()
+
+
+def send_after_commit(mail_id: int) -> None:
+    """Have the worker send what is due, `mail_id` among it, once the current transaction commits.
+
+    Whatever the transaction queued is sent by a wake-up task that runs after
+    its commit: a new one, or the one this process has already written for
+    the end of the current WAKE_INTERVAL. The worker can only claim a
+    committed, pending row: at most once as ever. A rolled-back transaction
+    wakes nobody; a wake-up lost to a process killed right after its commit is
+    made up by the sweep (PENDING_GRACE).
+
+    A backend that cannot defer runs tasks at once (the tests' immediate one):
+    there each message is sent by itself when its transaction commits.
+    """
+    from .tasks import deliver_due_mail  # tasks.py imports this module
+
+    if not deliver_due_mail.get_backend().supports_defer:
         transaction.on_commit(partial(enqueue_delivery, mail_id), robust=True)
+        return
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        # Once per transaction (an announcement queues hundreds), unless the wake-up already asked for
+        # could be rolled back without this message (it was asked in a savepoint this one is not in).
+        active = set(connection.savepoint_ids)
+        for savepoints, func, _robust in connection.run_on_commit:
+            if isinstance(func, _WakeAfterCommit) and not func.done and set(savepoints) <= active:
+                return
+    transaction.on_commit(_WakeAfterCommit(), robust=True)
 
 
-def _tasks_in_this_database() -> bool:
-    from django_tasks_db.backend import DatabaseBackend
-    from django_tasks_db.models import DBTaskResult
+class _WakeAfterCommit:
+    """One transaction's wake-up of the sender, run by its commit."""
 
-    from .tasks import deliver_mail
+    def __init__(self):
+        self.done = False
 
-    if not isinstance(deliver_mail.get_backend(), DatabaseBackend):
-        return False
-    return router.db_for_write(DBTaskResult) == DEFAULT_DB_ALIAS
+    def __call__(self):
+        self.done = True
+        _waker.wake()
+
+
+def deliver_due(*, seconds: float = DRAIN_SECONDS) -> int:
+    """Send every message that is due, oldest first; return how many this call found to send.
+
+    Runs for at most `seconds`, then hands what is left to a new wake-up. Safe
+    to run in any number of workers at once: each message is sent by the one
+    that claims it (the others skip it).
+    """
+    started, after, found = time.monotonic(), 0, 0
+    while True:
+        due = OutgoingMail.objects.due(timezone.now()).filter(pk__gt=after).order_by("pk")
+        batch = list(due.values_list("pk", flat=True)[:100])
+        if not batch:
+            return found
+        for mail_id in batch:
+            if time.monotonic() - started >= seconds:
+                # Not through the waker: its wake-up for the end of the interval may be this very task.
+                from .tasks import deliver_due_mail  # tasks.py imports this module
+
+                deliver_due_mail.enqueue()
+                return found
+            deliver(mail_id=mail_id)
+            found, after = found + 1, mail_id
 
 
 def retry_delay(attempts: int) -> datetime.timedelta:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from seminar_site.statements import PreparedInsert
 
 from . import metrics, registry, signals
-from .delivery import enqueue_with_commit
+from .delivery import send_after_commit
 from .models import OutgoingMail
 
 Status = OutgoingMail.Status
@@ -29,7 +29,7 @@ def queue_mail(
 
     Call it inside the transaction that made the change the message is about:
     if that transaction rolls back, no message is left behind. The message is
-    handed to the task worker with that transaction (delivery.enqueue_with_commit),
+    sent by the task worker once that transaction commits (delivery.send_after_commit),
     and built by the kind's registered builder when it is sent.
 
     `about` is the object the message concerns (the builder reads it; the
@@ -58,7 +58,7 @@ def queue_mail(
             return None
     else:
         _NEW_MAIL.insert(mail)
-    enqueue_with_commit(mail.pk)
+    send_after_commit(mail.pk)
     return mail
 
 
@@ -74,7 +74,7 @@ def send_again(*, mail: OutgoingMail) -> bool:
             status=Status.PENDING, next_attempt_at=None, sending_started_at=None
         )
         if updated:
-            enqueue_with_commit(mail.pk)
+            send_after_commit(mail.pk)
     return bool(updated)
 
 

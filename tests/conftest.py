@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone, translation
 
 from events.models import Event, Question, Series, SeriesMember, Speaker, Venue
+from outbox import delivery
 from registrations import services
 
 _numbers = itertools.count(1)
@@ -47,6 +48,13 @@ def _immediate_tasks(settings):
     # django_capture_on_commit_callbacks(execute=True) to deliver queued email).
     # This backend cannot defer, so retries wait for an explicit outbox sweep().
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_mail_waker(monkeypatch):
+    # Where a test puts tasks in the database, the outbox's wake-ups (one a second per process)
+    # start afresh: none stands for a task row an earlier test's database has lost.
+    monkeypatch.setattr(delivery, "_waker", delivery._Waker())
 
 
 @pytest.fixture(autouse=True)

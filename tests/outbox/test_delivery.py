@@ -5,11 +5,13 @@ import pytest
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused, AnymailRequestsAPIError
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_tasks_db.models import get_date_max
 
-from outbox import registry, signals
-from outbox.delivery import SENDING_TIMEOUT, deliver, is_transient, sweep
+from outbox import delivery, registry, signals
+from outbox.delivery import SENDING_TIMEOUT, deliver, deliver_due, is_transient, sweep
 from outbox.models import OutgoingMail
 from outbox.services import queue_mail, send_again
 from tests.mime import sent
@@ -17,6 +19,7 @@ from tests.mime import sent
 from .conftest import NOTE
 
 Status = OutgoingMail.Status
+HOUR = datetime.timedelta(hours=1)
 
 
 def server_error(status=503):
@@ -77,40 +80,127 @@ def task_rows(settings):
     from django_tasks_db.models import DBTaskResult
 
     settings.TASKS = {"default": {"BACKEND": "seminar_site.tasks.DatabaseBackend"}}
-    return DBTaskResult.objects.all()
+    return DBTaskResult.objects.order_by("enqueued_at")
 
 
-def test_with_tasks_in_the_database_the_task_is_written_in_the_same_transaction(
-    queue_note, task_rows, django_capture_on_commit_callbacks
+class Clock:
+    """A process's monotonic clock, moved by the test."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """This process's waker of the sender, on a clock the test moves."""
+    clock = Clock()
+    monkeypatch.setattr(delivery, "_waker", delivery._Waker(clock=clock))
+    return clock
+
+
+def test_with_tasks_in_the_database_a_message_is_its_row_and_the_commit_wakes_the_sender_once(
+    queue_note, task_rows, clock, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks() as after_commit, transaction.atomic():
-        row = queue_note()
-        # Written with the message, before the commit: nothing is left to do after it.
-        (task,) = task_rows
-        assert task.args_kwargs == {"args": [row.pk], "kwargs": {}}
-        assert task.task_path == "outbox.tasks.deliver_mail"
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        rows = [queue_note(to=f"guest{n}@example.edu") for n in range(3)]
+        # No task per message: before the commit there is only what the transaction wrote.
+        assert task_rows.count() == 0
 
-    assert after_commit == []
-    assert mail.outbox == []  # sent by the worker, once the commit shows it the row
+    (task,) = task_rows
+    assert task.task_path == "outbox.tasks.deliver_due_mail"
+    assert task.run_after == get_date_max()  # at once
+    assert mail.outbox == []  # sent by the worker, once the commit shows it the rows
+    # The worker runs it: each message once; a second wake-up (another process's) finds nothing left.
+    assert deliver_due() == 3
+    assert deliver_due() == 0
+    assert sorted(message["To"].addresses[0].addr_spec for message in sent()) == [row.recipient for row in rows]
 
 
-def test_with_tasks_in_the_database_a_rollback_leaves_neither_message_nor_task(queue_note, task_rows):
-    with pytest.raises(RuntimeError), transaction.atomic():
+def test_a_process_wakes_the_sender_at_most_once_an_interval_and_once_at_its_end(
+    queue_note, task_rows, clock, django_capture_on_commit_callbacks
+):
+    woken = []
+    for second in (0.0, 0.2, 0.5, 0.9, 1.0, 1.1):
+        clock.now = 1000.0 + second
+        before = timezone.now()
+        with django_capture_on_commit_callbacks(execute=True):
+            queue_note()
+        woken.append(task_rows.count())
+
+    # At 0.0 at once; at 0.2 one for the end of the interval (1.0), which sends 0.5 and 0.9 too;
+    # at 1.0 a new interval, at once again; at 1.1 one for its end.
+    assert woken == [1, 2, 2, 2, 3, 4]
+    first, end_of_first, second, end_of_second = task_rows
+    assert first.run_after == second.run_after == get_date_max()
+    assert (end_of_first.enqueued_at + datetime.timedelta(seconds=0.75)) < end_of_first.run_after
+    assert end_of_second.run_after <= before + datetime.timedelta(seconds=1)
+
+
+def test_with_tasks_in_the_database_a_rollback_leaves_neither_message_nor_task(
+    queue_note, task_rows, clock, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
         queue_note()
         raise RuntimeError("the change failed")
 
     assert (OutgoingMail.objects.count(), task_rows.count()) == (0, 0)
 
 
-def test_the_task_written_with_the_message_sends_it_once(queue_note, task_rows):
-    row = queue_note()
-    (task,) = task_rows
+def test_a_wake_up_asked_in_a_rolled_back_savepoint_does_not_stand_for_later_messages(
+    queue_note, task_rows, clock, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            queue_note(to="gone@example.edu")
+            raise RuntimeError("this part failed")
+        queue_note(to="kept@example.edu")
 
-    # The worker runs the task; a second run of it (or the sweep's) finds nothing left to send.
-    assert deliver(mail_id=task.args_kwargs["args"][0]) == Status.SENT
-    assert deliver(mail_id=row.pk) == Status.SENT
-    assert len(mail.outbox) == 1
     assert task_rows.count() == 1
+    assert deliver_due() == 1
+    assert [message["To"].addresses[0].addr_spec for message in sent()] == ["kept@example.edu"]
+
+
+def test_the_librarys_worker_runs_the_wake_up_and_sends_each_message_once(
+    transactional_db, queue_note, task_rows, clock
+):
+    # Committed for real, as in production: the commit writes the wake-up, the worker runs it.
+    with transaction.atomic():
+        queue_note(to="ana@example.edu")
+        queue_note(to="ben@example.edu")
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--backend", "default", verbosity=0)
+
+    assert sorted(message["To"].addresses[0].addr_spec for message in sent()) == ["ana@example.edu", "ben@example.edu"]
+    assert set(OutgoingMail.objects.values_list("status", flat=True)) == {Status.SENT}
+    assert [task.status for task in task_rows] == ["SUCCESSFUL"]
+
+
+def test_a_wake_up_sends_what_is_due_oldest_first_and_leaves_the_rest(note_kind):
+    now = timezone.now()
+    later = OutgoingMail.objects.create(kind=NOTE, recipient="later@example.edu", next_attempt_at=now + HOUR)
+    retry = OutgoingMail.objects.create(kind=NOTE, recipient="retry@example.edu", next_attempt_at=now - HOUR)
+    fresh = OutgoingMail.objects.create(kind=NOTE, recipient="fresh@example.edu")
+    failed = OutgoingMail.objects.create(kind=NOTE, recipient="failed@example.edu", status=Status.FAILED)
+
+    assert deliver_due() == 2
+
+    assert [message["To"].addresses[0].addr_spec for message in sent()] == [retry.recipient, fresh.recipient]
+    for row, status in ((later, Status.PENDING), (retry, Status.SENT), (fresh, Status.SENT), (failed, Status.FAILED)):
+        row.refresh_from_db()
+        assert row.status == status
+
+
+def test_a_long_wake_up_stops_and_hands_the_rest_to_a_new_one(note_kind, task_rows):
+    rows = [OutgoingMail.objects.create(kind=NOTE, recipient=f"guest{n}@example.edu") for n in range(3)]
+
+    assert deliver_due(seconds=0) == 0
+
+    (task,) = task_rows
+    assert task.task_path == "outbox.tasks.deliver_due_mail"
+    assert {row.status for row in OutgoingMail.objects.filter(pk__in=[row.pk for row in rows])} == {Status.PENDING}
 
 
 def test_unknown_kind_is_refused(db):

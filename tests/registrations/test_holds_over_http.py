@@ -463,14 +463,16 @@ def test_releasing_survives_the_sweeper_killed_midway_and_a_worker_restart(site,
     for talk in talks:
         assert_counts_exact(talk)
 
-    # Two sweepers at once after the restart, and a worker stopped after a few messages then started again.
+    # Two sweepers at once after the restart, and a worker stopped (SIGTERM) once it has sent a few
+    # messages, then started again.
     with (
         process(environment, tmp_path / "sweeper-2.log", "send_queued_mail", "--every", "1"),
         process(environment, tmp_path / "sweeper-3.log", "send_queued_mail", "--every", "1"),
     ):
         bots_held = Registration.objects.awaiting_confirmation().filter(hold_reason="address")
         wait_for(lambda: not bots_held.exists(), what="every hold to be released")
-        manage(environment, "db_worker", "--max-tasks", "5", "--no-startup-delay", "-v", "0")
+        with process(environment, tmp_path / "worker-1.log", "db_worker", "--no-startup-delay", "-v", "0"):
+            wait_for(lambda: OutgoingMail.objects.filter(status="sent").count() >= 5, what="a few messages sent")
         deliver_all(environment)
 
     assert released.count() == 24
