@@ -247,9 +247,10 @@ def _burst_why(run) -> str:
             "median round; the rest of the machine's 2 cores go to the client, the database and the kernel). "
         )
     return (
-        f"{spent}A sign-up reads the talk and its questions, validates the form, counts the address's sign-ups, "
-        f"and writes the registration, its history entry, its email and task, the page cache's token and the seat "
-        f"in one transaction ({run.queries['register']} SQL statements, counted in this process); the 700 who "
+        f"{spent}A sign-up reads the talk and its questions, validates the form, and in one transaction counts "
+        "the address's sign-ups and writes the registration, its history entry, its email (no task of its own: "
+        "the commit wakes the email worker at most once a second per process), the page cache's token and the "
+        f"seat ({run.queries['register']} SQL statements, counted in this process); the 700 who "
         "find the talk full are decided under the talk's lock. Its hot statements are compiled once "
         "(seminar_site/statements.py) and, on PostgreSQL, prepared on the server once per connection; what is "
         "left is Python's work per statement and per request (the database driver, the form, the model "
@@ -299,8 +300,8 @@ def _mail_why(run) -> str:
     return (
         f"Building a message takes {costs['build_statements']} SQL statements; sending it through the outbox "
         f"takes {costs['deliver_statements']} (lock and claim the row and commit that before talking to the "
-        "provider, then record the result: the at-most-once rule), plus the task queue's own claim and result "
-        "for each message; the baseline only builds and sends."
+        "provider, then record the result: the at-most-once rule), plus finding the messages that are due (one "
+        "wake-up task sends every one of them); the baseline only builds and sends."
     )
 
 

@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.contrib import messages
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
@@ -101,7 +103,7 @@ def register(request, slug):
                 attendance=form.chosen_attendance(),
                 language=i18n.current(),
                 # Past HOLD_AFTER of them, a sign-up keeps its seat only once confirmed by email.
-                signups_from_address=count_sign_up(request, slug=event.slug),
+                count_signups_from_address=partial(count_sign_up, request, slug=event.slug),
             )
         except services.RegistrationError as error:
             form.add_error(None, error.message)

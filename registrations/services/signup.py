@@ -9,7 +9,7 @@ seat lock). Otherwise, or when that UPDATE changes nothing, the sign-up is
 decided under the lock taken first, as every other seat change is (seats.py).
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -97,13 +97,18 @@ def register(
     at_door: bool = False,
     language: str = "",
     signups_from_address: int | None = None,
+    count_signups_from_address: Callable[[], int | None] | None = None,
 ) -> RegistrationResult:
     """Register `email` for `event`: a place if one is free, else a place on the waiting list.
 
     The place may be *held* until the person confirms by email (status HELD, or
     a waiting-list place with `hold_until`): `hold_rules.sign_up_hold` decides,
     from the talk and `signups_from_address` (the sign-ups the client's address
-    made for the talk this hour, this one included; None when unknown). A held
+    made for the talk this hour, this one included; None when unknown), or
+    `count_signups_from_address`, which counts this sign-up and returns that
+    number: it is called once, in the sign-up's transaction, so that with the
+    database cache the count commits (or rolls back) with the sign-up, in one
+    commit instead of two. A held
     person is sent the button to keep it instead of the confirmation. Nobody
     registered by staff (`actor`, `at_door`) is held.
 
@@ -153,22 +158,34 @@ def register(
             for field, msgs in error.message_dict.items()
         )
         raise RegistrationError(message, code="invalid") from None
-    hold = hold_rules.NO_HOLD
-    if not at_door and actor is None:
-        # Before any lock: the rule may count recent sign-ups, and nothing under the lock should wait for that.
-        hold = hold_rules.sign_up_hold(
-            event=event, attendance=attendance, signups_from_address=signups_from_address, now=now
+    counted = []
+
+    def hold_for_sign_up() -> hold_rules.SignUpHold:
+        # In the transaction, before any lock: the rule may count recent sign-ups, and nothing under
+        # the lock should wait for that. The address's sign-up is counted once, even when its place is
+        # then decided again under the lock (with the database cache, that count went with the rollback:
+        # a rare race that makes the address's count one short, never one too many).
+        if at_door or actor is not None:
+            return hold_rules.NO_HOLD
+        if count_signups_from_address is not None and not counted:
+            counted.append(count_signups_from_address())
+        return hold_rules.sign_up_hold(
+            event=event,
+            attendance=attendance,
+            signups_from_address=counted[0] if counted else signups_from_address,
+            now=now,
         )
 
     try:
         # A place was free when the talk was read: most likely one still is (all but the last few of a rush).
         if not at_door and has_free_place(event, attendance):
             result = _register_with_a_place(
-                event, registration, answers=answers, hold=hold, actor=actor, now=now, attendance=attendance
+                event, registration, answers=answers, hold=hold_for_sign_up, actor=actor, now=now, attendance=attendance
             )
             if result is not None:
                 return result
         with transaction.atomic():
+            hold = hold_for_sign_up()
             locked = lock_event(event.pk)
             if at_door:
                 check_door_open(event=locked, now=now)
@@ -221,6 +238,8 @@ def _register_with_a_place(
 ) -> RegistrationResult | None:
     """Register with a seat (or an online place), taken last by one conditional UPDATE; None if there is none.
 
+    `hold` says, in the transaction, whether the seat must be confirmed by email.
+
     Everything else is written first, without any lock: the registration (the
     unique constraint answers for its address), its answers, its history and
     its email. The place is taken last, by an UPDATE of the talk's row that
@@ -231,12 +250,13 @@ def _register_with_a_place(
     commit. If it changes no row (the talk filled up, closed or changed
     meanwhile), everything is rolled back and the caller decides under the lock.
     """
-    registration.status = Registration.Status.HELD if hold.seat else Registration.Status.CONFIRMED
-    if hold.seat:
-        registration.hold_reason = hold.seat
-        registration.hold_until = hold_rules.hold_deadline(event=event, now=now)
     try:
         with transaction.atomic():
+            seat_hold = hold().seat
+            registration.status = Registration.Status.HELD if seat_hold else Registration.Status.CONFIRMED
+            if seat_hold:
+                registration.hold_reason = seat_hold
+                registration.hold_until = hold_rules.hold_deadline(event=event, now=now)
             _save_new(registration, answers)
             _record_and_queue(registration, actor=actor)
             if not _take_place_if_open(event, attendance=attendance, now=now):

@@ -650,6 +650,37 @@ def test_register_post_query_count_is_constant(make_event, sign_up, client, djan
     assert response.status_code == 302
 
 
+def test_the_addresss_count_is_written_in_the_transaction_of_its_sign_up(make_event, client, django_assert_num_queries):
+    event = make_event(capacity=40)
+    ContentType.objects.get_for_model(Registration)  # known already in a running site
+
+    with django_assert_num_queries(REGISTER_POST_QUERIES) as queries:
+        client.post(register_url(event), form_data(email="new@example.edu"))
+
+    statements = [query["sql"] for query in queries.captured_queries]
+    begins = statements.index(next(sql for sql in statements if sql.startswith("SAVEPOINT")))
+    counters = [n for n, sql in enumerate(statements) if sql.startswith('INSERT INTO "django_cache"') and "'1'" in sql]
+    # The two rate limits count before the view; the sign-ups per address (HOLD_AFTER's) in its transaction.
+    assert len(counters) == 3
+    assert counters[:2] < [begins] < counters[2:]
+
+
+@pytest.mark.parametrize("waiting", [False, True])
+def test_posting_an_address_again_does_not_bring_the_sender_closer_to_hold_after(make_event, client, settings, waiting):
+    settings.HOLD_AFTER = "2"
+    event = make_event(capacity=0 if waiting else 40, waitlist_enabled=True)
+
+    client.post(register_url(event), form_data(email="ana@example.edu"))
+    # A double click, or the same person again: no new sign-up, so not counted as one.
+    assert client.post(register_url(event), form_data(email="ANA@example.edu")).status_code == 302
+    client.post(register_url(event), form_data(email="ben@example.edu"))
+
+    assert not Registration.objects.filter(event=event).awaiting_confirmation().exists()
+    client.post(register_url(event), form_data(email="cy@example.edu"))
+    (third,) = Registration.objects.filter(event=event).awaiting_confirmation()
+    assert third.email == "cy@example.edu"
+
+
 @pytest.mark.parametrize("waiting", [False, True])
 def test_a_held_sign_up_costs_what_a_confirmed_one_does(
     make_event, sign_up, client, django_assert_num_queries, waiting
@@ -722,12 +753,13 @@ def test_cancel_page_query_count_is_constant(make_event, sign_up, client, django
 # Talk page: the event with series and venue, its speakers, its questions, the panel's waiting-list count,
 # its materials.
 TALK_PAGE_QUERIES = 5
-# Three counters in the database cache (the rate limits per address and talk and per email
-# address, and the sign-ups per address and talk that HOLD_AFTER reads), one upsert each. The
-# talk (its questions in the same query: this one asks none); then the transaction (a savepoint
-# inside the test's own): insert (no look-up of the address before it: the unique constraint
-# answers that), history entry, outbox row, the seat taken last (one conditional UPDATE, the
-# talk's row lock), the talk page's new token in the database cache (one upsert), release.
+# Two counters in the database cache (the rate limits per address and talk and per email
+# address), one upsert each. The talk (its questions in the same query: this one asks none);
+# then the transaction (a savepoint inside the test's own): the third counter (the sign-ups per
+# address and talk that HOLD_AFTER reads, one upsert), insert (no look-up of the address before
+# it: the unique constraint answers that), history entry, outbox row, the seat taken last (one
+# conditional UPDATE, the talk's row lock), the talk page's new token in the database cache (one
+# upsert), release.
 REGISTER_POST_QUERIES = 3 * 1 + 1 + 7
 # The registration with its talk; whether anyone waits for the seat given up (what the page says of it).
 CANCEL_PAGE_QUERIES = 2
