@@ -158,22 +158,19 @@ def register(
             for field, msgs in error.message_dict.items()
         )
         raise RegistrationError(message, code="invalid") from None
-    counted = []
 
     def hold_for_sign_up() -> hold_rules.SignUpHold:
         # In the transaction, before any lock: the rule may count recent sign-ups, and nothing under
         # the lock should wait for that. The address's sign-up is counted once, even when its place is
         # then decided again under the lock (with the database cache, that count went with the rollback:
         # a rare race that makes the address's count one short, never one too many).
+        nonlocal signups_from_address, count_signups_from_address
         if at_door or actor is not None:
             return hold_rules.NO_HOLD
-        if count_signups_from_address is not None and not counted:
-            counted.append(count_signups_from_address())
+        if count_signups_from_address is not None:
+            signups_from_address, count_signups_from_address = count_signups_from_address(), None
         return hold_rules.sign_up_hold(
-            event=event,
-            attendance=attendance,
-            signups_from_address=counted[0] if counted else signups_from_address,
-            now=now,
+            event=event, attendance=attendance, signups_from_address=signups_from_address, now=now
         )
 
     try:
