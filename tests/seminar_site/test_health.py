@@ -20,23 +20,6 @@ def test_healthz_is_never_rate_limited(client, settings):
     assert {client.get("/healthz").status_code for _ in range(30)} == {200}
 
 
-@pytest.fixture
-def database_away(monkeypatch):
-    from seminar_site import health, outage
-
-    from .failing_urls import unreachable_database_error
-
-    class Unreachable:
-        def cursor(self):
-            raise unreachable_database_error()
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(outage, "_outage", outage._Outage())
-    monkeypatch.setattr(health, "connection", Unreachable())
-
-
 def test_healthz_with_the_database_away_logs_the_outage_once_not_every_probe(client, database_away, caplog):
     # A load balancer probes every few seconds through the whole outage.
     statuses = [client.get("/healthz").status_code for _ in range(5)]

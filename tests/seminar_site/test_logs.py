@@ -124,21 +124,8 @@ def test_a_door_screen_key_is_in_no_line_of_its_requests(client, series, console
     assert old not in output and current not in output
 
 
-def test_a_line_logged_before_a_request_has_its_id_does_not_name_the_previous_request(client, console, monkeypatch):
-    from seminar_site import health, outage
-
-    from .failing_urls import unreachable_database_error
-
-    class Unreachable:
-        def cursor(self):
-            raise unreachable_database_error()
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(outage, "_outage", outage._Outage())
+def test_a_line_logged_before_a_request_has_its_id_does_not_name_the_previous_request(client, console, database_away):
     client.get(reverse("events:event_list"), HTTP_X_REQUEST_ID="lb-previous-0001")
-    monkeypatch.setattr(health, "connection", Unreachable())
 
     # The load balancer's probe is answered before the request id is given: its line names no request.
     assert client.get("/healthz").status_code == 503
