@@ -32,6 +32,15 @@ def _password_sign_in(settings):
     settings.REQUIRE_2FA = True
 
 
+# The invitation page's form for a new password account, filled in as Ana would.
+NEW_ACCOUNT = {
+    "action": "create",
+    "username": "ana",
+    "password1": "a long enough pass phrase",
+    "password2": "a long enough pass phrase",
+}
+
+
 def test_an_invitation_is_emailed_with_a_link_that_opens_its_page(
     client, organizer, series, django_capture_on_commit_callbacks
 ):
@@ -177,15 +186,7 @@ def test_a_revoked_link_is_refused(client, organizer, series):
 def test_accepting_with_a_new_password_account_then_enrolling_a_second_factor(client, organizer, series, door_group):
     invitation = services.invite(series=series, email="ana@example.edu", role=Role.DOOR, actor=organizer)
 
-    response = client.post(
-        path_of(invitation),
-        {
-            "action": "create",
-            "username": "ana",
-            "password1": "a long enough pass phrase",
-            "password2": "a long enough pass phrase",
-        },
-    )
+    response = client.post(path_of(invitation), NEW_ACCOUNT)
 
     assert response.status_code == 302
     ana = User.objects.get(username="ana")
@@ -198,16 +199,10 @@ def test_accepting_with_a_new_password_account_then_enrolling_a_second_factor(cl
 
 def test_a_replayed_link_is_refused(client, organizer, series, door_group):
     invitation = services.invite(series=series, email="ana@example.edu", role=Role.DOOR, actor=organizer)
-    data = {
-        "action": "create",
-        "username": "ana",
-        "password1": "a long enough pass phrase",
-        "password2": "a long enough pass phrase",
-    }
-    client.post(path_of(invitation), data)
+    client.post(path_of(invitation), NEW_ACCOUNT)
     client.logout()
 
-    again = client.post(path_of(invitation), data | {"username": "ana2"})
+    again = client.post(path_of(invitation), NEW_ACCOUNT | {"username": "ana2"})
 
     assert again.status_code == 410
     assert "accepted already" in again.content.decode()
@@ -277,15 +272,7 @@ def test_password_sign_in_off_offers_no_password_account(client, organizer, seri
     invitation = services.invite(series=series, email="ana@example.edu", role=Role.DOOR, actor=organizer)
 
     page = client.get(path_of(invitation)).content.decode()
-    response = client.post(
-        path_of(invitation),
-        {
-            "action": "create",
-            "username": "ana",
-            "password1": "a long enough pass phrase",
-            "password2": "a long enough pass phrase",
-        },
-    )
+    response = client.post(path_of(invitation), NEW_ACCOUNT)
 
     assert 'name="password1"' not in page
     assert response.status_code == 400
@@ -314,15 +301,7 @@ def test_a_username_taken_between_the_check_and_the_insert_is_a_clear_message(cl
 
     monkeypatch.setattr(password_validation, "validate_password", someone_else_takes_it_meanwhile)
 
-    response = client.post(
-        path_of(invitation),
-        {
-            "action": "create",
-            "username": "ana",
-            "password1": "a long enough pass phrase",
-            "password2": "a long enough pass phrase",
-        },
-    )
+    response = client.post(path_of(invitation), NEW_ACCOUNT)
 
     assert response.status_code == 400
     assert "This username is taken: choose another." in response.content.decode()
