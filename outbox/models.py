@@ -42,7 +42,7 @@ class OutgoingMailQuerySet(models.QuerySet):
 
     def due(self, now, grace=None):
         """Pending rows whose time has come; with `grace`, fresh rows only once
-        they are that old (until then the task queued on commit owns them)."""
+        they are that old (until then the wake-up their commit asked for owns them)."""
         fresh = Q(next_attempt_at__isnull=True)
         if grace is not None:
             fresh &= Q(created_at__lte=now - grace)

@@ -1,9 +1,9 @@
 """The task backend: django_tasks_db's, its task rows written by an INSERT compiled once.
 
-Every message the outbox queues is a task row written in the transaction of
-the change it reports (outbox/delivery.py), so a sign-up writes one. The
-library's backend writes it through `Model.save`, whose compiling of the
-INSERT cost a sign-up more than any other statement; this backend writes the
+Tasks are written on busy paths: the outbox's wake-ups of the email worker
+(outbox/delivery.py: up to two a second per process in a rush of sign-ups),
+an announcement's fan-out. The library's backend writes each through
+`Model.save`, whose compiling of the INSERT costs more than the row; this backend writes the
 same row (same values, the same pre_save and post_save signals, so
 django_tasks_db's own receiver still fills `run_after`) with
 `seminar_site.statements.PreparedInsert`, and builds the TaskResult it returns

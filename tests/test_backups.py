@@ -80,7 +80,7 @@ def restored_database(require_postgres):
 def test_a_documented_backup_restores_into_a_database_the_site_serves(
     restored_database, one_host, make_event, sign_up, settings, tmp_path
 ):
-    # Email waits in the outbox with its task queued, as in production without a worker running.
+    # Email waits in the outbox with the worker's wake-up queued, as in production without a worker running.
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     talk = make_event(capacity=2, waitlist_enabled=True)
     other = make_event(title="Another talk")
