@@ -140,6 +140,24 @@ def test_form_has_only_its_explicit_fields():
     assert list(RegistrationForm().fields) == ["name", "email", "affiliation", "position", "consent", "website"]
 
 
+def test_forms_share_no_state_one_form_to_the_next(questions, make_event, venue):
+    # The forms share their standard fields (not copied for each form): what one form is given or
+    # finds must not reach the next.
+    hybrid = make_event(attendance_mode="hybrid", online_capacity=10)
+    refused = RegistrationForm(valid_data(name="", email="not an address"), questions=questions)
+    assert not refused.is_valid()
+    with_attendance = RegistrationForm(questions=(), event=hybrid)
+
+    fresh = RegistrationForm(valid_data(name="Ana"))
+
+    assert fresh.is_valid(), fresh.errors
+    assert fresh.cleaned_data["name"] == "Ana" and refused.cleaned_data.get("name") is None
+    assert list(fresh.fields) == ["name", "email", "affiliation", "position", "consent", "website"]
+    assert "attendance" in with_attendance.fields and f"question_{questions[0].pk}" in refused.fields
+    assert 'value="Ana"' in str(fresh["name"]) and "Ana" not in str(RegistrationForm()["name"])
+    assert venue.room in str(with_attendance["attendance"])
+
+
 # The talk's own questions
 
 
