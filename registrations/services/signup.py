@@ -5,8 +5,12 @@ but the last few of a rush), everything is written first, without any lock:
 the registration (the unique constraint answers for its address), its
 answers, its history and its email; the place is taken last, by one
 conditional UPDATE of the talk's row (seats.py says why that is the talk's
-seat lock). Otherwise, or when that UPDATE changes nothing, the sign-up is
-decided under the lock taken first, as every other seat change is (seats.py).
+seat lock). While the talk it read is full with a waiting list of no limit
+(the rest of a rush), one conditional UPDATE that changes nothing takes the
+same lock first, if the talk is still full and open, and the waiting-list
+place is written under it, in the order of arrival. Otherwise, or when
+either UPDATE finds no such talk, the sign-up is decided under the lock
+taken by reading the talk, as every other seat change is (seats.py).
 """
 
 from collections.abc import Callable, Mapping
@@ -15,7 +19,7 @@ from functools import partial
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -174,9 +178,10 @@ def register(
         )
 
     try:
-        # A place was free when the talk was read: most likely one still is (all but the last few of a rush).
-        if not at_door and has_free_place(event, attendance):
-            result = _register_with_a_place(
+        # As the talk was read: a place free (most likely one still is: all but the last few of a rush),
+        # or full with a waiting list anyone may join (most likely still so: the rest of a rush).
+        if not at_door and (has_free_place(event, attendance) or _waitlist_open_to_all(event)):
+            result = _register_without_reading_the_talk(
                 event, registration, answers=answers, hold=hold_for_sign_up, actor=actor, now=now, attendance=attendance
             )
             if result is not None:
@@ -227,36 +232,56 @@ def register(
 
 
 class _NoPlace(Exception):
-    """The place seen free when the talk was read is gone (or registration closed): start again under the lock."""
+    """The talk is not as it was read (a place taken or freed, registration closed): start again, under the lock."""
 
 
-def _register_with_a_place(
+def _waitlist_open_to_all(event: Event) -> bool:
+    # With a limit, joining the waiting list needs its length, counted under the lock.
+    return event.waitlist_enabled and event.waitlist_limit is None
+
+
+def _register_without_reading_the_talk(
     event: Event, registration: Registration, *, answers, hold, actor, now, attendance: str
 ) -> RegistrationResult | None:
-    """Register with a seat (or an online place), taken last by one conditional UPDATE; None if there is none.
+    """Register as the talk was read (`event`): with a place if one was free, else on the waiting list; None if the
+    talk is no longer so.
 
-    `hold` says, in the transaction, whether the seat must be confirmed by email.
+    `hold` says, in the transaction, whether the place must be confirmed by email.
 
-    Everything else is written first, without any lock: the registration (the
-    unique constraint answers for its address), its answers, its history and
-    its email. The place is taken last, by an UPDATE of the talk's row that
-    also checks, on the row as it is then, what `check_registration_open`
-    and `check_attendance_offered` would, and that the start is the one the
-    hold's deadline was computed from. That UPDATE takes the talk's row lock:
-    on PostgreSQL, other seat changes of the talk wait only from there to the
-    commit. If it changes no row (the talk filled up, closed or changed
-    meanwhile), everything is rolled back and the caller decides under the lock.
+    Each way checks the talk's row as it is then with one conditional UPDATE,
+    which takes the talk's seat lock (on PostgreSQL, other seat changes of the
+    talk wait from there to the commit) and checks what
+    `check_registration_open` and `check_attendance_offered` would, and that
+    the start is the one the hold's deadline was computed from:
+
+    - A place is taken last. Everything else is written first, without any
+      lock: the registration (the unique constraint answers for its address),
+      its answers, its history and its email.
+    - A waiting-list place is checked first: the talk still full, its waiting
+      list still open to all, by an UPDATE that changes nothing. The rest is
+      written under that lock, so the waiting list is in the order the lock
+      was taken, as under `lock_event`, without reading the talk again.
+
+    If the UPDATE changes no row, everything is rolled back and the caller
+    decides under the lock.
     """
+    with_place = has_free_place(event, attendance)
     try:
         with transaction.atomic():
-            seat_hold = hold().seat
-            registration.status = Registration.Status.HELD if seat_hold else Registration.Status.CONFIRMED
-            if seat_hold:
-                registration.hold_reason = seat_hold
+            signup_hold = hold()
+            if not with_place and not _STILL_FULL[attendance].execute(pk=event.pk, start=event.start, now=now):
+                raise _NoPlace
+            reason = signup_hold.seat if with_place else signup_hold.waitlist
+            if with_place:
+                registration.status = Registration.Status.HELD if reason else Registration.Status.CONFIRMED
+            else:
+                registration.status = Registration.Status.WAITLISTED
+            if reason:
+                registration.hold_reason = reason
                 registration.hold_until = hold_rules.hold_deadline(event=event, now=now)
             _save_new(registration, answers)
             _record_and_queue(registration, actor=actor)
-            if not _take_place_if_open(event, attendance=attendance, now=now):
+            if with_place and not _TAKE_PLACE[attendance].execute(pk=event.pk, start=event.start, now=now):
                 raise _NoPlace
             # After the talk's row lock, as lock_event does: every sign-up takes the two in the same order.
             pagecache.changed(pagecache.talk_tag(event.slug))
@@ -267,16 +292,11 @@ def _register_with_a_place(
     return RegistrationResult(registration=registration, created=True)
 
 
-def _take_place_statement(attendance: str):
-    counter = _COUNTERS[attendance]
+def _open_talk(attendance: str) -> QuerySet:
+    """The talk `pk` as it was read (its `start`), open at `now` for sign-ups that attend by `attendance`."""
     start = Event._meta.get_field("start")
     now = Parameter("now", start)
-    if attendance == ONLINE:
-        free = Q(online_capacity__isnull=True) | Q(online_seats_taken__lt=F("online_capacity"))
-    else:
-        free = Q(seats_taken__lt=F("capacity"))
-    talk = Event.objects.filter(
-        free,
+    return Event.objects.filter(
         Q(registration_opens__isnull=True) | Q(registration_opens__lte=now),
         Q(registration_closes__isnull=True) | Q(registration_closes__gt=now),
         pk=Parameter("pk", Event._meta.pk),
@@ -287,18 +307,36 @@ def _take_place_statement(attendance: str):
         # What Event.has_online and has_in_person say, on the row as it is now.
         attendance_mode=Event.AttendanceMode.IN_PERSON if attendance == ONLINE else Event.AttendanceMode.ONLINE
     )
-    return talk, {counter: F(counter) + 1}
 
 
-# Every sign-up with a place runs one of these: compiled once, not per sign-up (seminar_site/statements.py).
+def _take_place_statement(attendance: str):
+    counter = _COUNTERS[attendance]
+    if attendance == ONLINE:
+        free = Q(online_capacity__isnull=True) | Q(online_seats_taken__lt=F("online_capacity"))
+    else:
+        free = Q(seats_taken__lt=F("capacity"))
+    return _open_talk(attendance).filter(free), {counter: F(counter) + 1}
+
+
+def _still_full_statement(attendance: str):
+    counter = _COUNTERS[attendance]
+    if attendance == ONLINE:
+        full = Q(online_capacity__isnull=False, online_seats_taken__gte=F("online_capacity"))
+    else:
+        full = Q(seats_taken__gte=F("capacity"))
+    # Sets the counter to itself: a row lock, as an UPDATE takes, and no change.
+    return _open_talk(attendance).filter(full, waitlist_enabled=True, waitlist_limit__isnull=True), {
+        counter: F(counter)
+    }
+
+
+# Every sign-up in a rush runs one of these: compiled once, not per sign-up (seminar_site/statements.py).
 _TAKE_PLACE = {
     attendance: PreparedUpdate(Event, partial(_take_place_statement, attendance)) for attendance in _COUNTERS
 }
-
-
-def _take_place_if_open(event: Event, *, attendance: str, now) -> bool:
-    """Take one place of `attendance` if the talk (its row as it is now) is open for it with one free."""
-    return _TAKE_PLACE[attendance].execute(pk=event.pk, start=event.start, now=now) == 1
+_STILL_FULL = {
+    attendance: PreparedUpdate(Event, partial(_still_full_statement, attendance)) for attendance in _COUNTERS
+}
 
 
 # Every sign-up writes one: compiled once (seminar_site/statements.py). Registration.save's own step,

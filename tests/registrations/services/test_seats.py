@@ -145,6 +145,75 @@ def test_a_talk_that_filled_up_since_it_was_read_puts_the_sign_up_on_its_waiting
     assert seats_taken(event) == 1
 
 
+def test_a_seat_freed_since_the_talk_was_read_full_goes_to_the_sign_up(make_event, sign_up):
+    event = make_event(capacity=1)
+    first = sign_up(event)
+    stale = Event.objects.get(pk=event.pk)  # full, as the form was posted
+    services.cancel_registration(registration=first)
+
+    late = services.register(event=stale, name="Late", email="late@example.edu").registration
+
+    # Not put on the waiting list of a talk with a seat free: started again under the lock, written once.
+    assert late.status == Registration.Status.CONFIRMED
+    assert log_actions(late) == [(RegistrationLog.Action.REGISTERED, "", "confirmed")]
+    assert mail_kinds(late) == [MailKind.CONFIRMATION]
+    assert seats_taken(event) == 1
+
+
+def test_a_waiting_list_limited_since_the_talk_was_read_full_is_counted(make_event, sign_up):
+    event = make_event(capacity=1)
+    sign_up(event)
+    sign_up(event)  # waiting
+    stale = Event.objects.get(pk=event.pk)
+    Event.objects.filter(pk=event.pk).update(waitlist_limit=1)
+
+    with pytest.raises(RegistrationError) as refusal:
+        services.register(event=stale, name="Late", email="late@example.edu")
+
+    assert refusal.value.code == "waitlist_full"
+    assert not Registration.objects.filter(email="late@example.edu").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"status": Event.Status.CANCELLED}, "cancelled"),
+        ({"registration_closes": timezone.now() - datetime.timedelta(minutes=1)}, "closed"),
+        ({"waitlist_enabled": False}, "full"),
+    ],
+)
+def test_a_full_talk_changed_since_it_was_read_refuses_and_writes_nothing(make_event, sign_up, change, code):
+    event = make_event(capacity=1)
+    sign_up(event)
+    stale = Event.objects.get(pk=event.pk)
+    Event.objects.filter(pk=event.pk).update(**change)
+
+    with pytest.raises(RegistrationError) as refusal:
+        services.register(event=stale, name="Ana", email="ana@example.edu")
+
+    assert refusal.value.code == code
+    assert not Registration.objects.filter(email="ana@example.edu").exists()
+    assert RegistrationLog.objects.count() == OutgoingMail.objects.count() == 1
+    assert seats_taken(event) == 1
+
+
+def test_joining_the_waiting_list_of_a_talk_read_full_does_not_read_it_again(
+    make_event, sign_up, django_assert_num_queries
+):
+    event = make_event(capacity=1)
+    sign_up(event)
+    # As the sign-up page reads it.
+    full = Event.objects.select_related("series", "venue").get(pk=event.pk)
+
+    # Savepoint, the talk's row lock (an UPDATE that checks it is still full and open), registration,
+    # history entry, outbox row, the talk page's new token in the database cache, release.
+    with django_assert_num_queries(7) as captured:
+        late = services.register(event=full, name="Late", email="late@example.edu").registration
+
+    assert late.status == Registration.Status.WAITLISTED
+    assert not [query for query in captured if query["sql"].startswith("SELECT")]
+
+
 @pytest.mark.parametrize(
     ("change", "code"),
     [
