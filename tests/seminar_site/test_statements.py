@@ -6,8 +6,9 @@ from django.db.models import FETCH_PEERS, Exists, F, OuterRef, signals
 from django.db.transaction import TransactionManagementError
 
 from events.models import Event, Question, Venue
-from registrations.models import Registration
-from seminar_site.statements import Parameter, PreparedGet, PreparedInsert, PreparedUpdate
+from outbox.models import OutgoingMail
+from registrations.models import Registration, RegistrationLog
+from seminar_site.statements import Parameter, PreparedGet, PreparedInsert, PreparedInserts, PreparedUpdate
 
 START = Event._meta.get_field("start")
 
@@ -290,6 +291,104 @@ def test_insert_refuses_what_it_cannot_write(event):
     with pytest.raises(TypeError, match="Registration, not Venue"):
         statement.insert(Venue(room="1.1", building="GDC"))
     assert Registration.objects.count() == 1
+
+
+def _with_history_and_mail():
+    return PreparedInserts(
+        PreparedInsert(Registration),
+        (PreparedInsert(RegistrationLog), "registration_id"),
+        (PreparedInsert(OutgoingMail), "about_id"),
+    )
+
+
+def _history_and_mail(registration):
+    entry = RegistrationLog(registration=registration, action="registered", to_status=registration.status)
+    mail = OutgoingMail(kind="registrations.confirmation", recipient=registration.email, about=registration)
+    return entry, mail
+
+
+def test_inserts_together_write_each_row_as_its_insert_does_pointing_to_the_first(event, django_assert_num_queries):
+    apart = PreparedInsert(Registration).insert(_registration(event, email="apart@example.edu"))
+    apart_entry, apart_mail = _history_and_mail(apart)
+    PreparedInsert(RegistrationLog).insert(apart_entry)
+    PreparedInsert(OutgoingMail).insert(apart_mail)
+    registration = _registration(event, email="together@example.edu")
+    entry, mail = _history_and_mail(registration)
+
+    # One statement on PostgreSQL (WITH clauses); one for each row elsewhere.
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 3):
+        _with_history_and_mail().insert(registration, entry, mail)
+
+    assert None not in (registration.pk, entry.pk, mail.pk)
+    assert not any(instance._state.adding for instance in (registration, entry, mail))
+    assert entry.registration_id == registration.pk and mail.about_id == registration.pk
+    assert RegistrationLog.objects.get(pk=entry.pk).registration == registration
+    assert OutgoingMail.objects.about(registration).get().pk == mail.pk
+    stored = Registration.objects.get(pk=registration.pk)
+    assert stored.name == "Zoë Müller, Jr." and stored.search_key.startswith("zoe muller, jr. together@")
+    for model, row, expected in (
+        (RegistrationLog, entry, apart_entry),
+        (OutgoingMail, mail, apart_mail),
+    ):
+        stored, written_apart = model.objects.get(pk=row.pk), model.objects.get(pk=expected.pk)
+        for field in model._meta.concrete_fields:
+            if field.name not in {"id", "registration", "about_id", "recipient", "created_at"}:
+                assert getattr(stored, field.attname) == getattr(written_apart, field.attname), field.name
+
+
+def test_inserts_together_send_each_row_s_signals(event):
+    seen = []
+
+    def before(sender, instance, **kwargs):
+        seen.append(("pre_save", sender.__name__, instance.pk))
+
+    def after(sender, instance, created, **kwargs):
+        seen.append(("post_save", sender.__name__, instance.pk is not None, created))
+
+    for model in (Registration, RegistrationLog, OutgoingMail):
+        signals.pre_save.connect(before, sender=model)
+        signals.post_save.connect(after, sender=model)
+    try:
+        registration = _registration(event)
+        _with_history_and_mail().insert(registration, *_history_and_mail(registration))
+    finally:
+        for model in (Registration, RegistrationLog, OutgoingMail):
+            signals.pre_save.disconnect(before, sender=model)
+            signals.post_save.disconnect(after, sender=model)
+
+    names = ("Registration", "RegistrationLog", "OutgoingMail")
+    assert sorted(seen) == sorted(
+        [("pre_save", name, None) for name in names] + [("post_save", name, True, True) for name in names]
+    )
+    # Each row's pre_save before its post_save, the registration's first.
+    assert seen[0] == ("pre_save", "Registration", None)
+    for name in names:
+        assert seen.index(("pre_save", name, None)) < seen.index(("post_save", name, True, True))
+
+
+def test_inserts_together_that_fail_write_nothing_and_mark_the_transaction_for_rollback(event):
+    statement = _with_history_and_mail()
+    first = _registration(event, email="ana@example.edu")
+    statement.insert(first, *_history_and_mail(first))
+
+    with transaction.atomic():
+        again = _registration(event, email="ANA@example.edu")
+        with pytest.raises(IntegrityError):
+            statement.insert(again, *_history_and_mail(again))
+        assert transaction.get_rollback()
+    assert Registration.objects.count() == RegistrationLog.objects.count() == OutgoingMail.objects.count() == 1
+
+
+def test_inserts_together_refuse_what_they_cannot_write(event):
+    statement = _with_history_and_mail()
+    registration = _registration(event)
+    entry, _ = _history_and_mail(registration)
+
+    with pytest.raises(TypeError, match="3 instances, not 2"):
+        statement.insert(registration, entry)
+    with pytest.raises(TypeError, match="OutgoingMail, not RegistrationLog"):
+        statement.insert(registration, entry, entry)
+    assert not Registration.objects.exists() and not RegistrationLog.objects.exists()
 
 
 def _prepared_on_the_server() -> dict[str, str]:
