@@ -248,10 +248,12 @@ def _burst_why(run) -> str:
         )
     return (
         f"{spent}A sign-up reads the talk and its questions, validates the form, and in one transaction counts "
-        "the address's sign-ups and writes the registration, its history entry, its email (no task of its own: "
-        "the commit wakes the email worker at most once a second per process), the page cache's token and the "
+        "the address's sign-ups and writes the registration, its history entry, its email (on PostgreSQL the "
+        "three in one statement; no task of its own: the commit wakes the email worker at most once a second "
+        "per process), the page cache's token and the "
         f"seat ({run.queries['register']} SQL statements, counted in this process); the 700 who "
-        "find the talk full are decided under the talk's lock. Its hot statements are compiled once "
+        "find the talk full take its lock first with one UPDATE that checks it is still full, without reading "
+        "it again. Its hot statements are compiled once "
         "(seminar_site/statements.py) and, on PostgreSQL, prepared on the server once per connection; what is "
         "left is Python's work per statement and per request (the database driver, the form, the model "
         "instances) and, on PostgreSQL, a round trip per statement: the baseline is one row and a redirect."

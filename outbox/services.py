@@ -13,7 +13,7 @@ from .models import OutgoingMail
 Status = OutgoingMail.Status
 
 # Every message queued writes one: compiled once (seminar_site/statements.py).
-_NEW_MAIL = PreparedInsert(OutgoingMail)
+NEW_MAIL = PreparedInsert(OutgoingMail)
 
 
 def queue_mail(
@@ -23,7 +23,6 @@ def queue_mail(
     about: models.Model | None = None,
     once_key: str = "",
     data: dict | None = None,
-    about_is_new: bool = False,
 ) -> OutgoingMail | None:
     """Record one message of `kind` to address `to`, in the current transaction.
 
@@ -35,31 +34,48 @@ def queue_mail(
     `about` is the object the message concerns (the builder reads it; the
     outbox only stores the pointer). With `once_key`, at most one message of
     this kind about this object ever carries that key (a database constraint):
-    a second call returns None and queues nothing. `about_is_new` says that
-    `about` was created in the current transaction, so that no message about
-    it can carry `once_key` yet: the key is then written without the savepoint
-    that a second call's refusal otherwise needs (two statements fewer for
-    every sign-up; a wrong claim fails the whole transaction with IntegrityError).
+    a second call returns None and queues nothing.
 
     Raises registry.UnknownKind for a kind no app registered, ValueError for a
     `once_key` without `about`.
     """
-    registry.get_kind(kind)
-    if once_key and about is None:
-        raise ValueError("A once_key needs an object the message is about.")
-    mail = OutgoingMail(kind=kind, recipient=to[:320], about=about, once_key=once_key, data=data or {})
-    if once_key and not about_is_new:
+    mail = new_mail(kind=kind, to=to, about=about, once_key=once_key, data=data)
+    if once_key:
         try:
             with transaction.atomic():
-                _NEW_MAIL.insert(mail)
+                NEW_MAIL.insert(mail)
         except IntegrityError:
             if not OutgoingMail.objects.about(about).filter(kind=kind, once_key=once_key).exists():
                 raise
             return None
     else:
-        _NEW_MAIL.insert(mail)
-    send_after_commit(mail.pk)
+        NEW_MAIL.insert(mail)
+    written(mail)
     return mail
+
+
+def new_mail(
+    *, kind: str, to: str, about: models.Model | None = None, once_key: str = "", data: dict | None = None
+) -> OutgoingMail:
+    """The message `queue_mail` would write, not written: for a caller that writes it with other rows.
+
+    The caller writes it with `NEW_MAIL` (alone, or with the row it is about in
+    a `PreparedInserts`), in the transaction of the change it reports, then
+    calls `written`. Its `once_key` is written without the savepoint that lets
+    `queue_mail` refuse a second one: only for a message about an object
+    created in the same transaction, which no message can be about yet (a
+    wrong claim fails the whole transaction with IntegrityError). Raises as
+    `queue_mail` does.
+    """
+    registry.get_kind(kind)
+    if once_key and about is None:
+        raise ValueError("A once_key needs an object the message is about.")
+    return OutgoingMail(kind=kind, recipient=to[:320], about=about, once_key=once_key, data=data or {})
+
+
+def written(mail: OutgoingMail) -> None:
+    """`mail` (from `new_mail`) was written in the current transaction: it is sent once that commits."""
+    send_after_commit(mail.pk)
 
 
 def send_again(*, mail: OutgoingMail) -> bool:

@@ -37,11 +37,8 @@ def queue(
     reminder_for: datetime.datetime | None = None,
     data: dict | None = None,
     once_key: str = "",
-    new: bool = False,
 ):
     """Queue one message of `kind` to `registration`, in the current transaction.
-
-    `new`: the registration was created in this transaction (outbox.services.queue_mail's `about_is_new`).
 
     Returns None, queueing nothing, when a RESEND is suppressed because the
     registrant was sent (or is about to be sent) their confirmation within
@@ -54,9 +51,7 @@ def queue(
         return None
     if kind == MailKind.REMINDER:
         once_key = reminder_key(reminder_for)
-    return outbox.queue_mail(
-        kind=kind, to=registration.email, about=registration, once_key=once_key, data=data, about_is_new=new
-    )
+    return outbox.queue_mail(kind=kind, to=registration.email, about=registration, once_key=once_key, data=data)
 
 
 def hold_key(registration: Registration) -> str:
@@ -64,13 +59,29 @@ def hold_key(registration: Registration) -> str:
     return f"{registration.status}:{registration.hold_until.astimezone(datetime.UTC).isoformat()}"
 
 
-def queue_hold(*, registration: Registration, kind: str = MailKind.HELD, promoted: bool = False, new: bool = False):
+def queue_hold(*, registration: Registration, kind: str = MailKind.HELD, promoted: bool = False):
     """Queue the message with the button that confirms `registration`'s hold (or takes its offered seat).
 
-    `promoted`: the seat was freed for them on the waiting list (the message says so). `new`: as for `queue`.
+    `promoted`: the seat was freed for them on the waiting list (the message says so).
     """
     data = {"promoted": True} if promoted else None
-    return queue(registration=registration, kind=kind, once_key=hold_key(registration), data=data, new=new)
+    return queue(registration=registration, kind=kind, once_key=hold_key(registration), data=data)
+
+
+def first_message(registration: Registration) -> OutgoingMail:
+    """The message a registration being created is sent, by its status, not yet written.
+
+    The confirmation, the button that keeps a held place, or the waiting list's
+    message. services/signup.py writes it with the registration (and then calls
+    outbox.written); a hold's key cannot be taken yet, the registration being new.
+    """
+    if registration.status == Registration.Status.CONFIRMED:
+        kind, once_key = MailKind.CONFIRMATION, ""
+    elif registration.awaits_confirmation:
+        kind, once_key = MailKind.HELD, hold_key(registration)
+    else:
+        kind, once_key = MailKind.WAITLISTED, ""
+    return outbox.new_mail(kind=kind, to=registration.email, about=registration, once_key=once_key)
 
 
 def mails_about(registrations):

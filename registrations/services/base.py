@@ -38,17 +38,22 @@ def lock_event(event_id: int) -> Event:
 
 
 # Every change of a registration writes one: compiled once (seminar_site/statements.py).
-_NEW_LOG_ENTRY = PreparedInsert(RegistrationLog)
+NEW_LOG_ENTRY = PreparedInsert(RegistrationLog)
 
 
 def log_action(registration: Registration, action: str, *, from_status: str = "", actor=None, note: str = ""):
-    return _NEW_LOG_ENTRY.insert(
-        RegistrationLog(
-            registration=registration,
-            action=action,
-            from_status=from_status,
-            to_status=registration.status,
-            actor=actor,
-            note=note[:500],
-        )
+    return NEW_LOG_ENTRY.insert(new_log_entry(registration, action, from_status=from_status, actor=actor, note=note))
+
+
+def new_log_entry(
+    registration: Registration, action: str, *, from_status: str = "", actor=None, note: str = ""
+) -> RegistrationLog:
+    """The history entry `log_action` writes, not written (for a caller that writes it with other rows)."""
+    return RegistrationLog(
+        registration=registration,
+        action=action,
+        from_status=from_status,
+        to_status=registration.status,
+        actor=actor,
+        note=note[:500],
     )

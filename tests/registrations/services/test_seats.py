@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from events.models import Event
@@ -206,8 +206,9 @@ def test_joining_the_waiting_list_of_a_talk_read_full_does_not_read_it_again(
     full = Event.objects.select_related("series", "venue").get(pk=event.pk)
 
     # Savepoint, the talk's row lock (an UPDATE that checks it is still full and open), registration,
-    # history entry, outbox row, the talk page's new token in the database cache, release.
-    with django_assert_num_queries(7) as captured:
+    # history entry, outbox row (on PostgreSQL one statement), the talk page's new token in the
+    # database cache, release.
+    with django_assert_num_queries(5 if connection.vendor == "postgresql" else 7) as captured:
         late = services.register(event=full, name="Late", email="late@example.edu").registration
 
     assert late.status == Registration.Status.WAITLISTED
