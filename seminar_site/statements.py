@@ -291,7 +291,9 @@ class PreparedInsert:
         self._compiled = {}
 
     def insert(self, instance: Model) -> Model:
-        using = self._check(instance)
+        return self._insert(instance, self._check(instance))
+
+    def _insert(self, instance: Model, using: str) -> Model:
         connection = connections[using]
         compiled = self._compiled_for(using, connection)
         signals.pre_save.send(sender=self.model, instance=instance, raw=False, using=using, update_fields=None)
@@ -358,10 +360,10 @@ class PreparedInserts:
             raise TypeError("Prepared inserts run together write to one database.")
         connection = connections[using]
         if connection.vendor != "postgresql":
-            self.first.insert(first)
+            self.first._insert(first, using)
             for (prepared, attname), instance in zip(self.then, instances, strict=True):
                 setattr(instance, attname, first.pk)
-                prepared.insert(instance)
+                prepared._insert(instance, using)
             return
         statements = [self.first, *(prepared for prepared, _ in self.then)]
         every = [first, *instances]
