@@ -393,22 +393,23 @@ class PreparedInserts:
         key = first.returning[0][0] if first.returning else None
         if key is None or not key.primary_key:
             raise TypeError("The first row's statement must return its primary key.")
-        clauses = [f'"i0" AS ({first.sql})']
+        names = [quote(f"i{position}") for position in range(len(parts))]
+        clauses = [f"{names[0]} AS ({first.sql})"]
+        key_of_first = f"(SELECT {quote(key.column)} FROM {names[0]})"  # noqa: S608 - names from the models
         for position, (compiled, (_, attname)) in enumerate(zip(rest, self.then, strict=True), start=1):
             head, tail = compiled.sql.split(" VALUES (", 1)
             placeholders, returning = tail.split(") RETURNING ", 1)
             if placeholders.split(", ") != ["%s"] * len(compiled.template):
                 raise TypeError("Prepared inserts run together need a plain placeholder for every value.")
             # In VALUES, as the insert alone has it, so that the server types each value by its column.
-            key_of_first = f"(SELECT {quote(key.column)} FROM {quote('i0')})"  # noqa: S608 - names from the models
             values = [key_of_first if p.name == attname else "%s" for p in compiled.template]
-            clauses.append(f'"i{position}" AS ({head} VALUES ({", ".join(values)}) RETURNING {returning})')
+            clauses.append(f"{names[position]} AS ({head} VALUES ({', '.join(values)}) RETURNING {returning})")
         selected = ", ".join(
-            f'"i{position}"."{field.column}"'
-            for position, compiled in enumerate(parts)
+            f"{name}.{quote(field.column)}"
+            for name, compiled in zip(names, parts, strict=True)
             for field, *_ in compiled.returning
         )
-        tables = ", ".join(f'"i{position}"' for position in range(len(parts)))
+        tables = ", ".join(names)
         # Every name and clause comes from the models and the ORM's compiled inserts; the values are parameters.
         return f"WITH {', '.join(clauses)} SELECT {selected} FROM {tables}"  # noqa: S608
 
