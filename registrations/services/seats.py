@@ -8,7 +8,10 @@ decided on and changed with F() updates. A sign-up while seats are free ends
 with it instead: everything else written first, its seat is taken by one
 conditional UPDATE of the talk's row (`seats_taken + 1` where a seat is free
 and registration open), which takes the same lock for the shortest time; no
-row changed, and it starts again under the lock. The check constraint on the
+row changed, and it starts again under the lock. A sign-up to a talk read as
+full, whose waiting list has no limit, takes the same lock first by an UPDATE
+that changes nothing where the talk is still full and open, and joins the
+waiting list under it; otherwise it too starts again under `lock_event`. The check constraint on the
 event table (0 <= seats_taken <= capacity) backs this up should any code path
 forget the rule. Online attendance of a hybrid or online talk works the same
 way with its own counter (`online_seats_taken`), limit (`online_capacity`,
