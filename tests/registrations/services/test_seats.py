@@ -197,6 +197,21 @@ def test_a_full_talk_changed_since_it_was_read_refuses_and_writes_nothing(make_e
     assert seats_taken(event) == 1
 
 
+def test_the_online_places_read_as_full_put_the_sign_up_on_their_own_waiting_list(make_event):
+    event = make_event(attendance_mode=HYBRID, capacity=5, online_capacity=1)
+    attend(event, 0, ONLINE)
+    full_online = Event.objects.get(pk=event.pk)
+
+    late = services.register(event=full_online, name="Late", email="late@example.edu", attendance=ONLINE)
+
+    registration = late.registration
+    assert (registration.attendance, registration.status) == (ONLINE, Registration.Status.WAITLISTED)
+    assert mail_kinds(registration) == [MailKind.WAITLISTED]
+    event.refresh_from_db()
+    # The room's seats are another count: untouched.
+    assert (event.seats_taken, event.online_seats_taken) == (0, 1)
+
+
 def test_joining_the_waiting_list_of_a_talk_read_full_does_not_read_it_again(
     make_event, sign_up, django_assert_num_queries
 ):
